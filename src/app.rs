@@ -1,0 +1,70 @@
+//! The HTML shell, the root component and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::areas::ui::AreaPage;
+use crate::auth::api::current_user;
+use crate::auth::ui::LoginPage;
+use crate::components::{ErrorNotice, Loading, NotFound};
+use crate::households::ui::{HouseholdListPage, HouseholdPage};
+use crate::text::zh;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="zh-CN">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="theme-color" content="#b3261e"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Pages that read the caller's data render fully on the server before
+    // sending (Async), so a refused page answers 403 and a signed-out one a
+    // redirect, not 200 with a spinner.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/daohu.css"/>
+        <Title text=zh::APP_NAME/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/households") view=HouseholdListPage ssr=SsrMode::Async/>
+                <Route path=path!("/households/:id") view=HouseholdPage ssr=SsrMode::Async/>
+                <Route path=path!("/areas/:code") view=AreaPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// `/` sends each user to their own start page.
+#[component]
+fn HomePage() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(actor)) => view! { <Redirect path=actor.home_path()/> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,79 @@
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+use crate::auth::api::{SignOut, current_user};
+use crate::error::AppError;
+use crate::text::zh;
+
+/// The frame of every signed-in page: who is signed in, and a way out.
+#[component]
+pub fn AppFrame(children: Children) -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">{zh::APP_NAME}</A>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await.ok().flatten().map(|actor| view! {
+                        <span class="who" data-testid="who">
+                            <span class="who-name">{actor.display_name}</span>
+                            <span class="who-role">{actor.role.label()} " · " {actor.area_name}</span>
+                        </span>
+                    })
+                })}
+            </Suspense>
+            <ActionForm action=sign_out attr:class="signout">
+                <button type="submit" class="btn-quiet" data-testid="sign-out">{zh::SIGN_OUT}</button>
+            </ActionForm>
+        </header>
+        <main class="page">{children()}</main>
+    }
+}
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="loading" aria-busy="true">{zh::LOADING}</p> }
+}
+
+/// Shows an error the way its kind asks: sign-in for 401, the 403 page for
+/// out-of-scope access, a message otherwise.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthorized => view! { <Redirect path="/login"/> }.into_any(),
+        AppError::Forbidden => view! { <Forbidden/> }.into_any(),
+        AppError::NotFound => view! { <NotFound/> }.into_any(),
+        other => view! {
+            <div class="notice notice-error" role="alert">{other.to_string()}</div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::session::set_status_for(&AppError::Forbidden);
+    view! {
+        <section class="status-page" data-testid="forbidden">
+            <div class="status-code">"403"</div>
+            <h1>{zh::FORBIDDEN_TITLE}</h1>
+            <p>{zh::FORBIDDEN_BODY}</p>
+            <a class="btn" href="/">{zh::BACK_HOME}</a>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::session::set_status_for(&AppError::NotFound);
+    view! {
+        <section class="status-page" data-testid="not-found">
+            <div class="status-code">"404"</div>
+            <h1>{zh::NOT_FOUND_TITLE}</h1>
+            <a class="btn" href="/">{zh::BACK_HOME}</a>
+        </section>
+    }
+}

@@ -1,0 +1,5 @@
+//! Shared presentational pieces.
+
+mod layout;
+
+pub use layout::*;

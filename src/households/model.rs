@@ -1,0 +1,234 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::areas::Area;
+use crate::households::id_number::Sex;
+use crate::subsidies::{Channel, Fen, IncomeBucket, StatYear};
+
+/// 脱贫户 or 监测户 (with its kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Category {
+    /// 脱贫户: lifted out of poverty 2013–2020.
+    Alleviated,
+    /// 监测户: under monitoring for the risk of (re)turning to poverty.
+    Monitored(MonitoringKind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MonitoringKind {
+    /// 脱贫不稳定户
+    UnstableAlleviated,
+    /// 边缘易致贫户
+    Marginal,
+    /// 突发严重困难户
+    SuddenHardship,
+}
+
+impl MonitoringKind {
+    pub const ALL: [MonitoringKind; 3] = [
+        MonitoringKind::UnstableAlleviated,
+        MonitoringKind::Marginal,
+        MonitoringKind::SuddenHardship,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitoringKind::UnstableAlleviated => "unstable_alleviated",
+            MonitoringKind::Marginal => "marginal",
+            MonitoringKind::SuddenHardship => "sudden_hardship",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        MonitoringKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MonitoringKind::UnstableAlleviated => "脱贫不稳定户",
+            MonitoringKind::Marginal => "边缘易致贫户",
+            MonitoringKind::SuddenHardship => "突发严重困难户",
+        }
+    }
+}
+
+impl Category {
+    /// Database form: (`alleviated` | `monitored`, kind).
+    pub fn to_columns(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Category::Alleviated => ("alleviated", None),
+            Category::Monitored(k) => ("monitored", Some(k.as_str())),
+        }
+    }
+
+    pub fn from_columns(category: &str, kind: Option<&str>) -> Option<Self> {
+        match (category, kind) {
+            ("alleviated", None) => Some(Category::Alleviated),
+            ("monitored", Some(k)) => MonitoringKind::parse(k).map(Category::Monitored),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Alleviated => "脱贫户",
+            Category::Monitored(_) => "监测户",
+        }
+    }
+
+    pub fn is_monitored(self) -> bool {
+        matches!(self, Category::Monitored(_))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LabourStatus {
+    /// 普通劳动力
+    Full,
+    /// 弱劳动力或半劳动力
+    Weak,
+    /// 丧失劳动力
+    Lost,
+    /// 无劳动力 (children, students, the very old)
+    None,
+}
+
+impl LabourStatus {
+    pub const ALL: [LabourStatus; 4] = [
+        LabourStatus::Full,
+        LabourStatus::Weak,
+        LabourStatus::Lost,
+        LabourStatus::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LabourStatus::Full => "full",
+            LabourStatus::Weak => "weak",
+            LabourStatus::Lost => "lost",
+            LabourStatus::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        LabourStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LabourStatus::Full => "普通劳动力",
+            LabourStatus::Weak => "弱劳动力",
+            LabourStatus::Lost => "丧失劳动力",
+            LabourStatus::None => "无劳动力",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HealthStatus {
+    Healthy,
+    /// 长期慢性病
+    Chronic,
+    /// 患有大病
+    Serious,
+    /// 残疾
+    Disabled,
+}
+
+impl HealthStatus {
+    pub const ALL: [HealthStatus; 4] = [
+        HealthStatus::Healthy,
+        HealthStatus::Chronic,
+        HealthStatus::Serious,
+        HealthStatus::Disabled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Chronic => "chronic",
+            HealthStatus::Serious => "serious",
+            HealthStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        HealthStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "健康",
+            HealthStatus::Chronic => "长期慢性病",
+            HealthStatus::Serious => "患有大病",
+            HealthStatus::Disabled => "残疾",
+        }
+    }
+}
+
+/// A line of the household list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdSummary {
+    pub id: Uuid,
+    /// 户编号
+    pub number: String,
+    pub head_name: String,
+    pub category: Category,
+    pub relocated: bool,
+    pub village: Area,
+    pub size: i64,
+}
+
+/// One page of a household search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdPage {
+    pub households: Vec<HouseholdSummary>,
+    pub total: i64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// A member as shown to users: the ID number arrives masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub name: String,
+    /// 与户主关系
+    pub relation: String,
+    pub id_number_masked: String,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    pub labour: LabourStatus,
+    pub health: HealthStatus,
+}
+
+/// One expected payment of the statistics year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntitlementView {
+    pub id: Uuid,
+    pub item_code: String,
+    pub item_name: String,
+    pub bucket: IncomeBucket,
+    pub expected: Fen,
+    pub expected_date: NaiveDate,
+    /// 发放部门
+    pub department: String,
+    pub channel: Channel,
+}
+
+/// Everything the household page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdDetail {
+    pub summary: HouseholdSummary,
+    pub phone_masked: Option<String>,
+    pub worker_name: Option<String>,
+    pub members: Vec<MemberView>,
+    pub year: StatYear,
+    pub entitlements: Vec<EntitlementView>,
+}
+
+impl HouseholdDetail {
+    pub fn expected_total(&self) -> Fen {
+        Fen(self.entitlements.iter().map(|e| e.expected.0).sum())
+    }
+}

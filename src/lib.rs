@@ -1,0 +1,30 @@
+//! 到户 Daohu: household-by-household proof that promised subsidies arrived.
+//!
+//! One crate, two builds: `ssr` (the axum server, the database, the CLI) and
+//! `hydrate` (the browser bundle). Each domain folder holds its wire types
+//! (`model`), its server functions (`api`), its rules over the store
+//! (`service`, server only) and its pages (`ui`).
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod areas;
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod households;
+pub mod subsidies;
+pub mod text;
+
+#[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Browser entry point: attach the reactive app to the server-rendered HTML.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,92 @@
+//! Boot only: parse the command line, open the store, run the subcommand.
+
+use anyhow::Context;
+use clap::Parser;
+use daohu::auth::service::{NewUser, create_user};
+use daohu::demo::{self, DEMO_PASSWORD, DemoSpec};
+use daohu::server::cli::{Cli, Command, UserCommand};
+use daohu::server::{AppState, db, router};
+use daohu::subsidies::StatYear;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = cli.config;
+    let store = db::connect(&config.database_url).await?;
+    store.migrate().await.context("数据库迁移失败 / migration failed")?;
+
+    match cli.command {
+        Command::Migrate => println!("数据库已是最新 / database is up to date ({})", store.backend()),
+        Command::Demo { households, seed, if_empty } => {
+            load_demo(store.as_ref(), households, seed, if_empty).await?;
+        }
+        Command::User { command: UserCommand::Add { username, name, role, area, password } } => {
+            let user = create_user(
+                store.as_ref(),
+                NewUser { username, display_name: name, role, area, password },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("已创建用户 {}（{}，{}）", user.username, user.role.label(), user.area);
+        }
+        Command::Serve { demo_if_empty } => {
+            if demo_if_empty {
+                load_demo(store.as_ref(), 300, 2023, true).await?;
+            }
+            let addr = config.addr;
+            let state = AppState::new(config, store);
+            let app = router(state);
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("无法监听 {addr} / cannot listen on {addr}"))?;
+            println!("到户 Daohu 已启动 / listening on http://{addr}");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn load_demo(store: &dyn db::Store, households: usize, seed: u64, if_empty: bool) -> anyhow::Result<()> {
+    let year = StatYear::containing(chrono::Local::now().date_naive());
+    let spec = DemoSpec { households, seed, year };
+    let summary = demo::load(store, &spec, if_empty).await?;
+    if summary.loaded {
+        println!(
+            "已载入演示数据 / demo loaded: {} 户, {} 条应发补贴 ({})",
+            summary.households,
+            summary.entitlements,
+            year.label()
+        );
+    }
+    println!("演示账号 / demo sign-ins (密码 password: {DEMO_PASSWORD}):");
+    for l in &summary.logins {
+        println!("  {:<12} {}  {}", l.username, l.role.label(), l.display_name);
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

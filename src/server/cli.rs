@@ -1,0 +1,77 @@
+//! The `daohu` command line: serve, migrate, load the demo, add users.
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::Role;
+use crate::server::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "daohu",
+    version,
+    about = "到户 Daohu — 逐户核实补贴是否到户 / verify, household by household, that subsidies arrived"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve the web app.
+    Serve {
+        /// Load the demo county first if the database holds no households.
+        #[arg(long)]
+        demo_if_empty: bool,
+    },
+    /// Bring the database schema up to date and load missing catalogue items.
+    Migrate,
+    /// Generate and load the deterministic demo county.
+    Demo {
+        /// How many households (≈50 per village, 3 villages per township).
+        #[arg(long, default_value_t = 300)]
+        households: usize,
+        /// Seed of the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+        /// Do nothing if the database already holds households.
+        #[arg(long)]
+        if_empty: bool,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user bound to one area node.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// The person's name as shown in the app.
+        #[arg(long)]
+        name: String,
+        /// field_worker, township_supervisor, county_admin, city_admin or province_admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// 12-digit area code the user is bound to.
+        #[arg(long)]
+        area: String,
+        /// At least 8 characters. Prefer the environment variable to keep it
+        /// out of shell history.
+        #[arg(long, env = "DAOHU_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("未知角色“{s}”，可选：{}", names.join(", "))
+    })
+}

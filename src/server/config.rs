@@ -1,0 +1,90 @@
+//! Configuration, read once from the environment and flags into one struct.
+//! Every variable is documented in `.env.example` and the README.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Clone, Args)]
+pub struct Config {
+    /// Database: `sqlite:data/daohu.db` (embedded default) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:data/daohu.db", global = true)]
+    pub database_url: String,
+
+    /// Address the web server listens on.
+    #[arg(long, env = "DAOHU_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: SocketAddr,
+
+    /// Where the built site (pkg/, CSS, public assets) lives.
+    #[arg(long, env = "DAOHU_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: PathBuf,
+
+    /// Mark the session cookie `Secure`: set when served over TLS.
+    #[arg(long, env = "DAOHU_SECURE_COOKIES", default_value_t = false, global = true)]
+    pub secure_cookies: bool,
+
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    #[arg(long, env = "DAOHU_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// How long a session lasts without signing in again. Field workers may
+    /// be out of signal for weeks, so this is long.
+    #[arg(long, env = "DAOHU_SESSION_DAYS", default_value_t = 30, global = true)]
+    pub session_days: i64,
+}
+
+impl Config {
+    /// Defaults for tests: an explicit database, everything else as shipped.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            addr: "127.0.0.1:0".parse().expect("valid address"),
+            site_root: PathBuf::from("target/site"),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            session_days: 30,
+        }
+    }
+}
+
+/// The database URL's password is never printed.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("addr", &self.addr)
+            .field("site_root", &self.site_root)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("session_days", &self.session_days)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let c = Config::for_database("postgres://daohu:s3cret@db.example/daohu");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://daohu:***@db.example/daohu"));
+    }
+}

@@ -1,0 +1,215 @@
+//! Persistence: one [`Store`] trait, one implementation per backend.
+//!
+//! The backend is chosen at start-up from `DATABASE_URL` (`sqlite:` or
+//! `postgres://`). Both backends run the same portable SQL (`portable.rs`,
+//! compiled once for each); what differs (connecting, pragmas, migrations)
+//! lives in `sqlite.rs` and `postgres.rs`. Portable columns: ids are UUIDs,
+//! money is integer fen, times are UTC, dates are calendar dates.
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::areas::{Area, AreaCode, AreaSummary};
+use crate::auth::Role;
+use crate::households::{Category, HealthStatus, LabourStatus};
+use crate::subsidies::{Channel, SubsidyItem};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("not found")]
+    NotFound,
+    /// A constraint refused the write; `constraint` names it where the
+    /// database says, so services can turn it into a friendly message.
+    #[error("conflict on {constraint}")]
+    Conflict { constraint: String },
+    #[error(transparent)]
+    Other(#[from] sqlx::Error),
+}
+
+impl DbError {
+    fn from_sqlx(e: sqlx::Error) -> DbError {
+        match &e {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Conflict {
+                constraint: db.constraint().unwrap_or(db.message()).to_owned(),
+            },
+            _ => DbError::Other(e),
+        }
+    }
+}
+
+impl From<DbError> for crate::error::AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => crate::error::AppError::NotFound,
+            DbError::Conflict { constraint } => {
+                crate::error::AppError::Conflict(format!("记录已存在（{constraint}）"))
+            }
+            DbError::Other(e) => {
+                tracing::error!(error = %e, "database error");
+                crate::error::AppError::Internal
+            }
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// A user as stored, password hash included: never leaves the server.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub area: AreaCode,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// A household as stored, unmasked.
+#[derive(Debug, Clone)]
+pub struct HouseholdRecord {
+    pub id: Uuid,
+    pub number: String,
+    pub head_name: String,
+    pub category: Category,
+    pub relocated: bool,
+    pub village: AreaCode,
+    pub worker_id: Option<Uuid>,
+    pub phone: Option<String>,
+    pub members: Vec<MemberRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub relation: String,
+    /// Checked with [`crate::households::id_number::IdNumber`] before storing.
+    pub id_number: String,
+    pub labour: LabourStatus,
+    pub health: HealthStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct EntitlementRecord {
+    pub id: Uuid,
+    pub household_id: Uuid,
+    pub item_code: String,
+    pub stat_year: i32,
+    pub expected_fen: i64,
+    pub expected_date: NaiveDate,
+    pub department: String,
+    pub channel: Channel,
+}
+
+/// An entitlement joined with its catalogue item.
+#[derive(Debug, Clone)]
+pub struct EntitlementRow {
+    pub entitlement: EntitlementRecord,
+    pub item: SubsidyItem,
+}
+
+/// Which households to list. The scope is mandatory: callers always pass
+/// the caller's area, so no query can forget it.
+#[derive(Debug, Clone)]
+pub struct HouseholdQuery {
+    pub scope: AreaCode,
+    /// Only households assigned to this worker.
+    pub worker_id: Option<Uuid>,
+    pub village: Option<AreaCode>,
+    /// Matches the head's name (substring) or the household number (prefix).
+    pub search: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A household list row, with its village and size.
+#[derive(Debug, Clone)]
+pub struct HouseholdRow {
+    pub id: Uuid,
+    pub number: String,
+    pub head_name: String,
+    pub category: Category,
+    pub relocated: bool,
+    pub village: Area,
+    pub size: i64,
+    pub worker_id: Option<Uuid>,
+}
+
+/// Something a user tried, for the audit trail.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub user_id: Option<Uuid>,
+    pub action: String,
+    pub target: String,
+    pub outcome: String,
+    pub address: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Brings the schema up to date and loads the default catalogue items
+    /// that are missing (local edits are kept).
+    async fn migrate(&self) -> DbResult<()>;
+    fn backend(&self) -> &'static str;
+
+    // areas
+    async fn upsert_areas(&self, areas: &[Area]) -> DbResult<()>;
+    async fn area(&self, code: &AreaCode) -> DbResult<Option<Area>>;
+    /// The direct children of `parent`, each with household figures.
+    async fn child_area_summaries(&self, parent: &AreaCode) -> DbResult<Vec<AreaSummary>>;
+    /// Villages holding households assigned to `worker_id`.
+    async fn villages_of_worker(&self, worker_id: Uuid) -> DbResult<Vec<Area>>;
+
+    // users and sessions
+    async fn insert_user(&self, user: &UserRecord) -> DbResult<()>;
+    async fn user_by_username(&self, username: &str) -> DbResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: Uuid) -> DbResult<Option<UserRecord>>;
+    async fn insert_session(&self, token_hash: &str, user_id: Uuid, expires_at: DateTime<Utc>) -> DbResult<()>;
+    /// The active user owning an unexpired session.
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<UserRecord>>;
+    async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
+
+    // catalogue
+    async fn subsidy_items(&self) -> DbResult<Vec<SubsidyItem>>;
+
+    // households
+    /// Inserts households with their members and entitlements in one
+    /// transaction: all or nothing.
+    async fn insert_households(&self, households: &[HouseholdRecord], entitlements: &[EntitlementRecord]) -> DbResult<()>;
+    async fn count_households(&self) -> DbResult<i64>;
+    async fn list_households(&self, query: &HouseholdQuery) -> DbResult<(Vec<HouseholdRow>, i64)>;
+    async fn household(&self, id: Uuid) -> DbResult<Option<HouseholdRecord>>;
+    async fn entitlements(&self, household_id: Uuid, stat_year: i32) -> DbResult<Vec<EntitlementRow>>;
+
+    // audit
+    async fn record_audit(&self, event: &AuditEvent) -> DbResult<()>;
+    async fn audit_events(&self, action: &str) -> DbResult<Vec<AuditEvent>>;
+}
+
+/// Opens the store named by `url`. Any scheme other than `sqlite:` or
+/// `postgres://`/`postgresql://` is refused with a message saying so.
+pub async fn connect(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        anyhow::bail!(
+            "DATABASE_URL 必须以 sqlite: 或 postgres:// 开头（收到“{}”）。\
+             DATABASE_URL must start with sqlite: or postgres://",
+            url.split(':').next().unwrap_or(url)
+        )
+    }
+}

@@ -1,0 +1,526 @@
+// The store's SQL, written once in the dialect SQLite and PostgreSQL share
+// and compiled once per backend: `sqlite.rs` and `postgres.rs` each define
+// `Db`, `ThisStore` and `BACKEND` and then include this file. Rules for
+// keeping it portable: `$n` placeholders, `CAST(SUM(..) AS BIGINT)` (PG sums
+// bigints into numeric), no ILIKE, no backend-only functions.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::areas::{Area, AreaCode, AreaSummary};
+use crate::auth::Role;
+use crate::households::{Category, HealthStatus, LabourStatus};
+use crate::server::db::{
+    AuditEvent, DbError, DbResult, EntitlementRecord, EntitlementRow, HouseholdQuery,
+    HouseholdRecord, HouseholdRow, MemberRecord, Store, UserRecord,
+};
+use crate::subsidies::{Channel, IncomeBucket, SubsidyItem};
+
+type DbRow = <Db as sqlx::Database>::Row;
+
+fn corrupt(what: &str, value: &str) -> DbError {
+    DbError::Other(sqlx::Error::Decode(
+        format!("unexpected {what} in database: {value:?}").into(),
+    ))
+}
+
+fn area_code(value: String) -> DbResult<AreaCode> {
+    AreaCode::parse(&value).map_err(|_| corrupt("area code", &value))
+}
+
+fn user_from_row(row: &DbRow) -> DbResult<UserRecord> {
+    let role: String = row.try_get("role")?;
+    Ok(UserRecord {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        area: area_code(row.try_get("area_code")?)?,
+        password_hash: row.try_get("password_hash")?,
+        active: row.try_get("active")?,
+    })
+}
+
+fn category_from_row(row: &DbRow) -> DbResult<Category> {
+    let category: String = row.try_get("category")?;
+    let kind: Option<String> = row.try_get("monitoring_kind")?;
+    Category::from_columns(&category, kind.as_deref())
+        .ok_or_else(|| corrupt("category", &format!("{category}/{kind:?}")))
+}
+
+fn item_from_row(row: &DbRow) -> DbResult<SubsidyItem> {
+    let bucket: String = row.try_get("bucket")?;
+    let channel: String = row.try_get("default_channel")?;
+    Ok(SubsidyItem {
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        bucket: IncomeBucket::parse(&bucket).ok_or_else(|| corrupt("bucket", &bucket))?,
+        counts_as_income: row.try_get("counts_as_income")?,
+        default_channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.role, u.area_code, u.password_hash, u.active";
+
+fn db<T>(r: Result<T, sqlx::Error>) -> DbResult<T> {
+    r.map_err(DbError::from_sqlx)
+}
+
+#[async_trait]
+impl Store for ThisStore {
+    async fn migrate(&self) -> DbResult<()> {
+        self.run_migrations()
+            .await
+            .map_err(|e| DbError::Other(sqlx::Error::Migrate(Box::new(e))))?;
+        let items = crate::subsidies::parse_catalogue(crate::subsidies::DEFAULT_CATALOGUE_TSV)
+            .map_err(|e| corrupt("catalogue", &e))?;
+        let mut tx = db(self.pool.begin().await)?;
+        for item in items {
+            db(sqlx::query(
+                "INSERT INTO subsidy_items (code, name, bucket, counts_as_income, default_channel) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO NOTHING",
+            )
+            .bind(&item.code)
+            .bind(&item.name)
+            .bind(item.bucket.as_str())
+            .bind(item.counts_as_income)
+            .bind(item.default_channel.as_str())
+            .execute(&mut *tx)
+            .await)?;
+        }
+        db(tx.commit().await)
+    }
+
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn upsert_areas(&self, areas: &[Area]) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
+        for area in areas {
+            db(sqlx::query(
+                "INSERT INTO areas (code, name, level, parent_code) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+            )
+            .bind(area.code.as_str())
+            .bind(&area.name)
+            .bind(area.level().as_i32())
+            .bind(area.code.parent().map(String::from))
+            .execute(&mut *tx)
+            .await)?;
+        }
+        db(tx.commit().await)
+    }
+
+    async fn area(&self, code: &AreaCode) -> DbResult<Option<Area>> {
+        let row = db(sqlx::query("SELECT code, name FROM areas WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_optional(&self.pool)
+            .await)?;
+        row.map(|r| {
+            Ok(Area {
+                code: area_code(r.try_get("code")?)?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn child_area_summaries(&self, parent: &AreaCode) -> DbResult<Vec<AreaSummary>> {
+        let Some(child_level) = parent.level().child() else {
+            return Ok(Vec::new());
+        };
+        let (lo, hi) = parent.subtree_range();
+        // Households are grouped by the child's prefix of their village code;
+        // the range keeps the scan on the village index.
+        let rows = db(sqlx::query(
+            "SELECT a.code, a.name, \
+                    COALESCE(h.households, 0) AS households, \
+                    COALESCE(h.monitored, 0) AS monitored, \
+                    COALESCE(h.unassigned, 0) AS unassigned \
+             FROM areas a \
+             LEFT JOIN ( \
+                 SELECT substr(village_code, 1, $1) AS prefix, \
+                        COUNT(*) AS households, \
+                        CAST(SUM(CASE WHEN category = 'monitored' THEN 1 ELSE 0 END) AS BIGINT) AS monitored, \
+                        CAST(SUM(CASE WHEN worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unassigned \
+                 FROM households WHERE village_code BETWEEN $2 AND $3 \
+                 GROUP BY 1 \
+             ) h ON substr(a.code, 1, $1) = h.prefix \
+             WHERE a.parent_code = $4 \
+             ORDER BY a.code",
+        )
+        .bind(child_level.prefix_len() as i32)
+        .bind(lo)
+        .bind(hi)
+        .bind(parent.as_str())
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AreaSummary {
+                    area: Area {
+                        code: area_code(r.try_get("code")?)?,
+                        name: r.try_get("name")?,
+                    },
+                    households: r.try_get("households")?,
+                    monitored: r.try_get("monitored")?,
+                    unassigned: r.try_get("unassigned")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn villages_of_worker(&self, worker_id: Uuid) -> DbResult<Vec<Area>> {
+        let rows = db(sqlx::query(
+            "SELECT code, name FROM areas WHERE code IN \
+             (SELECT DISTINCT village_code FROM households WHERE worker_id = $1) ORDER BY code",
+        )
+        .bind(worker_id)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Area {
+                    code: area_code(r.try_get("code")?)?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_user(&self, user: &UserRecord) -> DbResult<()> {
+        db(sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, area_code, password_hash, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(user.id)
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(user.role.as_str())
+        .bind(user.area.as_str())
+        .bind(&user.password_hash)
+        .bind(user.active)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await)?;
+        Ok(())
+    }
+
+    async fn user_by_username(&self, username: &str) -> DbResult<Option<UserRecord>> {
+        let row = db(sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"))
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> DbResult<Option<UserRecord>> {
+        let row = db(sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn insert_session(&self, token_hash: &str, user_id: Uuid, expires_at: DateTime<Utc>) -> DbResult<()> {
+        db(sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(Utc::now())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await)?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<UserRecord>> {
+        let row = db(sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> DbResult<()> {
+        db(sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await)?;
+        Ok(())
+    }
+
+    async fn subsidy_items(&self) -> DbResult<Vec<SubsidyItem>> {
+        let rows = db(sqlx::query(
+            "SELECT code, name, bucket, counts_as_income, default_channel FROM subsidy_items ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter().map(item_from_row).collect()
+    }
+
+    async fn insert_households(&self, households: &[HouseholdRecord], entitlements: &[EntitlementRecord]) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
+        let now = Utc::now();
+        for h in households {
+            let (category, kind) = h.category.to_columns();
+            db(sqlx::query(
+                "INSERT INTO households (id, number, head_name, category, monitoring_kind, relocated, \
+                 village_code, worker_id, phone, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(h.id)
+            .bind(&h.number)
+            .bind(&h.head_name)
+            .bind(category)
+            .bind(kind)
+            .bind(h.relocated)
+            .bind(h.village.as_str())
+            .bind(h.worker_id)
+            .bind(&h.phone)
+            .bind(now)
+            .execute(&mut *tx)
+            .await)?;
+            for (position, m) in h.members.iter().enumerate() {
+                db(sqlx::query(
+                    "INSERT INTO members (id, household_id, position, name, relation, id_number, labour, health) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(m.id)
+                .bind(h.id)
+                .bind(position as i32)
+                .bind(&m.name)
+                .bind(&m.relation)
+                .bind(&m.id_number)
+                .bind(m.labour.as_str())
+                .bind(m.health.as_str())
+                .execute(&mut *tx)
+                .await)?;
+            }
+        }
+        for e in entitlements {
+            db(sqlx::query(
+                "INSERT INTO entitlements (id, household_id, item_code, stat_year, expected_fen, \
+                 expected_date, department, channel) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(e.id)
+            .bind(e.household_id)
+            .bind(&e.item_code)
+            .bind(e.stat_year)
+            .bind(e.expected_fen)
+            .bind(e.expected_date)
+            .bind(&e.department)
+            .bind(e.channel.as_str())
+            .execute(&mut *tx)
+            .await)?;
+        }
+        db(tx.commit().await)
+    }
+
+    async fn count_households(&self) -> DbResult<i64> {
+        let row = db(sqlx::query("SELECT COUNT(*) AS n FROM households")
+            .fetch_one(&self.pool)
+            .await)?;
+        Ok(row.try_get("n")?)
+    }
+
+    async fn list_households(&self, q: &HouseholdQuery) -> DbResult<(Vec<HouseholdRow>, i64)> {
+        let (lo, hi) = q.scope.subtree_range();
+        let (vlo, vhi) = match &q.village {
+            Some(v) => v.subtree_range(),
+            None => (lo.clone(), hi.clone()),
+        };
+        let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let name_pattern = search.map(|s| format!("%{}%", escape_like(s)));
+        let number_pattern = search.map(|s| format!("{}%", escape_like(s)));
+        // One WHERE clause for the page and the count, so they cannot disagree.
+        const WHERE: &str = "h.village_code BETWEEN $1 AND $2 \
+             AND h.village_code BETWEEN $3 AND $4 \
+             AND ($5 IS NULL OR h.worker_id = $5) \
+             AND ($6 IS NULL OR h.head_name LIKE $6 ESCAPE '\\' OR h.number LIKE $7 ESCAPE '\\')";
+        let rows = db(sqlx::query(&format!(
+            "SELECT h.id, h.number, h.head_name, h.category, h.monitoring_kind, h.relocated, \
+                    h.worker_id, a.code AS village_code, a.name AS village_name, \
+                    (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS size \
+             FROM households h JOIN areas a ON a.code = h.village_code \
+             WHERE {WHERE} ORDER BY h.village_code, h.number LIMIT $8 OFFSET $9"
+        ))
+        .bind(&lo)
+        .bind(&hi)
+        .bind(&vlo)
+        .bind(&vhi)
+        .bind(q.worker_id)
+        .bind(&name_pattern)
+        .bind(&number_pattern)
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(&self.pool)
+        .await)?;
+        let total_row = db(sqlx::query(&format!("SELECT COUNT(*) AS n FROM households h WHERE {WHERE}"))
+            .bind(&lo)
+            .bind(&hi)
+            .bind(&vlo)
+            .bind(&vhi)
+            .bind(q.worker_id)
+            .bind(&name_pattern)
+            .bind(&number_pattern)
+            .fetch_one(&self.pool)
+            .await)?;
+        let households = rows
+            .iter()
+            .map(|r| {
+                Ok(HouseholdRow {
+                    id: r.try_get("id")?,
+                    number: r.try_get("number")?,
+                    head_name: r.try_get("head_name")?,
+                    category: category_from_row(r)?,
+                    relocated: r.try_get("relocated")?,
+                    village: Area {
+                        code: area_code(r.try_get("village_code")?)?,
+                        name: r.try_get("village_name")?,
+                    },
+                    size: r.try_get("size")?,
+                    worker_id: r.try_get("worker_id")?,
+                })
+            })
+            .collect::<DbResult<Vec<_>>>()?;
+        Ok((households, total_row.try_get("n")?))
+    }
+
+    async fn household(&self, id: Uuid) -> DbResult<Option<HouseholdRecord>> {
+        let Some(h) = db(sqlx::query(
+            "SELECT id, number, head_name, category, monitoring_kind, relocated, village_code, \
+             worker_id, phone FROM households WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await)?
+        else {
+            return Ok(None);
+        };
+        let members = db(sqlx::query(
+            "SELECT id, name, relation, id_number, labour, health FROM members \
+             WHERE household_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await)?
+        .iter()
+        .map(|r| {
+            let labour: String = r.try_get("labour")?;
+            let health: String = r.try_get("health")?;
+            Ok(MemberRecord {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                relation: r.try_get("relation")?,
+                id_number: r.try_get("id_number")?,
+                labour: LabourStatus::parse(&labour).ok_or_else(|| corrupt("labour", &labour))?,
+                health: HealthStatus::parse(&health).ok_or_else(|| corrupt("health", &health))?,
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+        Ok(Some(HouseholdRecord {
+            id: h.try_get("id")?,
+            number: h.try_get("number")?,
+            head_name: h.try_get("head_name")?,
+            category: category_from_row(&h)?,
+            relocated: h.try_get("relocated")?,
+            village: area_code(h.try_get("village_code")?)?,
+            worker_id: h.try_get("worker_id")?,
+            phone: h.try_get("phone")?,
+            members,
+        }))
+    }
+
+    async fn entitlements(&self, household_id: Uuid, stat_year: i32) -> DbResult<Vec<EntitlementRow>> {
+        let rows = db(sqlx::query(
+            "SELECT e.id, e.household_id, e.item_code, e.stat_year, e.expected_fen, e.expected_date, \
+                    e.department, e.channel, \
+                    i.code, i.name, i.bucket, i.counts_as_income, i.default_channel \
+             FROM entitlements e JOIN subsidy_items i ON i.code = e.item_code \
+             WHERE e.household_id = $1 AND e.stat_year = $2 \
+             ORDER BY e.expected_date, i.code",
+        )
+        .bind(household_id)
+        .bind(stat_year)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                let channel: String = r.try_get("channel")?;
+                Ok(EntitlementRow {
+                    entitlement: EntitlementRecord {
+                        id: r.try_get("id")?,
+                        household_id: r.try_get("household_id")?,
+                        item_code: r.try_get("item_code")?,
+                        stat_year: r.try_get("stat_year")?,
+                        expected_fen: r.try_get("expected_fen")?,
+                        expected_date: r.try_get("expected_date")?,
+                        department: r.try_get("department")?,
+                        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+                    },
+                    item: item_from_row(r)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_audit(&self, e: &AuditEvent) -> DbResult<()> {
+        db(sqlx::query(
+            "INSERT INTO audit_events (id, at, user_id, action, target, outcome, address) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(Utc::now())
+        .bind(e.user_id)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.outcome)
+        .bind(&e.address)
+        .execute(&self.pool)
+        .await)?;
+        Ok(())
+    }
+
+    async fn audit_events(&self, action: &str) -> DbResult<Vec<AuditEvent>> {
+        let rows = db(sqlx::query(
+            "SELECT user_id, action, target, outcome, address FROM audit_events \
+             WHERE action = $1 ORDER BY at, id",
+        )
+        .bind(action)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEvent {
+                    user_id: r.try_get("user_id")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    outcome: r.try_get("outcome")?,
+                    address: r.try_get("address")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Escapes LIKE wildcards so a search for "50%" finds "50%".
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

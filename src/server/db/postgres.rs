@@ -1,0 +1,29 @@
+//! PostgreSQL, for province scale.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+
+    async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await
+    }
+}
+
+type Db = sqlx::Postgres;
+type ThisStore = PostgresStore;
+const BACKEND: &str = "postgres";
+include!("portable.rs");

@@ -1,0 +1,13 @@
+//! Server infrastructure only: configuration, shared state, the router, the
+//! caller's session, the command line and the database. Business rules live
+//! in each domain's `service.rs`.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod router;
+pub mod session;
+pub mod state;
+
+pub use router::router;
+pub use state::AppState;

@@ -1,0 +1,170 @@
+//! Resolving the caller of a server function or page from its cookie, and
+//! turning errors into HTTP statuses.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use chrono::Utc;
+use http::HeaderMap;
+use http::request::Parts;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+use crate::server::db::{Store, UserRecord};
+use crate::server::state::AppState;
+
+pub const SESSION_COOKIE: &str = "daohu_session";
+
+/// The signed-in user plus where the request came from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub address: Option<String>,
+}
+
+/// The app state provided by `leptos_routes` to every page and server fn.
+pub fn app_state() -> AppResult<AppState> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from context");
+        AppError::Internal
+    })
+}
+
+fn request_parts() -> AppResult<Parts> {
+    use_context::<Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from context");
+        AppError::Internal
+    })
+}
+
+/// The caller, or `Unauthorized` when there is no live session.
+pub async fn require_caller() -> AppResult<(AppState, Caller)> {
+    let state = app_state()?;
+    let parts = request_parts()?;
+    let address = client_address(&parts, state.config.trust_forwarded_for);
+    let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+    let user = state
+        .store
+        .session_user(&token_hash(&token), Utc::now())
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let actor = actor_from(state.store.as_ref(), user).await?;
+    Ok((state, Caller { actor, address }))
+}
+
+/// The caller if signed in, `None` otherwise.
+pub async fn optional_caller() -> AppResult<Option<(AppState, Caller)>> {
+    match require_caller().await {
+        Ok(c) => Ok(Some(c)),
+        Err(AppError::Unauthorized) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn actor_from(store: &dyn Store, user: UserRecord) -> AppResult<Actor> {
+    let area_name = store
+        .area(&user.area)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    Ok(Actor {
+        user_id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+        area: user.area,
+        area_name,
+    })
+}
+
+/// The session token from the request's cookie header, if any.
+pub fn current_token() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    cookie_value(&parts.headers, SESSION_COOKIE)
+}
+
+pub fn client_address_of_request() -> Option<String> {
+    let state = use_context::<AppState>()?;
+    let parts = use_context::<Parts>()?;
+    client_address(&parts, state.config.trust_forwarded_for)
+}
+
+fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
+    if trust_forwarded_for
+        && let Some(first) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return Some(first.trim().to_owned());
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip().to_string())
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Only the hash of a session token is stored.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sets the HTTP status of the current response from an error, so that
+/// server functions and pages answer 401/403/404/… and not 200 or 500.
+pub fn set_status_for(error: &AppError) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(
+            http::StatusCode::from_u16(error.status_code())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+    }
+}
+
+/// Wraps a server function's result: errors set the response status.
+pub fn respond<T>(result: AppResult<T>) -> AppResult<T> {
+    if let Err(e) = &result {
+        set_status_for(e);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_session_cookie_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::COOKIE,
+            "a=1; daohu_session=tok123; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("tok123"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn token_hash_is_hex_sha256() {
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

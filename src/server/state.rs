@@ -1,0 +1,41 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::auth::throttle::Throttle;
+use crate::server::config::Config;
+use crate::server::db::Store;
+
+/// Everything a request may need, cloned cheaply into each handler and
+/// provided to server functions as context.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub throttle: Arc<Throttle>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn Store>) -> AppState {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("daohu")
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        AppState {
+            leptos_options,
+            store,
+            config: Arc::new(config),
+            throttle: Arc::new(Throttle::default()),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,241 @@
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Where a payment lands in the household income account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IncomeBucket {
+    /// 工资性收入
+    Wage,
+    /// 生产经营性收入
+    Business,
+    /// 财产性收入
+    Property,
+    /// 转移性收入
+    Transfer,
+    /// 生产经营性支出: offsets business income, is not income itself.
+    BusinessCost,
+    /// Earmarked or paid on the household's behalf: verified, not income.
+    None,
+}
+
+impl IncomeBucket {
+    pub const ALL: [IncomeBucket; 6] = [
+        IncomeBucket::Wage,
+        IncomeBucket::Business,
+        IncomeBucket::Property,
+        IncomeBucket::Transfer,
+        IncomeBucket::BusinessCost,
+        IncomeBucket::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncomeBucket::Wage => "wage",
+            IncomeBucket::Business => "business",
+            IncomeBucket::Property => "property",
+            IncomeBucket::Transfer => "transfer",
+            IncomeBucket::BusinessCost => "business_cost",
+            IncomeBucket::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        IncomeBucket::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            IncomeBucket::Wage => "工资性",
+            IncomeBucket::Business => "生产经营性",
+            IncomeBucket::Property => "财产性",
+            IncomeBucket::Transfer => "转移性",
+            IncomeBucket::BusinessCost => "生产经营性支出",
+            IncomeBucket::None => "不计收入",
+        }
+    }
+}
+
+/// How a payment reaches the household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Channel {
+    /// 惠民惠农"一卡通"
+    OneCard,
+    BankTransfer,
+    Cash,
+    InKind,
+    /// Paid on the household's behalf (e.g. insurance premiums).
+    OnBehalf,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::OneCard,
+        Channel::BankTransfer,
+        Channel::Cash,
+        Channel::InKind,
+        Channel::OnBehalf,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::OneCard => "one_card",
+            Channel::BankTransfer => "bank_transfer",
+            Channel::Cash => "cash",
+            Channel::InKind => "in_kind",
+            Channel::OnBehalf => "on_behalf",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::OneCard => "一卡通",
+            Channel::BankTransfer => "银行转账",
+            Channel::Cash => "现金",
+            Channel::InKind => "实物",
+            Channel::OnBehalf => "代缴",
+        }
+    }
+}
+
+/// One item of the subsidy catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubsidyItem {
+    pub code: String,
+    pub name: String,
+    pub bucket: IncomeBucket,
+    pub counts_as_income: bool,
+    pub default_channel: Channel,
+}
+
+/// Parses the catalogue TSV; the error names the line and field.
+pub fn parse_catalogue(tsv: &str) -> Result<Vec<SubsidyItem>, String> {
+    let mut items = Vec::new();
+    for (i, line) in tsv.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 5 {
+            return Err(format!("第{line_no}行：应有5列，实有{}列", f.len()));
+        }
+        let bucket = IncomeBucket::parse(f[2])
+            .ok_or_else(|| format!("第{line_no}行“收入类别”列：未知值“{}”", f[2]))?;
+        let counts_as_income = match f[3] {
+            "true" => true,
+            "false" => false,
+            other => return Err(format!("第{line_no}行“计入收入”列：应为true或false，收到“{other}”")),
+        };
+        let default_channel = Channel::parse(f[4])
+            .ok_or_else(|| format!("第{line_no}行“发放渠道”列：未知值“{}”", f[4]))?;
+        items.push(SubsidyItem {
+            code: f[0].to_owned(),
+            name: f[1].to_owned(),
+            bucket,
+            counts_as_income,
+            default_channel,
+        });
+    }
+    Ok(items)
+}
+
+/// An amount of money in fen (分), the only unit money is stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+pub struct Fen(pub i64);
+
+impl Fen {
+    pub fn yuan(self) -> Decimal {
+        Decimal::new(self.0, 2)
+    }
+}
+
+/// `12,345.60`: yuan with two decimals and thousands separators.
+impl std::fmt::Display for Fen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let whole = (abs / 100).to_string();
+        let mut grouped = String::new();
+        for (i, ch) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        write!(f, "{sign}{grouped}.{:02}", abs % 100)
+    }
+}
+
+/// The income statistics year: year N runs 1 Oct N-1 to 30 Sep N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StatYear(pub i32);
+
+impl StatYear {
+    pub fn containing(date: NaiveDate) -> StatYear {
+        if date.month() >= 10 {
+            StatYear(date.year() + 1)
+        } else {
+            StatYear(date.year())
+        }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.0 - 1, 10, 1).expect("valid date")
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.0, 9, 30).expect("valid date")
+    }
+
+    pub fn label(self) -> String {
+        format!("{}年度（{}—{}）", self.0, self.first_day(), self.last_day())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_catalogue_parses_and_covers_the_notice() {
+        let items = parse_catalogue(super::super::DEFAULT_CATALOGUE_TSV).unwrap();
+        assert!(items.len() >= 25);
+        let dibao = items.iter().find(|i| i.name == "农村低保").unwrap();
+        assert_eq!(dibao.bucket, IncomeBucket::Transfer);
+        let machinery = items.iter().find(|i| i.code == "farm_machinery").unwrap();
+        assert_eq!(machinery.bucket, IncomeBucket::BusinessCost);
+        assert!(!machinery.counts_as_income);
+    }
+
+    #[test]
+    fn catalogue_errors_name_line_and_field() {
+        let err = parse_catalogue("a\tb\twages\ttrue\tcash\n").unwrap_err();
+        assert!(err.contains("第1行") && err.contains("收入类别"), "{err}");
+        let err = parse_catalogue("# header\na\tb\twage\tyes\tcash\n").unwrap_err();
+        assert!(err.contains("第2行") && err.contains("计入收入"), "{err}");
+    }
+
+    #[test]
+    fn statistics_year_runs_october_to_september() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(StatYear::containing(d(2022, 10, 1)), StatYear(2023));
+        assert_eq!(StatYear::containing(d(2023, 9, 30)), StatYear(2023));
+        assert_eq!(StatYear::containing(d(2023, 10, 1)), StatYear(2024));
+        assert_eq!(StatYear(2023).first_day(), d(2022, 10, 1));
+        assert_eq!(StatYear(2023).last_day(), d(2023, 9, 30));
+    }
+
+    #[test]
+    fn fen_displays_as_yuan() {
+        assert_eq!(Fen(0).to_string(), "0.00");
+        assert_eq!(Fen(5).to_string(), "0.05");
+        assert_eq!(Fen(123_456_789).to_string(), "1,234,567.89");
+        assert_eq!(Fen(-100_050).to_string(), "-1,000.50");
+        assert_eq!(Fen(150_000).yuan().to_string(), "1500.00");
+    }
+}
