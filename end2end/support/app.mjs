@@ -1,0 +1,166 @@
+// Page-level helpers shared by the specs: hydration-aware navigation, signing
+// in, and reading the household list.
+//
+// The specs must pass whether or not the WASM bundle is built. When it is,
+// the page is only driven after hydration has run (a hydrated `prop:value`
+// would otherwise overwrite text typed into the server-rendered input).
+
+import { PASSWORD } from './server.mjs';
+
+const bundleCache = new Map();
+
+/** Whether the server serves the client bundle, i.e. pages will hydrate. */
+export async function bundleServed(baseURL) {
+  if (!bundleCache.has(baseURL)) {
+    let served = false;
+    try {
+      const res = await fetch(`${baseURL}/pkg/daohu.js`);
+      served = res.ok && /javascript/.test(res.headers.get('content-type') || '');
+      await res.arrayBuffer();
+    } catch {
+      served = false;
+    }
+    bundleCache.set(baseURL, served);
+  }
+  return bundleCache.get(baseURL);
+}
+
+// Marks the moment the WASM module is instantiated; the page's loader calls
+// `hydrate()` right after, so two animation frames later it has run.
+const HYDRATION_PROBE = `(() => {
+  window.__daohuWasm = false;
+  const wrap = (name) => {
+    const orig = WebAssembly[name];
+    if (!orig) return;
+    WebAssembly[name] = function (...args) {
+      const p = orig.apply(this, args);
+      p.then(() => { window.__daohuWasm = true; }, () => {});
+      return p;
+    };
+  };
+  wrap('instantiateStreaming');
+  wrap('instantiate');
+})();`;
+
+/** Call once per context, before opening pages. */
+export async function installHydrationProbe(context) {
+  await context.addInitScript({ content: HYDRATION_PROBE });
+}
+
+/** Waits until the current document has hydrated (no-op without a bundle). */
+export async function waitForHydration(page, timeout = 60_000) {
+  const origin = new URL(page.url()).origin;
+  if (!(await bundleServed(origin))) return;
+  await page.waitForFunction(() => window.__daohuWasm === true, null, { timeout });
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50)))),
+  );
+}
+
+/** `page.goto` that also waits for hydration; returns the document response. */
+export async function open(page, url) {
+  const response = await page.goto(url, { waitUntil: 'load' });
+  await waitForHydration(page);
+  return response;
+}
+
+export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+/** Polls `fn` until it returns a truthy value; returns that value. */
+export async function eventually(fn, { timeout = 15_000, interval = 100, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`timed out waiting for ${message}` + (lastError ? `: ${lastError.message}` : ''));
+}
+
+/** Fills the sign-in form and submits it (does not wait for the outcome). */
+export async function submitSignIn(page, username, password = PASSWORD) {
+  if (!page.url().endsWith('/login')) await open(page, '/login');
+  await byTestId(page, 'username').fill(username);
+  await byTestId(page, 'password').fill(password);
+  await byTestId(page, 'sign-in').click();
+}
+
+/** Signs in and waits to land on `expectedPath` (the user's home). */
+export async function signIn(page, username, expectedPath, password = PASSWORD) {
+  await submitSignIn(page, username, password);
+  await page.waitForURL((u) => u.pathname === expectedPath, { timeout: 20_000 });
+  await waitForHydration(page);
+  await byTestId(page, 'who').waitFor({ state: 'visible' });
+}
+
+/** "共 N 户" → N */
+export async function householdCount(page) {
+  const el = byTestId(page, 'household-count');
+  await el.waitFor({ state: 'visible' });
+  const text = (await el.textContent()).replace(/\s+/g, ' ').trim();
+  const m = text.match(/^共 ?(\d+) ?户$/);
+  if (!m) throw new Error(`household-count reads "${text}", not "共 N 户"`);
+  return Number(m[1]);
+}
+
+/** The rows of the household list as shown: link, head name, village, number. */
+export async function householdRows(page) {
+  const list = byTestId(page, 'household-list');
+  if ((await list.count()) === 0) return [];
+  return list.locator('a[href^="/households/"]').evaluateAll((links) =>
+    links.map((a) => {
+      const title = a.querySelector('.row-title');
+      const sub = a.querySelector('.row-sub');
+      const text = a.textContent.replace(/\s+/g, ' ').trim();
+      const number = (text.match(/(?<!\d)\d{16}(?!\d)/) || [null])[0];
+      return {
+        href: a.getAttribute('href'),
+        name: (title ? title.textContent : '').trim(),
+        sub: (sub ? sub.textContent : '').replace(/\s+/g, ' ').trim(),
+        number,
+        text,
+      };
+    }),
+  );
+}
+
+/** The first row's link, to tell one page of the list from the next. */
+async function firstHref(page) {
+  const rows = await householdRows(page);
+  return rows.length ? rows[0].href : null;
+}
+
+/**
+ * Walks the list from the current page through every 下一页 link, clicking
+ * it like a user, and returns all rows seen.
+ */
+export async function collectAllPages(page, { maxPages = 50 } = {}) {
+  const all = [];
+  for (let n = 0; n < maxPages; n++) {
+    await byTestId(page, 'household-count').waitFor({ state: 'visible' });
+    const rows = await householdRows(page);
+    all.push(...rows);
+    const next = page.locator('a', { hasText: '下一页' });
+    if ((await next.count()) === 0) return all;
+    const href = await next.first().getAttribute('href');
+    const before = rows.length ? rows[0].href : null;
+    await next.first().click();
+    await page.waitForURL((u) => u.pathname + u.search === href || u.href.endsWith(href));
+    await eventually(async () => (await firstHref(page)) !== before, { message: `page ${href} to render` });
+    await waitForHydration(page);
+  }
+  throw new Error(`more than ${maxPages} pages`);
+}
+
+/** "1,234.50" → 123450 (cents), exact. */
+export function toCents(text) {
+  const m = text.replace(/,/g, '').match(/^(\d+)\.(\d{2})$/);
+  if (!m) throw new Error(`not an amount with two decimals: "${text}"`);
+  return Number(m[1]) * 100 + Number(m[2]);
+}
