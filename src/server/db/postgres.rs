@@ -18,6 +18,16 @@ impl PostgresStore {
         Ok(PostgresStore { pool })
     }
 
+    /// Runs one statement on a short-lived connection, for creating and
+    /// dropping databases (tests, setup), which cannot run in a pool's
+    /// transaction.
+    pub async fn admin_execute(url: &str, sql: &str) -> Result<(), sqlx::Error> {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query(sql).execute(&mut conn).await?;
+        conn.close().await
+    }
+
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await
     }

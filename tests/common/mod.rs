@@ -1,0 +1,218 @@
+//! Test support: a fresh database per test on each backend, the demo data,
+//! and calls through the router without a socket.
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use daohu::demo::{self, DemoSpec};
+use daohu::server::config::Config;
+use daohu::server::db::{self, Store};
+use daohu::server::{AppState, router};
+use daohu::subsidies::StatYear;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// The statistics year of today: what the household page shows.
+pub fn year() -> StatYear {
+    StatYear::containing(chrono::Local::now().date_naive())
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(tempdir::TempDir),
+    PgDatabase { admin_url: String, name: String },
+}
+
+pub mod tempdir {
+    /// A directory under the system temp dir, removed on drop.
+    pub struct TempDir(pub std::path::PathBuf);
+    impl TempDir {
+        pub fn new() -> TempDir {
+            let p = std::env::temp_dir().join(format!("daohu-test-{}", uuid::Uuid::now_v7().simple()));
+            std::fs::create_dir_all(&p).expect("create temp dir");
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempdir::TempDir::new();
+        let url = format!("sqlite:{}", dir.0.join("daohu.db").display());
+        let store = db::connect(&url).await.expect("open sqlite");
+        store.migrate().await.expect("migrate sqlite");
+        TestDb { url, store, cleanup: Cleanup::Dir(dir) }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is
+    /// unset. When it is set, an unreachable server fails the test: CI must
+    /// never pass by skipping PostgreSQL.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
+        let name = format!("daohu_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = db::PostgresStore::admin_execute(&admin_url, &format!("CREATE DATABASE {name}"))
+            .await;
+        admin.unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+        let url = with_database(&admin_url, &name);
+        let store = db::connect(&url).await.expect("open postgres");
+        store.migrate().await.expect("migrate postgres");
+        Some(TestDb { url, store, cleanup: Cleanup::PgDatabase { admin_url, name } })
+    }
+
+    /// The demo county at a test-friendly size: 200 households, 2 townships.
+    pub async fn with_demo(self) -> TestDb {
+        let spec = DemoSpec { households: 200, seed: 11, year: year() };
+        demo::load(self.store.as_ref(), &spec, false).await.expect("load demo");
+        self
+    }
+
+    pub fn state(&self) -> AppState {
+        AppState::new(Config::for_database(&self.url), self.store.clone())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::PgDatabase { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime; a fresh one on another
+            // thread can block on the DROP.
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime")
+                    .block_on(db::PostgresStore::admin_execute(
+                        &admin_url,
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ))
+            })
+            .join();
+        }
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+/// Runs `body` once on SQLite and, when configured, once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::common::TestDb::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match crate::common::TestDb::postgres().await {
+                        Some(db) => super::$name(db).await,
+                        None => eprintln!("TEST_DATABASE_URL unset: PostgreSQL run of {} skipped", stringify!($name)),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A response read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The session cookie set by this response, as `name=value`.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("daohu_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
+    let res = router(state.clone()).oneshot(req).await.expect("router answers");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+/// POSTs a server function the way the browser client does.
+pub async fn call(state: &AppState, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Reply {
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    send(state, req.body(Body::from(body)).expect("request")).await
+}
+
+/// GETs a page the way a browser navigation does.
+pub async fn page(state: &AppState, cookie: Option<&str>, path: &str) -> Reply {
+    let mut req = Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    send(state, req.body(Body::empty()).expect("request")).await
+}
+
+pub async fn sign_in(state: &AppState, username: &str) -> String {
+    let r = call(state, None, "/api/auth/sign_in", &[("username", username), ("password", demo::DEMO_PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::OK, "sign-in of {username}: {}", r.body);
+    r.session_cookie().expect("session cookie set")
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,173 @@
+//! HTTP behaviour through `router(state)`, without a socket.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestDb, call, page, sign_in};
+use daohu::server::db;
+
+on_both_backends!(
+    sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home,
+    wrong_passwords_are_refused_then_slowed_down,
+    server_functions_without_a_session_answer_401,
+    signed_out_pages_redirect_to_sign_in,
+    worker_pages_show_only_their_households_with_masked_ids,
+    out_of_scope_household_page_is_403_and_logged,
+    sign_out_ends_the_session,
+    sessions_survive_a_server_restart,
+    unknown_paths_are_404,
+);
+
+async fn sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let r = call(&state, None, "/api/auth/sign_in", &[("username", "worker1"), ("password", "daohu2026")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let set_cookie = r.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert_eq!(r.json()["role"], "FieldWorker");
+    assert_eq!(r.headers.get("location").unwrap(), "/households");
+
+    let r = call(&state, None, "/api/auth/sign_in", &[("username", "township1"), ("password", "daohu2026")]).await;
+    assert_eq!(r.headers.get("location").unwrap(), "/areas/621102100000");
+    let cookie = r.session_cookie().unwrap();
+    let home = page(&state, Some(&cookie), "/").await;
+    assert_eq!(home.status, StatusCode::FOUND);
+    assert_eq!(home.headers.get("location").unwrap(), "/areas/621102100000");
+}
+
+async fn wrong_passwords_are_refused_then_slowed_down(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    for _ in 0..3 {
+        let r = call(&state, None, "/api/auth/sign_in", &[("username", "worker2"), ("password", "wrong-password")]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+        assert!(r.session_cookie().is_none());
+    }
+    // Even the right password now has to wait.
+    let r = call(&state, None, "/api/auth/sign_in", &[("username", "worker2"), ("password", "daohu2026")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("TooManyAttempts"), "{}", r.body);
+    // Another account is not affected.
+    sign_in(&state, "worker3").await;
+    let refused = db.store.audit_events("sign_in").await.unwrap();
+    assert_eq!(refused.len(), 3);
+    assert!(refused.iter().all(|e| e.target == "worker2" && e.outcome == "refused"));
+}
+
+async fn server_functions_without_a_session_answer_401(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    for path in ["/api/households/list", "/api/households/villages", "/api/areas/overview"] {
+        let r = call(&state, None, path, &[("code", "621102000000")]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {}", r.body);
+    }
+    let r = call(&state, Some("daohu_session=forged"), "/api/households/list", &[]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Not signed in is not an error for "who am I".
+    let r = call(&state, None, "/api/auth/current_user", &[]).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "null"));
+}
+
+async fn signed_out_pages_redirect_to_sign_in(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    for path in ["/", "/households", "/areas/621102000000"] {
+        let r = page(&state, None, path).await;
+        assert_eq!(r.status, StatusCode::FOUND, "{path}");
+        assert_eq!(r.headers.get("location").unwrap(), "/login", "{path}");
+    }
+    let login = page(&state, None, "/login").await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(login.body.contains("登录") && login.body.contains("lang=\"zh-CN\""));
+}
+
+async fn worker_pages_show_only_their_households_with_masked_ids(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let cookie = sign_in(&state, "worker1").await;
+    let worker = db.store.user_by_username("worker1").await.unwrap().unwrap();
+    let list = page(&state, Some(&cookie), "/households").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let list_json = call(&state, Some(&cookie), "/api/households/list", &[]).await.json();
+    let total = list_json["total"].as_i64().unwrap();
+    assert!(list.body.contains(&format!("<strong>{total}</strong>")), "count shown");
+    let first = &list_json["households"][0];
+    assert!(list.body.contains(first["head_name"].as_str().unwrap()));
+
+    let id = first["id"].as_str().unwrap();
+    let record = db.store.household(id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(record.worker_id, Some(worker.id));
+    let detail = page(&state, Some(&cookie), &format!("/households/{id}")).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    for m in &record.members {
+        assert!(!detail.body.contains(&m.id_number), "full ID number leaked");
+        let masked = daohu::households::id_number::mask_id_number(&m.id_number);
+        assert!(detail.body.contains(&masked), "masked {masked} shown");
+    }
+    if let Some(phone) = &record.phone {
+        assert!(!detail.body.contains(phone.as_str()), "full phone leaked");
+    }
+    let json = call(&state, Some(&cookie), "/api/households/get", &[("id", id)]).await.json();
+    assert!(!json.to_string().contains(&record.members[0].id_number));
+}
+
+async fn out_of_scope_household_page_is_403_and_logged(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let other = db.store.user_by_username("worker3").await.unwrap().unwrap();
+    let q = daohu::server::db::HouseholdQuery {
+        scope: other.area.clone(),
+        worker_id: Some(other.id),
+        village: None,
+        search: None,
+        limit: 1,
+        offset: 0,
+    };
+    let theirs = db.store.list_households(&q).await.unwrap().0.remove(0);
+    let cookie = sign_in(&state, "worker1").await;
+    let r = page(&state, Some(&cookie), &format!("/households/{}", theirs.id)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("无权访问"));
+    assert!(!r.body.contains(&theirs.head_name), "nothing of the household leaks");
+    let logged = db.store.audit_events("get_household").await.unwrap();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].target, theirs.id.to_string());
+    assert_eq!(logged[0].outcome, "forbidden");
+}
+
+async fn sign_out_ends_the_session(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let cookie = sign_in(&state, "county").await;
+    assert_eq!(call(&state, Some(&cookie), "/api/households/list", &[]).await.status, StatusCode::OK);
+    let r = call(&state, Some(&cookie), "/api/auth/sign_out", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get("set-cookie").unwrap().to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(call(&state, Some(&cookie), "/api/households/list", &[]).await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn sessions_survive_a_server_restart(db: TestDb) {
+    let db = db.with_demo().await;
+    let cookie = sign_in(&db.state(), "township2").await;
+    // A new process: new store connection, new state, new router.
+    let reopened = db::connect(&db.url).await.unwrap();
+    let state = daohu::server::AppState::new(daohu::server::config::Config::for_database(&db.url), reopened);
+    let r = call(&state, Some(&cookie), "/api/auth/current_user", &[]).await;
+    assert_eq!(r.json()["username"], "township2");
+}
+
+async fn unknown_paths_are_404(db: TestDb) {
+    let state = db.state();
+    let r = page(&state, None, "/no/such/page").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("页面不存在"));
+}
+
+#[tokio::test]
+async fn unknown_database_schemes_stop_start_up_with_a_clear_message() {
+    let err = db::connect("mysql://root@localhost/daohu").await.err().expect("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("sqlite:") && msg.contains("postgres://") && msg.contains("mysql"), "{msg}");
+    assert!(!msg.contains("root@localhost"), "the URL is not echoed: {msg}");
+}
