@@ -4,25 +4,42 @@
 // The specs must pass whether or not the WASM bundle is built. When it is,
 // the page is only driven after hydration has run (a hydrated `prop:value`
 // would otherwise overwrite text typed into the server-rendered input).
+// Whether a page hydrates is read from the page itself, so the same specs run
+// against a server with or without the bundle.
 
 import { PASSWORD } from './server.mjs';
 
-const bundleCache = new Map();
+const servedCache = new Map();
 
-/** Whether the server serves the client bundle, i.e. pages will hydrate. */
-export async function bundleServed(baseURL) {
-  if (!bundleCache.has(baseURL)) {
-    let served = false;
+async function served(url) {
+  if (!servedCache.has(url)) {
+    let ok = false;
     try {
-      const res = await fetch(`${baseURL}/pkg/daohu.js`);
-      served = res.ok && /javascript/.test(res.headers.get('content-type') || '');
+      const res = await fetch(url);
+      ok = res.ok;
       await res.arrayBuffer();
     } catch {
-      served = false;
+      ok = false;
     }
-    bundleCache.set(baseURL, served);
+    servedCache.set(url, ok);
   }
-  return bundleCache.get(baseURL);
+  return servedCache.get(url);
+}
+
+/**
+ * Whether the current document will hydrate: it names a JS module and a WASM
+ * file (the server writes these links only with the page's hydration
+ * script) and the server actually serves both.
+ */
+export async function hydrationExpected(page) {
+  const urls = await page.evaluate(() => {
+    const js = document.querySelector('link[rel="modulepreload"]');
+    const wasm = document.querySelector('link[rel="preload"][type="application/wasm"]');
+    return js && wasm ? [js.href, wasm.href] : null;
+  });
+  if (!urls) return false;
+  for (const u of urls) if (!(await served(u))) return false;
+  return true;
 }
 
 // Marks the moment the WASM module is instantiated; the page's loader calls
@@ -49,9 +66,12 @@ export async function installHydrationProbe(context) {
 
 /** Waits until the current document has hydrated (no-op without a bundle). */
 export async function waitForHydration(page, timeout = 60_000) {
-  const origin = new URL(page.url()).origin;
-  if (!(await bundleServed(origin))) return;
-  await page.waitForFunction(() => window.__daohuWasm === true, null, { timeout });
+  if (!(await hydrationExpected(page))) return;
+  try {
+    await page.waitForFunction(() => window.__daohuWasm === true, null, { timeout });
+  } catch (e) {
+    throw new Error(`${page.url()} did not hydrate within ${timeout} ms although its bundle is served: ${e.message}`);
+  }
   await page.evaluate(
     () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 50)))),
   );
