@@ -59,9 +59,32 @@ const HYDRATION_PROBE = `(() => {
   wrap('instantiate');
 })();`;
 
-/** Call once per context, before opening pages. */
+const errorsByContext = new WeakMap();
+
+/**
+ * Call once per context, before opening pages: marks hydration, and records
+ * uncaught page errors (a panic in the WASM app shows up as one).
+ */
 export async function installHydrationProbe(context) {
   await context.addInitScript({ content: HYDRATION_PROBE });
+  const errors = [];
+  errorsByContext.set(context, errors);
+  const watch = (page) =>
+    page.on('pageerror', (e) => {
+      // Without a built bundle the loader's import of /pkg/*.js fails; the
+      // specs are meant to pass server-rendered only, so that one is expected.
+      if (/Failed to fetch dynamically imported module: .*\/pkg\//.test(e.message)) return;
+      errors.push(`${page.url()}: ${e.message}`);
+    });
+  context.pages().forEach(watch);
+  context.on('page', watch);
+}
+
+/** Throws if any page of `context` had an uncaught error; clears the record. */
+export function assertNoPageErrors(context) {
+  const errors = errorsByContext.get(context) || [];
+  const seen = errors.splice(0);
+  if (seen.length) throw new Error(`uncaught errors in the page:\n${seen.join('\n')}`);
 }
 
 /** Waits until the current document has hydrated (no-op without a bundle). */

@@ -1,11 +1,11 @@
 // 3. Scope: a user sees only their own part of the county. Out-of-scope pages
 // answer 403 with the forbidden page; unknown paths 404.
 
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { byTestId, householdRows, installHydrationProbe, open, signIn } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, householdRows, installHydrationProbe, open, signIn } from '../support/app.mjs';
 
 let server;
 let browser;
@@ -45,6 +45,11 @@ after(async () => {
 });
 
 describe('access outside one\'s area', () => {
+  afterEach(() => {
+    assertNoPageErrors(worker1.context());
+    assertNoPageErrors(township1.context());
+  });
+
   test('worker3\'s list lies in township2', () => {
     assert.ok(township2Rows.length > 0, 'worker3 has households');
     for (const r of township2Rows) assert.ok(r.number.startsWith('621102201'), `${r.number} in township2`);

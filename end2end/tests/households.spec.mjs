@@ -1,11 +1,12 @@
 // 2. A field worker's household list: scope, count, search, village filter,
 // and one household's page.
 
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
 import {
+  assertNoPageErrors,
   byTestId,
   collectAllPages,
   eventually,
@@ -55,6 +56,8 @@ async function submitSearch(expectParams) {
 }
 
 describe('worker household list', () => {
+  afterEach(() => assertNoPageErrors(context));
+
   test('the count equals the households listed across all pages, all in township1', async () => {
     await open(page, '/households');
     total = await householdCount(page);

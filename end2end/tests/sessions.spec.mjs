@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { byTestId, householdCount, installHydrationProbe, open, signIn, waitForHydration } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, householdCount, installHydrationProbe, open, signIn, waitForHydration } from '../support/app.mjs';
 
 let server;
 let browser;
@@ -23,8 +23,12 @@ after(async () => {
 async function freshPage(t) {
   const context = await newMobileContext(browser, server.baseURL);
   await installHydrationProbe(context);
-  t.after(() => context.close());
-  return context.newPage();
+  const page = await context.newPage();
+  t.after(async () => {
+    await context.close();
+    assertNoPageErrors(context);
+  });
+  return page;
 }
 
 const sessionCookie = async (page) =>

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
 import {
+  assertNoPageErrors,
   byTestId,
   householdCount,
   householdRows,
@@ -32,8 +33,12 @@ after(async () => {
 async function freshPage(t) {
   const context = await newMobileContext(browser, server.baseURL);
   await installHydrationProbe(context);
-  t.after(() => context.close());
-  return context.newPage();
+  const page = await context.newPage();
+  t.after(async () => {
+    await context.close();
+    assertNoPageErrors(context);
+  });
+  return page;
 }
 
 async function whoText(page) {
