@@ -95,7 +95,9 @@ export class DaohuServer {
 
   get env() {
     const extra = { DATABASE_URL: this.databaseUrl, DAOHU_ADDR: `127.0.0.1:${this.port}` };
-    if (process.env.DAOHU_SITE_ROOT) extra.DAOHU_SITE_ROOT = path.resolve(process.env.DAOHU_SITE_ROOT);
+    // Passed through as given: the server runs in the repo root, so a
+    // relative DAOHU_SITE_ROOT is relative to it, as for the app itself.
+    if (process.env.DAOHU_SITE_ROOT) extra.DAOHU_SITE_ROOT = process.env.DAOHU_SITE_ROOT;
     return serverEnv(extra);
   }
 
