@@ -4,9 +4,9 @@
 //! internal details are logged on the server and never sent. Every variant has
 //! an HTTP status and a message in the user's language.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 use crate::text::zh;
 

@@ -19,21 +19,51 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = cli.config;
     let store = db::connect(&config.database_url).await?;
-    store.migrate().await.context("数据库迁移失败 / migration failed")?;
+    store
+        .migrate()
+        .await
+        .context("数据库迁移失败 / migration failed")?;
 
     match cli.command {
-        Command::Migrate => println!("数据库已是最新 / database is up to date ({})", store.backend()),
-        Command::Demo { households, seed, if_empty } => {
+        Command::Migrate => println!(
+            "数据库已是最新 / database is up to date ({})",
+            store.backend()
+        ),
+        Command::Demo {
+            households,
+            seed,
+            if_empty,
+        } => {
             load_demo(store.as_ref(), households, seed, if_empty).await?;
         }
-        Command::User { command: UserCommand::Add { username, name, role, area, password } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    name,
+                    role,
+                    area,
+                    password,
+                },
+        } => {
             let user = create_user(
                 store.as_ref(),
-                NewUser { username, display_name: name, role, area, password },
+                NewUser {
+                    username,
+                    display_name: name,
+                    role,
+                    area,
+                    password,
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("已创建用户 {}（{}，{}）", user.username, user.role.label(), user.area);
+            println!(
+                "已创建用户 {}（{}，{}）",
+                user.username,
+                user.role.label(),
+                user.area
+            );
         }
         Command::Serve { demo_if_empty } => {
             if demo_if_empty {
@@ -57,9 +87,18 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn load_demo(store: &dyn db::Store, households: usize, seed: u64, if_empty: bool) -> anyhow::Result<()> {
+async fn load_demo(
+    store: &dyn db::Store,
+    households: usize,
+    seed: u64,
+    if_empty: bool,
+) -> anyhow::Result<()> {
     let year = StatYear::containing(chrono::Local::now().date_naive());
-    let spec = DemoSpec { households, seed, year };
+    let spec = DemoSpec {
+        households,
+        seed,
+        year,
+    };
     let summary = demo::load(store, &spec, if_empty).await?;
     if summary.loaded {
         println!(
@@ -71,7 +110,12 @@ async fn load_demo(store: &dyn db::Store, households: usize, seed: u64, if_empty
     }
     println!("演示账号 / demo sign-ins (密码 password: {DEMO_PASSWORD}):");
     for l in &summary.logins {
-        println!("  {:<12} {}  {}", l.username, l.role.label(), l.display_name);
+        println!(
+            "  {:<12} {}  {}",
+            l.username,
+            l.role.label(),
+            l.display_name
+        );
     }
     Ok(())
 }
@@ -82,7 +126,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -23,7 +23,13 @@ fn code(s: &str) -> AreaCode {
 
 /// One household in a village of its own, outside the demo county.
 async fn lone_household(store: &dyn Store, areas: &[(&str, &str)], id_number: &str) -> Uuid {
-    let areas: Vec<Area> = areas.iter().map(|(c, n)| Area { code: code(c), name: (*n).into() }).collect();
+    let areas: Vec<Area> = areas
+        .iter()
+        .map(|(c, n)| Area {
+            code: code(c),
+            name: (*n).into(),
+        })
+        .collect();
     store.upsert_areas(&areas).await.unwrap();
     let village = areas.last().unwrap().code.clone();
     let h = HouseholdRecord {
@@ -44,13 +50,23 @@ async fn lone_household(store: &dyn Store, areas: &[(&str, &str)], id_number: &s
             health: HealthStatus::Healthy,
         }],
     };
-    store.insert_households(std::slice::from_ref(&h), &[]).await.unwrap();
+    store
+        .insert_households(std::slice::from_ref(&h), &[])
+        .await
+        .unwrap();
     h.id
 }
 
 async fn first_household_of(store: &dyn Store, username: &str) -> Uuid {
     let w = store.user_by_username(username).await.unwrap().unwrap();
-    let q = HouseholdQuery { scope: w.area.clone(), worker_id: Some(w.id), village: None, search: None, limit: 1, offset: 0 };
+    let q = HouseholdQuery {
+        scope: w.area.clone(),
+        worker_id: Some(w.id),
+        village: None,
+        search: None,
+        limit: 1,
+        offset: 0,
+    };
     store.list_households(&q).await.unwrap().0[0].id
 }
 
@@ -72,26 +88,50 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
     let store = db.store.as_ref();
     let other_county = lone_household(
         store,
-        &[("621121000000", "通渭县"), ("621121100000", "平襄镇"), ("621121100201", "界外村")],
+        &[
+            ("621121000000", "通渭县"),
+            ("621121100000", "平襄镇"),
+            ("621121100201", "界外村"),
+        ],
         "440524188001010014",
     )
     .await;
     let other_city = lone_household(
         store,
-        &[("620100000000", "兰州市"), ("620102000000", "城关区"), ("620102001000", "街道"), ("620102001001", "社区")],
+        &[
+            ("620100000000", "兰州市"),
+            ("620102000000", "城关区"),
+            ("620102001000", "街道"),
+            ("620102001001", "社区"),
+        ],
         "110101199003074477",
     )
     .await;
     let other_province = lone_household(
         store,
-        &[("610000000000", "陕西省"), ("610100000000", "西安市"), ("610102000000", "新城区"), ("610102001000", "街道"), ("610102001001", "社区")],
+        &[
+            ("610000000000", "陕西省"),
+            ("610100000000", "西安市"),
+            ("610102000000", "新城区"),
+            ("610102001000", "街道"),
+            ("610102001001", "社区"),
+        ],
         "11010519491231002X",
     )
     .await;
-    for (username, role, area) in [("city", Role::CityAdmin, "621100000000"), ("province", Role::ProvinceAdmin, "620000000000")] {
+    for (username, role, area) in [
+        ("city", Role::CityAdmin, "621100000000"),
+        ("province", Role::ProvinceAdmin, "620000000000"),
+    ] {
         create_user(
             store,
-            NewUser { username: username.into(), display_name: username.into(), role, area: area.into(), password: "daohu2026".into() },
+            NewUser {
+                username: username.into(),
+                display_name: username.into(),
+                role,
+                area: area.into(),
+                password: "daohu2026".into(),
+            },
         )
         .await
         .unwrap();
@@ -103,11 +143,46 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
     let township2s = first_household_of(store, "worker3").await;
 
     let cases = [
-        Case { user: "worker1", own_area: None, other_area: "621102201000", own_village: "621102100201", other_village: "621102201201", other_household: colleagues },
-        Case { user: "township1", own_area: Some("621102100000"), other_area: "621102201000", own_village: "621102100201", other_village: "621102201201", other_household: township2s },
-        Case { user: "county", own_area: Some("621102000000"), other_area: "621121000000", own_village: "621102100201", other_village: "621121100201", other_household: other_county },
-        Case { user: "city", own_area: Some("621100000000"), other_area: "620100000000", own_village: "621102100201", other_village: "620102001001", other_household: other_city },
-        Case { user: "province", own_area: Some("620000000000"), other_area: "610000000000", own_village: "621102100201", other_village: "610102001001", other_household: other_province },
+        Case {
+            user: "worker1",
+            own_area: None,
+            other_area: "621102201000",
+            own_village: "621102100201",
+            other_village: "621102201201",
+            other_household: colleagues,
+        },
+        Case {
+            user: "township1",
+            own_area: Some("621102100000"),
+            other_area: "621102201000",
+            own_village: "621102100201",
+            other_village: "621102201201",
+            other_household: township2s,
+        },
+        Case {
+            user: "county",
+            own_area: Some("621102000000"),
+            other_area: "621121000000",
+            own_village: "621102100201",
+            other_village: "621121100201",
+            other_household: other_county,
+        },
+        Case {
+            user: "city",
+            own_area: Some("621100000000"),
+            other_area: "620100000000",
+            own_village: "621102100201",
+            other_village: "620102001001",
+            other_household: other_city,
+        },
+        Case {
+            user: "province",
+            own_area: Some("620000000000"),
+            other_area: "610000000000",
+            own_village: "621102100201",
+            other_village: "610102001001",
+            other_household: other_province,
+        },
     ];
     let state = db.state();
     let mut checked = 0;
@@ -120,13 +195,35 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         };
 
         // get_household
-        let r = call(&state, c, "/api/households/get", &[("id", &mine.to_string())]).await;
+        let r = call(
+            &state,
+            c,
+            "/api/households/get",
+            &[("id", &mine.to_string())],
+        )
+        .await;
         expect(&r, StatusCode::OK, "get_household in scope");
-        let r = call(&state, c, "/api/households/get", &[("id", &case.other_household.to_string())]).await;
+        let r = call(
+            &state,
+            c,
+            "/api/households/get",
+            &[("id", &case.other_household.to_string())],
+        )
+        .await;
         expect(&r, StatusCode::FORBIDDEN, "get_household out of scope");
         if case.user == "worker1" {
-            let r = call(&state, c, "/api/households/get", &[("id", &township2s.to_string())]).await;
-            expect(&r, StatusCode::FORBIDDEN, "get_household in another township");
+            let r = call(
+                &state,
+                c,
+                "/api/households/get",
+                &[("id", &township2s.to_string())],
+            )
+            .await;
+            expect(
+                &r,
+                StatusCode::FORBIDDEN,
+                "get_household in another township",
+            );
         }
 
         // list_households: unfiltered, in-scope village, out-of-scope village
@@ -140,13 +237,35 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             if me.role == Role::FieldWorker {
                 let id: Uuid = h["id"].as_str().unwrap().parse().unwrap();
                 let rec = store.household(id).await.unwrap().unwrap();
-                assert_eq!(rec.worker_id, Some(me.id), "worker sees only assigned households");
+                assert_eq!(
+                    rec.worker_id,
+                    Some(me.id),
+                    "worker sees only assigned households"
+                );
             }
         }
-        let r = call(&state, c, "/api/households/list", &[("village", case.own_village)]).await;
+        let r = call(
+            &state,
+            c,
+            "/api/households/list",
+            &[("village", case.own_village)],
+        )
+        .await;
         expect(&r, StatusCode::OK, "list_households own village");
-        assert!(r.json()["households"].as_array().unwrap().iter().all(|h: &Value| h["village"]["code"] == case.own_village));
-        let r = call(&state, c, "/api/households/list", &[("village", case.other_village)]).await;
+        assert!(
+            r.json()["households"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h: &Value| h["village"]["code"] == case.own_village)
+        );
+        let r = call(
+            &state,
+            c,
+            "/api/households/list",
+            &[("village", case.other_village)],
+        )
+        .await;
         expect(&r, StatusCode::FORBIDDEN, "list_households other village");
 
         // list_my_villages: only villages in scope
@@ -164,11 +283,27 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
                 assert!(r.json()["total"]["households"].as_i64().unwrap() > 0);
             }
             None => {
-                let r = call(&state, c, "/api/areas/overview", &[("code", me.area.as_str())]).await;
-                expect(&r, StatusCode::FORBIDDEN, "field workers have no area pages");
+                let r = call(
+                    &state,
+                    c,
+                    "/api/areas/overview",
+                    &[("code", me.area.as_str())],
+                )
+                .await;
+                expect(
+                    &r,
+                    StatusCode::FORBIDDEN,
+                    "field workers have no area pages",
+                );
             }
         }
-        let r = call(&state, c, "/api/areas/overview", &[("code", case.other_area)]).await;
+        let r = call(
+            &state,
+            c,
+            "/api/areas/overview",
+            &[("code", case.other_area)],
+        )
+        .await;
         expect(&r, StatusCode::FORBIDDEN, "area overview other");
         checked += 1;
     }
@@ -177,7 +312,14 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
     // Every refusal above was logged with the user and what they tried.
     let logged = store.audit_events("get_household").await.unwrap();
     assert_eq!(logged.len(), 6);
-    assert!(logged.iter().all(|e| e.outcome == "forbidden" && e.user_id.is_some()));
-    assert_eq!(store.audit_events("list_households").await.unwrap().len(), 5);
+    assert!(
+        logged
+            .iter()
+            .all(|e| e.outcome == "forbidden" && e.user_id.is_some())
+    );
+    assert_eq!(
+        store.audit_events("list_households").await.unwrap().len(),
+        5
+    );
     assert_eq!(store.audit_events("area_overview").await.unwrap().len(), 6);
 }

@@ -21,14 +21,29 @@ on_both_backends!(
 async fn sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home(db: TestDb) {
     let db = db.with_demo().await;
     let state = db.state();
-    let r = call(&state, None, "/api/auth/sign_in", &[("username", "worker1"), ("password", "daohu2026")]).await;
+    let r = call(
+        &state,
+        None,
+        "/api/auth/sign_in",
+        &[("username", "worker1"), ("password", "daohu2026")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let set_cookie = r.headers.get("set-cookie").unwrap().to_str().unwrap();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     assert_eq!(r.json()["role"], "FieldWorker");
     assert_eq!(r.headers.get("location").unwrap(), "/households");
 
-    let r = call(&state, None, "/api/auth/sign_in", &[("username", "township1"), ("password", "daohu2026")]).await;
+    let r = call(
+        &state,
+        None,
+        "/api/auth/sign_in",
+        &[("username", "township1"), ("password", "daohu2026")],
+    )
+    .await;
     assert_eq!(r.headers.get("location").unwrap(), "/areas/621102100000");
     let cookie = r.session_cookie().unwrap();
     let home = page(&state, Some(&cookie), "/").await;
@@ -40,29 +55,55 @@ async fn wrong_passwords_are_refused_then_slowed_down(db: TestDb) {
     let db = db.with_demo().await;
     let state = db.state();
     for _ in 0..3 {
-        let r = call(&state, None, "/api/auth/sign_in", &[("username", "worker2"), ("password", "wrong-password")]).await;
+        let r = call(
+            &state,
+            None,
+            "/api/auth/sign_in",
+            &[("username", "worker2"), ("password", "wrong-password")],
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
         assert!(r.session_cookie().is_none());
     }
     // Even the right password now has to wait.
-    let r = call(&state, None, "/api/auth/sign_in", &[("username", "worker2"), ("password", "daohu2026")]).await;
+    let r = call(
+        &state,
+        None,
+        "/api/auth/sign_in",
+        &[("username", "worker2"), ("password", "daohu2026")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!(r.body.contains("TooManyAttempts"), "{}", r.body);
     // Another account is not affected.
     sign_in(&state, "worker3").await;
     let refused = db.store.audit_events("sign_in").await.unwrap();
     assert_eq!(refused.len(), 3);
-    assert!(refused.iter().all(|e| e.target == "worker2" && e.outcome == "refused"));
+    assert!(
+        refused
+            .iter()
+            .all(|e| e.target == "worker2" && e.outcome == "refused")
+    );
 }
 
 async fn server_functions_without_a_session_answer_401(db: TestDb) {
     let db = db.with_demo().await;
     let state = db.state();
-    for path in ["/api/households/list", "/api/households/villages", "/api/areas/overview"] {
+    for path in [
+        "/api/households/list",
+        "/api/households/villages",
+        "/api/areas/overview",
+    ] {
         let r = call(&state, None, path, &[("code", "621102000000")]).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {}", r.body);
     }
-    let r = call(&state, Some("daohu_session=forged"), "/api/households/list", &[]).await;
+    let r = call(
+        &state,
+        Some("daohu_session=forged"),
+        "/api/households/list",
+        &[],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Not signed in is not an error for "who am I".
     let r = call(&state, None, "/api/auth/current_user", &[]).await;
@@ -89,14 +130,24 @@ async fn worker_pages_show_only_their_households_with_masked_ids(db: TestDb) {
     let worker = db.store.user_by_username("worker1").await.unwrap().unwrap();
     let list = page(&state, Some(&cookie), "/households").await;
     assert_eq!(list.status, StatusCode::OK);
-    let list_json = call(&state, Some(&cookie), "/api/households/list", &[]).await.json();
+    let list_json = call(&state, Some(&cookie), "/api/households/list", &[])
+        .await
+        .json();
     let total = list_json["total"].as_i64().unwrap();
-    assert!(list.body.contains(&format!("<strong>{total}</strong>")), "count shown");
+    assert!(
+        list.body.contains(&format!("<strong>{total}</strong>")),
+        "count shown"
+    );
     let first = &list_json["households"][0];
     assert!(list.body.contains(first["head_name"].as_str().unwrap()));
 
     let id = first["id"].as_str().unwrap();
-    let record = db.store.household(id.parse().unwrap()).await.unwrap().unwrap();
+    let record = db
+        .store
+        .household(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.worker_id, Some(worker.id));
     let detail = page(&state, Some(&cookie), &format!("/households/{id}")).await;
     assert_eq!(detail.status, StatusCode::OK);
@@ -108,7 +159,9 @@ async fn worker_pages_show_only_their_households_with_masked_ids(db: TestDb) {
     if let Some(phone) = &record.phone {
         assert!(!detail.body.contains(phone.as_str()), "full phone leaked");
     }
-    let json = call(&state, Some(&cookie), "/api/households/get", &[("id", id)]).await.json();
+    let json = call(&state, Some(&cookie), "/api/households/get", &[("id", id)])
+        .await
+        .json();
     assert!(!json.to_string().contains(&record.members[0].id_number));
 }
 
@@ -129,7 +182,10 @@ async fn out_of_scope_household_page_is_403_and_logged(db: TestDb) {
     let r = page(&state, Some(&cookie), &format!("/households/{}", theirs.id)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("无权访问"));
-    assert!(!r.body.contains(&theirs.head_name), "nothing of the household leaks");
+    assert!(
+        !r.body.contains(&theirs.head_name),
+        "nothing of the household leaks"
+    );
     let logged = db.store.audit_events("get_household").await.unwrap();
     assert_eq!(logged.len(), 1);
     assert_eq!(logged[0].target, theirs.id.to_string());
@@ -140,11 +196,28 @@ async fn sign_out_ends_the_session(db: TestDb) {
     let db = db.with_demo().await;
     let state = db.state();
     let cookie = sign_in(&state, "county").await;
-    assert_eq!(call(&state, Some(&cookie), "/api/households/list", &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        call(&state, Some(&cookie), "/api/households/list", &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
     let r = call(&state, Some(&cookie), "/api/auth/sign_out", &[]).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers.get("set-cookie").unwrap().to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(call(&state, Some(&cookie), "/api/households/list", &[]).await.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        r.headers
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        call(&state, Some(&cookie), "/api/households/list", &[])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn sessions_survive_a_server_restart(db: TestDb) {
@@ -152,7 +225,10 @@ async fn sessions_survive_a_server_restart(db: TestDb) {
     let cookie = sign_in(&db.state(), "township2").await;
     // A new process: new store connection, new state, new router.
     let reopened = db::connect(&db.url).await.unwrap();
-    let state = daohu::server::AppState::new(daohu::server::config::Config::for_database(&db.url), reopened);
+    let state = daohu::server::AppState::new(
+        daohu::server::config::Config::for_database(&db.url),
+        reopened,
+    );
     let r = call(&state, Some(&cookie), "/api/auth/current_user", &[]).await;
     assert_eq!(r.json()["username"], "township2");
 }
@@ -166,8 +242,17 @@ async fn unknown_paths_are_404(db: TestDb) {
 
 #[tokio::test]
 async fn unknown_database_schemes_stop_start_up_with_a_clear_message() {
-    let err = db::connect("mysql://root@localhost/daohu").await.err().expect("refused");
+    let err = db::connect("mysql://root@localhost/daohu")
+        .await
+        .err()
+        .expect("refused");
     let msg = err.to_string();
-    assert!(msg.contains("sqlite:") && msg.contains("postgres://") && msg.contains("mysql"), "{msg}");
-    assert!(!msg.contains("root@localhost"), "the URL is not echoed: {msg}");
+    assert!(
+        msg.contains("sqlite:") && msg.contains("postgres://") && msg.contains("mysql"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("root@localhost"),
+        "the URL is not echoed: {msg}"
+    );
 }

@@ -29,7 +29,14 @@ fn code(s: &str) -> AreaCode {
 }
 
 fn query(scope: &str) -> HouseholdQuery {
-    HouseholdQuery { scope: code(scope), worker_id: None, village: None, search: None, limit: 1000, offset: 0 }
+    HouseholdQuery {
+        scope: code(scope),
+        worker_id: None,
+        village: None,
+        search: None,
+        limit: 1000,
+        offset: 0,
+    }
 }
 
 async fn migrate_is_idempotent_and_loads_the_catalogue(db: TestDb) {
@@ -45,11 +52,19 @@ async fn child_summaries_agree_with_the_household_list(db: TestDb) {
     let county = code("621102000000");
     let townships = db.store.child_area_summaries(&county).await.unwrap();
     assert_eq!(townships.len(), 2);
-    let (_, total) = db.store.list_households(&query("621102000000")).await.unwrap();
+    let (_, total) = db
+        .store
+        .list_households(&query("621102000000"))
+        .await
+        .unwrap();
     assert_eq!(total, 200);
     assert_eq!(townships.iter().map(|t| t.households).sum::<i64>(), total);
     for t in &townships {
-        let (rows, n) = db.store.list_households(&query(t.area.code.as_str())).await.unwrap();
+        let (rows, n) = db
+            .store
+            .list_households(&query(t.area.code.as_str()))
+            .await
+            .unwrap();
         assert_eq!(t.households, n);
         let monitored = rows.iter().filter(|r| r.category.is_monitored()).count() as i64;
         let unassigned = rows.iter().filter(|r| r.worker_id.is_none()).count() as i64;
@@ -73,12 +88,19 @@ async fn household_list_is_scoped_by_area_worker_village_and_search(db: TestDb) 
     let mut expected: Vec<_> = mine.iter().map(|h| h.village.code.clone()).collect();
     expected.sort();
     expected.dedup();
-    assert_eq!(villages.iter().map(|v| v.code.clone()).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        villages.iter().map(|v| v.code.clone()).collect::<Vec<_>>(),
+        expected
+    );
 
     q.village = Some(villages[0].code.clone());
     let (in_village, n) = db.store.list_households(&q).await.unwrap();
     assert!(n < total && n > 0);
-    assert!(in_village.iter().all(|h| h.village.code == villages[0].code));
+    assert!(
+        in_village
+            .iter()
+            .all(|h| h.village.code == villages[0].code)
+    );
 
     // A scope outside the data finds nothing, whatever else is asked.
     let mut outside = q.clone();
@@ -96,16 +118,27 @@ async fn household_list_is_scoped_by_area_worker_village_and_search(db: TestDb) 
     s.search = Some(target.number.clone());
     assert_eq!(db.store.list_households(&s).await.unwrap().1, 1);
     s.search = Some("%".into());
-    assert_eq!(db.store.list_households(&s).await.unwrap().1, 0, "wildcards are literal");
+    assert_eq!(
+        db.store.list_households(&s).await.unwrap().1,
+        0,
+        "wildcards are literal"
+    );
 
     // Paging splits the same ordered list.
     let mut p = query("621102000000");
     p.limit = 7;
     p.offset = 7;
     let (page2, all) = db.store.list_households(&p).await.unwrap();
-    let (everything, _) = db.store.list_households(&query("621102000000")).await.unwrap();
+    let (everything, _) = db
+        .store
+        .list_households(&query("621102000000"))
+        .await
+        .unwrap();
     assert_eq!(all, 200);
-    assert_eq!(page2.iter().map(|h| h.id).collect::<Vec<_>>(), everything[7..14].iter().map(|h| h.id).collect::<Vec<_>>());
+    assert_eq!(
+        page2.iter().map(|h| h.id).collect::<Vec<_>>(),
+        everything[7..14].iter().map(|h| h.id).collect::<Vec<_>>()
+    );
 }
 
 fn sample_household(village: &str, id_numbers: &[&str]) -> HouseholdRecord {
@@ -124,7 +157,11 @@ fn sample_household(village: &str, id_numbers: &[&str]) -> HouseholdRecord {
             .map(|(i, id)| MemberRecord {
                 id: Uuid::now_v7(),
                 name: format!("成员{i}"),
-                relation: if i == 0 { "户主".into() } else { "之子".into() },
+                relation: if i == 0 {
+                    "户主".into()
+                } else {
+                    "之子".into()
+                },
                 id_number: (*id).into(),
                 labour: LabourStatus::Weak,
                 health: HealthStatus::Chronic,
@@ -136,11 +173,26 @@ fn sample_household(village: &str, id_numbers: &[&str]) -> HouseholdRecord {
 async fn seed_village(db: &TestDb) {
     db.store
         .upsert_areas(&[
-            Area { code: code("620000000000"), name: "甘肃省".into() },
-            Area { code: code("621100000000"), name: "定西市".into() },
-            Area { code: code("621102000000"), name: "安定区".into() },
-            Area { code: code("621102100000"), name: "测试镇".into() },
-            Area { code: code("621102100201"), name: "测试村".into() },
+            Area {
+                code: code("620000000000"),
+                name: "甘肃省".into(),
+            },
+            Area {
+                code: code("621100000000"),
+                name: "定西市".into(),
+            },
+            Area {
+                code: code("621102000000"),
+                name: "安定区".into(),
+            },
+            Area {
+                code: code("621102100000"),
+                name: "测试镇".into(),
+            },
+            Area {
+                code: code("621102100201"),
+                name: "测试村".into(),
+            },
         ])
         .await
         .unwrap();
@@ -148,7 +200,14 @@ async fn seed_village(db: &TestDb) {
 
 async fn household_round_trips_with_members_in_order_and_entitlements(db: TestDb) {
     seed_village(&db).await;
-    let h = sample_household("621102100201", &["11010519491231002X", "440524188001010014", "110101199003074477"]);
+    let h = sample_household(
+        "621102100201",
+        &[
+            "11010519491231002X",
+            "440524188001010014",
+            "110101199003074477",
+        ],
+    );
     let date = NaiveDate::from_ymd_opt(2027, 9, 30).unwrap();
     let e = EntitlementRecord {
         id: Uuid::now_v7(),
@@ -160,14 +219,24 @@ async fn household_round_trips_with_members_in_order_and_entitlements(db: TestDb
         department: "区民政局".into(),
         channel: Channel::OneCard,
     };
-    db.store.insert_households(std::slice::from_ref(&h), std::slice::from_ref(&e)).await.unwrap();
+    db.store
+        .insert_households(std::slice::from_ref(&h), std::slice::from_ref(&e))
+        .await
+        .unwrap();
     let back = db.store.household(h.id).await.unwrap().unwrap();
     assert_eq!(back.number, h.number);
     assert_eq!(back.category, h.category);
     assert!(back.relocated);
     assert_eq!(back.phone.as_deref(), Some("13800001111"));
     let ids: Vec<_> = back.members.iter().map(|m| m.id_number.as_str()).collect();
-    assert_eq!(ids, ["11010519491231002X", "440524188001010014", "110101199003074477"]);
+    assert_eq!(
+        ids,
+        [
+            "11010519491231002X",
+            "440524188001010014",
+            "110101199003074477"
+        ]
+    );
     assert_eq!(back.members[1].labour, LabourStatus::Weak);
 
     let lines = db.store.entitlements(h.id, year().0).await.unwrap();
@@ -175,7 +244,13 @@ async fn household_round_trips_with_members_in_order_and_entitlements(db: TestDb
     assert_eq!(lines[0].entitlement.expected_fen, 1_234_567);
     assert_eq!(lines[0].entitlement.expected_date, date);
     assert_eq!(lines[0].item.name, "农村低保");
-    assert!(db.store.entitlements(h.id, year().0 - 1).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .entitlements(h.id, year().0 - 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(db.store.household(Uuid::now_v7()).await.unwrap().is_none());
 }
 
@@ -185,9 +260,23 @@ async fn a_failing_batch_writes_nothing(db: TestDb) {
     db.store.insert_households(&[first], &[]).await.unwrap();
     // The second household of this batch reuses an ID number: the first of
     // the batch must not stay behind.
-    let fresh = sample_household("621102100201", &["440524188001010014", "110101199003074477"]);
-    let clash = sample_household("621102100201", &["11010519491231002X", "620102198001010017", "110105194912310021"]);
-    let err = db.store.insert_households(&[fresh.clone(), clash], &[]).await.unwrap_err();
+    let fresh = sample_household(
+        "621102100201",
+        &["440524188001010014", "110101199003074477"],
+    );
+    let clash = sample_household(
+        "621102100201",
+        &[
+            "11010519491231002X",
+            "620102198001010017",
+            "110105194912310021",
+        ],
+    );
+    let err = db
+        .store
+        .insert_households(&[fresh.clone(), clash], &[])
+        .await
+        .unwrap_err();
     assert!(matches!(err, DbError::Conflict { .. }), "{err:?}");
     assert!(db.store.household(fresh.id).await.unwrap().is_none());
     assert_eq!(db.store.count_households().await.unwrap(), 1);
@@ -195,13 +284,38 @@ async fn a_failing_batch_writes_nothing(db: TestDb) {
 
 async fn sessions_expire_and_can_be_deleted(db: TestDb) {
     let db = db.with_demo().await;
-    let user = db.store.user_by_username("township1").await.unwrap().unwrap();
+    let user = db
+        .store
+        .user_by_username("township1")
+        .await
+        .unwrap()
+        .unwrap();
     let now = Utc::now();
-    db.store.insert_session("live", user.id, now + Duration::days(1)).await.unwrap();
-    db.store.insert_session("stale", user.id, now - Duration::seconds(1)).await.unwrap();
-    assert_eq!(db.store.session_user("live", now).await.unwrap().unwrap().id, user.id);
+    db.store
+        .insert_session("live", user.id, now + Duration::days(1))
+        .await
+        .unwrap();
+    db.store
+        .insert_session("stale", user.id, now - Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store
+            .session_user("live", now)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        user.id
+    );
     assert!(db.store.session_user("stale", now).await.unwrap().is_none());
-    assert!(db.store.session_user("unknown", now).await.unwrap().is_none());
+    assert!(
+        db.store
+            .session_user("unknown", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     db.store.delete_session("live").await.unwrap();
     assert!(db.store.session_user("live", now).await.unwrap().is_none());
 }
@@ -230,7 +344,10 @@ async fn audit_events_are_recorded(db: TestDb) {
             .unwrap();
     }
     let events = db.store.audit_events("get_household").await.unwrap();
-    assert_eq!(events.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        events.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     assert_eq!(events[0].user_id, Some(user.id));
     assert!(db.store.audit_events("other").await.unwrap().is_empty());
 }

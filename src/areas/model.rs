@@ -188,7 +188,13 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in ["62110210020", "6211021002011", "62110210020a", "000000000000", "620000000001"] {
+        for bad in [
+            "62110210020",
+            "6211021002011",
+            "62110210020a",
+            "000000000000",
+            "620000000001",
+        ] {
             assert!(AreaCode::parse(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -212,7 +218,10 @@ mod tests {
     fn parent_climbs_one_level() {
         let v = AreaCode::parse("621102100201").unwrap();
         assert_eq!(v.parent().unwrap().as_str(), "621102100000");
-        assert_eq!(v.parent().unwrap().parent().unwrap().as_str(), "621102000000");
+        assert_eq!(
+            v.parent().unwrap().parent().unwrap().as_str(),
+            "621102000000"
+        );
         assert!(AreaCode::parse("620000000000").unwrap().parent().is_none());
     }
 }

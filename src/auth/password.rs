@@ -1,7 +1,7 @@
 //! Password hashing with argon2id (the crate's defaults: 19 MiB, 2 passes).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 pub fn hash(password: &str) -> String {
     let mut salt = [0u8; 16];

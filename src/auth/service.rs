@@ -31,7 +31,10 @@ pub async fn sign_in(
     if password.is_empty() {
         return Err(AppError::validation("密码", "请输入密码"));
     }
-    if let Some(wait) = state.throttle.wait_before_attempt(username, address, Instant::now()) {
+    if let Some(wait) = state
+        .throttle
+        .wait_before_attempt(username, address, Instant::now())
+    {
         return Err(AppError::TooManyAttempts {
             retry_after_secs: wait.as_secs().max(1),
         });
@@ -42,16 +45,19 @@ pub async fn sign_in(
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::dummy_hash().to_owned());
     let candidate = password.to_owned();
-    let password_ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored_hash))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password check panicked");
-            AppError::Internal
-        })?;
+    let password_ok =
+        tokio::task::spawn_blocking(move || password::verify(&candidate, &stored_hash))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "password check panicked");
+                AppError::Internal
+            })?;
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
-            state.throttle.record_failure(username, address, Instant::now());
+            state
+                .throttle
+                .record_failure(username, address, Instant::now());
             state
                 .store
                 .record_audit(&AuditEvent {
@@ -132,14 +138,24 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
     if !new.role.allows_area_level(area.level()) {
         return Err(AppError::validation(
             "区划代码",
-            format!("{}不能绑定到{}级区域", new.role.label(), area.level().label()),
+            format!(
+                "{}不能绑定到{}级区域",
+                new.role.label(),
+                area.level().label()
+            ),
         ));
     }
     if store.area(&area).await?.is_none() {
-        return Err(AppError::validation("区划代码", format!("区域 {area} 不存在")));
+        return Err(AppError::validation(
+            "区划代码",
+            format!("区域 {area} 不存在"),
+        ));
     }
     if store.user_by_username(&username).await?.is_some() {
-        return Err(AppError::validation("用户名", format!("“{username}”已被使用")));
+        return Err(AppError::validation(
+            "用户名",
+            format!("“{username}”已被使用"),
+        ));
     }
     let password = new.password;
     let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))

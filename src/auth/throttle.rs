@@ -23,7 +23,12 @@ pub struct Throttle {
 impl Throttle {
     /// How long the caller must still wait before trying `username` from
     /// `address`; `None` if they may try now.
-    pub fn wait_before_attempt(&self, username: &str, address: Option<&str>, now: Instant) -> Option<Duration> {
+    pub fn wait_before_attempt(
+        &self,
+        username: &str,
+        address: Option<&str>,
+        now: Instant,
+    ) -> Option<Duration> {
         let map = self.failures.lock().expect("throttle lock");
         let mut wait = Duration::ZERO;
         for (key, free) in keys(username, address) {
@@ -95,8 +100,14 @@ mod tests {
             Some(Duration::from_secs(1))
         );
         t.record_failure("wang", None, now);
-        assert_eq!(t.wait_before_attempt("WANG", None, now), Some(Duration::from_secs(2)));
-        assert_eq!(t.wait_before_attempt("wang", None, now + Duration::from_secs(3)), None);
+        assert_eq!(
+            t.wait_before_attempt("WANG", None, now),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            t.wait_before_attempt("wang", None, now + Duration::from_secs(3)),
+            None
+        );
         t.record_success("wang");
         assert_eq!(t.wait_before_attempt("wang", None, now), None);
     }
@@ -108,8 +119,14 @@ mod tests {
         for i in 0..10 {
             t.record_failure(&format!("user{i}"), Some("10.0.0.9"), now);
         }
-        assert!(t.wait_before_attempt("someone_else", Some("10.0.0.9"), now).is_some());
-        assert!(t.wait_before_attempt("someone_else", Some("10.0.0.8"), now).is_none());
+        assert!(
+            t.wait_before_attempt("someone_else", Some("10.0.0.9"), now)
+                .is_some()
+        );
+        assert!(
+            t.wait_before_attempt("someone_else", Some("10.0.0.8"), now)
+                .is_none()
+        );
     }
 
     #[test]

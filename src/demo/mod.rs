@@ -69,9 +69,18 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
 
     let code = |s: &str| AreaCode::parse(s).expect("demo codes are valid");
     let mut areas = vec![
-        Area { code: code(PROVINCE.0), name: PROVINCE.1.into() },
-        Area { code: code(CITY.0), name: CITY.1.into() },
-        Area { code: code(COUNTY.0), name: COUNTY.1.into() },
+        Area {
+            code: code(PROVINCE.0),
+            name: PROVINCE.1.into(),
+        },
+        Area {
+            code: code(CITY.0),
+            name: CITY.1.into(),
+        },
+        Area {
+            code: code(COUNTY.0),
+            name: COUNTY.1.into(),
+        },
     ];
     let mut logins = vec![DemoLogin {
         username: "county".into(),
@@ -83,7 +92,11 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
     let mut township_workers: Vec<Vec<usize>> = Vec::new();
     for t in 0..township_count {
         // 镇 codes run 100–199, 乡 200–399.
-        let (suffix, kind) = if t % 2 == 0 { (100 + t, "镇") } else { (200 + t, "乡") };
+        let (suffix, kind) = if t % 2 == 0 {
+            (100 + t, "镇")
+        } else {
+            (200 + t, "乡")
+        };
         let township = code(&format!("{}{suffix:03}000", &COUNTY.0[..6]));
         areas.push(Area {
             code: township.clone(),
@@ -97,9 +110,17 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
         });
         let mut workers = Vec::new();
         for _ in 0..WORKERS_PER_TOWNSHIP {
-            let n = logins.iter().filter(|l| l.role == Role::FieldWorker).count() + 1;
+            let n = logins
+                .iter()
+                .filter(|l| l.role == Role::FieldWorker)
+                .count()
+                + 1;
             workers.push(logins.len());
-            let sex = if rng.chance(0.5) { rng::Sex::Male } else { rng::Sex::Female };
+            let sex = if rng.chance(0.5) {
+                rng::Sex::Male
+            } else {
+                rng::Sex::Female
+            };
             logins.push(DemoLogin {
                 username: format!("worker{n}"),
                 display_name: names::person_name(&mut rng, sex),
@@ -141,7 +162,9 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
         // A few households are newly identified and not yet assigned.
         let workers = &township_workers[*township];
         let worker = (!rng.chance(0.03)).then(|| workers[per_village[v] % workers.len()]);
-        entitlements.extend(generate_entitlements(&mut rng, id, &members, category, spec.year));
+        entitlements.extend(generate_entitlements(
+            &mut rng, id, &members, category, spec.year,
+        ));
         households.push(HouseholdRecord {
             id,
             number,
@@ -155,7 +178,13 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
         });
         assignments.push(worker);
     }
-    DemoData { areas, logins, households, entitlements, assignments }
+    DemoData {
+        areas,
+        logins,
+        households,
+        entitlements,
+        assignments,
+    }
 }
 
 /// What `load` did, for printing.
@@ -168,10 +197,19 @@ pub struct DemoSummary {
 
 /// Loads the demo into `store`. With `if_empty`, does nothing when the store
 /// already holds households (so `run` can call it every time).
-pub async fn load(store: &dyn Store, spec: &DemoSpec, if_empty: bool) -> anyhow::Result<DemoSummary> {
+pub async fn load(
+    store: &dyn Store,
+    spec: &DemoSpec,
+    if_empty: bool,
+) -> anyhow::Result<DemoSummary> {
     let mut data = generate(spec);
     if if_empty && store.count_households().await? > 0 {
-        return Ok(DemoSummary { loaded: false, households: 0, entitlements: 0, logins: data.logins });
+        return Ok(DemoSummary {
+            loaded: false,
+            households: 0,
+            entitlements: 0,
+            logins: data.logins,
+        });
     }
     store.upsert_areas(&data.areas).await?;
     let mut user_ids = Vec::with_capacity(data.logins.len());
@@ -204,10 +242,14 @@ pub async fn load(store: &dyn Store, spec: &DemoSpec, if_empty: bool) -> anyhow:
     for chunk in data.households.chunks(500) {
         let ids: HashSet<Uuid> = chunk.iter().map(|h| h.id).collect();
         let mut ent_end = ent_start;
-        while ent_end < data.entitlements.len() && ids.contains(&data.entitlements[ent_end].household_id) {
+        while ent_end < data.entitlements.len()
+            && ids.contains(&data.entitlements[ent_end].household_id)
+        {
             ent_end += 1;
         }
-        store.insert_households(chunk, &data.entitlements[ent_start..ent_end]).await?;
+        store
+            .insert_households(chunk, &data.entitlements[ent_start..ent_end])
+            .await?;
         ent_start = ent_end;
     }
     Ok(DemoSummary {
@@ -225,9 +267,17 @@ fn uuid_from(rng: &mut Rng) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-fn generate_members(rng: &mut Rng, year: StatYear, taken: &mut HashSet<String>) -> Vec<MemberRecord> {
+fn generate_members(
+    rng: &mut Rng,
+    year: StatYear,
+    taken: &mut HashSet<String>,
+) -> Vec<MemberRecord> {
     let today = year.first_day();
-    let head_sex = if rng.chance(0.8) { rng::Sex::Male } else { rng::Sex::Female };
+    let head_sex = if rng.chance(0.8) {
+        rng::Sex::Male
+    } else {
+        rng::Sex::Female
+    };
     let head_age = rng.range(28, 80) as i32;
     let surname = names::surname(rng);
     let mut members = Vec::new();
@@ -253,22 +303,46 @@ fn generate_members(rng: &mut Rng, year: StatYear, taken: &mut HashSet<String>) 
     }
     if head_age < 70 {
         for _ in 0..rng.range(0, 4) {
-            let sex = if rng.chance(0.5) { rng::Sex::Male } else { rng::Sex::Female };
+            let sex = if rng.chance(0.5) {
+                rng::Sex::Male
+            } else {
+                rng::Sex::Female
+            };
             let age = (head_age - rng.range(20, 32) as i32).max(1);
-            let relation = if sex == rng::Sex::Male { "之子" } else { "之女" };
+            let relation = if sex == rng::Sex::Male {
+                "之子"
+            } else {
+                "之女"
+            };
             let name = format!("{surname}{}", names::given_name(rng, sex));
             push(rng, name, relation, sex, age);
         }
     } else if rng.chance(0.5) {
-        let sex = if rng.chance(0.5) { rng::Sex::Male } else { rng::Sex::Female };
-        let relation = if sex == rng::Sex::Male { "之孙子" } else { "之孙女" };
+        let sex = if rng.chance(0.5) {
+            rng::Sex::Male
+        } else {
+            rng::Sex::Female
+        };
+        let relation = if sex == rng::Sex::Male {
+            "之孙子"
+        } else {
+            "之孙女"
+        };
         let name = format!("{surname}{}", names::given_name(rng, sex));
         let age = rng.range(6, 20) as i32;
         push(rng, name, relation, sex, age);
     }
     if head_age < 50 && rng.chance(0.3) {
-        let sex = if rng.chance(0.5) { rng::Sex::Male } else { rng::Sex::Female };
-        let relation = if sex == rng::Sex::Male { "之父" } else { "之母" };
+        let sex = if rng.chance(0.5) {
+            rng::Sex::Male
+        } else {
+            rng::Sex::Female
+        };
+        let relation = if sex == rng::Sex::Male {
+            "之父"
+        } else {
+            "之母"
+        };
         let name = if sex == rng::Sex::Male {
             format!("{surname}{}", names::given_name(rng, sex))
         } else {
@@ -290,7 +364,11 @@ fn condition(rng: &mut Rng, age: i32) -> (LabourStatus, HealthStatus) {
     let labour = if !(16..=75).contains(&age) {
         LabourStatus::None
     } else if matches!(health, HealthStatus::Serious | HealthStatus::Disabled) {
-        if rng.chance(0.6) { LabourStatus::Lost } else { LabourStatus::Weak }
+        if rng.chance(0.6) {
+            LabourStatus::Lost
+        } else {
+            LabourStatus::Weak
+        }
     } else if age > 60 || health == HealthStatus::Chronic {
         LabourStatus::Weak
     } else {
@@ -300,7 +378,13 @@ fn condition(rng: &mut Rng, age: i32) -> (LabourStatus, HealthStatus) {
 }
 
 /// A valid ID number of someone `age` years old on `today`, unique in `taken`.
-fn id_number(rng: &mut Rng, today: NaiveDate, age: i32, sex: rng::Sex, taken: &mut HashSet<String>) -> String {
+fn id_number(
+    rng: &mut Rng,
+    today: NaiveDate,
+    age: i32,
+    sex: rng::Sex,
+    taken: &mut HashSet<String>,
+) -> String {
     loop {
         let birth = NaiveDate::from_ymd_opt(today.year() - age, 1, 1).expect("valid year")
             + Duration::days(rng.range(0, 365) as i64);
@@ -327,10 +411,24 @@ const ITEMS: &[(&str, i64, i64, &str, f64, bool)] = &[
     ("collective_dividend", 100, 600, "村委会", 0.6, false),
     ("project_dividend", 200, 1200, "区乡村振兴局", 0.55, false),
     ("grain_to_green", 300, 2400, "区林业和草原局", 0.45, false),
-    ("forest_eco_compensation", 40, 300, "区林业和草原局", 0.4, false),
+    (
+        "forest_eco_compensation",
+        40,
+        300,
+        "区林业和草原局",
+        0.4,
+        false,
+    ),
     ("rural_dibao", 2400, 14000, "区民政局", 0.3, false),
     ("public_welfare_job", 6000, 9600, "区人社局", 0.25, false),
-    ("eco_forest_ranger", 6000, 8000, "区林业和草原局", 0.12, false),
+    (
+        "eco_forest_ranger",
+        6000,
+        8000,
+        "区林业和草原局",
+        0.12,
+        false,
+    ),
     ("elderly_hardship", 600, 1200, "区民政局", 0.2, false),
     ("disability_two", 1080, 2160, "区残联", 0.15, false),
     ("migrant_travel", 200, 600, "区人社局", 0.3, false),
@@ -339,7 +437,14 @@ const ITEMS: &[(&str, i64, i64, &str, f64, bool)] = &[
     ("coop_dividend", 100, 800, "合作社", 0.25, false),
     ("work_for_relief", 1500, 6000, "区发展和改革局", 0.1, false),
     ("toilet_renovation", 1000, 1500, "区农业农村局", 0.06, false),
-    ("dilapidated_house", 8000, 30000, "区住房和城乡建设局", 0.03, false),
+    (
+        "dilapidated_house",
+        8000,
+        30000,
+        "区住房和城乡建设局",
+        0.03,
+        false,
+    ),
     ("extreme_poverty", 6000, 9000, "区民政局", 0.03, false),
     ("farm_machinery", 800, 6000, "区农业农村局", 0.05, false),
 ];
@@ -358,14 +463,24 @@ fn generate_entitlements(
             break;
         }
         // Monitored households draw on social protection more often.
-        let boost = if category.is_monitored() && matches!(code, "rural_dibao" | "disability_two" | "elderly_hardship") { 2.0 } else { 1.0 };
+        let boost = if category.is_monitored()
+            && matches!(code, "rural_dibao" | "disability_two" | "elderly_hardship")
+        {
+            2.0
+        } else {
+            1.0
+        };
         if !rng.chance((p * boost).min(1.0)) {
             continue;
         }
         let persons = if per_person { members.len() as i64 } else { 1 };
         // Most amounts are whole yuan; per-mu and per-person items carry fen.
         let yuan = rng.range(min as u64, max as u64 + 1) as i64;
-        let fen = if rng.chance(0.3) { rng.range(0, 100) as i64 } else { 0 };
+        let fen = if rng.chance(0.3) {
+            rng.range(0, 100) as i64
+        } else {
+            0
+        };
         let day = rng.range(14, 350) as i64;
         out.push(EntitlementRecord {
             id: uuid_from(rng),
@@ -377,7 +492,12 @@ fn generate_entitlements(
             department: department.into(),
             channel: match code {
                 "medical_premium" | "pension_premium" => Channel::OnBehalf,
-                "public_welfare_job" | "eco_forest_ranger" | "work_for_relief" | "collective_dividend" | "project_dividend" | "coop_dividend" => Channel::BankTransfer,
+                "public_welfare_job"
+                | "eco_forest_ranger"
+                | "work_for_relief"
+                | "collective_dividend"
+                | "project_dividend"
+                | "coop_dividend" => Channel::BankTransfer,
                 _ => Channel::OneCard,
             },
         });
@@ -409,7 +529,11 @@ mod tests {
     use super::*;
 
     fn spec(households: usize) -> DemoSpec {
-        DemoSpec { households, seed: 7, year: StatYear(2027) }
+        DemoSpec {
+            households,
+            seed: 7,
+            year: StatYear(2027),
+        }
     }
 
     #[test]
@@ -418,7 +542,10 @@ mod tests {
         let b = generate(&spec(300));
         assert_eq!(a.households.len(), 300);
         for (x, y) in a.households.iter().zip(&b.households) {
-            assert_eq!((x.id, &x.number, &x.head_name), (y.id, &y.number, &y.head_name));
+            assert_eq!(
+                (x.id, &x.number, &x.head_name),
+                (y.id, &y.number, &y.head_name)
+            );
             assert_eq!(x.members[0].id_number, y.members[0].id_number);
         }
         assert_eq!(a.entitlements.len(), b.entitlements.len());
@@ -442,7 +569,11 @@ mod tests {
         let mut seen = HashSet::new();
         for m in d.households.iter().flat_map(|h| &h.members) {
             IdNumber::parse(&m.id_number).unwrap();
-            assert!(seen.insert(m.id_number.clone()), "duplicate {}", m.id_number);
+            assert!(
+                seen.insert(m.id_number.clone()),
+                "duplicate {}",
+                m.id_number
+            );
         }
     }
 
@@ -451,10 +582,21 @@ mod tests {
         let s = spec(300);
         let d = generate(&s);
         for h in &d.households {
-            let lines: Vec<_> = d.entitlements.iter().filter(|e| e.household_id == h.id).collect();
-            assert!((6..=12).contains(&lines.len()), "{} has {}", h.number, lines.len());
+            let lines: Vec<_> = d
+                .entitlements
+                .iter()
+                .filter(|e| e.household_id == h.id)
+                .collect();
+            assert!(
+                (6..=12).contains(&lines.len()),
+                "{} has {}",
+                h.number,
+                lines.len()
+            );
             for e in lines {
-                assert!(e.expected_date >= s.year.first_day() && e.expected_date <= s.year.last_day());
+                assert!(
+                    e.expected_date >= s.year.first_day() && e.expected_date <= s.year.last_day()
+                );
                 assert!(e.expected_fen > 0);
             }
         }

@@ -6,7 +6,8 @@ const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "高", "罗", "郑", "梁", "谢", "宋", "唐", "韩", "冯", "邓", "曹", "彭", "田", "董", "袁",
     "潘", "蒋", "蔡", "杜", "魏", "吕", "丁", "任", "姚", "姜", "崔", "汪", "范", "石", "贾", "白",
-    "牛", "包", "安", "祁", "拓", "令狐", "慕", "雒", "岳", "景", "秦", "薛", "闫", "雷", "侯", "史",
+    "牛", "包", "安", "祁", "拓", "令狐", "慕", "雒", "岳", "景", "秦", "薛", "闫", "雷", "侯",
+    "史",
 ];
 
 const MALE: &[&str] = &[
@@ -31,7 +32,8 @@ const PLACE_SECOND: &[&str] = &[
 ];
 
 pub fn surname(rng: &mut Rng) -> &'static str {
-    *rng.pick(SURNAMES)
+    let surname: &&str = rng.pick(SURNAMES);
+    surname
 }
 
 pub fn given_name(rng: &mut Rng, sex: Sex) -> String {
@@ -55,10 +57,16 @@ pub fn place(index: usize) -> String {
     let a = PLACE_FIRST[index % PLACE_FIRST.len()];
     let b = PLACE_SECOND[(index / PLACE_FIRST.len() + index * 7) % PLACE_SECOND.len()];
     let round = index / (PLACE_FIRST.len() * PLACE_SECOND.len());
-    if round == 0 { format!("{a}{b}") } else { format!("{a}{b}{round}") }
+    if round == 0 {
+        format!("{a}{b}")
+    } else {
+        format!("{a}{b}{round}")
+    }
 }
 
 pub fn phone(rng: &mut Rng) -> String {
-    let prefix = rng.pick(&["133", "138", "139", "151", "153", "177", "181", "189", "199"]);
+    let prefix = rng.pick(&[
+        "133", "138", "139", "151", "153", "177", "181", "189", "199",
+    ]);
     format!("{prefix}{:08}", rng.range(0, 100_000_000))
 }

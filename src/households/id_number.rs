@@ -110,7 +110,10 @@ fn mask_middle(s: &str, keep_start: usize, keep_end: usize) -> String {
     }
     let mut out = String::with_capacity(chars.len());
     out.extend(&chars[..keep_start]);
-    out.extend(std::iter::repeat_n('*', chars.len() - keep_start - keep_end));
+    out.extend(std::iter::repeat_n(
+        '*',
+        chars.len() - keep_start - keep_end,
+    ));
     out.extend(&chars[chars.len() - keep_end..]);
     out
 }
@@ -146,7 +149,10 @@ mod tests {
     #[test]
     fn birth_date_and_sex_come_from_the_number() {
         let id = IdNumber::parse("11010519491231002X").unwrap();
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         let id = IdNumber::parse("440524188001010014").unwrap();
         assert_eq!(id.sex(), Sex::Male);

@@ -24,9 +24,18 @@ pub struct HouseholdFilter {
     pub page: u32,
 }
 
-pub async fn list(store: &dyn Store, caller: &Caller, filter: HouseholdFilter) -> AppResult<HouseholdPage> {
+pub async fn list(
+    store: &dyn Store,
+    caller: &Caller,
+    filter: HouseholdFilter,
+) -> AppResult<HouseholdPage> {
     let actor = &caller.actor;
-    let village = match filter.village.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    let village = match filter
+        .village
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         None => None,
         Some(v) => {
             let code = AreaCode::parse(v).map_err(|m| AppError::validation("村", m))?;
@@ -83,12 +92,20 @@ pub async fn villages(store: &dyn Store, caller: &Caller) -> AppResult<Vec<Area>
     Ok(Vec::new())
 }
 
-pub async fn detail(store: &dyn Store, caller: &Caller, id: Uuid, today: NaiveDate) -> AppResult<HouseholdDetail> {
+pub async fn detail(
+    store: &dyn Store,
+    caller: &Caller,
+    id: Uuid,
+    today: NaiveDate,
+) -> AppResult<HouseholdDetail> {
     let household = store.household(id).await?.ok_or(AppError::NotFound)?;
     if !may_see(caller, &household) {
         deny(store, caller, "get_household", &id.to_string()).await?;
     }
-    let village = store.area(&household.village).await?.ok_or(AppError::NotFound)?;
+    let village = store
+        .area(&household.village)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let worker_name = match household.worker_id {
         Some(w) => store.user_by_id(w).await?.map(|u| u.display_name),
         None => None,
@@ -120,7 +137,10 @@ pub async fn detail(store: &dyn Store, caller: &Caller, id: Uuid, today: NaiveDa
                 name: m.name.clone(),
                 relation: m.relation.clone(),
                 id_number_masked: mask_id_number(&m.id_number),
-                sex: parsed.as_ref().map(|p| p.sex()).unwrap_or(crate::households::id_number::Sex::Male),
+                sex: parsed
+                    .as_ref()
+                    .map(|p| p.sex())
+                    .unwrap_or(crate::households::id_number::Sex::Male),
                 birth_date: parsed.map(|p| p.birth_date()).unwrap_or_default(),
                 labour: m.labour,
                 health: m.health,
@@ -154,7 +174,12 @@ pub fn may_see(caller: &Caller, household: &HouseholdRecord) -> bool {
 }
 
 /// Records a refused access and returns `Forbidden`.
-pub async fn deny<T>(store: &dyn Store, caller: &Caller, action: &str, target: &str) -> AppResult<T> {
+pub async fn deny<T>(
+    store: &dyn Store,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+) -> AppResult<T> {
     tracing::warn!(
         user = %caller.actor.username,
         action,

@@ -123,7 +123,11 @@ fn HouseholdRow(h: HouseholdSummary) -> impl IntoView {
 
 #[component]
 fn CategoryTag(category: Category) -> impl IntoView {
-    let class = if category.is_monitored() { "tag tag-amber" } else { "tag tag-green" };
+    let class = if category.is_monitored() {
+        "tag tag-amber"
+    } else {
+        "tag tag-green"
+    };
     view! { <span class=class>{category.label()}</span> }
 }
 
@@ -131,7 +135,12 @@ fn CategoryTag(category: Category) -> impl IntoView {
 #[component]
 pub fn HouseholdPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    };
     let detail = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_household(id).await.map(Some),
@@ -227,7 +236,9 @@ fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -9,23 +9,48 @@ use clap::Args;
 #[derive(Clone, Args)]
 pub struct Config {
     /// Database: `sqlite:data/daohu.db` (embedded default) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:data/daohu.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:data/daohu.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Address the web server listens on.
-    #[arg(long, env = "DAOHU_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "DAOHU_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub addr: SocketAddr,
 
     /// Where the built site (pkg/, CSS, public assets) lives.
-    #[arg(long, env = "DAOHU_SITE_ROOT", default_value = "target/site", global = true)]
+    #[arg(
+        long,
+        env = "DAOHU_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
     pub site_root: PathBuf,
 
     /// Mark the session cookie `Secure`: set when served over TLS.
-    #[arg(long, env = "DAOHU_SECURE_COOKIES", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "DAOHU_SECURE_COOKIES",
+        default_value_t = false,
+        global = true
+    )]
     pub secure_cookies: bool,
 
     /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
-    #[arg(long, env = "DAOHU_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "DAOHU_TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
     pub trust_forwarded_for: bool,
 
     /// How long a session lasts without signing in again. Field workers may

@@ -129,7 +129,11 @@ pub fn parse_catalogue(tsv: &str) -> Result<Vec<SubsidyItem>, String> {
         let counts_as_income = match f[3] {
             "true" => true,
             "false" => false,
-            other => return Err(format!("第{line_no}行“计入收入”列：应为true或false，收到“{other}”")),
+            other => {
+                return Err(format!(
+                    "第{line_no}行“计入收入”列：应为true或false，收到“{other}”"
+                ));
+            }
         };
         let default_channel = Channel::parse(f[4])
             .ok_or_else(|| format!("第{line_no}行“发放渠道”列：未知值“{}”", f[4]))?;
@@ -145,7 +149,9 @@ pub fn parse_catalogue(tsv: &str) -> Result<Vec<SubsidyItem>, String> {
 }
 
 /// An amount of money in fen (分), the only unit money is stored in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Fen(pub i64);
 
 impl Fen {
@@ -162,7 +168,7 @@ impl std::fmt::Display for Fen {
         let whole = (abs / 100).to_string();
         let mut grouped = String::new();
         for (i, ch) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(ch);

@@ -36,7 +36,8 @@ pub mod tempdir {
     pub struct TempDir(pub std::path::PathBuf);
     impl TempDir {
         pub fn new() -> TempDir {
-            let p = std::env::temp_dir().join(format!("daohu-test-{}", uuid::Uuid::now_v7().simple()));
+            let p =
+                std::env::temp_dir().join(format!("daohu-test-{}", uuid::Uuid::now_v7().simple()));
             std::fs::create_dir_all(&p).expect("create temp dir");
             TempDir(p)
         }
@@ -54,7 +55,11 @@ impl TestDb {
         let url = format!("sqlite:{}", dir.0.join("daohu.db").display());
         let store = db::connect(&url).await.expect("open sqlite");
         store.migrate().await.expect("migrate sqlite");
-        TestDb { url, store, cleanup: Cleanup::Dir(dir) }
+        TestDb {
+            url,
+            store,
+            cleanup: Cleanup::Dir(dir),
+        }
     }
 
     /// A fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is
@@ -63,19 +68,31 @@ impl TestDb {
     pub async fn postgres() -> Option<TestDb> {
         let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
         let name = format!("daohu_test_{}", uuid::Uuid::now_v7().simple());
-        let admin = db::PostgresStore::admin_execute(&admin_url, &format!("CREATE DATABASE {name}"))
-            .await;
-        admin.unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+        let admin =
+            db::PostgresStore::admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+        admin.unwrap_or_else(|e| {
+            panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+        });
         let url = with_database(&admin_url, &name);
         let store = db::connect(&url).await.expect("open postgres");
         store.migrate().await.expect("migrate postgres");
-        Some(TestDb { url, store, cleanup: Cleanup::PgDatabase { admin_url, name } })
+        Some(TestDb {
+            url,
+            store,
+            cleanup: Cleanup::PgDatabase { admin_url, name },
+        })
     }
 
     /// The demo county at a test-friendly size: 200 households, 2 townships.
     pub async fn with_demo(self) -> TestDb {
-        let spec = DemoSpec { households: 200, seed: 11, year: year() };
-        demo::load(self.store.as_ref(), &spec, false).await.expect("load demo");
+        let spec = DemoSpec {
+            households: 200,
+            seed: 11,
+            year: year(),
+        };
+        demo::load(self.store.as_ref(), &spec, false)
+            .await
+            .expect("load demo");
         self
     }
 
@@ -126,7 +143,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(crate::common::TestDb::sqlite().await).await;
+                    super::$name($crate::common::TestDb::sqlite().await).await;
                 }
             )*
         }
@@ -134,7 +151,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    match crate::common::TestDb::postgres().await {
+                    match $crate::common::TestDb::postgres().await {
                         Some(db) => super::$name(db).await,
                         None => eprintln!("TEST_DATABASE_URL unset: PostgreSQL run of {} skipped", stringify!($name)),
                     }
@@ -168,15 +185,27 @@ impl Reply {
 }
 
 pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
-    let res = router(state.clone()).oneshot(req).await.expect("router answers");
+    let res = router(state.clone())
+        .oneshot(req)
+        .await
+        .expect("router answers");
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 /// POSTs a server function the way the browser client does.
-pub async fn call(state: &AppState, cookie: Option<&str>, path: &str, form: &[(&str, &str)]) -> Reply {
+pub async fn call(
+    state: &AppState,
+    cookie: Option<&str>,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Reply {
     let body = form
         .iter()
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
@@ -201,8 +230,19 @@ pub async fn page(state: &AppState, cookie: Option<&str>, path: &str) -> Reply {
 }
 
 pub async fn sign_in(state: &AppState, username: &str) -> String {
-    let r = call(state, None, "/api/auth/sign_in", &[("username", username), ("password", demo::DEMO_PASSWORD)]).await;
-    assert_eq!(r.status, StatusCode::OK, "sign-in of {username}: {}", r.body);
+    let r = call(
+        state,
+        None,
+        "/api/auth/sign_in",
+        &[("username", username), ("password", demo::DEMO_PASSWORD)],
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "sign-in of {username}: {}",
+        r.body
+    );
     r.session_cookie().expect("session cookie set")
 }
 
@@ -210,7 +250,9 @@ fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -176,9 +176,18 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_user(&self, user: &UserRecord) -> DbResult<()>;
     async fn user_by_username(&self, username: &str) -> DbResult<Option<UserRecord>>;
     async fn user_by_id(&self, id: Uuid) -> DbResult<Option<UserRecord>>;
-    async fn insert_session(&self, token_hash: &str, user_id: Uuid, expires_at: DateTime<Utc>) -> DbResult<()>;
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()>;
     /// The active user owning an unexpired session.
-    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<UserRecord>>;
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<UserRecord>>;
     async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
 
     // catalogue
@@ -187,11 +196,19 @@ pub trait Store: Send + Sync + 'static {
     // households
     /// Inserts households with their members and entitlements in one
     /// transaction: all or nothing.
-    async fn insert_households(&self, households: &[HouseholdRecord], entitlements: &[EntitlementRecord]) -> DbResult<()>;
+    async fn insert_households(
+        &self,
+        households: &[HouseholdRecord],
+        entitlements: &[EntitlementRecord],
+    ) -> DbResult<()>;
     async fn count_households(&self) -> DbResult<i64>;
     async fn list_households(&self, query: &HouseholdQuery) -> DbResult<(Vec<HouseholdRow>, i64)>;
     async fn household(&self, id: Uuid) -> DbResult<Option<HouseholdRecord>>;
-    async fn entitlements(&self, household_id: Uuid, stat_year: i32) -> DbResult<Vec<EntitlementRow>>;
+    async fn entitlements(
+        &self,
+        household_id: Uuid,
+        stat_year: i32,
+    ) -> DbResult<Vec<EntitlementRow>>;
 
     // audit
     async fn record_audit(&self, event: &AuditEvent) -> DbResult<()>;

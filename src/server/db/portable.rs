@@ -211,22 +211,31 @@ impl Store for ThisStore {
     }
 
     async fn user_by_username(&self, username: &str) -> DbResult<Option<UserRecord>> {
-        let row = db(sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"))
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await)?;
+        let row = db(sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await)?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     async fn user_by_id(&self, id: Uuid) -> DbResult<Option<UserRecord>> {
-        let row = db(sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await)?;
+        let row = db(sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await)?;
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn insert_session(&self, token_hash: &str, user_id: Uuid, expires_at: DateTime<Utc>) -> DbResult<()> {
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> DbResult<()> {
         db(sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
@@ -239,7 +248,11 @@ impl Store for ThisStore {
         Ok(())
     }
 
-    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> DbResult<Option<UserRecord>> {
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> DbResult<Option<UserRecord>> {
         let row = db(sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active"
@@ -268,7 +281,11 @@ impl Store for ThisStore {
         rows.iter().map(item_from_row).collect()
     }
 
-    async fn insert_households(&self, households: &[HouseholdRecord], entitlements: &[EntitlementRecord]) -> DbResult<()> {
+    async fn insert_households(
+        &self,
+        households: &[HouseholdRecord],
+        entitlements: &[EntitlementRecord],
+    ) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
         let now = Utc::now();
         for h in households {
@@ -365,16 +382,18 @@ impl Store for ThisStore {
         .bind(i64::from(q.offset))
         .fetch_all(&self.pool)
         .await)?;
-        let total_row = db(sqlx::query(&format!("SELECT COUNT(*) AS n FROM households h WHERE {WHERE}"))
-            .bind(&lo)
-            .bind(&hi)
-            .bind(&vlo)
-            .bind(&vhi)
-            .bind(q.worker_id)
-            .bind(&name_pattern)
-            .bind(&number_pattern)
-            .fetch_one(&self.pool)
-            .await)?;
+        let total_row = db(sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM households h WHERE {WHERE}"
+        ))
+        .bind(&lo)
+        .bind(&hi)
+        .bind(&vlo)
+        .bind(&vhi)
+        .bind(q.worker_id)
+        .bind(&name_pattern)
+        .bind(&number_pattern)
+        .fetch_one(&self.pool)
+        .await)?;
         let households = rows
             .iter()
             .map(|r| {
@@ -441,7 +460,11 @@ impl Store for ThisStore {
         }))
     }
 
-    async fn entitlements(&self, household_id: Uuid, stat_year: i32) -> DbResult<Vec<EntitlementRow>> {
+    async fn entitlements(
+        &self,
+        household_id: Uuid,
+        stat_year: i32,
+    ) -> DbResult<Vec<EntitlementRow>> {
         let rows = db(sqlx::query(
             "SELECT e.id, e.household_id, e.item_code, e.stat_year, e.expected_fen, e.expected_date, \
                     e.department, e.channel, \
@@ -466,7 +489,8 @@ impl Store for ThisStore {
                         expected_fen: r.try_get("expected_fen")?,
                         expected_date: r.try_get("expected_date")?,
                         department: r.try_get("department")?,
-                        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+                        channel: Channel::parse(&channel)
+                            .ok_or_else(|| corrupt("channel", &channel))?,
                     },
                     item: item_from_row(r)?,
                 })

@@ -29,7 +29,9 @@ impl PostgresStore {
     }
 
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("./migrations/postgres").run(&self.pool).await
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
     }
 }
 

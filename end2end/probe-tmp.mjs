@@ -1,0 +1,12 @@
+import { startServer, launchBrowser, newMobileContext } from './support/server.mjs';
+import { installHydrationProbe, signIn, open, byTestId } from './support/app.mjs';
+const s = await startServer(); const b = await launchBrowser();
+const c = await newMobileContext(b, s.baseURL); await installHydrationProbe(c); const p = await c.newPage();
+p.on('pageerror', e => console.log('PAGEERROR', e.message.slice(0,300)));
+p.on('console', m => { if (m.type()==='error' || m.type()==='warning') console.log('CONSOLE', m.type(), m.text().slice(0,1500)); });
+await signIn(p, 'worker1', '/households'); console.log('signed in', p.url());
+await p.waitForTimeout(1000);
+const next = p.locator('a', { hasText: '下一页' }); console.log('next href', await next.getAttribute('href'));
+await next.click(); await p.waitForTimeout(3000); console.log('url', p.url());
+console.log((await byTestId(p,'household-list').locator('a').first().textContent()));
+await b.close(); await s.dispose();
