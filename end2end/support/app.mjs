@@ -88,8 +88,16 @@ export async function installHydrationProbe(context) {
       if (/failed to fetch Wasm: 404 .*\/pkg\//.test(e.message)) return;
       errors.push(`${page.url()}: ${e.message}`);
     });
-  context.pages().forEach(watch);
-  context.on('page', watch);
+  // console_error_panic_hook logs the Rust panic message before the WASM
+  // `unreachable` trap: keep it, it says what went wrong.
+  const watchPanics = (page) =>
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /panicked at/.test(m.text())) errors.push(`${page.url()}: ${m.text()}`);
+    });
+  for (const w of [watch, watchPanics]) {
+    context.pages().forEach(w);
+    context.on('page', w);
+  }
 }
 
 /** Throws if any page of `context` had an uncaught error; clears the record. */
@@ -100,7 +108,7 @@ export function assertNoPageErrors(context) {
 }
 
 /** Waits until the current document has hydrated (no-op without a bundle). */
-export async function waitForHydration(page, timeout = 60_000) {
+export async function waitForHydration(page, timeout = 20_000) {
   if (!(await hydrationExpected(page))) return;
   try {
     await page.waitForFunction(() => window.__daohuWasm === true, null, { timeout });
