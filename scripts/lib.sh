@@ -35,10 +35,11 @@ ensure_build_tools() {
 
 ensure_test_tools() {
   ensure_build_tools
-  if ! command -v chromium >/dev/null 2>&1; then
-    say "安装 Chromium / installing Chromium (Debian package)"
+  # Chromium for the specs; a CJK font so screenshots show Chinese, not boxes.
+  if ! command -v chromium >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+    say "安装 Chromium 与中文字体 / installing Chromium and a CJK font (Debian packages)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
   fi
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "安装端到端测试依赖 / installing end-to-end test packages"

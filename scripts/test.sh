@@ -28,8 +28,8 @@ step() {
   tests_passed=$((tests_passed + p))
   tests_failed=$((tests_failed + f))
   counted_failures=$f
-  p=$(grep -E '^ℹ pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
-  f=$(grep -E '^ℹ fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+  p=$(awk '/^ℹ pass [0-9]+/ { s += $3 } END { print s+0 }' "$log")
+  f=$(awk '/^ℹ fail [0-9]+/ { s += $3 } END { print s+0 }' "$log")
   tests_passed=$((tests_passed + p))
   tests_failed=$((tests_failed + f))
   counted_failures=$((counted_failures + f))
@@ -46,10 +46,10 @@ fi
 step "格式 / cargo fmt --check" sh -c 'cargo fmt --all -- --check && rustfmt --edition 2024 --check src/server/db/portable.rs'
 step "clippy (ssr)" cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
-step "单元/存储/HTTP/权限矩阵测试 / cargo test" cargo test --features ssr
+step "单元/存储/HTTP/权限矩阵测试 / cargo test" cargo test --features ssr --no-fail-fast
 step "构建站点 / cargo leptos build" cargo leptos build
 step "端到端 / Playwright (Chromium 360×800)" env DAOHU_BIN="$ROOT/target/debug/daohu" DAOHU_SITE_ROOT="$ROOT/target/site" \
-  node --test --test-concurrency=1 --test-reporter=spec end2end/tests/
+  node --test --test-concurrency=1 --test-reporter=spec end2end/tests/*.spec.mjs
 
 say "汇总 / summary"
 failed=0

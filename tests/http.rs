@@ -9,6 +9,7 @@ use daohu::server::db;
 on_both_backends!(
     sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home,
     wrong_passwords_are_refused_then_slowed_down,
+    a_form_post_without_javascript_is_redirected_back_with_the_error,
     server_functions_without_a_session_answer_401,
     signed_out_pages_redirect_to_sign_in,
     worker_pages_show_only_their_households_with_masked_ids,
@@ -84,6 +85,32 @@ async fn wrong_passwords_are_refused_then_slowed_down(db: TestDb) {
             .iter()
             .all(|e| e.target == "worker2" && e.outcome == "refused")
     );
+}
+
+async fn a_form_post_without_javascript_is_redirected_back_with_the_error(db: TestDb) {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let db = db.with_demo().await;
+    let state = db.state();
+    let post = |password: &str| {
+        Request::post("/api/auth/sign_in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, "http://localhost/login")
+            .body(Body::from(format!("username=worker1&password={password}")))
+            .unwrap()
+    };
+    let r = common::send(&state, post("wrong")).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let location = r.headers.get("location").unwrap().to_str().unwrap();
+    assert!(
+        location.starts_with("http://localhost/login?") && location.contains("__err="),
+        "{location}"
+    );
+    let r = common::send(&state, post("daohu2026")).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.headers.get("location").unwrap(), "/households");
+    assert!(r.session_cookie().is_some());
 }
 
 async fn server_functions_without_a_session_answer_401(db: TestDb) {

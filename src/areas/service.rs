@@ -29,11 +29,20 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
     }
     breadcrumbs.reverse();
     let children = store.child_area_summaries(&code).await?;
-    let total = AreaSummary {
-        area: area.clone(),
-        households: children.iter().map(|c| c.households).sum(),
-        monitored: children.iter().map(|c| c.monitored).sum(),
-        unassigned: children.iter().map(|c| c.unassigned).sum(),
+    let total = match code.parent() {
+        // A village has no children to add up: take its line from its township.
+        Some(parent) if children.is_empty() => store
+            .child_area_summaries(&parent)
+            .await?
+            .into_iter()
+            .find(|s| s.area.code == code)
+            .ok_or(AppError::NotFound)?,
+        _ => AreaSummary {
+            area: area.clone(),
+            households: children.iter().map(|c| c.households).sum(),
+            monitored: children.iter().map(|c| c.monitored).sum(),
+            unassigned: children.iter().map(|c| c.unassigned).sum(),
+        },
     };
     Ok(AreaOverview {
         area,

@@ -87,7 +87,7 @@ fn birth_date_of(s: &str) -> Option<NaiveDate> {
     let y: i32 = s.get(6..10)?.parse().ok()?;
     let m: u32 = s.get(10..12)?.parse().ok()?;
     let d: u32 = s.get(12..14)?.parse().ok()?;
-    if !(1900..=2100).contains(&y) {
+    if !(1850..=2100).contains(&y) {
         return None;
     }
     NaiveDate::from_ymd_opt(y, m, d)

@@ -196,8 +196,9 @@ pub struct MemberView {
     /// 与户主关系
     pub relation: String,
     pub id_number_masked: String,
-    pub sex: Sex,
-    pub birth_date: NaiveDate,
+    /// Read from the ID number; `None` if a stored number no longer parses.
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
     pub labour: LabourStatus,
     pub health: HealthStatus,
 }

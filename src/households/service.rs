@@ -130,18 +130,15 @@ pub async fn detail(
         .members
         .iter()
         .map(|m| {
-            // IDs were validated on the way in; one that no longer parses is
+            // IDs are validated on the way in; one that no longer parses is
             // shown masked, without the derived fields.
-            let parsed = IdNumber::parse(&m.id_number);
+            let parsed = IdNumber::parse(&m.id_number).ok();
             MemberView {
                 name: m.name.clone(),
                 relation: m.relation.clone(),
                 id_number_masked: mask_id_number(&m.id_number),
-                sex: parsed
-                    .as_ref()
-                    .map(|p| p.sex())
-                    .unwrap_or(crate::households::id_number::Sex::Male),
-                birth_date: parsed.map(|p| p.birth_date()).unwrap_or_default(),
+                sex: parsed.as_ref().map(IdNumber::sex),
+                birth_date: parsed.as_ref().map(IdNumber::birth_date),
                 labour: m.labour,
                 health: m.health,
             }
@@ -197,4 +194,210 @@ pub async fn deny<T>(
         })
         .await?;
     Err(AppError::Forbidden)
+}
+
+/// Checks households before they are stored, all of them before any is
+/// written. The error names the household (by position and number), the
+/// member and the field.
+pub fn validate_new_households(
+    households: &[HouseholdRecord],
+    entitlements: &[crate::server::db::EntitlementRecord],
+) -> AppResult<()> {
+    use std::collections::{HashMap, HashSet};
+    let mut id_numbers = HashSet::new();
+    let mut numbers = HashSet::new();
+    let mut batch = HashMap::new();
+    for (i, h) in households.iter().enumerate() {
+        let at = format!("第{}户（{}）", i + 1, h.number);
+        if h.number.trim().is_empty() {
+            return Err(AppError::validation(
+                format!("第{}户「户编号」", i + 1),
+                "不能为空",
+            ));
+        }
+        if !numbers.insert(h.number.as_str()) {
+            return Err(AppError::validation(
+                format!("{at}「户编号」"),
+                "与本批其他户重复",
+            ));
+        }
+        if h.head_name.trim().is_empty() {
+            return Err(AppError::validation(
+                format!("{at}「户主姓名」"),
+                "不能为空",
+            ));
+        }
+        if h.village.level() != crate::areas::AreaLevel::Village {
+            return Err(AppError::validation(
+                format!("{at}「所在村」"),
+                format!("{} 不是村级区划代码", h.village),
+            ));
+        }
+        if h.members.is_empty() {
+            return Err(AppError::validation(
+                format!("{at}「家庭成员」"),
+                "至少应有一名成员",
+            ));
+        }
+        for (j, m) in h.members.iter().enumerate() {
+            let who = format!("{at}成员{}（{}）", j + 1, m.name);
+            if m.name.trim().is_empty() {
+                return Err(AppError::validation(
+                    format!("{at}成员{}「姓名」", j + 1),
+                    "不能为空",
+                ));
+            }
+            IdNumber::parse(&m.id_number)
+                .map_err(|msg| AppError::validation(format!("{who}「身份证号」"), msg))?;
+            if !id_numbers.insert(m.id_number.to_ascii_uppercase()) {
+                return Err(AppError::validation(
+                    format!("{who}「身份证号」"),
+                    "与本批其他成员重复",
+                ));
+            }
+        }
+        batch.insert(h.id, i);
+    }
+    for (k, e) in entitlements.iter().enumerate() {
+        let at = format!("第{}条应发补贴（{}）", k + 1, e.item_code);
+        if !batch.contains_key(&e.household_id) {
+            return Err(AppError::validation(
+                format!("{at}「农户」"),
+                "不在本批农户中",
+            ));
+        }
+        if e.expected_fen < 0 {
+            return Err(AppError::validation(
+                format!("{at}「应发金额」"),
+                "不能为负数",
+            ));
+        }
+        let year = StatYear(e.stat_year);
+        if e.expected_date < year.first_day() || e.expected_date > year.last_day() {
+            return Err(AppError::validation(
+                format!("{at}「应发日期」"),
+                format!("{} 不在{}内", e.expected_date, year.label()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Validates, then stores households with their members and entitlements in
+/// one transaction.
+pub async fn insert_households(
+    store: &dyn Store,
+    households: &[HouseholdRecord],
+    entitlements: &[crate::server::db::EntitlementRecord],
+) -> AppResult<()> {
+    validate_new_households(households, entitlements)?;
+    store
+        .insert_households(households, entitlements)
+        .await
+        .map_err(|e| match e {
+            crate::server::db::DbError::Conflict { constraint }
+                if constraint.contains("id_number") =>
+            {
+                AppError::validation("身份证号", "已登记在其他农户中")
+            }
+            crate::server::db::DbError::Conflict { constraint }
+                if constraint.contains("number") =>
+            {
+                AppError::validation("户编号", "已存在")
+            }
+            other => other.into(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::households::{Category, HealthStatus, LabourStatus};
+    use crate::server::db::{EntitlementRecord, MemberRecord};
+    use crate::subsidies::Channel;
+
+    fn household(number: &str, ids: &[&str]) -> HouseholdRecord {
+        HouseholdRecord {
+            id: Uuid::now_v7(),
+            number: number.into(),
+            head_name: "张三".into(),
+            category: Category::Alleviated,
+            relocated: false,
+            village: AreaCode::parse("621102100201").unwrap(),
+            worker_id: None,
+            phone: None,
+            members: ids
+                .iter()
+                .map(|id| MemberRecord {
+                    id: Uuid::now_v7(),
+                    name: "张三".into(),
+                    relation: "户主".into(),
+                    id_number: (*id).into(),
+                    labour: LabourStatus::Full,
+                    health: HealthStatus::Healthy,
+                })
+                .collect(),
+        }
+    }
+
+    fn field_of(e: AppError) -> (String, String) {
+        match e {
+            AppError::Validation { field, message } => (field, message),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_id_number_is_refused_naming_household_member_and_field() {
+        let good = household("62110210020100001", &["11010519491231002X"]);
+        let bad = household(
+            "62110210020100002",
+            &["440524188001010014", "110105194912310021"],
+        );
+        let (field, message) = field_of(validate_new_households(&[good, bad], &[]).unwrap_err());
+        assert_eq!(field, "第2户（62110210020100002）成员2（张三）「身份证号」");
+        assert!(message.contains("校验位"), "{message}");
+    }
+
+    #[test]
+    fn duplicates_inside_a_batch_are_refused() {
+        let a = household("1", &["11010519491231002X"]);
+        let b = household("2", &["11010519491231002x"]);
+        let (field, message) = field_of(validate_new_households(&[a.clone(), b], &[]).unwrap_err());
+        assert!(
+            field.contains("第2户") && field.contains("身份证号"),
+            "{field}"
+        );
+        assert!(message.contains("重复"));
+        let c = household("1", &["440524188001010014"]);
+        let (field, _) = field_of(validate_new_households(&[a, c], &[]).unwrap_err());
+        assert_eq!(field, "第2户（1）「户编号」");
+    }
+
+    #[test]
+    fn entitlements_must_fall_inside_their_statistics_year() {
+        let h = household("1", &["11010519491231002X"]);
+        let line = |date: (i32, u32, u32)| EntitlementRecord {
+            id: Uuid::now_v7(),
+            household_id: h.id,
+            item_code: "rural_dibao".into(),
+            stat_year: 2023,
+            expected_fen: 100,
+            expected_date: NaiveDate::from_ymd_opt(date.0, date.1, date.2).unwrap(),
+            department: "民政局".into(),
+            channel: Channel::OneCard,
+        };
+        assert!(
+            validate_new_households(
+                std::slice::from_ref(&h),
+                &[line((2022, 10, 1)), line((2023, 9, 30))]
+            )
+            .is_ok()
+        );
+        let (field, message) = field_of(
+            validate_new_households(std::slice::from_ref(&h), &[line((2023, 10, 1))]).unwrap_err(),
+        );
+        assert_eq!(field, "第1条应发补贴（rural_dibao）「应发日期」");
+        assert!(message.contains("2023年度"), "{message}");
+    }
 }

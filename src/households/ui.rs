@@ -33,7 +33,7 @@ pub fn HouseholdListPage() -> impl IntoView {
                     type="search"
                     name="q"
                     placeholder=zh::SEARCH_PLACEHOLDER
-                    prop:value=move || query.read().get("q").unwrap_or_default()
+                    value=move || query.read().get("q").unwrap_or_default()
                     data-testid="search"
                 />
                 <Suspense fallback=|| ()>
@@ -188,13 +188,13 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
         </section>
 
         <section class="card">
-            <h2>{zh::MEMBERS} " (" {d.members.len()} "人)"</h2>
+            <h2>{zh::MEMBERS} "（" {d.members.len()} "人）"</h2>
             <ul class="members" data-testid="members">
                 {d.members.into_iter().map(|m| view! {
                     <li>
                         <div class="member-line">
                             <strong>{m.name}</strong>
-                            <span class="muted">{m.relation} " · " {m.sex.label()} " · " {m.birth_date.to_string()}</span>
+                            <span class="muted">{m.relation} " · " {m.sex.map(|s| s.label()).unwrap_or("—")} " · " {m.birth_date.map(|d| d.to_string()).unwrap_or_default()}</span>
                         </div>
                         <div class="member-line">
                             <span class="mono" data-testid="member-id">{m.id_number_masked}</span>
@@ -207,7 +207,7 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
 
         <section class="card">
             <h2>{zh::ENTITLEMENTS}</h2>
-            <p class="muted">{zh::STAT_YEAR} ": " {d.year.label()}</p>
+            <p class="muted">{zh::STAT_YEAR} "：" {d.year.label()}</p>
             {if d.entitlements.is_empty() {
                 view! { <p class="empty">{zh::NO_ENTITLEMENTS}</p> }.into_any()
             } else {
@@ -225,7 +225,7 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
-                    <p class="ent-total">{zh::TOTAL} ": " <span class="money" data-testid="expected-total">{total.to_string()}</span> " 元"</p>
+                    <p class="ent-total">{zh::TOTAL} "：" <span class="money" data-testid="expected-total">{total.to_string()}</span> " 元"</p>
                 }.into_any()
             }}
         </section>

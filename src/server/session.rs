@@ -129,6 +129,20 @@ pub fn token_hash(token: &str) -> String {
 /// Sets the HTTP status of the current response from an error, so that
 /// server functions and pages answer 401/403/404/… and not 200 or 500.
 pub fn set_status_for(error: &AppError) {
+    // A plain HTML form post to a server function (before the bundle has
+    // loaded) is answered by Leptos with a redirect back to the form, the
+    // error in the URL; a status here would replace that redirect with a
+    // bare error document.
+    if let Some(parts) = use_context::<Parts>() {
+        let accepts_html = parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if accepts_html && parts.uri.path().starts_with("/api/") {
+            return;
+        }
+    }
     if let Some(res) = use_context::<ResponseOptions>() {
         res.set_status(
             http::StatusCode::from_u16(error.status_code())
