@@ -178,7 +178,7 @@ export async function householdRows(page) {
   if ((await list.count()) === 0) return [];
   return list.locator('a[href^="/households/"]').evaluateAll((links) =>
     links.map((a) => {
-      const title = a.querySelector('.row-title');
+      const title = a.querySelector('.row-name') || a.querySelector('.row-title');
       const sub = a.querySelector('.row-sub');
       const text = a.textContent.replace(/\s+/g, ' ').trim();
       const number = (text.match(/(?<!\d)\d{16}(?!\d)/) || [null])[0];

@@ -84,7 +84,7 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
     ];
     let mut logins = vec![DemoLogin {
         username: "county".into(),
-        display_name: "区乡村振兴局 管理员".into(),
+        display_name: "安定区乡村振兴局".into(),
         role: Role::CountyAdmin,
         area: code(COUNTY.0),
     }];
@@ -104,7 +104,7 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
         });
         logins.push(DemoLogin {
             username: format!("township{}", t + 1),
-            display_name: format!("{} 督导", names::person_name(&mut rng, rng::Sex::Male)),
+            display_name: names::person_name(&mut rng, rng::Sex::Male),
             role: Role::TownshipSupervisor,
             area: township.clone(),
         });

@@ -109,8 +109,8 @@ fn HouseholdRow(h: HouseholdSummary) -> impl IntoView {
         <li>
             <A href=format!("/households/{}", h.id) attr:class="row">
                 <span class="row-main">
-                    <span class="row-title">{h.head_name}</span>
-                    <span class="row-sub">{h.village.name} " · " {h.number} " · " {h.size} "人"</span>
+                    <span class="row-title"><span class="row-name" data-testid="head-name">{h.head_name}</span> <small class="row-size">{h.size} "人"</small></span>
+                    <span class="row-sub">{h.village.name} " · " <span class="mono">{h.number}</span></span>
                 </span>
                 <span class="row-tags">
                     <CategoryTag category=h.category/>
