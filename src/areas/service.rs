@@ -2,8 +2,8 @@
 
 use crate::areas::{AreaCode, AreaOverview, AreaSummary};
 use crate::auth::Role;
+use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
-use crate::households::service::deny;
 use crate::server::db::Store;
 use crate::server::session::Caller;
 

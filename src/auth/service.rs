@@ -9,7 +9,7 @@ use crate::areas::AreaCode;
 use crate::auth::{Actor, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::server::db::{AuditEvent, Store, UserRecord};
-use crate::server::session::{actor_from, token_hash};
+use crate::server::session::{Caller, actor_from, token_hash};
 use crate::server::state::AppState;
 
 /// A fresh session: the cookie token (shown once, to the client) and who it is for.
@@ -172,6 +172,32 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
     };
     store.insert_user(&user).await?;
     Ok(user)
+}
+
+/// Records a refused access and returns `Forbidden`.
+pub async fn deny<T>(
+    store: &dyn Store,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+) -> AppResult<T> {
+    tracing::warn!(
+        user = %caller.actor.username,
+        action,
+        target,
+        address = ?caller.address,
+        "access outside the caller's scope refused"
+    );
+    store
+        .record_audit(&AuditEvent {
+            user_id: Some(caller.actor.user_id),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: "forbidden".to_owned(),
+            address: caller.address.clone(),
+        })
+        .await?;
+    Err(AppError::Forbidden)
 }
 
 #[cfg(test)]

@@ -5,12 +5,13 @@ use uuid::Uuid;
 
 use crate::areas::{Area, AreaCode};
 use crate::auth::Role;
+use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
 use crate::households::{
     EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView,
 };
-use crate::server::db::{AuditEvent, HouseholdQuery, HouseholdRecord, Store};
+use crate::server::db::{HouseholdQuery, HouseholdRecord, Store};
 use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear};
 
@@ -168,32 +169,6 @@ pub fn may_see(caller: &Caller, household: &HouseholdRecord) -> bool {
     let actor = &caller.actor;
     actor.area.contains(&household.village)
         && (actor.role != Role::FieldWorker || household.worker_id == Some(actor.user_id))
-}
-
-/// Records a refused access and returns `Forbidden`.
-pub async fn deny<T>(
-    store: &dyn Store,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-) -> AppResult<T> {
-    tracing::warn!(
-        user = %caller.actor.username,
-        action,
-        target,
-        address = ?caller.address,
-        "access outside the caller's scope refused"
-    );
-    store
-        .record_audit(&AuditEvent {
-            user_id: Some(caller.actor.user_id),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            outcome: "forbidden".to_owned(),
-            address: caller.address.clone(),
-        })
-        .await?;
-    Err(AppError::Forbidden)
 }
 
 /// Checks households before they are stored, all of them before any is
