@@ -14,7 +14,9 @@ pub mod components;
 pub mod error;
 pub mod households;
 pub mod subsidies;
+pub mod sync;
 pub mod text;
+pub mod visits;
 
 #[cfg(feature = "ssr")]
 pub mod demo;

@@ -2,7 +2,8 @@
 //! [`router`] directly, without a socket.
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::compression::CompressionLayer;
 
@@ -14,6 +15,11 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            crate::sync::VISITS_PATH,
+            post(crate::sync::http::post_visits)
+                .layer(DefaultBodyLimit::max(crate::sync::http::MAX_BATCH_BYTES)),
+        )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(CompressionLayer::new())

@@ -44,15 +44,29 @@ fn request_parts() -> AppResult<Parts> {
 pub async fn require_caller() -> AppResult<(AppState, Caller)> {
     let state = app_state()?;
     let parts = request_parts()?;
-    let address = client_address(&parts, state.config.trust_forwarded_for);
-    let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| *a);
+    let caller = caller_from_headers(&state, &parts.headers, peer).await?;
+    Ok((state, caller))
+}
+
+/// The caller of a plain axum handler, from its headers and peer address.
+pub async fn caller_from_headers(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> AppResult<Caller> {
+    let address = client_address(headers, peer, state.config.trust_forwarded_for);
+    let token = cookie_value(headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
     let user = state
         .store
         .session_user(&token_hash(&token), Utc::now())
         .await?
         .ok_or(AppError::Unauthorized)?;
     let actor = actor_from(state.store.as_ref(), user).await?;
-    Ok((state, Caller { actor, address }))
+    Ok(Caller { actor, address })
 }
 
 /// The caller if signed in, `None` otherwise.
@@ -89,23 +103,27 @@ pub fn current_token() -> Option<String> {
 pub fn client_address_of_request() -> Option<String> {
     let state = use_context::<AppState>()?;
     let parts = use_context::<Parts>()?;
-    client_address(&parts, state.config.trust_forwarded_for)
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| *a);
+    client_address(&parts.headers, peer, state.config.trust_forwarded_for)
 }
 
-fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<String> {
+fn client_address(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<String> {
     if trust_forwarded_for
-        && let Some(first) = parts
-            .headers
+        && let Some(first) = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
     {
         return Some(first.trim().to_owned());
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| a.ip().to_string())
+    peer.map(|a| a.ip().to_string())
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {

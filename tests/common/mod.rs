@@ -258,3 +258,88 @@ fn urlencode(s: &str) -> String {
     }
     out
 }
+
+/// POSTs JSON with the session cookie, as the phone's sync does.
+pub async fn post_json(
+    state: &AppState,
+    cookie: Option<&str>,
+    path: &str,
+    body: impl Into<String>,
+) -> Reply {
+    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    send(state, req.body(Body::from(body.into())).expect("request")).await
+}
+
+/// A valid, signed visit of `household_id` covering all its entitlements
+/// of the current statistics year, each received in full.
+pub async fn signed_visit(
+    store: &dyn Store,
+    household_id: uuid::Uuid,
+) -> daohu::visits::VisitSubmission {
+    use base64::Engine;
+    use daohu::visits::*;
+    let year = year();
+    let lines = store
+        .entitlements(household_id, year.0)
+        .await
+        .expect("entitlements")
+        .into_iter()
+        .map(|e| VerificationLine {
+            entitlement_id: e.entitlement.id,
+            status: PaymentStatus::ReceivedInFull,
+            received_fen: Some(e.entitlement.expected_fen),
+            received_on: Some(e.entitlement.expected_date),
+            channel: Some(e.entitlement.channel),
+            reason: None,
+            reason_text: String::new(),
+        })
+        .collect();
+    let started =
+        year.first_day().and_hms_opt(9, 30, 0).unwrap().and_utc() + chrono::Duration::days(40);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(std::iter::repeat_n(7u8, 8 * 1024));
+    let mut v = VisitSubmission {
+        id: uuid::Uuid::now_v7(),
+        household_id,
+        stat_year: year.0,
+        started_at: started,
+        ended_at: started + chrono::Duration::minutes(20),
+        met_with: "户主本人".into(),
+        notes: "一切正常".into(),
+        location: Location::Fix {
+            lat_e6: 35_579_812,
+            lon_e6: 104_626_301,
+            accuracy_m: 15,
+        },
+        lines,
+        signature: Signature {
+            signer_name: "户主".into(),
+            signer_relation: "户主".into(),
+            thumbprint: false,
+            proxy_reason: None,
+            strokes_json: "[[[10,20,0],[30,40,16],[50,45,33]]]".into(),
+            png_base64: base64::engine::general_purpose::STANDARD.encode(&png),
+            content_hash: String::new(),
+        },
+        photo_base64: None,
+    };
+    v.signature.content_hash = confirmation_hash(&v);
+    v
+}
+
+/// The first household assigned to `username`.
+pub async fn household_of(store: &dyn Store, username: &str) -> uuid::Uuid {
+    let w = store.user_by_username(username).await.unwrap().unwrap();
+    let q = daohu::server::db::HouseholdQuery {
+        scope: w.area.clone(),
+        worker_id: Some(w.id),
+        village: None,
+        search: None,
+        limit: 1,
+        offset: 0,
+    };
+    store.list_households(&q).await.unwrap().0[0].id
+}

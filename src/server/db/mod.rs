@@ -19,6 +19,7 @@ use crate::areas::{Area, AreaCode, AreaSummary};
 use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::subsidies::{Channel, SubsidyItem};
+use crate::visits::VisitSubmission;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -147,6 +148,38 @@ pub struct HouseholdRow {
     pub worker_id: Option<Uuid>,
 }
 
+/// A checked visit, ready to store: the submission plus what the server
+/// derived from it.
+#[derive(Debug, Clone)]
+pub struct VisitRecord {
+    pub visit: VisitSubmission,
+    pub worker_id: Uuid,
+    pub signature_png: Vec<u8>,
+    pub photo_jpeg: Option<Vec<u8>>,
+    /// Hex SHA-256 of the submission's JSON: tells a replay from a conflict.
+    pub payload_hash: String,
+}
+
+/// What storing a visit did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitInsert {
+    Stored,
+    /// The same id with the same content was already there: nothing written.
+    AlreadyStored,
+    /// The same id with other content: kept in `visit_conflicts`, the stored
+    /// visit untouched.
+    Conflict,
+}
+
+/// A visit as stored, rebuilt into the form it arrived in.
+#[derive(Debug, Clone)]
+pub struct StoredVisit {
+    pub visit: VisitSubmission,
+    pub worker_id: Uuid,
+    pub payload_hash: String,
+    pub received_at: DateTime<Utc>,
+}
+
 /// Something a user tried, for the audit trail.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
@@ -209,6 +242,21 @@ pub trait Store: Send + Sync + 'static {
         household_id: Uuid,
         stat_year: i32,
     ) -> DbResult<Vec<EntitlementRow>>;
+
+    async fn entitlement_ids(
+        &self,
+        household_id: Uuid,
+        stat_year: i32,
+    ) -> DbResult<Vec<(Uuid, i64)>>;
+
+    // visits
+    /// Stores a visit with its lines in one transaction, exactly once.
+    async fn insert_visit(&self, visit: &VisitRecord) -> DbResult<VisitInsert>;
+    async fn visit(&self, id: Uuid) -> DbResult<Option<StoredVisit>>;
+    async fn visits_of_household(&self, household_id: Uuid) -> DbResult<Vec<StoredVisit>>;
+    async fn count_visits(&self) -> DbResult<i64>;
+    /// Payload hashes of the conflicting copies received for `visit_id`.
+    async fn visit_conflicts(&self, visit_id: Uuid) -> DbResult<Vec<String>>;
 
     // audit
     async fn record_audit(&self, event: &AuditEvent) -> DbResult<()>;

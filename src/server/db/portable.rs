@@ -14,9 +14,13 @@ use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::server::db::{
     AuditEvent, DbError, DbResult, EntitlementRecord, EntitlementRow, HouseholdQuery,
-    HouseholdRecord, HouseholdRow, MemberRecord, Store, UserRecord,
+    HouseholdRecord, HouseholdRow, MemberRecord, Store, StoredVisit, UserRecord, VisitInsert,
+    VisitRecord,
 };
 use crate::subsidies::{Channel, IncomeBucket, SubsidyItem};
+use crate::visits::{
+    Location, PaymentStatus, ShortfallReason, Signature, VerificationLine, VisitSubmission,
+};
 
 type DbRow = <Db as sqlx::Database>::Row;
 
@@ -498,6 +502,162 @@ impl Store for ThisStore {
             .collect()
     }
 
+    async fn entitlement_ids(
+        &self,
+        household_id: Uuid,
+        stat_year: i32,
+    ) -> DbResult<Vec<(Uuid, i64)>> {
+        let rows = db(sqlx::query(
+            "SELECT id, expected_fen FROM entitlements WHERE household_id = $1 AND stat_year = $2",
+        )
+        .bind(household_id)
+        .bind(stat_year)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("expected_fen")?)))
+            .collect()
+    }
+
+    async fn insert_visit(&self, record: &VisitRecord) -> DbResult<VisitInsert> {
+        let v = &record.visit;
+        let (kind, lat, lon, accuracy) = match v.location {
+            Location::Fix {
+                lat_e6,
+                lon_e6,
+                accuracy_m,
+            } => ("fix", Some(lat_e6), Some(lon_e6), Some(accuracy_m)),
+            Location::Refused => ("refused", None, None, None),
+            Location::Unavailable => ("unavailable", None, None, None),
+        };
+        let now = Utc::now();
+        let mut tx = db(self.pool.begin().await)?;
+        let inserted = db(sqlx::query(
+            "INSERT INTO visits (id, household_id, worker_id, stat_year, started_at, ended_at, \
+             met_with, notes, location_kind, lat_e6, lon_e6, accuracy_m, signer_name, \
+             signer_relation, thumbprint, proxy_reason, signature_strokes, signature_png, \
+             content_hash, photo_jpeg, payload_hash, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(v.id)
+        .bind(v.household_id)
+        .bind(record.worker_id)
+        .bind(v.stat_year)
+        .bind(v.started_at)
+        .bind(v.ended_at)
+        .bind(&v.met_with)
+        .bind(&v.notes)
+        .bind(kind)
+        .bind(lat)
+        .bind(lon)
+        .bind(accuracy)
+        .bind(&v.signature.signer_name)
+        .bind(&v.signature.signer_relation)
+        .bind(v.signature.thumbprint)
+        .bind(&v.signature.proxy_reason)
+        .bind(&v.signature.strokes_json)
+        .bind(&record.signature_png)
+        .bind(&v.signature.content_hash)
+        .bind(&record.photo_jpeg)
+        .bind(&record.payload_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await)?
+        .rows_affected();
+        if inserted == 0 {
+            // The id is taken: a replay of the same visit, or a conflict.
+            tx.rollback().await?;
+            let existing: String =
+                db(sqlx::query("SELECT payload_hash FROM visits WHERE id = $1")
+                    .bind(v.id)
+                    .fetch_one(&self.pool)
+                    .await)?
+                .try_get("payload_hash")?;
+            if existing == record.payload_hash {
+                return Ok(VisitInsert::AlreadyStored);
+            }
+            let payload = serde_json::to_string(v).map_err(|e| corrupt("visit", &e.to_string()))?;
+            db(sqlx::query(
+                "INSERT INTO visit_conflicts (id, visit_id, worker_id, payload, payload_hash, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (visit_id, payload_hash) DO NOTHING",
+            )
+            .bind(Uuid::now_v7())
+            .bind(v.id)
+            .bind(record.worker_id)
+            .bind(payload)
+            .bind(&record.payload_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await)?;
+            return Ok(VisitInsert::Conflict);
+        }
+        for l in &v.lines {
+            db(sqlx::query(
+                "INSERT INTO verification_lines (visit_id, entitlement_id, status, received_fen, \
+                 received_on, channel, reason, reason_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(v.id)
+            .bind(l.entitlement_id)
+            .bind(l.status.as_str())
+            .bind(l.received_fen)
+            .bind(l.received_on)
+            .bind(l.channel.map(Channel::as_str))
+            .bind(l.reason.map(ShortfallReason::as_str))
+            .bind(&l.reason_text)
+            .execute(&mut *tx)
+            .await)?;
+        }
+        db(tx.commit().await)?;
+        Ok(VisitInsert::Stored)
+    }
+
+    async fn visit(&self, id: Uuid) -> DbResult<Option<StoredVisit>> {
+        let row = db(
+            sqlx::query(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await,
+        )?;
+        match row {
+            Some(r) => Ok(Some(self.stored_visit(&r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn visits_of_household(&self, household_id: Uuid) -> DbResult<Vec<StoredVisit>> {
+        let rows = db(sqlx::query(&format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE household_id = $1 ORDER BY started_at, id"
+        ))
+        .bind(household_id)
+        .fetch_all(&self.pool)
+        .await)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.stored_visit(r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn count_visits(&self) -> DbResult<i64> {
+        let row = db(sqlx::query("SELECT COUNT(*) AS n FROM visits")
+            .fetch_one(&self.pool)
+            .await)?;
+        Ok(row.try_get("n")?)
+    }
+
+    async fn visit_conflicts(&self, visit_id: Uuid) -> DbResult<Vec<String>> {
+        let rows = db(sqlx::query(
+            "SELECT payload_hash FROM visit_conflicts WHERE visit_id = $1 ORDER BY received_at, id",
+        )
+        .bind(visit_id)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| Ok(r.try_get("payload_hash")?))
+            .collect()
+    }
+
     async fn record_audit(&self, e: &AuditEvent) -> DbResult<()> {
         db(sqlx::query(
             "INSERT INTO audit_events (id, at, user_id, action, target, outcome, address) \
@@ -547,4 +707,112 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+const VISIT_COLUMNS: &str = "id, household_id, worker_id, stat_year, started_at, ended_at, \
+     met_with, notes, location_kind, lat_e6, lon_e6, accuracy_m, signer_name, signer_relation, \
+     thumbprint, proxy_reason, signature_strokes, signature_png, content_hash, photo_jpeg, \
+     payload_hash, received_at";
+
+fn parse_status(s: &str) -> DbResult<PaymentStatus> {
+    [
+        PaymentStatus::ReceivedInFull,
+        PaymentStatus::ReceivedInPart,
+        PaymentStatus::NotReceived,
+        PaymentStatus::NotDueYet,
+    ]
+    .into_iter()
+    .find(|p| p.as_str() == s)
+    .ok_or_else(|| corrupt("payment status", s))
+}
+
+fn parse_reason(s: &str) -> DbResult<ShortfallReason> {
+    [
+        ShortfallReason::NotYetPaidOut,
+        ShortfallReason::AmountReduced,
+        ShortfallReason::CardProblem,
+        ShortfallReason::PaidToWrongAccount,
+        ShortfallReason::NotEntitled,
+        ShortfallReason::HouseholdUnsure,
+        ShortfallReason::Other,
+    ]
+    .into_iter()
+    .find(|r| r.as_str() == s)
+    .ok_or_else(|| corrupt("shortfall reason", s))
+}
+
+impl ThisStore {
+    /// Rebuilds a visit in the form it arrived in, lines in entitlement order.
+    async fn stored_visit(&self, r: &DbRow) -> DbResult<StoredVisit> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let id: Uuid = r.try_get("id")?;
+        let kind: String = r.try_get("location_kind")?;
+        let location = match kind.as_str() {
+            "fix" => Location::Fix {
+                lat_e6: r.try_get::<Option<i64>, _>("lat_e6")?.unwrap_or_default(),
+                lon_e6: r.try_get::<Option<i64>, _>("lon_e6")?.unwrap_or_default(),
+                accuracy_m: r
+                    .try_get::<Option<i32>, _>("accuracy_m")?
+                    .unwrap_or_default(),
+            },
+            "refused" => Location::Refused,
+            "unavailable" => Location::Unavailable,
+            other => return Err(corrupt("location kind", other)),
+        };
+        let line_rows = db(sqlx::query(
+            "SELECT entitlement_id, status, received_fen, received_on, channel, reason, reason_text \
+             FROM verification_lines WHERE visit_id = $1 ORDER BY entitlement_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await)?;
+        let lines = line_rows
+            .iter()
+            .map(|l| {
+                let status: String = l.try_get("status")?;
+                let channel: Option<String> = l.try_get("channel")?;
+                let reason: Option<String> = l.try_get("reason")?;
+                Ok(VerificationLine {
+                    entitlement_id: l.try_get("entitlement_id")?,
+                    status: parse_status(&status)?,
+                    received_fen: l.try_get("received_fen")?,
+                    received_on: l.try_get("received_on")?,
+                    channel: channel
+                        .map(|c| Channel::parse(&c).ok_or_else(|| corrupt("channel", &c)))
+                        .transpose()?,
+                    reason: reason.map(|x| parse_reason(&x)).transpose()?,
+                    reason_text: l.try_get("reason_text")?,
+                })
+            })
+            .collect::<DbResult<Vec<_>>>()?;
+        let png: Vec<u8> = r.try_get("signature_png")?;
+        let photo: Option<Vec<u8>> = r.try_get("photo_jpeg")?;
+        Ok(StoredVisit {
+            visit: VisitSubmission {
+                id,
+                household_id: r.try_get("household_id")?,
+                stat_year: r.try_get("stat_year")?,
+                started_at: r.try_get("started_at")?,
+                ended_at: r.try_get("ended_at")?,
+                met_with: r.try_get("met_with")?,
+                notes: r.try_get("notes")?,
+                location,
+                lines,
+                signature: Signature {
+                    signer_name: r.try_get("signer_name")?,
+                    signer_relation: r.try_get("signer_relation")?,
+                    thumbprint: r.try_get("thumbprint")?,
+                    proxy_reason: r.try_get("proxy_reason")?,
+                    strokes_json: r.try_get("signature_strokes")?,
+                    png_base64: b64.encode(png),
+                    content_hash: r.try_get("content_hash")?,
+                },
+                photo_base64: photo.map(|p| b64.encode(p)),
+            },
+            worker_id: r.try_get("worker_id")?,
+            payload_hash: r.try_get("payload_hash")?,
+            received_at: r.try_get("received_at")?,
+        })
+    }
 }

@@ -1,0 +1,74 @@
+//! The sync endpoint, a plain axum route: its URL and JSON contract are
+//! fixed, and every 4xx is ours to choose.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::ConnectInfo;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::server::session::caller_from_headers;
+use crate::server::state::AppState;
+use crate::visits::MAX_VISITS_PER_BATCH;
+use crate::visits::service::{VisitOutcome, ingest_one};
+
+/// A whole batch may carry photos: this is the most one request may weigh.
+pub const MAX_BATCH_BYTES: usize = 40 * 1024 * 1024;
+
+#[derive(Deserialize)]
+struct Batch {
+    visits: Vec<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub struct BatchReply {
+    pub results: Vec<VisitOutcome>,
+}
+
+pub async fn post_visits(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> Response {
+    let caller =
+        match caller_from_headers(&state, &headers, connect.map(|Extension(ConnectInfo(a))| a))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return error(e),
+        };
+    let batch: Batch = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return error(AppError::BadRequest(format!(
+                "应为 {{\"visits\": [...]}}：{e}"
+            )));
+        }
+    };
+    if batch.visits.len() > MAX_VISITS_PER_BATCH {
+        return error(AppError::BadRequest(format!(
+            "每批最多 {MAX_VISITS_PER_BATCH} 条走访记录，收到 {} 条",
+            batch.visits.len()
+        )));
+    }
+    let mut results = Vec::with_capacity(batch.visits.len());
+    for raw in batch.visits {
+        results.push(ingest_one(state.store.as_ref(), &caller, raw).await);
+    }
+    Json(BatchReply { results }).into_response()
+}
+
+fn error(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        Json(serde_json::json!({ "error": e.to_string(), "kind": e })),
+    )
+        .into_response()
+}

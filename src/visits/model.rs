@@ -1,0 +1,309 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::subsidies::Channel;
+
+/// What the household says about one expected payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PaymentStatus {
+    /// 已足额到账
+    ReceivedInFull,
+    /// 部分到账
+    ReceivedInPart,
+    /// 未到账
+    NotReceived,
+    /// 未到发放时间
+    NotDueYet,
+}
+
+impl PaymentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::ReceivedInFull => "received_in_full",
+            PaymentStatus::ReceivedInPart => "received_in_part",
+            PaymentStatus::NotReceived => "not_received",
+            PaymentStatus::NotDueYet => "not_due_yet",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentStatus::ReceivedInFull => "足额到账",
+            PaymentStatus::ReceivedInPart => "部分到账",
+            PaymentStatus::NotReceived => "未到账",
+            PaymentStatus::NotDueYet => "未到发放时间",
+        }
+    }
+
+    /// Whether money changed hands, so amount, date and channel are required.
+    pub fn has_receipt(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::ReceivedInFull | PaymentStatus::ReceivedInPart
+        )
+    }
+
+    /// Whether the household is short of what it was due, so a reason is required.
+    pub fn is_short(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::ReceivedInPart | PaymentStatus::NotReceived
+        )
+    }
+}
+
+/// Why a payment is short, from a fixed list; free text adds detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ShortfallReason {
+    /// 部门尚未发放
+    NotYetPaidOut,
+    /// 金额被扣减
+    AmountReduced,
+    /// 一卡通/银行卡问题
+    CardProblem,
+    /// 发放到他人账户
+    PaidToWrongAccount,
+    /// 户认为不应享受
+    NotEntitled,
+    /// 户不清楚
+    HouseholdUnsure,
+    Other,
+}
+
+impl ShortfallReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShortfallReason::NotYetPaidOut => "not_yet_paid_out",
+            ShortfallReason::AmountReduced => "amount_reduced",
+            ShortfallReason::CardProblem => "card_problem",
+            ShortfallReason::PaidToWrongAccount => "paid_to_wrong_account",
+            ShortfallReason::NotEntitled => "not_entitled",
+            ShortfallReason::HouseholdUnsure => "household_unsure",
+            ShortfallReason::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ShortfallReason::NotYetPaidOut => "部门尚未发放",
+            ShortfallReason::AmountReduced => "金额被扣减",
+            ShortfallReason::CardProblem => "一卡通/银行卡问题",
+            ShortfallReason::PaidToWrongAccount => "发放到他人账户",
+            ShortfallReason::NotEntitled => "不应享受",
+            ShortfallReason::HouseholdUnsure => "农户不清楚",
+            ShortfallReason::Other => "其他",
+        }
+    }
+}
+
+/// The worker's check of one entitlement during a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationLine {
+    pub entitlement_id: Uuid,
+    pub status: PaymentStatus,
+    /// Amount actually received, in fen.
+    pub received_fen: Option<i64>,
+    pub received_on: Option<NaiveDate>,
+    pub channel: Option<Channel>,
+    pub reason: Option<ShortfallReason>,
+    pub reason_text: String,
+}
+
+/// Where the visit took place, as far as the phone could tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Location {
+    /// Micro-degrees keep the position exact and hashable.
+    Fix {
+        lat_e6: i64,
+        lon_e6: i64,
+        accuracy_m: i32,
+    },
+    /// The worker or the phone refused location access.
+    Refused,
+    /// No position could be had (no fix, no sensor).
+    Unavailable,
+}
+
+/// The household's confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub signer_name: String,
+    /// 与户主关系: 户主, 配偶, 之子 …
+    pub signer_relation: String,
+    /// A thumbprint mark instead of a written signature.
+    pub thumbprint: bool,
+    /// Required when someone other than the head signs, or for a thumbprint.
+    pub proxy_reason: Option<String>,
+    /// The strokes as drawn: JSON `[[[x, y, t], …], …]`.
+    pub strokes_json: String,
+    /// The rendered signature, PNG, base64.
+    pub png_base64: String,
+    /// Hex SHA-256 of [`confirmation_text`] at the moment of signing.
+    pub content_hash: String,
+}
+
+/// A finished visit as the phone sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitSubmission {
+    /// UUIDv7 made on the phone: the key of exactly-once delivery.
+    pub id: Uuid,
+    pub household_id: Uuid,
+    pub stat_year: i32,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    /// Who was met (names, relation).
+    pub met_with: String,
+    pub notes: String,
+    pub location: Location,
+    pub lines: Vec<VerificationLine>,
+    pub signature: Signature,
+    /// Optional photo, JPEG, base64, at most [`MAX_PHOTO_BYTES`] decoded.
+    pub photo_base64: Option<String>,
+}
+
+pub const MAX_PHOTO_BYTES: usize = 300 * 1024;
+pub const MAX_SIGNATURE_PNG_BYTES: usize = 64 * 1024;
+pub const MAX_VISITS_PER_BATCH: usize = 100;
+
+/// The exact text a household confirms, one fact per line, in a fixed
+/// order, so that phone and server derive the same hash from the same
+/// content and any change after signing is detectable. Versioned: a new
+/// layout gets a new first line, old signatures keep verifying.
+pub fn confirmation_text(visit: &VisitSubmission) -> String {
+    let mut lines: Vec<&VerificationLine> = visit.lines.iter().collect();
+    lines.sort_by_key(|l| l.entitlement_id);
+    let mut out = String::from("daohu-confirmation-v1\n");
+    let field = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('|', "\\|")
+    };
+    out.push_str(&format!("visit|{}\n", visit.id));
+    out.push_str(&format!("household|{}\n", visit.household_id));
+    out.push_str(&format!("year|{}\n", visit.stat_year));
+    for l in lines {
+        out.push_str(&format!(
+            "line|{}|{}|{}|{}|{}|{}|{}\n",
+            l.entitlement_id,
+            l.status.as_str(),
+            l.received_fen.map(|f| f.to_string()).unwrap_or_default(),
+            l.received_on.map(|d| d.to_string()).unwrap_or_default(),
+            l.channel.map(Channel::as_str).unwrap_or_default(),
+            l.reason.map(ShortfallReason::as_str).unwrap_or_default(),
+            field(&l.reason_text),
+        ));
+    }
+    let s = &visit.signature;
+    out.push_str(&format!(
+        "signer|{}|{}|{}|{}\n",
+        field(&s.signer_name),
+        field(&s.signer_relation),
+        s.thumbprint,
+        field(s.proxy_reason.as_deref().unwrap_or_default()),
+    ));
+    out
+}
+
+/// Hex SHA-256 of [`confirmation_text`].
+pub fn confirmation_hash(visit: &VisitSubmission) -> String {
+    hex(&Sha256::digest(confirmation_text(visit).as_bytes()))
+}
+
+/// The code shown to the household: the hash's first 8 hex digits, `A1B2-C3D4`.
+pub fn receipt_code(content_hash: &str) -> String {
+    let head: String = content_hash
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_uppercase();
+    if head.len() < 8 {
+        return head;
+    }
+    format!("{}-{}", &head[..4], &head[4..])
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn sample(household_id: Uuid, entitlement_ids: &[Uuid]) -> VisitSubmission {
+        let started = DateTime::parse_from_rfc3339("2027-03-01T02:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut v = VisitSubmission {
+            id: Uuid::now_v7(),
+            household_id,
+            stat_year: 2027,
+            started_at: started,
+            ended_at: started + chrono::Duration::minutes(25),
+            met_with: "户主本人".into(),
+            notes: String::new(),
+            location: Location::Fix {
+                lat_e6: 35_580_000,
+                lon_e6: 104_620_000,
+                accuracy_m: 12,
+            },
+            lines: entitlement_ids
+                .iter()
+                .map(|&id| VerificationLine {
+                    entitlement_id: id,
+                    status: PaymentStatus::ReceivedInFull,
+                    received_fen: Some(10_000),
+                    received_on: NaiveDate::from_ymd_opt(2027, 2, 1),
+                    channel: Some(Channel::OneCard),
+                    reason: None,
+                    reason_text: String::new(),
+                })
+                .collect(),
+            signature: Signature {
+                signer_name: "张三".into(),
+                signer_relation: "户主".into(),
+                thumbprint: false,
+                proxy_reason: None,
+                strokes_json: "[[[1,2,0],[3,4,16]]]".into(),
+                png_base64: "iVBORw0KGgo=".into(),
+                content_hash: String::new(),
+            },
+            photo_base64: None,
+        };
+        v.signature.content_hash = confirmation_hash(&v);
+        v
+    }
+
+    #[test]
+    fn the_hash_ignores_line_order_but_not_content() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let v = sample(Uuid::now_v7(), &[a, b]);
+        let mut reordered = v.clone();
+        reordered.lines.reverse();
+        assert_eq!(confirmation_hash(&v), confirmation_hash(&reordered));
+        let mut edited = v.clone();
+        edited.lines[0].received_fen = Some(9_999);
+        assert_ne!(confirmation_hash(&v), confirmation_hash(&edited));
+        let mut resigned = v.clone();
+        resigned.signature.signer_name = "李四".into();
+        assert_ne!(confirmation_hash(&v), confirmation_hash(&resigned));
+    }
+
+    #[test]
+    fn separators_in_free_text_cannot_forge_another_line() {
+        let id = Uuid::now_v7();
+        let mut a = sample(Uuid::now_v7(), &[id]);
+        a.lines[0].reason_text = "x|y".into();
+        let mut b = a.clone();
+        b.lines[0].reason_text = "x\\|y".into();
+        assert_ne!(confirmation_text(&a), confirmation_text(&b));
+        assert_eq!(confirmation_text(&a).lines().count(), 6);
+    }
+
+    #[test]
+    fn receipt_code_is_eight_hex_digits_grouped() {
+        assert_eq!(receipt_code("a1b2c3d4e5f6"), "A1B2-C3D4");
+    }
+}
