@@ -22,6 +22,7 @@ on_both_backends!(
     sessions_expire_and_can_be_deleted,
     duplicate_user_names_are_conflicts,
     audit_events_are_recorded,
+    a_failing_visit_in_a_batch_leaves_only_itself_out,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -350,4 +351,60 @@ async fn audit_events_are_recorded(db: TestDb) {
     );
     assert_eq!(events[0].user_id, Some(user.id));
     assert!(db.store.audit_events("other").await.unwrap().is_empty());
+}
+
+fn visit_record(
+    v: daohu::visits::VisitSubmission,
+    worker_id: Uuid,
+) -> daohu::server::db::VisitRecord {
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(&v.signature.png_base64)
+        .unwrap();
+    daohu::server::db::VisitRecord {
+        payload_hash: format!("hash-of-{}", v.id),
+        visit: v,
+        worker_id,
+        signature_png: png,
+        photo_jpeg: None,
+    }
+}
+
+async fn a_failing_visit_in_a_batch_leaves_only_itself_out(db: TestDb) {
+    use daohu::server::db::VisitInsert;
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let household = common::household_of(store, "worker1").await;
+    let worker = store.user_by_username("worker1").await.unwrap().unwrap();
+    let good = visit_record(common::signed_visit(store, household).await, worker.id);
+    let mut bad = visit_record(common::signed_visit(store, household).await, worker.id);
+    bad.visit.lines[1].entitlement_id = Uuid::now_v7(); // no such entitlement
+    let good2 = visit_record(common::signed_visit(store, household).await, worker.id);
+    let answers = store
+        .insert_visits(&[good.clone(), bad.clone(), good2.clone(), good.clone()])
+        .await
+        .unwrap();
+    assert!(
+        matches!(answers[0], Ok(VisitInsert::Stored)),
+        "{:?}",
+        answers[0]
+    );
+    assert!(answers[1].is_err(), "{:?}", answers[1]);
+    assert!(
+        matches!(answers[2], Ok(VisitInsert::Stored)),
+        "{:?}",
+        answers[2]
+    );
+    assert!(
+        matches!(answers[3], Ok(VisitInsert::AlreadyStored)),
+        "{:?}",
+        answers[3]
+    );
+    assert_eq!(store.count_visits().await.unwrap(), 2);
+    assert!(
+        store.visit(bad.visit.id).await.unwrap().is_none(),
+        "no half-written visit"
+    );
+    let back = store.visit(good.visit.id).await.unwrap().unwrap();
+    assert_eq!(back.visit.lines.len(), good.visit.lines.len());
 }

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::server::session::caller_from_headers;
 use crate::server::state::AppState;
 use crate::visits::MAX_VISITS_PER_BATCH;
-use crate::visits::service::{VisitOutcome, ingest_one};
+use crate::visits::service::{VisitOutcome, ingest_batch};
 
 /// A whole batch may carry photos: this is the most one request may weigh.
 pub const MAX_BATCH_BYTES: usize = 40 * 1024 * 1024;
@@ -57,10 +57,7 @@ pub async fn post_visits(
             batch.visits.len()
         )));
     }
-    let mut results = Vec::with_capacity(batch.visits.len());
-    for raw in batch.visits {
-        results.push(ingest_one(state.store.as_ref(), &caller, raw).await);
-    }
+    let results = ingest_batch(state.store.as_ref(), &caller, batch.visits).await;
     Json(BatchReply { results }).into_response()
 }
 

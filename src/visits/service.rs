@@ -33,42 +33,106 @@ pub enum VisitOutcome {
     },
 }
 
-/// Checks and stores one visit from its raw JSON, so that one malformed
-/// visit never blocks the others of its batch.
-pub async fn ingest_one(
+/// Checks every visit of a batch, then stores the good ones in one
+/// transaction (a savepoint each). One malformed or refused visit never
+/// blocks or loses the others; the answers keep the batch's order.
+pub async fn ingest_batch(
+    store: &dyn Store,
+    caller: &Caller,
+    batch: Vec<serde_json::Value>,
+) -> Vec<VisitOutcome> {
+    let mut answers: Vec<Option<VisitOutcome>> = Vec::with_capacity(batch.len());
+    let mut records = Vec::new();
+    let mut slots = Vec::new();
+    for raw in batch {
+        match prepare(store, caller, raw).await {
+            Ok(record) => {
+                slots.push(answers.len());
+                records.push(record);
+                answers.push(None);
+            }
+            Err(refusal) => answers.push(Some(refusal)),
+        }
+    }
+    let stored = match store.insert_visits(&records).await {
+        Ok(results) => results,
+        Err(e) => {
+            // The batch's transaction failed: nothing of it was stored.
+            let e = AppError::from(e);
+            for (slot, record) in slots.iter().zip(&records) {
+                answers[*slot] = Some(VisitOutcome::Rejected {
+                    id: Some(record.visit.id),
+                    status: e.status_code(),
+                    message: e.to_string(),
+                });
+            }
+            return answers
+                .into_iter()
+                .map(|a| a.expect("every visit answered"))
+                .collect();
+        }
+    };
+    for ((slot, record), result) in slots.into_iter().zip(&records).zip(stored) {
+        let id = record.visit.id;
+        let code = receipt_code(&record.visit.signature.content_hash);
+        answers[slot] = Some(match result {
+            Ok(VisitInsert::Stored) => VisitOutcome::Stored {
+                id,
+                receipt_code: code,
+            },
+            Ok(VisitInsert::AlreadyStored) => VisitOutcome::AlreadyStored {
+                id,
+                receipt_code: code,
+            },
+            Ok(VisitInsert::Conflict) => VisitOutcome::Conflict {
+                id,
+                message: "该编号的走访记录已存在且内容不同，已留存待督导核实".into(),
+            },
+            Err(e) => {
+                let e = AppError::from(e);
+                VisitOutcome::Rejected {
+                    id: Some(id),
+                    status: e.status_code(),
+                    message: e.to_string(),
+                }
+            }
+        });
+    }
+    answers
+        .into_iter()
+        .map(|a| a.expect("every visit answered"))
+        .collect()
+}
+
+/// Parses and checks one visit; a refusal is the answer to send back.
+async fn prepare(
     store: &dyn Store,
     caller: &Caller,
     raw: serde_json::Value,
-) -> VisitOutcome {
+) -> Result<VisitRecord, VisitOutcome> {
     let id = raw
         .get("id")
         .and_then(|v| v.as_str())
         .and_then(|s| Uuid::parse_str(s).ok());
-    let visit: VisitSubmission = match serde_json::from_value(raw) {
-        Ok(v) => v,
-        Err(e) => {
-            return VisitOutcome::Rejected {
-                id,
-                status: 422,
-                message: format!("走访记录格式错误：{e}"),
-            };
-        }
+    let rejected = |e: AppError| VisitOutcome::Rejected {
+        id,
+        status: e.status_code(),
+        message: e.to_string(),
     };
-    match store_visit(store, caller, visit).await {
-        Ok(outcome) => outcome,
-        Err(e) => VisitOutcome::Rejected {
+    let visit: VisitSubmission =
+        serde_json::from_value(raw).map_err(|e| VisitOutcome::Rejected {
             id,
-            status: e.status_code(),
-            message: e.to_string(),
-        },
-    }
+            status: 422,
+            message: format!("走访记录格式错误：{e}"),
+        })?;
+    to_record(store, caller, visit).await.map_err(rejected)
 }
 
-async fn store_visit(
+async fn to_record(
     store: &dyn Store,
     caller: &Caller,
     mut visit: VisitSubmission,
-) -> Result<VisitOutcome, AppError> {
+) -> Result<VisitRecord, AppError> {
     // One canonical form: what is stored reads back byte for byte.
     visit.lines.sort_by_key(|l| l.entitlement_id);
     let household = store.household(visit.household_id).await?.ok_or_else(|| {
@@ -84,28 +148,12 @@ async fn store_visit(
     let payload_hash = hex(&Sha256::digest(
         serde_json::to_vec(&visit).map_err(|_| AppError::Internal)?,
     ));
-    let record = VisitRecord {
+    Ok(VisitRecord {
         worker_id: caller.actor.user_id,
         signature_png,
         photo_jpeg,
         payload_hash,
         visit,
-    };
-    let code = receipt_code(&record.visit.signature.content_hash);
-    let id = record.visit.id;
-    Ok(match store.insert_visit(&record).await? {
-        VisitInsert::Stored => VisitOutcome::Stored {
-            id,
-            receipt_code: code,
-        },
-        VisitInsert::AlreadyStored => VisitOutcome::AlreadyStored {
-            id,
-            receipt_code: code,
-        },
-        VisitInsert::Conflict => VisitOutcome::Conflict {
-            id,
-            message: "该编号的走访记录已存在且内容不同，已留存待督导核实".into(),
-        },
     })
 }
 

@@ -252,6 +252,9 @@ pub trait Store: Send + Sync + 'static {
     // visits
     /// Stores a visit with its lines in one transaction, exactly once.
     async fn insert_visit(&self, visit: &VisitRecord) -> DbResult<VisitInsert>;
+    /// Stores many visits in one transaction, each under its own savepoint:
+    /// one answer per visit, a failing visit leaves nothing of itself.
+    async fn insert_visits(&self, visits: &[VisitRecord]) -> DbResult<Vec<DbResult<VisitInsert>>>;
     async fn visit(&self, id: Uuid) -> DbResult<Option<StoredVisit>>;
     async fn visits_of_household(&self, household_id: Uuid) -> DbResult<Vec<StoredVisit>>;
     async fn count_visits(&self) -> DbResult<i64>;

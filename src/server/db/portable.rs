@@ -520,96 +520,20 @@ impl Store for ThisStore {
     }
 
     async fn insert_visit(&self, record: &VisitRecord) -> DbResult<VisitInsert> {
-        let v = &record.visit;
-        let (kind, lat, lon, accuracy) = match v.location {
-            Location::Fix {
-                lat_e6,
-                lon_e6,
-                accuracy_m,
-            } => ("fix", Some(lat_e6), Some(lon_e6), Some(accuracy_m)),
-            Location::Refused => ("refused", None, None, None),
-            Location::Unavailable => ("unavailable", None, None, None),
-        };
-        let now = Utc::now();
+        self.insert_visits(std::slice::from_ref(record))
+            .await?
+            .pop()
+            .expect("one answer per visit")
+    }
+
+    async fn insert_visits(&self, records: &[VisitRecord]) -> DbResult<Vec<DbResult<VisitInsert>>> {
         let mut tx = db(self.pool.begin().await)?;
-        let inserted = db(sqlx::query(
-            "INSERT INTO visits (id, household_id, worker_id, stat_year, started_at, ended_at, \
-             met_with, notes, location_kind, lat_e6, lon_e6, accuracy_m, signer_name, \
-             signer_relation, thumbprint, proxy_reason, signature_strokes, signature_png, \
-             content_hash, photo_jpeg, payload_hash, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(v.id)
-        .bind(v.household_id)
-        .bind(record.worker_id)
-        .bind(v.stat_year)
-        .bind(v.started_at)
-        .bind(v.ended_at)
-        .bind(&v.met_with)
-        .bind(&v.notes)
-        .bind(kind)
-        .bind(lat)
-        .bind(lon)
-        .bind(accuracy)
-        .bind(&v.signature.signer_name)
-        .bind(&v.signature.signer_relation)
-        .bind(v.signature.thumbprint)
-        .bind(&v.signature.proxy_reason)
-        .bind(&v.signature.strokes_json)
-        .bind(&record.signature_png)
-        .bind(&v.signature.content_hash)
-        .bind(&record.photo_jpeg)
-        .bind(&record.payload_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await)?
-        .rows_affected();
-        if inserted == 0 {
-            // The id is taken: a replay of the same visit, or a conflict.
-            tx.rollback().await?;
-            let existing: String =
-                db(sqlx::query("SELECT payload_hash FROM visits WHERE id = $1")
-                    .bind(v.id)
-                    .fetch_one(&self.pool)
-                    .await)?
-                .try_get("payload_hash")?;
-            if existing == record.payload_hash {
-                return Ok(VisitInsert::AlreadyStored);
-            }
-            let payload = serde_json::to_string(v).map_err(|e| corrupt("visit", &e.to_string()))?;
-            db(sqlx::query(
-                "INSERT INTO visit_conflicts (id, visit_id, worker_id, payload, payload_hash, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (visit_id, payload_hash) DO NOTHING",
-            )
-            .bind(Uuid::now_v7())
-            .bind(v.id)
-            .bind(record.worker_id)
-            .bind(payload)
-            .bind(&record.payload_hash)
-            .bind(now)
-            .execute(&self.pool)
-            .await)?;
-            return Ok(VisitInsert::Conflict);
-        }
-        for l in &v.lines {
-            db(sqlx::query(
-                "INSERT INTO verification_lines (visit_id, entitlement_id, status, received_fen, \
-                 received_on, channel, reason, reason_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(v.id)
-            .bind(l.entitlement_id)
-            .bind(l.status.as_str())
-            .bind(l.received_fen)
-            .bind(l.received_on)
-            .bind(l.channel.map(Channel::as_str))
-            .bind(l.reason.map(ShortfallReason::as_str))
-            .bind(&l.reason_text)
-            .execute(&mut *tx)
-            .await)?;
+        let mut answers = Vec::with_capacity(records.len());
+        for record in records {
+            answers.push(insert_visit_in(&mut tx, record).await);
         }
         db(tx.commit().await)?;
-        Ok(VisitInsert::Stored)
+        Ok(answers)
     }
 
     async fn visit(&self, id: Uuid) -> DbResult<Option<StoredVisit>> {
@@ -815,4 +739,102 @@ impl ThisStore {
             received_at: r.try_get("received_at")?,
         })
     }
+}
+
+/// Stores one visit inside the batch's transaction, under a savepoint of
+/// its own: a visit that fails leaves nothing and does not undo the others.
+async fn insert_visit_in(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    record: &VisitRecord,
+) -> DbResult<VisitInsert> {
+    let mut sp = db(sqlx::Acquire::begin(&mut **tx).await)?;
+
+    let v = &record.visit;
+    let (kind, lat, lon, accuracy) = match v.location {
+        Location::Fix {
+            lat_e6,
+            lon_e6,
+            accuracy_m,
+        } => ("fix", Some(lat_e6), Some(lon_e6), Some(accuracy_m)),
+        Location::Refused => ("refused", None, None, None),
+        Location::Unavailable => ("unavailable", None, None, None),
+    };
+    let now = Utc::now();
+    let inserted = db(sqlx::query(
+        "INSERT INTO visits (id, household_id, worker_id, stat_year, started_at, ended_at, \
+         met_with, notes, location_kind, lat_e6, lon_e6, accuracy_m, signer_name, \
+         signer_relation, thumbprint, proxy_reason, signature_strokes, signature_png, \
+         content_hash, photo_jpeg, payload_hash, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(v.id)
+    .bind(v.household_id)
+    .bind(record.worker_id)
+    .bind(v.stat_year)
+    .bind(v.started_at)
+    .bind(v.ended_at)
+    .bind(&v.met_with)
+    .bind(&v.notes)
+    .bind(kind)
+    .bind(lat)
+    .bind(lon)
+    .bind(accuracy)
+    .bind(&v.signature.signer_name)
+    .bind(&v.signature.signer_relation)
+    .bind(v.signature.thumbprint)
+    .bind(&v.signature.proxy_reason)
+    .bind(&v.signature.strokes_json)
+    .bind(&record.signature_png)
+    .bind(&v.signature.content_hash)
+    .bind(&record.photo_jpeg)
+    .bind(&record.payload_hash)
+    .bind(now)
+    .execute(&mut *sp)
+    .await)?
+    .rows_affected();
+    if inserted == 0 {
+        // The id is taken: a replay of the same visit, or a conflict.
+        sp.rollback().await?;
+        let existing: String = db(sqlx::query("SELECT payload_hash FROM visits WHERE id = $1")
+            .bind(v.id)
+            .fetch_one(&mut **tx)
+            .await)?
+        .try_get("payload_hash")?;
+        if existing == record.payload_hash {
+            return Ok(VisitInsert::AlreadyStored);
+        }
+        let payload = serde_json::to_string(v).map_err(|e| corrupt("visit", &e.to_string()))?;
+        db(sqlx::query(
+            "INSERT INTO visit_conflicts (id, visit_id, worker_id, payload, payload_hash, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (visit_id, payload_hash) DO NOTHING",
+        )
+        .bind(Uuid::now_v7())
+        .bind(v.id)
+        .bind(record.worker_id)
+        .bind(payload)
+        .bind(&record.payload_hash)
+        .bind(now)
+        .execute(&mut **tx)
+        .await)?;
+        return Ok(VisitInsert::Conflict);
+    }
+    for l in &v.lines {
+        db(sqlx::query(
+            "INSERT INTO verification_lines (visit_id, entitlement_id, status, received_fen, \
+             received_on, channel, reason, reason_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(v.id)
+        .bind(l.entitlement_id)
+        .bind(l.status.as_str())
+        .bind(l.received_fen)
+        .bind(l.received_on)
+        .bind(l.channel.map(Channel::as_str))
+        .bind(l.reason.map(ShortfallReason::as_str))
+        .bind(&l.reason_text)
+        .execute(&mut *sp)
+        .await)?;
+    }
+    db(sp.commit().await)?;
+    Ok(VisitInsert::Stored)
 }
