@@ -20,8 +20,10 @@ use daohu::server::{AppState, router};
 use daohu::subsidies::StatYear;
 use daohu::visits::*;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+#[path = "../tests/common/raw_http.rs"]
+mod raw_http;
 use uuid::Uuid;
 
 const CLIENTS: usize = 32;
@@ -238,23 +240,10 @@ fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
 async fn sign_in(addr: std::net::SocketAddr) -> anyhow::Result<String> {
     let mut conn = TcpStream::connect(addr).await?;
     let body = format!("username=county&password={}", demo::DEMO_PASSWORD);
-    let (status, headers, _) = request(
-        &mut conn,
-        "/api/auth/sign_in",
-        "",
-        "application/x-www-form-urlencoded",
-        &body,
-    )
-    .await?;
-    anyhow::ensure!(status == 200, "sign-in answered {status}");
-    headers
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("set-cookie:")
-                .then(|| l[11..].trim().split(';').next().unwrap_or("").to_owned())
-        })
-        .ok_or_else(|| anyhow::anyhow!("no session cookie"))
+    let form = "application/x-www-form-urlencoded";
+    let reply = raw_http::post(&mut conn, "/api/auth/sign_in", "", form, body.as_bytes()).await?;
+    anyhow::ensure!(reply.status == 200, "sign-in answered {}", reply.status);
+    raw_http::session_cookie(&reply).ok_or_else(|| anyhow::anyhow!("no session cookie"))
 }
 
 async fn client(
@@ -267,68 +256,18 @@ async fn client(
     let mut latencies = Vec::with_capacity(batches.len());
     for body in batches {
         let t = Instant::now();
-        let (status, _, reply) = request(
-            &mut conn,
-            daohu::sync::VISITS_PATH,
-            cookie,
-            "application/json",
-            &body,
-        )
-        .await?;
+        let path = daohu::sync::VISITS_PATH;
+        let reply =
+            raw_http::post(&mut conn, path, cookie, "application/json", body.as_bytes()).await?;
         latencies.push(t.elapsed());
-        anyhow::ensure!(status == 200, "sync answered {status}: {reply}");
         anyhow::ensure!(
-            !reply.contains("rejected") && !reply.contains("conflict"),
-            "{reply}"
+            reply.status == 200,
+            "sync answered {}: {}",
+            reply.status,
+            reply.body
         );
+        let refused = reply.body.contains("rejected") || reply.body.contains("conflict");
+        anyhow::ensure!(!refused, "{}", reply.body);
     }
     Ok(latencies)
-}
-
-/// One HTTP/1.1 request on a keep-alive connection; enough HTTP for a
-/// benchmark that must not measure a client library.
-async fn request(
-    conn: &mut TcpStream,
-    path: &str,
-    cookie: &str,
-    content_type: &str,
-    body: &str,
-) -> anyhow::Result<(u16, String, String)> {
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {content_type}\r\nAccept: application/json\r\nCookie: {cookie}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    conn.write_all(head.as_bytes()).await?;
-    conn.write_all(body.as_bytes()).await?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let header_end = loop {
-        let n = conn.read(&mut chunk).await?;
-        anyhow::ensure!(n > 0, "connection closed");
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let headers = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-    let status: u16 = headers
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let length: usize = headers
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap_or(0))
-        })
-        .ok_or_else(|| anyhow::anyhow!("response without content-length: {headers}"))?;
-    while buf.len() < header_end + length {
-        let n = conn.read(&mut chunk).await?;
-        anyhow::ensure!(n > 0, "connection closed mid-body");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[header_end..header_end + length]).into_owned();
-    Ok((status, headers, body))
 }

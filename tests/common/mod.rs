@@ -14,6 +14,8 @@ use daohu::subsidies::StatYear;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+pub mod raw_http;
+
 /// The statistics year of today: what the household page shows.
 pub fn year() -> StatYear {
     StatYear::containing(chrono::Local::now().date_naive())
