@@ -38,6 +38,14 @@ pub mod zh {
     pub const TOTAL: &str = "合计";
     pub const STAT_YEAR: &str = "统计年度";
 
+    pub const VISITS: &str = "走访核实记录";
+    pub const NO_VISITS: &str = "本户尚无走访记录";
+    pub const VISITS_DISAGREE: &str = "本年度有多名干部走访本户，请乡镇督导核实";
+    pub const RECEIPT_CODE: &str = "回执码";
+    pub const SIGNED_BY: &str = "签字确认";
+    pub const MET_WITH: &str = "见到";
+    pub const LOCATION: &str = "位置";
+
     pub const AREA_CHILDREN: &str = "下辖区域";
     pub const HOUSEHOLD_COUNT: &str = "户数";
     pub const MONITORED_COUNT: &str = "监测户";

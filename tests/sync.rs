@@ -16,6 +16,7 @@ on_both_backends!(
     malformed_and_oversized_batches_are_refused_whole,
     two_workers_visiting_one_household_are_both_stored,
     visit_rules_are_checked_field_by_field,
+    the_household_page_shows_its_visits_with_signature_and_receipt,
 );
 
 fn batch(visits: &[&VisitSubmission]) -> String {
@@ -236,4 +237,51 @@ async fn visit_rules_are_checked_field_by_field(db: TestDb) {
         .await,
     );
     assert_eq!(r[0]["outcome"], "stored", "{r:?}");
+}
+
+async fn the_household_page_shows_its_visits_with_signature_and_receipt(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let household = household_of(db.store.as_ref(), "worker1").await;
+    let cookie = sign_in(&state, "worker1").await;
+    let path = format!("/households/{household}");
+    let before = common::page(&state, Some(&cookie), &path).await;
+    assert!(before.body.contains("本户尚无走访记录"));
+
+    let mut first = signed_visit(db.store.as_ref(), household).await;
+    first.location = daohu::visits::Location::Refused;
+    first.signature.content_hash = confirmation_hash(&first);
+    outcomes(&post_json(&state, Some(&cookie), VISITS_PATH, batch(&[&first])).await);
+    let page = common::page(&state, Some(&cookie), &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let code = daohu::visits::receipt_code(&first.signature.content_hash);
+    assert!(page.body.contains(&code), "receipt code {code} shown");
+    assert!(page.body.contains("足额到账"));
+    assert!(page.body.contains("data:image/png;base64,"));
+    assert!(page.body.contains("20分钟"));
+    assert!(
+        page.body.contains("拒绝授权"),
+        "a refused location is recorded, not fatal"
+    );
+    assert!(!page.body.contains("多名干部"));
+
+    // A second worker's visit: both kept, and the household shows the disagreement.
+    let other = sign_in(&state, "worker2").await;
+    let second = signed_visit(db.store.as_ref(), household).await;
+    outcomes(&post_json(&state, Some(&other), VISITS_PATH, batch(&[&second])).await);
+    let page = common::page(&state, Some(&cookie), &path).await;
+    assert!(
+        page.body.contains("多名干部"),
+        "the conflict is shown on the household"
+    );
+    let json = common::call(
+        &state,
+        Some(&cookie),
+        "/api/households/get",
+        &[("id", &household.to_string())],
+    )
+    .await
+    .json();
+    assert_eq!(json["visits"].as_array().unwrap().len(), 2);
+    assert_eq!(json["visits_disagree"], true);
 }

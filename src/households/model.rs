@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::areas::Area;
 use crate::households::id_number::Sex;
 use crate::subsidies::{Channel, Fen, IncomeBucket, StatYear};
+use crate::visits::{Location, PaymentStatus, ShortfallReason};
 
 /// 脱贫户 or 监测户 (with its kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -226,6 +227,44 @@ pub struct HouseholdDetail {
     pub members: Vec<MemberView>,
     pub year: StatYear,
     pub entitlements: Vec<EntitlementView>,
+    /// Newest first.
+    pub visits: Vec<VisitView>,
+    /// Visited by more than one worker this year: a supervisor reconciles.
+    pub visits_disagree: bool,
+}
+
+/// A stored visit as the household page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitView {
+    pub id: Uuid,
+    pub worker_name: String,
+    /// Local (China Standard Time) start, `2027-03-01 10:00`.
+    pub started_local: String,
+    pub minutes: i64,
+    pub met_with: String,
+    pub notes: String,
+    pub location: Location,
+    pub signer_name: String,
+    pub signer_relation: String,
+    pub thumbprint: bool,
+    pub proxy_reason: Option<String>,
+    pub receipt_code: String,
+    /// `data:image/png;base64,…`
+    pub signature_data_url: String,
+    pub lines: Vec<VisitLineView>,
+}
+
+/// One verification line with the item it checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitLineView {
+    pub item_name: String,
+    pub expected: Fen,
+    pub status: PaymentStatus,
+    pub received: Option<Fen>,
+    pub received_on: Option<NaiveDate>,
+    pub channel: Option<Channel>,
+    pub reason: Option<ShortfallReason>,
+    pub reason_text: String,
 }
 
 impl HouseholdDetail {

@@ -9,7 +9,8 @@ use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
 use crate::households::{
-    EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView,
+    EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView, VisitLineView,
+    VisitView,
 };
 use crate::server::db::{HouseholdQuery, HouseholdRecord, Store};
 use crate::server::session::Caller;
@@ -145,7 +146,10 @@ pub async fn detail(
             }
         })
         .collect();
+    let (visits, visits_disagree) = visit_views(store, id, year).await?;
     Ok(HouseholdDetail {
+        visits,
+        visits_disagree,
         summary: HouseholdSummary {
             id: household.id,
             number: household.number.clone(),
@@ -161,6 +165,92 @@ pub async fn detail(
         year,
         entitlements,
     })
+}
+
+/// The household's visits, newest first, and whether this year's visits
+/// come from more than one worker.
+async fn visit_views(
+    store: &dyn Store,
+    household_id: Uuid,
+    year: StatYear,
+) -> AppResult<(Vec<VisitView>, bool)> {
+    use std::collections::HashMap;
+    let stored = store.visits_of_household(household_id).await?;
+    let mut items: HashMap<(i32, Uuid), (String, Fen)> = HashMap::new();
+    let mut workers: HashMap<Uuid, String> = HashMap::new();
+    let mut views = Vec::with_capacity(stored.len());
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    for s in &stored {
+        let v = &s.visit;
+        if !items.keys().any(|(y, _)| *y == v.stat_year) {
+            for row in store.entitlements(household_id, v.stat_year).await? {
+                items.insert(
+                    (v.stat_year, row.entitlement.id),
+                    (row.item.name, Fen(row.entitlement.expected_fen)),
+                );
+            }
+        }
+        let worker_name = match workers.get(&s.worker_id) {
+            Some(name) => name.clone(),
+            None => {
+                let name = store
+                    .user_by_id(s.worker_id)
+                    .await?
+                    .map(|u| u.display_name)
+                    .unwrap_or_default();
+                workers.insert(s.worker_id, name.clone());
+                name
+            }
+        };
+        views.push(VisitView {
+            id: v.id,
+            worker_name,
+            started_local: v
+                .started_at
+                .with_timezone(&china)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            minutes: (v.ended_at - v.started_at).num_minutes(),
+            met_with: v.met_with.clone(),
+            notes: v.notes.clone(),
+            location: v.location.clone(),
+            signer_name: v.signature.signer_name.clone(),
+            signer_relation: v.signature.signer_relation.clone(),
+            thumbprint: v.signature.thumbprint,
+            proxy_reason: v.signature.proxy_reason.clone(),
+            receipt_code: crate::visits::receipt_code(&v.signature.content_hash),
+            signature_data_url: format!("data:image/png;base64,{}", v.signature.png_base64),
+            lines: v
+                .lines
+                .iter()
+                .map(|l| {
+                    let (item_name, expected) = items
+                        .get(&(v.stat_year, l.entitlement_id))
+                        .cloned()
+                        .unwrap_or_else(|| ("（已删除的补贴项目）".to_owned(), Fen(0)));
+                    VisitLineView {
+                        item_name,
+                        expected,
+                        status: l.status,
+                        received: l.received_fen.map(Fen),
+                        received_on: l.received_on,
+                        channel: l.channel,
+                        reason: l.reason,
+                        reason_text: l.reason_text.clone(),
+                    }
+                })
+                .collect(),
+        });
+    }
+    let mut this_year: Vec<Uuid> = stored
+        .iter()
+        .filter(|s| s.visit.stat_year == year.0)
+        .map(|s| s.worker_id)
+        .collect();
+    this_year.sort();
+    this_year.dedup();
+    views.reverse();
+    Ok((views, this_year.len() > 1))
 }
 
 /// The access rule for one household: inside the caller's area, and for a

@@ -5,8 +5,11 @@ use uuid::Uuid;
 
 use crate::components::{AppFrame, ErrorNotice, Loading, NotFound};
 use crate::households::api::{get_household, list_households, list_my_villages};
-use crate::households::{Category, HouseholdDetail, HouseholdPage, HouseholdSummary};
+use crate::households::{
+    Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
+};
 use crate::text::zh;
+use crate::visits::{Location, PaymentStatus};
 
 /// The list a field worker starts from: their households, searchable and
 /// filterable by village. Supervisors get the same list for their area.
@@ -229,6 +232,98 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+
+        <section class="card" data-testid="visits">
+            <h2>{zh::VISITS}</h2>
+            {d.visits_disagree.then(|| view! {
+                <p class="notice notice-warn" data-testid="visits-disagree">{zh::VISITS_DISAGREE}</p>
+            })}
+            {if d.visits.is_empty() {
+                view! { <p class="empty">{zh::NO_VISITS}</p> }.into_any()
+            } else {
+                d.visits.into_iter().map(|v| view! { <VisitCard v/> }).collect_view().into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn VisitCard(v: VisitView) -> impl IntoView {
+    let location = match v.location {
+        Location::Fix {
+            lat_e6,
+            lon_e6,
+            accuracy_m,
+        } => format!(
+            "{:.6}, {:.6}（±{accuracy_m}米）",
+            lat_e6 as f64 / 1e6,
+            lon_e6 as f64 / 1e6
+        ),
+        Location::Refused => "未获取（拒绝授权）".to_owned(),
+        Location::Unavailable => "未获取（无定位信号）".to_owned(),
+    };
+    let signer = if v.thumbprint {
+        format!("{}（{}，按手印）", v.signer_name, v.signer_relation)
+    } else {
+        format!("{}（{}）", v.signer_name, v.signer_relation)
+    };
+    view! {
+        <article class="visit" data-testid="visit">
+            <header class="visit-head">
+                <strong>{v.started_local}</strong>
+                <span class="muted">{format!("{} · {}分钟", v.worker_name, v.minutes)}</span>
+            </header>
+            <dl class="facts">
+                <dt>{zh::MET_WITH}</dt><dd>{v.met_with}</dd>
+                <dt>{zh::LOCATION}</dt><dd>{location}</dd>
+            </dl>
+            <ul class="entitlements">
+                {v.lines.into_iter().map(|l| view! { <VisitLine l/> }).collect_view()}
+            </ul>
+            {(!v.notes.is_empty()).then(|| view! { <p class="muted">{v.notes}</p> })}
+            <div class="signature">
+                <div>
+                    <div class="muted">{zh::SIGNED_BY}</div>
+                    <div>{signer}</div>
+                    {v.proxy_reason.map(|r| view! { <div class="muted">"代签原因：" {r}</div> })}
+                </div>
+                <img src=v.signature_data_url alt="签名" class="signature-img"/>
+            </div>
+            <p class="receipt">{zh::RECEIPT_CODE} " " <strong class="mono" data-testid="receipt-code">{v.receipt_code}</strong></p>
+        </article>
+    }
+}
+
+#[component]
+fn VisitLine(l: VisitLineView) -> impl IntoView {
+    let tag = match l.status {
+        PaymentStatus::ReceivedInFull => "tag tag-green",
+        PaymentStatus::ReceivedInPart => "tag tag-amber",
+        PaymentStatus::NotReceived => "tag tag-red",
+        PaymentStatus::NotDueYet => "tag tag-blue",
+    };
+    let detail = [
+        l.received_on.map(|d| d.to_string()),
+        l.channel.map(|c| c.label().to_owned()),
+        l.reason.map(|r| r.label().to_owned()),
+        (!l.reason_text.is_empty()).then_some(l.reason_text),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    view! {
+        <li>
+            <div class="ent-main">
+                <span class="ent-name">{l.item_name}</span>
+                <span class=tag>{l.status.label()}</span>
+            </div>
+            <div class="ent-sub muted">
+                "应发 " {l.expected.to_string()} " 元"
+                {l.received.map(|r| format!(" · 实收 {r} 元"))}
+            </div>
+            {(!detail.is_empty()).then(|| view! { <div class="ent-sub muted">{detail}</div> })}
+        </li>
     }
 }
 
