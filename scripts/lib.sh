@@ -27,6 +27,11 @@ ensure_build_tools() {
     say "安装 wasm-bindgen-cli ${wb} / installing wasm-bindgen-cli"
     "${TOOL_BUILD_ENV[@]}" cargo install wasm-bindgen-cli --version "$wb" --force
   fi
+  if ! command -v brotli >/dev/null 2>&1; then
+    say "安装 brotli / installing brotli (Debian package)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli >/dev/null
+  fi
   if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
     say "安装 wasm-opt (binaryen 132) / installing wasm-opt"
     npm ci --prefix tools --no-audit --no-fund

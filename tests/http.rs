@@ -268,6 +268,43 @@ async fn unknown_paths_are_404(db: TestDb) {
 }
 
 #[tokio::test]
+async fn the_bundle_is_served_precompressed_when_a_br_file_exists() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let db = TestDb::sqlite().await;
+    let site = common::tempdir::TempDir::new();
+    std::fs::create_dir_all(site.0.join("pkg")).unwrap();
+    std::fs::write(site.0.join("pkg/app.js"), "console.log('plain')").unwrap();
+    std::fs::write(site.0.join("pkg/app.js.br"), b"BROTLI-BYTES").unwrap();
+    let mut config = daohu::server::config::Config::for_database(&db.url);
+    config.site_root = site.0.clone();
+    let state = daohu::server::AppState::new(config, db.store.clone());
+    let get = |encoding: Option<&str>| {
+        let mut r = Request::get("/pkg/app.js");
+        if let Some(e) = encoding {
+            r = r.header(header::ACCEPT_ENCODING, e);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let r = common::send(&state, get(Some("br"))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers.get("content-encoding").unwrap(), "br");
+    assert_eq!(r.body, "BROTLI-BYTES");
+    let r = common::send(&state, get(None)).await;
+    assert_eq!(r.body, "console.log('plain')");
+    assert!(r.headers.get("cache-control").is_some());
+    assert_eq!(
+        common::send(
+            &state,
+            Request::get("/pkg/missing.js").body(Body::empty()).unwrap()
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
 async fn unknown_database_schemes_stop_start_up_with_a_clear_message() {
     let err = db::connect("mysql://root@localhost/daohu")
         .await

@@ -3,9 +3,13 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::{App, shell};
 use crate::server::state::AppState;
@@ -13,7 +17,23 @@ use crate::server::state::AppState;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    // The bundle: served from disk, preferring a `.br` made at build time
+    // at the highest brotli level (run.sh), which on-the-fly compression
+    // cannot afford. Hashed names never change content, so they are cached
+    // for good.
+    let cache = if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let bundle = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache),
+        ))
+        .service(ServeDir::new(state.config.site_root.join("pkg")).precompressed_br());
     Router::new()
+        .nest_service("/pkg", bundle)
         .route("/healthz", get(|| async { "ok" }))
         .route(
             crate::sync::VISITS_PATH,

@@ -21,6 +21,7 @@ impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name("daohu")
+            .hash_files(bundle_is_hashed())
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
@@ -32,6 +33,16 @@ impl AppState {
             throttle: Arc::new(Throttle::default()),
         }
     }
+}
+
+/// cargo-leptos writes `hash.txt` (the content hashes in the bundle's file
+/// names) beside the server binary it builds. A binary built any other way,
+/// such as a test, has none and serves unhashed names.
+fn bundle_is_hashed() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|path| path.exists())
 }
 
 impl FromRef<AppState> for LeptosOptions {
