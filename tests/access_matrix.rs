@@ -11,7 +11,7 @@ use daohu::areas::{Area, AreaCode};
 use daohu::auth::Role;
 use daohu::auth::service::{NewUser, create_user};
 use daohu::households::{Category, HealthStatus, LabourStatus};
-use daohu::server::db::{HouseholdQuery, HouseholdRecord, MemberRecord, Store};
+use daohu::server::db::{HouseholdRecord, MemberRecord, Store};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -55,19 +55,6 @@ async fn lone_household(store: &dyn Store, areas: &[(&str, &str)], id_number: &s
         .await
         .unwrap();
     h.id
-}
-
-async fn first_household_of(store: &dyn Store, username: &str) -> Uuid {
-    let w = store.user_by_username(username).await.unwrap().unwrap();
-    let q = HouseholdQuery {
-        scope: w.area.clone(),
-        worker_id: Some(w.id),
-        village: None,
-        search: None,
-        limit: 1,
-        offset: 0,
-    };
-    store.list_households(&q).await.unwrap().0[0].id
 }
 
 struct Case {
@@ -137,10 +124,10 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         .unwrap();
     }
     // worker1's own household is in scope for everyone up its chain.
-    let mine = first_household_of(store, "worker1").await;
+    let mine = common::household_of(store, "worker1").await;
     // Same township, assigned to a colleague: outside worker1's scope only.
-    let colleagues = first_household_of(store, "worker2").await;
-    let township2s = first_household_of(store, "worker3").await;
+    let colleagues = common::household_of(store, "worker2").await;
+    let township2s = common::household_of(store, "worker3").await;
 
     let cases = [
         Case {
