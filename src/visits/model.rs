@@ -19,6 +19,17 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 4] = [
+        PaymentStatus::ReceivedInFull,
+        PaymentStatus::ReceivedInPart,
+        PaymentStatus::NotReceived,
+        PaymentStatus::NotDueYet,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        PaymentStatus::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentStatus::ReceivedInFull => "received_in_full",
@@ -73,6 +84,20 @@ pub enum ShortfallReason {
 }
 
 impl ShortfallReason {
+    pub const ALL: [ShortfallReason; 7] = [
+        ShortfallReason::NotYetPaidOut,
+        ShortfallReason::AmountReduced,
+        ShortfallReason::CardProblem,
+        ShortfallReason::PaidToWrongAccount,
+        ShortfallReason::NotEntitled,
+        ShortfallReason::HouseholdUnsure,
+        ShortfallReason::Other,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        ShortfallReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ShortfallReason::NotYetPaidOut => "not_yet_paid_out",

@@ -638,33 +638,6 @@ const VISIT_COLUMNS: &str = "id, household_id, worker_id, stat_year, started_at,
      thumbprint, proxy_reason, signature_strokes, signature_png, content_hash, photo_jpeg, \
      payload_hash, received_at";
 
-fn parse_status(s: &str) -> DbResult<PaymentStatus> {
-    [
-        PaymentStatus::ReceivedInFull,
-        PaymentStatus::ReceivedInPart,
-        PaymentStatus::NotReceived,
-        PaymentStatus::NotDueYet,
-    ]
-    .into_iter()
-    .find(|p| p.as_str() == s)
-    .ok_or_else(|| corrupt("payment status", s))
-}
-
-fn parse_reason(s: &str) -> DbResult<ShortfallReason> {
-    [
-        ShortfallReason::NotYetPaidOut,
-        ShortfallReason::AmountReduced,
-        ShortfallReason::CardProblem,
-        ShortfallReason::PaidToWrongAccount,
-        ShortfallReason::NotEntitled,
-        ShortfallReason::HouseholdUnsure,
-        ShortfallReason::Other,
-    ]
-    .into_iter()
-    .find(|r| r.as_str() == s)
-    .ok_or_else(|| corrupt("shortfall reason", s))
-}
-
 impl ThisStore {
     /// Rebuilds a visit in the form it arrived in, lines in entitlement order.
     async fn stored_visit(&self, r: &DbRow) -> DbResult<StoredVisit> {
@@ -699,13 +672,19 @@ impl ThisStore {
                 let reason: Option<String> = l.try_get("reason")?;
                 Ok(VerificationLine {
                     entitlement_id: l.try_get("entitlement_id")?,
-                    status: parse_status(&status)?,
+                    status: PaymentStatus::parse(&status)
+                        .ok_or_else(|| corrupt("payment status", &status))?,
                     received_fen: l.try_get("received_fen")?,
                     received_on: l.try_get("received_on")?,
                     channel: channel
                         .map(|c| Channel::parse(&c).ok_or_else(|| corrupt("channel", &c)))
                         .transpose()?,
-                    reason: reason.map(|x| parse_reason(&x)).transpose()?,
+                    reason: reason
+                        .map(|x| {
+                            ShortfallReason::parse(&x)
+                                .ok_or_else(|| corrupt("shortfall reason", &x))
+                        })
+                        .transpose()?,
                     reason_text: l.try_get("reason_text")?,
                 })
             })
