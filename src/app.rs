@@ -9,6 +9,7 @@ use crate::areas::ui::AreaPage;
 use crate::auth::api::current_user;
 use crate::auth::ui::LoginPage;
 use crate::components::{ErrorNotice, Loading, NotFound};
+use crate::field::ui::FieldPage;
 use crate::households::ui::{HouseholdListPage, HouseholdPage};
 use crate::text::zh;
 
@@ -47,6 +48,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage/>
+                // Data-free shell: cached by the service worker for offline use.
+                <Route path=path!("/field") view=FieldPage/>
                 <Route path=path!("/households") view=HouseholdListPage ssr=SsrMode::Async/>
                 <Route path=path!("/households/:id") view=HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code") view=AreaPage ssr=SsrMode::Async/>

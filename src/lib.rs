@@ -12,6 +12,7 @@ pub mod areas;
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod field;
 pub mod households;
 pub mod subsidies;
 pub mod sync;

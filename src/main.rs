@@ -93,7 +93,7 @@ async fn load_demo(
     seed: u64,
     if_empty: bool,
 ) -> anyhow::Result<()> {
-    let year = StatYear::containing(chrono::Local::now().date_naive());
+    let year = StatYear::containing(daohu::subsidies::china_date(chrono::Utc::now()));
     let spec = DemoSpec {
         households,
         seed,

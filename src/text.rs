@@ -55,4 +55,91 @@ pub mod zh {
     pub const FORBIDDEN_BODY: &str = "该内容不在您的管辖范围内。此次访问已记录。";
     pub const NOT_FOUND_TITLE: &str = "页面不存在";
     pub const BACK_HOME: &str = "返回首页";
+
+    // The field app (offline)
+    pub const FIELD_TITLE: &str = "到户 · 走访";
+    pub const FIELD_OPENING: &str = "正在打开本机数据…";
+    pub const FIELD_ONLY_WORKERS: &str = "离线走访仅供帮扶干部使用";
+    pub const CANCEL: &str = "取消";
+    pub const SIGN_OUT_ANYWAY: &str = "仍然退出";
+    pub const NOTHING_PENDING: &str = "没有待上传的走访";
+    pub const LAST_SYNC: &str = "上次同步 ";
+    pub const NEVER_SYNCED: &str = "尚未同步";
+    pub const SYNCING: &str = "正在同步…";
+    pub const SYNC_NOW: &str = "立即同步";
+    pub const NOT_VISITED: &str = "待走访";
+    pub const DRAFT: &str = "草稿";
+    pub const WAITING: &str = "待上传";
+    pub const RETURNED: &str = "被退回";
+    pub const DELIVERED: &str = "已上传";
+    pub const NOT_DOWNLOADED: &str = "本手机还没有离线数据";
+    pub const DOWNLOADING: &str = "正在下载…";
+    pub const DOWNLOAD: &str = "下载离线数据";
+    pub const BACK_TO_LIST: &str = "‹ 返回户列表";
+    pub const NOT_ON_PHONE: &str = "本手机上没有该户的数据，请联网后重新下载离线数据";
+    pub const START_VISIT: &str = "开始走访核实";
+    pub const CONTINUE_VISIT: &str = "继续未完成的走访";
+    pub const PHONE_VISITS: &str = "本机走访记录";
+    pub const VISIT_NOT_OPEN: &str = "该走访已完成或不在本手机上";
+    pub const BACK_TO_HOUSEHOLD: &str = "‹ 返回农户";
+    pub const VISIT_TITLE: &str = "走访核实";
+    pub const SAVED_AT: &str = "已自动保存 ";
+    pub const DRAFT_KEPT: &str = "填写内容自动保存在本手机";
+    pub const MET_WITH_LABEL: &str = "见到的家庭成员";
+    pub const MET_WITH_HINT: &str = "如：户主本人、配偶";
+    pub const NOTES: &str = "备注";
+    pub const TO_CONFIRM: &str = "下一步：请农户确认签字";
+    pub const EXPECTED: &str = "应发";
+    pub const AMOUNT_RECEIVED: &str = "实际到账金额（元）";
+    pub const RECEIVED_ON: &str = "到账日期";
+    pub const CHANNEL: &str = "发放渠道";
+    pub const CHOOSE: &str = "请选择";
+    pub const REASON: &str = "未足额到账原因";
+    pub const REASON_TEXT_HINT: &str = "补充说明（选“其他”时必填）";
+    pub const LOCATING: &str = "正在获取位置…";
+    pub const LOCATION_PREFIX: &str = "位置：";
+    pub const LOCATION_REFUSED: &str = "未获取位置：定位权限被拒绝（已记录）";
+    pub const LOCATION_UNAVAILABLE: &str = "未获取位置：暂无定位信号（已记录）";
+    pub const RETRY: &str = "重试";
+    pub const PHOTO: &str = "现场照片（可选）";
+    pub const COMPRESSING: &str = "正在压缩照片…";
+    pub const REMOVE: &str = "删除";
+    pub const PLEASE_SIGN: &str = "请农户在框内签字";
+    pub const BACK_TO_FORM: &str = "‹ 返回修改";
+    pub const SIGNATURE_VOIDED: &str = "签字后内容已修改，原签名已作废，请农户重新签字确认";
+    pub const CONFIRM_HEADING: &str = "请农户核对以下内容";
+    pub const SIGNER_NAME: &str = "签字人姓名";
+    pub const SIGNER_RELATION: &str = "与户主关系";
+    pub const THUMBPRINT: &str = "按手印（不能签名时）";
+    pub const PROXY_REASON: &str = "代签或按手印的原因";
+    pub const SIGN: &str = "确认签字";
+    pub const SIGN_HERE: &str = "请在此处用手指签名";
+    pub const UNDO_STROKE: &str = "撤销一笔";
+    pub const CLEAR: &str = "清除重签";
+    pub const RECEIPT_HINT: &str = "请农户记下回执码，可凭此核对记录";
+    pub const FINISH_VISIT: &str = "完成走访，等待上传";
+    pub const SIGN_AGAIN: &str = "重新签字";
+    pub const NOT_CHECKED: &str = "未核实";
+
+    pub fn pending(n: usize) -> String {
+        format!("待上传 {n} 条")
+    }
+
+    pub fn pending_sign_out_warning(n: usize) -> String {
+        format!(
+            "还有 {n} 条走访未上传。退出后它们仍保存在本手机，您下次登录时会自动上传；其他人登录看不到。"
+        )
+    }
+
+    pub fn households_count(n: usize) -> String {
+        format!("共 {n} 户")
+    }
+
+    pub fn downloaded(n: usize, at: &str) -> String {
+        format!("离线数据 {n} 户，下载于 {at}")
+    }
+
+    pub fn took_seconds(ms: u32) -> String {
+        format!("用时 {:.1} 秒", f64::from(ms) / 1000.0)
+    }
 }

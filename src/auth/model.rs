@@ -76,7 +76,7 @@ impl Actor {
     /// The page a user lands on after signing in.
     pub fn home_path(&self) -> String {
         match self.role {
-            Role::FieldWorker => "/households".to_owned(),
+            Role::FieldWorker => "/field".to_owned(),
             _ => format!("/areas/{}", self.area),
         }
     }

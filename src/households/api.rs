@@ -47,7 +47,7 @@ pub async fn get_household(id: Uuid) -> Result<HouseholdDetail, AppError> {
     respond(
         async {
             let (state, caller) = require_caller().await?;
-            let today = chrono::Local::now().date_naive();
+            let today = crate::subsidies::china_date(chrono::Utc::now());
             crate::households::service::detail(state.store.as_ref(), &caller, id, today).await
         }
         .await,

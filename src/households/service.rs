@@ -7,6 +7,7 @@ use crate::areas::{Area, AreaCode};
 use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
+use crate::field::{Roster, RosterHousehold};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
 use crate::households::{
     EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView, VisitLineView,
@@ -113,39 +114,8 @@ pub async fn detail(
         None => None,
     };
     let year = StatYear::containing(today);
-    let entitlements = store
-        .entitlements(id, year.0)
-        .await?
-        .into_iter()
-        .map(|row| EntitlementView {
-            id: row.entitlement.id,
-            item_code: row.item.code,
-            item_name: row.item.name,
-            bucket: row.item.bucket,
-            expected: Fen(row.entitlement.expected_fen),
-            expected_date: row.entitlement.expected_date,
-            department: row.entitlement.department,
-            channel: row.entitlement.channel,
-        })
-        .collect();
-    let members = household
-        .members
-        .iter()
-        .map(|m| {
-            // IDs are validated on the way in; one that no longer parses is
-            // shown masked, without the derived fields.
-            let parsed = IdNumber::parse(&m.id_number).ok();
-            MemberView {
-                name: m.name.clone(),
-                relation: m.relation.clone(),
-                id_number_masked: mask_id_number(&m.id_number),
-                sex: parsed.as_ref().map(IdNumber::sex),
-                birth_date: parsed.as_ref().map(IdNumber::birth_date),
-                labour: m.labour,
-                health: m.health,
-            }
-        })
-        .collect();
+    let entitlements = entitlement_views(store, id, year).await?;
+    let members = member_views(&household);
     let (visits, visits_disagree) = visit_views(store, id, year).await?;
     Ok(HouseholdDetail {
         visits,
@@ -165,6 +135,102 @@ pub async fn detail(
         year,
         entitlements,
     })
+}
+
+/// What a field worker's phone downloads to work offline: every household
+/// assigned to them, with members and this year's expected payments,
+/// personal numbers masked. Only field workers have a roster.
+pub async fn roster(
+    store: &dyn Store,
+    caller: &Caller,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Roster> {
+    let actor = &caller.actor;
+    if actor.role != Role::FieldWorker {
+        return deny(store, caller, "download_roster", actor.area.as_str()).await;
+    }
+    let year = StatYear::containing(crate::subsidies::china_date(now));
+    let query = HouseholdQuery {
+        scope: actor.area.clone(),
+        worker_id: Some(actor.user_id),
+        village: None,
+        search: None,
+        limit: MAX_ROSTER,
+        offset: 0,
+    };
+    let (rows, _) = store.list_households(&query).await?;
+    let mut households = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(record) = store.household(row.id).await? else {
+            continue; // deleted between the two reads
+        };
+        households.push(RosterHousehold {
+            phone_masked: record.phone.as_deref().map(mask_phone),
+            members: member_views(&record),
+            entitlements: entitlement_views(store, row.id, year).await?,
+            summary: HouseholdSummary {
+                id: row.id,
+                number: row.number,
+                head_name: row.head_name,
+                category: row.category,
+                relocated: row.relocated,
+                village: row.village,
+                size: row.size,
+            },
+        });
+    }
+    Ok(Roster {
+        user_id: actor.user_id,
+        stat_year: year.0,
+        downloaded_at: now,
+        households,
+    })
+}
+
+/// More households than any one worker is ever assigned.
+const MAX_ROSTER: u32 = 5_000;
+
+async fn entitlement_views(
+    store: &dyn Store,
+    household_id: Uuid,
+    year: StatYear,
+) -> AppResult<Vec<EntitlementView>> {
+    Ok(store
+        .entitlements(household_id, year.0)
+        .await?
+        .into_iter()
+        .map(|row| EntitlementView {
+            id: row.entitlement.id,
+            item_code: row.item.code,
+            item_name: row.item.name,
+            bucket: row.item.bucket,
+            expected: Fen(row.entitlement.expected_fen),
+            expected_date: row.entitlement.expected_date,
+            department: row.entitlement.department,
+            channel: row.entitlement.channel,
+        })
+        .collect())
+}
+
+fn member_views(household: &HouseholdRecord) -> Vec<MemberView> {
+    household
+        .members
+        .iter()
+        .map(|m| {
+            // IDs are validated on the way in; one that no longer parses is
+            // shown masked, without the derived fields.
+            let parsed = IdNumber::parse(&m.id_number).ok();
+            MemberView {
+                name: m.name.clone(),
+                relation: m.relation.clone(),
+                id_number_masked: mask_id_number(&m.id_number),
+                sex: parsed.as_ref().map(IdNumber::sex),
+                birth_date: parsed.as_ref().map(IdNumber::birth_date),
+                labour: m.labour,
+                health: m.health,
+            }
+        })
+        .collect()
 }
 
 /// The household's visits, newest first, and whether this year's visits

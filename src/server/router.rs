@@ -35,6 +35,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest_service("/pkg", bundle)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/sw.js", get(crate::sync::service_worker::script))
+        .route(crate::sync::ROSTER_PATH, get(crate::sync::http::get_roster))
         .route(
             crate::sync::VISITS_PATH,
             post(crate::sync::http::post_visits)

@@ -160,6 +160,45 @@ impl Fen {
     }
 }
 
+impl Fen {
+    /// Reads an amount typed in 元 exactly, without floating point:
+    /// `1234`, `1,234.5`, `0.05`, `12.30元`. At most two decimals.
+    pub fn parse_yuan(text: &str) -> Result<Fen, &'static str> {
+        let cleaned: String = text
+            .trim()
+            .trim_end_matches('元')
+            .chars()
+            .filter(|c| !matches!(c, ',' | '，' | ' '))
+            .collect();
+        if cleaned.is_empty() {
+            return Err("请填写金额");
+        }
+        let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() && frac.is_empty() || !digits(whole) || !digits(frac) {
+            return Err("金额只能包含数字和小数点");
+        }
+        if frac.len() > 2 {
+            return Err("金额最多两位小数（精确到分）");
+        }
+        if whole.len() > 10 {
+            return Err("金额过大");
+        }
+        let yuan: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| "金额过大")?
+        };
+        let fen: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
+        Ok(Fen(yuan * 100 + fen))
+    }
+
+    /// The amount as one would type it: `1234.50`, no separators.
+    pub fn to_input(self) -> String {
+        format!("{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
 /// `12,345.60`: yuan with two decimals and thousands separators.
 impl std::fmt::Display for Fen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -175,6 +214,14 @@ impl std::fmt::Display for Fen {
         }
         write!(f, "{sign}{grouped}.{:02}", abs % 100)
     }
+}
+
+/// The calendar date in China (UTC+8, no daylight saving) at an instant:
+/// statistics years and pay dates are Chinese dates, whatever the
+/// server's or phone's own time zone.
+pub fn china_date(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    at.with_timezone(&china).date_naive()
 }
 
 /// The income statistics year: year N runs 1 Oct N-1 to 30 Sep N.
@@ -206,6 +253,22 @@ impl StatYear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_yuan_are_read_exactly() {
+        assert_eq!(Fen::parse_yuan("1234"), Ok(Fen(123_400)));
+        assert_eq!(Fen::parse_yuan(" 1,234.5 "), Ok(Fen(123_450)));
+        assert_eq!(Fen::parse_yuan("0.05"), Ok(Fen(5)));
+        assert_eq!(Fen::parse_yuan(".5"), Ok(Fen(50)));
+        assert_eq!(Fen::parse_yuan("12.30元"), Ok(Fen(1_230)));
+        assert_eq!(Fen::parse_yuan("0.1").unwrap().to_input(), "0.10");
+        assert!(Fen::parse_yuan("").is_err());
+        assert!(Fen::parse_yuan("1.234").is_err());
+        assert!(Fen::parse_yuan("-5").is_err());
+        assert!(Fen::parse_yuan("1e3").is_err());
+        assert!(Fen::parse_yuan(".").is_err());
+        assert!(Fen::parse_yuan("99999999999").is_err());
+    }
 
     #[test]
     fn default_catalogue_parses_and_covers_the_notice() {

@@ -6,16 +6,17 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::server::session::caller_from_headers;
 use crate::server::state::AppState;
+use crate::sync::BatchReply;
 use crate::visits::MAX_VISITS_PER_BATCH;
-use crate::visits::service::{VisitOutcome, ingest_batch};
+use crate::visits::service::ingest_batch;
 
 /// A whole batch may carry photos: this is the most one request may weigh.
 pub const MAX_BATCH_BYTES: usize = 40 * 1024 * 1024;
@@ -25,9 +26,26 @@ struct Batch {
     visits: Vec<serde_json::Value>,
 }
 
-#[derive(Serialize)]
-pub struct BatchReply {
-    pub results: Vec<VisitOutcome>,
+/// The worker's roster for offline work (see [`crate::field::Roster`]).
+pub async fn get_roster(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    let caller =
+        match caller_from_headers(&state, &headers, connect.map(|Extension(ConnectInfo(a))| a))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => return error(e),
+        };
+    match crate::households::service::roster(state.store.as_ref(), &caller, chrono::Utc::now())
+        .await
+    {
+        // Personal data, even masked: never kept by a cache on the way.
+        Ok(roster) => ([(header::CACHE_CONTROL, "no-store")], Json(roster)).into_response(),
+        Err(e) => error(e),
+    }
 }
 
 pub async fn post_visits(

@@ -7,5 +7,15 @@
 
 #[cfg(feature = "ssr")]
 pub mod http;
+#[cfg(feature = "ssr")]
+pub mod service_worker;
 
 pub const VISITS_PATH: &str = "/api/sync/v1/visits";
+/// Where a field worker's phone downloads its households (GET).
+pub const ROSTER_PATH: &str = "/api/sync/v1/roster";
+
+/// The server's answer to a batch: one outcome per visit, in order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BatchReply {
+    pub results: Vec<crate::visits::VisitOutcome>,
+}

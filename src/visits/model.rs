@@ -188,9 +188,152 @@ pub struct VisitSubmission {
     pub photo_base64: Option<String>,
 }
 
+/// The answer for one visit of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum VisitOutcome {
+    /// Stored now; the phone may drop it from its outbox.
+    Stored { id: Uuid, receipt_code: String },
+    /// Stored before with the same content; the phone may drop it too.
+    AlreadyStored { id: Uuid, receipt_code: String },
+    /// The id is taken by other content; this copy is kept for review and
+    /// the phone must keep it until a supervisor decides.
+    Conflict { id: Uuid, message: String },
+    /// Refused; `status` is the HTTP status it would have had alone.
+    Rejected {
+        id: Option<Uuid>,
+        status: u16,
+        message: String,
+    },
+}
+
 pub const MAX_PHOTO_BYTES: usize = 300 * 1024;
 pub const MAX_SIGNATURE_PNG_BYTES: usize = 64 * 1024;
 pub const MAX_VISITS_PER_BATCH: usize = 100;
+
+/// A rule a visit breaks: which field (`lines[2].reason`) and why, in
+/// Chinese. The phone shows it beside the field; the server answers 422.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The line a problem is about, if any: `lines[2].reason` → 2.
+    pub fn line(&self) -> Option<usize> {
+        let rest = self.field.strip_prefix("lines[")?;
+        rest[..rest.find(']')?].parse().ok()
+    }
+
+    pub fn into_error(self) -> crate::error::AppError {
+        crate::error::AppError::validation(self.field, self.message)
+    }
+}
+
+/// The rules every verification line must meet, on the phone before the
+/// household signs and on the server when the visit arrives. `due` is the
+/// household's entitlements of the year with their expected fen.
+pub fn check_lines(lines: &[VerificationLine], due: &[(Uuid, i64)]) -> Result<(), Problem> {
+    if lines.is_empty() {
+        return Err(Problem::new("lines", "至少应核实一项补贴"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, l) in lines.iter().enumerate() {
+        let field = |name: &str| format!("lines[{i}].{name}");
+        if !seen.insert(l.entitlement_id) {
+            return Err(Problem::new(field("entitlement_id"), "同一项补贴重复核实"));
+        }
+        let Some(&(_, expected)) = due.iter().find(|(id, _)| *id == l.entitlement_id) else {
+            return Err(Problem::new(
+                field("entitlement_id"),
+                "不是该户本年度的应发补贴",
+            ));
+        };
+        if l.status.has_receipt() {
+            let Some(received) = l.received_fen.filter(|f| *f > 0) else {
+                return Err(Problem::new(field("received_fen"), "请填写实际到账金额"));
+            };
+            if l.received_on.is_none() {
+                return Err(Problem::new(field("received_on"), "请填写到账日期"));
+            }
+            if l.channel.is_none() {
+                return Err(Problem::new(field("channel"), "请选择发放渠道"));
+            }
+            if l.status == PaymentStatus::ReceivedInFull && received < expected {
+                return Err(Problem::new(
+                    field("status"),
+                    "实际金额少于应发金额，应为“部分到账”",
+                ));
+            }
+            if l.status == PaymentStatus::ReceivedInPart && received >= expected {
+                return Err(Problem::new(
+                    field("status"),
+                    "实际金额不少于应发金额，应为“足额到账”",
+                ));
+            }
+        } else if l.received_fen.is_some_and(|f| f != 0) {
+            return Err(Problem::new(field("received_fen"), "未到账时不应填写金额"));
+        }
+        if l.status.is_short() && l.reason.is_none() {
+            return Err(Problem::new(field("reason"), "请选择未足额到账的原因"));
+        }
+        if l.reason == Some(ShortfallReason::Other) && l.reason_text.trim().is_empty() {
+            return Err(Problem::new(field("reason_text"), "选择“其他”时请写明原因"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a signer needs a stated reason: anyone but the head, or a
+/// thumbprint instead of a written name.
+pub fn signer_needs_reason(relation: &str, thumbprint: bool) -> bool {
+    thumbprint || relation.trim() != HEAD_RELATION
+}
+
+/// The relation of the head of household to themself.
+pub const HEAD_RELATION: &str = "户主";
+
+/// Who may sign, as the phone offers it; the first is the head.
+pub const SIGNER_RELATIONS: [&str; 6] = [
+    HEAD_RELATION,
+    "配偶",
+    "子女",
+    "父母",
+    "其他家庭成员",
+    "非家庭成员代签",
+];
+
+/// The rules for who signed (the image itself is checked on the server).
+pub fn check_signer(s: &Signature) -> Result<(), Problem> {
+    if s.signer_name.trim().is_empty() {
+        return Err(Problem::new("signature.signer_name", "请填写签字人姓名"));
+    }
+    if s.signer_relation.trim().is_empty() {
+        return Err(Problem::new(
+            "signature.signer_relation",
+            "请选择签字人与户主关系",
+        ));
+    }
+    if signer_needs_reason(&s.signer_relation, s.thumbprint)
+        && s.proxy_reason
+            .as_deref()
+            .is_none_or(|r| r.trim().is_empty())
+    {
+        return Err(Problem::new(
+            "signature.proxy_reason",
+            "代签或按手印时须说明原因",
+        ));
+    }
+    Ok(())
+}
 
 /// The exact text a household confirms, one fact per line, in a fixed
 /// order, so that phone and server derive the same hash from the same

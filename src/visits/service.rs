@@ -10,28 +10,9 @@ use crate::server::db::{Store, VisitInsert, VisitRecord};
 use crate::server::session::Caller;
 use crate::subsidies::StatYear;
 use crate::visits::{
-    MAX_PHOTO_BYTES, MAX_SIGNATURE_PNG_BYTES, PaymentStatus, VisitSubmission, confirmation_hash,
-    hex, receipt_code,
+    MAX_PHOTO_BYTES, MAX_SIGNATURE_PNG_BYTES, Problem, VisitOutcome, VisitSubmission, check_lines,
+    check_signer, confirmation_hash, hex, receipt_code,
 };
-
-/// The answer for one visit of a batch.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum VisitOutcome {
-    /// Stored now; the phone may drop it from its outbox.
-    Stored { id: Uuid, receipt_code: String },
-    /// Stored before with the same content; the phone may drop it too.
-    AlreadyStored { id: Uuid, receipt_code: String },
-    /// The id is taken by other content; this copy is kept for review and
-    /// the phone must keep it until a supervisor decides.
-    Conflict { id: Uuid, message: String },
-    /// Refused; `status` is the HTTP status it would have had alone.
-    Rejected {
-        id: Option<Uuid>,
-        status: u16,
-        message: String,
-    },
-}
 
 /// Checks every visit of a batch, then stores the good ones in one
 /// transaction (a savepoint each). One malformed or refused visit never
@@ -174,70 +155,16 @@ async fn check(
     if v.ended_at < v.started_at {
         return invalid("ended_at", "结束时间早于开始时间".into());
     }
-    if StatYear::containing(v.started_at.date_naive()) != StatYear(v.stat_year) {
+    if StatYear::containing(crate::subsidies::china_date(v.started_at)) != StatYear(v.stat_year) {
         return invalid(
             "stat_year",
             format!("走访日期不在{}统计年度内", v.stat_year),
         );
     }
-    if v.lines.is_empty() {
-        return invalid("lines", "至少应核实一项补贴".into());
-    }
     let due = store.entitlement_ids(v.household_id, v.stat_year).await?;
-    for (i, w) in v.lines.windows(2).enumerate() {
-        if w[0].entitlement_id == w[1].entitlement_id {
-            return invalid(&format!("lines[{}]", i + 1), "同一项补贴重复核实".into());
-        }
-    }
-    for (i, l) in v.lines.iter().enumerate() {
-        let field = |name: &str| format!("lines[{i}].{name}");
-        let Some(&(_, expected)) = due.iter().find(|(id, _)| *id == l.entitlement_id) else {
-            return invalid(&field("entitlement_id"), "不是该户本年度的应发补贴".into());
-        };
-        if l.status.has_receipt() {
-            let Some(received) = l.received_fen.filter(|f| *f > 0) else {
-                return invalid(&field("received_fen"), "请填写实际到账金额".into());
-            };
-            if l.received_on.is_none() {
-                return invalid(&field("received_on"), "请填写到账日期".into());
-            }
-            if l.channel.is_none() {
-                return invalid(&field("channel"), "请选择发放渠道".into());
-            }
-            if l.status == PaymentStatus::ReceivedInFull && received < expected {
-                return invalid(
-                    &field("status"),
-                    "实际金额少于应发金额，应为“部分到账”".into(),
-                );
-            }
-            if l.status == PaymentStatus::ReceivedInPart && received >= expected {
-                return invalid(
-                    &field("status"),
-                    "实际金额不少于应发金额，应为“足额到账”".into(),
-                );
-            }
-        } else if l.received_fen.is_some_and(|f| f != 0) {
-            return invalid(&field("received_fen"), "未到账时不应填写金额".into());
-        }
-        if l.status.is_short() && l.reason.is_none() {
-            return invalid(&field("reason"), "请选择未足额到账的原因".into());
-        }
-    }
+    check_lines(&v.lines, &due).map_err(Problem::into_error)?;
+    check_signer(&v.signature).map_err(Problem::into_error)?;
     let s = &v.signature;
-    if s.signer_name.trim().is_empty() {
-        return invalid("signature.signer_name", "请填写签字人姓名".into());
-    }
-    if s.signer_relation.trim().is_empty() {
-        return invalid("signature.signer_relation", "请填写签字人与户主关系".into());
-    }
-    let needs_reason = s.thumbprint || s.signer_relation.trim() != "户主";
-    if needs_reason
-        && s.proxy_reason
-            .as_deref()
-            .is_none_or(|r| r.trim().is_empty())
-    {
-        return invalid("signature.proxy_reason", "代签或按手印时须说明原因".into());
-    }
     let png = decode(
         "signature.png_base64",
         &s.png_base64,

@@ -1,0 +1,464 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::households::{EntitlementView, HouseholdSummary, MemberView};
+use crate::subsidies::{Channel, Fen};
+use crate::visits::{
+    Location, PaymentStatus, Problem, ShortfallReason, Signature, VerificationLine,
+    VisitSubmission, check_lines, check_signer, confirmation_hash, receipt_code,
+    signer_needs_reason,
+};
+
+/// Everything a field worker's phone keeps to work offline: their assigned
+/// households with members (ID numbers and phones already masked) and the
+/// year's expected payments. Downloaded whole and replaced whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    pub user_id: Uuid,
+    pub stat_year: i32,
+    pub downloaded_at: DateTime<Utc>,
+    pub households: Vec<RosterHousehold>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterHousehold {
+    pub summary: HouseholdSummary,
+    pub phone_masked: Option<String>,
+    pub members: Vec<MemberView>,
+    pub entitlements: Vec<EntitlementView>,
+}
+
+impl Roster {
+    pub fn household(&self, id: Uuid) -> Option<&RosterHousehold> {
+        self.households.iter().find(|h| h.summary.id == id)
+    }
+
+    /// The villages of the roster, in roster order, each once: (code, name).
+    pub fn villages(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for h in &self.households {
+            let v = &h.summary.village;
+            if !out.iter().any(|(code, _)| *code == v.code.as_str()) {
+                out.push((v.code.as_str().to_owned(), v.name.clone()));
+            }
+        }
+        out
+    }
+
+    /// The same search as online: the head's name (substring) or the
+    /// household number (prefix), optionally within one village.
+    pub fn search<'a>(&'a self, text: &str, village: Option<&str>) -> Vec<&'a RosterHousehold> {
+        let text = text.trim();
+        self.households
+            .iter()
+            .filter(|h| village.is_none_or(|v| h.summary.village.code.as_str() == v))
+            .filter(|h| {
+                text.is_empty()
+                    || h.summary.head_name.contains(text)
+                    || h.summary.number.starts_with(text)
+            })
+            .collect()
+    }
+}
+
+/// A visit being recorded, as the phone saves it after every keystroke.
+/// Typed text stays text (an amount is checked, not lost, while half
+/// typed); [`VisitDraft::submission`] turns it into a checked visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitDraft {
+    /// UUIDv7, made when the visit starts: the visit's id for good.
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub household_id: Uuid,
+    pub stat_year: i32,
+    pub started_at: DateTime<Utc>,
+    pub met_with: String,
+    pub notes: String,
+    /// `None` until the phone has been asked.
+    pub location: Option<Location>,
+    pub lines: Vec<LineDraft>,
+    pub photo_base64: Option<String>,
+    pub signer_name: String,
+    pub signer_relation: String,
+    pub thumbprint: bool,
+    pub proxy_reason: String,
+    pub signature: Option<SignatureMark>,
+    /// Set when an edit voided a signature, until the household signs again.
+    pub signature_voided: bool,
+}
+
+/// One expected payment as the worker is filling it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineDraft {
+    pub entitlement_id: Uuid,
+    pub status: Option<PaymentStatus>,
+    /// As typed, in 元.
+    pub amount: String,
+    /// `YYYY-MM-DD`, as a date input gives it.
+    pub received_on: String,
+    pub channel: Option<Channel>,
+    pub reason: Option<ShortfallReason>,
+    pub reason_text: String,
+}
+
+/// The household's mark on the screen and the content it confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureMark {
+    pub strokes_json: String,
+    pub png_base64: String,
+    pub content_hash: String,
+}
+
+impl VisitDraft {
+    pub fn start(
+        id: Uuid,
+        user_id: Uuid,
+        household: &RosterHousehold,
+        stat_year: i32,
+        now: DateTime<Utc>,
+    ) -> VisitDraft {
+        VisitDraft {
+            id,
+            user_id,
+            household_id: household.summary.id,
+            stat_year,
+            started_at: now,
+            met_with: String::new(),
+            notes: String::new(),
+            location: None,
+            lines: household
+                .entitlements
+                .iter()
+                .map(|e| LineDraft {
+                    entitlement_id: e.id,
+                    status: None,
+                    amount: String::new(),
+                    received_on: String::new(),
+                    channel: None,
+                    reason: None,
+                    reason_text: String::new(),
+                })
+                .collect(),
+            photo_base64: None,
+            signer_name: household.summary.head_name.clone(),
+            signer_relation: crate::visits::HEAD_RELATION.to_owned(),
+            thumbprint: false,
+            proxy_reason: String::new(),
+            signature: None,
+            signature_voided: false,
+        }
+    }
+
+    /// Applies an edit. If the household had signed and the edit changes
+    /// what they confirmed, the signature is void: it is removed and the
+    /// draft remembers why, so the confirmation screen can say so.
+    pub fn edit(&mut self, household: &RosterHousehold, change: impl FnOnce(&mut VisitDraft)) {
+        change(self);
+        if let Some(mark) = &self.signature
+            && self.content_hash(household).as_deref() != Some(mark.content_hash.as_str())
+        {
+            self.signature = None;
+            self.signature_voided = true;
+        }
+    }
+
+    /// Sets a line's status the way a worker expects: "in full" fills in
+    /// the expected amount and channel, "not received" clears the receipt.
+    pub fn set_status(&mut self, line: usize, status: PaymentStatus, expected: &EntitlementView) {
+        let Some(l) = self.lines.get_mut(line) else {
+            return;
+        };
+        l.status = Some(status);
+        if status == PaymentStatus::ReceivedInFull {
+            if l.amount.trim().is_empty() {
+                l.amount = expected.expected.to_input();
+            }
+            l.channel.get_or_insert(expected.channel);
+        }
+        if !status.has_receipt() {
+            l.amount.clear();
+            l.received_on.clear();
+            l.channel = None;
+        }
+        if !status.is_short() && l.reason != Some(ShortfallReason::Other) {
+            l.reason = None;
+        }
+    }
+
+    /// The lines as checked verification lines, or the first problem.
+    pub fn verification_lines(
+        &self,
+        household: &RosterHousehold,
+    ) -> Result<Vec<VerificationLine>, Problem> {
+        let mut out = Vec::with_capacity(self.lines.len());
+        for (i, l) in self.lines.iter().enumerate() {
+            let problem = |name: &str, message: &str| Problem {
+                field: format!("lines[{i}].{name}"),
+                message: message.to_owned(),
+            };
+            let Some(status) = l.status else {
+                return Err(problem("status", "请选择到账情况"));
+            };
+            let (received_fen, received_on) = if status.has_receipt() {
+                let fen = Fen::parse_yuan(&l.amount).map_err(|m| problem("received_fen", m))?;
+                let date = NaiveDate::parse_from_str(l.received_on.trim(), "%Y-%m-%d")
+                    .map_err(|_| problem("received_on", "请填写到账日期"))?;
+                (Some(fen.0), Some(date))
+            } else {
+                (None, None)
+            };
+            out.push(VerificationLine {
+                entitlement_id: l.entitlement_id,
+                status,
+                received_fen,
+                received_on,
+                channel: if status.has_receipt() {
+                    l.channel
+                } else {
+                    None
+                },
+                reason: l.reason,
+                reason_text: l.reason_text.trim().to_owned(),
+            });
+        }
+        let due: Vec<(Uuid, i64)> = household
+            .entitlements
+            .iter()
+            .map(|e| (e.id, e.expected.0))
+            .collect();
+        check_lines(&out, &due)?;
+        if self.met_with.trim().is_empty() {
+            return Err(Problem {
+                field: "met_with".into(),
+                message: "请填写见到的家庭成员".into(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The visit as it would be sent, with the signature it has (or an
+    /// empty one): the form whose hash the household signs.
+    pub fn submission(
+        &self,
+        household: &RosterHousehold,
+        ended_at: DateTime<Utc>,
+    ) -> Result<VisitSubmission, Problem> {
+        let lines = self.verification_lines(household)?;
+        let mark = self.signature.clone().unwrap_or(SignatureMark {
+            strokes_json: String::new(),
+            png_base64: String::new(),
+            content_hash: String::new(),
+        });
+        let proxy_reason = signer_needs_reason(&self.signer_relation, self.thumbprint)
+            .then(|| self.proxy_reason.trim().to_owned());
+        Ok(VisitSubmission {
+            id: self.id,
+            household_id: self.household_id,
+            stat_year: self.stat_year,
+            started_at: self.started_at,
+            ended_at: ended_at.max(self.started_at),
+            met_with: self.met_with.trim().to_owned(),
+            notes: self.notes.trim().to_owned(),
+            location: self.location.clone().unwrap_or(Location::Unavailable),
+            lines,
+            signature: Signature {
+                signer_name: self.signer_name.trim().to_owned(),
+                signer_relation: self.signer_relation.trim().to_owned(),
+                thumbprint: self.thumbprint,
+                proxy_reason,
+                strokes_json: mark.strokes_json,
+                png_base64: mark.png_base64,
+                content_hash: mark.content_hash,
+            },
+            photo_base64: self.photo_base64.clone(),
+        })
+    }
+
+    /// The hash of what the household would confirm now, if complete.
+    pub fn content_hash(&self, household: &RosterHousehold) -> Option<String> {
+        self.submission(household, self.started_at)
+            .ok()
+            .map(|v| confirmation_hash(&v))
+    }
+
+    /// Checks everything the household confirms, signer included, before
+    /// the signature pad is offered.
+    pub fn ready_to_sign(&self, household: &RosterHousehold) -> Result<String, Problem> {
+        let visit = self.submission(household, self.started_at)?;
+        check_signer(&visit.signature)?;
+        Ok(confirmation_hash(&visit))
+    }
+
+    /// Records the household's signature over the current content.
+    pub fn sign(
+        &mut self,
+        household: &RosterHousehold,
+        strokes_json: String,
+        png_base64: String,
+    ) -> Result<String, Problem> {
+        let hash = self.ready_to_sign(household)?;
+        self.signature = Some(SignatureMark {
+            strokes_json,
+            png_base64,
+            content_hash: hash.clone(),
+        });
+        self.signature_voided = false;
+        Ok(receipt_code(&hash))
+    }
+
+    /// The finished visit for the outbox: complete and signed over exactly
+    /// this content.
+    pub fn finish(
+        &self,
+        household: &RosterHousehold,
+        ended_at: DateTime<Utc>,
+    ) -> Result<VisitSubmission, Problem> {
+        let visit = self.submission(household, ended_at)?;
+        check_signer(&visit.signature)?;
+        if self.signature.is_none() || visit.signature.content_hash != confirmation_hash(&visit) {
+            return Err(Problem {
+                field: "signature".into(),
+                message: "请农户签字确认".into(),
+            });
+        }
+        Ok(visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::areas::{Area, AreaCode};
+    use crate::households::Category;
+    use crate::subsidies::IncomeBucket;
+
+    fn household() -> RosterHousehold {
+        let entitlement = |amount: i64| EntitlementView {
+            id: Uuid::now_v7(),
+            item_code: "x".into(),
+            item_name: "耕地地力保护补贴".into(),
+            bucket: IncomeBucket::Transfer,
+            expected: Fen(amount),
+            expected_date: NaiveDate::from_ymd_opt(2027, 5, 1).unwrap(),
+            department: "农业农村局".into(),
+            channel: Channel::OneCard,
+        };
+        RosterHousehold {
+            summary: HouseholdSummary {
+                id: Uuid::now_v7(),
+                number: "6211021001010001".into(),
+                head_name: "王建国".into(),
+                category: Category::Alleviated,
+                relocated: false,
+                village: Area {
+                    code: AreaCode::parse("621102100101").unwrap(),
+                    name: "一村".into(),
+                },
+                size: 3,
+            },
+            phone_masked: None,
+            members: vec![],
+            entitlements: vec![entitlement(52_000), entitlement(120_000)],
+        }
+    }
+
+    fn filled(h: &RosterHousehold) -> VisitDraft {
+        let now = DateTime::parse_from_rfc3339("2027-03-01T02:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut d = VisitDraft::start(Uuid::now_v7(), Uuid::now_v7(), h, 2027, now);
+        d.met_with = "户主本人".into();
+        d.set_status(0, PaymentStatus::ReceivedInFull, &h.entitlements[0]);
+        d.lines[0].received_on = "2027-02-01".into();
+        d.set_status(1, PaymentStatus::NotReceived, &h.entitlements[1]);
+        d.lines[1].reason = Some(ShortfallReason::NotYetPaidOut);
+        d
+    }
+
+    #[test]
+    fn in_full_fills_in_the_expected_amount_and_channel() {
+        let h = household();
+        let d = filled(&h);
+        assert_eq!(d.lines[0].amount, "520.00");
+        assert_eq!(d.lines[0].channel, Some(Channel::OneCard));
+        let lines = d.verification_lines(&h).unwrap();
+        assert_eq!(lines[0].received_fen, Some(52_000));
+        assert_eq!(lines[1].received_fen, None);
+    }
+
+    #[test]
+    fn problems_name_the_line_and_field() {
+        let h = household();
+        let mut d = filled(&h);
+        d.lines[1].reason = None;
+        let p = d.verification_lines(&h).unwrap_err();
+        assert_eq!((p.line(), p.field.as_str()), (Some(1), "lines[1].reason"));
+        d.lines[1].reason = Some(ShortfallReason::NotYetPaidOut);
+        d.lines[0].amount = "5.123".into();
+        let p = d.verification_lines(&h).unwrap_err();
+        assert_eq!(p.field, "lines[0].received_fen");
+        assert!(p.message.contains("两位小数"), "{}", p.message);
+    }
+
+    #[test]
+    fn a_proxy_signer_needs_a_reason() {
+        let h = household();
+        let mut d = filled(&h);
+        d.signer_relation = "非家庭成员代签".into();
+        assert_eq!(
+            d.ready_to_sign(&h).unwrap_err().field,
+            "signature.proxy_reason"
+        );
+        d.proxy_reason = "户主外出务工".into();
+        assert!(d.ready_to_sign(&h).is_ok());
+    }
+
+    #[test]
+    fn editing_after_signing_voids_the_signature() {
+        let h = household();
+        let mut d = filled(&h);
+        let code = d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
+        assert_eq!(code.len(), 9);
+        let visit = d.finish(&h, d.started_at).unwrap();
+        assert_eq!(visit.signature.content_hash, confirmation_hash(&visit));
+
+        // Notes are not confirmed content: the signature stands.
+        d.edit(&h, |d| d.notes = "院内整洁".into());
+        assert!(d.signature.is_some());
+
+        d.edit(&h, |d| d.lines[0].amount = "519.99".into());
+        assert!(d.signature.is_none());
+        assert!(d.signature_voided);
+        assert_eq!(
+            d.finish(&h, d.started_at).unwrap_err().field,
+            "lines[0].status"
+        );
+        d.edit(&h, |d| d.lines[0].amount = "520".into());
+        assert_eq!(d.finish(&h, d.started_at).unwrap_err().field, "signature");
+
+        d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
+        assert!(!d.signature_voided);
+        assert!(d.finish(&h, d.started_at).is_ok());
+    }
+
+    #[test]
+    fn search_matches_name_substring_or_number_prefix() {
+        let h = household();
+        let roster = Roster {
+            user_id: Uuid::now_v7(),
+            stat_year: 2027,
+            downloaded_at: Utc::now(),
+            households: vec![h],
+        };
+        assert_eq!(roster.search("建国", None).len(), 1);
+        assert_eq!(roster.search("621102100", None).len(), 1);
+        assert_eq!(roster.search("1021", None).len(), 0);
+        assert_eq!(roster.search("", Some("621102100101")).len(), 1);
+        assert_eq!(roster.search("", Some("621102100102")).len(), 0);
+        assert_eq!(
+            roster.villages(),
+            vec![("621102100101".into(), "一村".into())]
+        );
+    }
+}

@@ -1,0 +1,263 @@
+//! The phone's own database (IndexedDB): the roster, drafts, the outbox
+//! and what was delivered. Every record carries the user it belongs to,
+//! and every read asks for one user's records only, so a second worker on
+//! the same phone never sees the first one's households or drafts.
+//!
+//! Records are `{ id, user, json }`: the Rust value as JSON, which keeps
+//! the wire types as the one definition and costs little to parse.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use js_sys::{Object, Reflect};
+use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use wasm_bindgen::JsValue;
+
+use crate::field::{Roster, VisitDraft};
+use crate::visits::VisitSubmission;
+
+const DB_NAME: &str = "daohu";
+const DB_VERSION: u32 = 1;
+const ROSTERS: &str = "rosters";
+const DRAFTS: &str = "drafts";
+const OUTBOX: &str = "outbox";
+const DELIVERED: &str = "delivered";
+const BY_USER: &str = "by_user";
+
+/// A finished visit waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub visit: VisitSubmission,
+    pub queued_at: DateTime<Utc>,
+    /// The last refusal or conflict, in words; `None` while it simply waits.
+    pub problem: Option<String>,
+    /// The server keeps another visit under this id: retrying cannot help,
+    /// a supervisor decides. The entry stays on the phone.
+    pub conflict: bool,
+}
+
+/// A visit the server acknowledged: enough to show it was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivered {
+    pub id: Uuid,
+    pub household_id: Uuid,
+    pub receipt_code: String,
+    pub started_at: DateTime<Utc>,
+    pub delivered_at: DateTime<Utc>,
+}
+
+/// An IndexedDB failure, in words for the status line.
+#[derive(Debug, Clone)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "本机存储出错：{}", self.0)
+    }
+}
+
+impl From<rexie::Error> for StoreError {
+    fn from(e: rexie::Error) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+thread_local! {
+    static DB: RefCell<Option<Rc<Rexie>>> = const { RefCell::new(None) };
+}
+
+async fn db() -> Result<Rc<Rexie>> {
+    if let Some(db) = DB.with(|d| d.borrow().clone()) {
+        return Ok(db);
+    }
+    let by_user = || Index::new(BY_USER, "user");
+    let db = Rc::new(
+        Rexie::builder(DB_NAME)
+            .version(DB_VERSION)
+            .add_object_store(ObjectStore::new(ROSTERS).key_path("id"))
+            .add_object_store(ObjectStore::new(DRAFTS).key_path("id").add_index(by_user()))
+            .add_object_store(ObjectStore::new(OUTBOX).key_path("id").add_index(by_user()))
+            .add_object_store(
+                ObjectStore::new(DELIVERED)
+                    .key_path("id")
+                    .add_index(by_user()),
+            )
+            .build()
+            .await?,
+    );
+    DB.with(|d| *d.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+fn record(id: &str, user: Uuid, value: &impl Serialize) -> Result<JsValue> {
+    let json = serde_json::to_string(value).map_err(|e| StoreError(e.to_string()))?;
+    let obj = Object::new();
+    let set = |k: &str, v: JsValue| Reflect::set(&obj, &k.into(), &v);
+    set("id", id.into())
+        .and(set("user", user.to_string().into()))
+        .and(set("json", json.into()))
+        .map_err(|_| StoreError("无法写入记录".into()))?;
+    Ok(obj.into())
+}
+
+fn value<T: DeserializeOwned>(record: &JsValue) -> Result<T> {
+    let json = Reflect::get(record, &"json".into())
+        .ok()
+        .and_then(|j| j.as_string())
+        .ok_or_else(|| StoreError("记录损坏".into()))?;
+    serde_json::from_str(&json).map_err(|e| StoreError(e.to_string()))
+}
+
+/// The key range of one user's records in a `by_user` index.
+fn only(user: Uuid) -> Result<KeyRange> {
+    KeyRange::only(&user.to_string().into()).map_err(|e| StoreError(e.to_string()))
+}
+
+async fn all_of<T: DeserializeOwned>(store_name: &str, user: Uuid) -> Result<Vec<T>> {
+    let db = db().await?;
+    let tx = db.transaction(&[store_name], TransactionMode::ReadOnly)?;
+    let index = tx.store(store_name)?.index(BY_USER)?;
+    let records = index.get_all(Some(only(user)?), None).await?;
+    records.iter().map(value).collect()
+}
+
+pub async fn save_roster(roster: &Roster) -> Result<()> {
+    let db = db().await?;
+    let tx = db.transaction(&[ROSTERS], TransactionMode::ReadWrite)?;
+    let id = roster.user_id.to_string();
+    tx.store(ROSTERS)?
+        .put(&record(&id, roster.user_id, roster)?, None)
+        .await?;
+    tx.done().await?;
+    Ok(())
+}
+
+pub async fn roster(user: Uuid) -> Result<Option<Roster>> {
+    let db = db().await?;
+    let tx = db.transaction(&[ROSTERS], TransactionMode::ReadOnly)?;
+    match tx.store(ROSTERS)?.get(user.to_string().into()).await? {
+        Some(r) if !r.is_undefined() => value(&r).map(Some),
+        _ => Ok(None),
+    }
+}
+
+pub async fn save_draft(draft: &VisitDraft) -> Result<()> {
+    let db = db().await?;
+    let tx = db.transaction(&[DRAFTS], TransactionMode::ReadWrite)?;
+    tx.store(DRAFTS)?
+        .put(&record(&draft.id.to_string(), draft.user_id, draft)?, None)
+        .await?;
+    tx.done().await?;
+    Ok(())
+}
+
+pub async fn drafts(user: Uuid) -> Result<Vec<VisitDraft>> {
+    all_of(DRAFTS, user).await
+}
+
+pub async fn delete_draft(id: Uuid) -> Result<()> {
+    let db = db().await?;
+    let tx = db.transaction(&[DRAFTS], TransactionMode::ReadWrite)?;
+    tx.store(DRAFTS)?.delete(id.to_string().into()).await?;
+    tx.done().await?;
+    Ok(())
+}
+
+/// Moves a finished visit from the drafts to the outbox in one
+/// transaction: it is in exactly one of the two, whatever happens.
+pub async fn queue(user: Uuid, visit: &VisitSubmission, now: DateTime<Utc>) -> Result<()> {
+    let entry = OutboxEntry {
+        visit: visit.clone(),
+        queued_at: now,
+        problem: None,
+        conflict: false,
+    };
+    let db = db().await?;
+    let tx = db.transaction(&[DRAFTS, OUTBOX], TransactionMode::ReadWrite)?;
+    let id = visit.id.to_string();
+    tx.store(OUTBOX)?
+        .put(&record(&id, user, &entry)?, None)
+        .await?;
+    tx.store(DRAFTS)?.delete(id.into()).await?;
+    tx.done().await?;
+    Ok(())
+}
+
+pub async fn outbox(user: Uuid) -> Result<Vec<OutboxEntry>> {
+    let mut entries: Vec<OutboxEntry> = all_of(OUTBOX, user).await?;
+    entries.sort_by_key(|e| e.queued_at);
+    Ok(entries)
+}
+
+/// Records the server's answers: delivered visits leave the outbox for
+/// the delivered list (one transaction), refused ones keep their reason.
+pub async fn settle(
+    user: Uuid,
+    delivered: &[Delivered],
+    problems: &[(Uuid, String, bool)],
+) -> Result<()> {
+    let db = db().await?;
+    let tx = db.transaction(&[OUTBOX, DELIVERED], TransactionMode::ReadWrite)?;
+    let outbox = tx.store(OUTBOX)?;
+    let done = tx.store(DELIVERED)?;
+    for d in delivered {
+        let id = d.id.to_string();
+        done.put(&record(&id, user, d)?, None).await?;
+        outbox.delete(id.into()).await?;
+    }
+    for (id, problem, conflict) in problems {
+        let key = id.to_string();
+        if let Some(r) = outbox.get(key.clone().into()).await?
+            && !r.is_undefined()
+        {
+            let mut entry: OutboxEntry = value(&r)?;
+            entry.problem = Some(problem.clone());
+            entry.conflict = *conflict;
+            outbox.put(&record(&key, user, &entry)?, None).await?;
+        }
+    }
+    tx.done().await?;
+    Ok(())
+}
+
+pub async fn delivered(user: Uuid) -> Result<Vec<Delivered>> {
+    all_of(DELIVERED, user).await
+}
+
+/// Removes a user's households, drafts and delivered list from the phone.
+/// Refused while anything of theirs waits in the outbox.
+pub async fn forget(user: Uuid) -> Result<()> {
+    let db = db().await?;
+    let tx = db.transaction(
+        &[ROSTERS, DRAFTS, OUTBOX, DELIVERED],
+        TransactionMode::ReadWrite,
+    )?;
+    let pending = tx
+        .store(OUTBOX)?
+        .index(BY_USER)?
+        .count(Some(only(user)?))
+        .await?;
+    if pending > 0 {
+        tx.abort().await?;
+        return Err(StoreError(format!("还有 {pending} 条走访未上传")));
+    }
+    tx.store(ROSTERS)?.delete(user.to_string().into()).await?;
+    for name in [DRAFTS, DELIVERED] {
+        let store = tx.store(name)?;
+        let keys = store
+            .index(BY_USER)?
+            .get_all_keys(Some(only(user)?), None)
+            .await?;
+        for key in keys {
+            store.delete(key).await?;
+        }
+    }
+    tx.done().await?;
+    Ok(())
+}

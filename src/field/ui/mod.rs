@@ -1,0 +1,81 @@
+//! `/field`: the field worker's offline app. One route whose view is chosen
+//! by the query (`?h=<household>`, `?visit=<draft>&step=sign`), so that the
+//! one shell the service worker caches serves every screen.
+//!
+//! The server renders only the frame and "opening…": nothing here depends
+//! on who asks, so the cached copy is right for every worker. After
+//! hydration the app reads the phone's store and shows the screen.
+
+mod household;
+mod list;
+mod signature_pad;
+mod state;
+mod status;
+mod visit;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+pub use state::{Field, Phase};
+
+use crate::text::zh;
+
+#[component]
+pub fn FieldPage() -> impl IntoView {
+    let field = Field::new();
+    provide_context(field);
+    // Effects run only in the browser, after hydration: the shell the
+    // server sent (and the service worker cached) stays data-free.
+    Effect::new(move |_| field.open());
+    let query = use_query_map();
+    let screen = move || {
+        let q = query.read();
+        (
+            q.get("h").and_then(|h| uuid::Uuid::parse_str(&h).ok()),
+            q.get("visit").and_then(|v| uuid::Uuid::parse_str(&v).ok()),
+            q.get("step"),
+        )
+    };
+    view! {
+        <Title text=zh::FIELD_TITLE/>
+        <div class="field-app" data-testid="field-app">
+            <header class="topbar">
+                <a href="/field" class="brand">{zh::APP_NAME}</a>
+                <status::WhoAndSignOut/>
+            </header>
+            <main class="page">
+                {move || match field.phase.get() {
+                    Phase::Opening => view! {
+                        <p class="loading" aria-busy="true" data-testid="field-opening">{zh::FIELD_OPENING}</p>
+                    }.into_any(),
+                    Phase::NeedsSignIn(why) => view! {
+                        <section class="status-page" data-testid="field-sign-in">
+                            <h1>{why}</h1>
+                            <a class="btn btn-primary" href="/login">{zh::SIGN_IN}</a>
+                        </section>
+                    }.into_any(),
+                    Phase::NotAFieldWorker => view! {
+                        <section class="status-page">
+                            <h1>{zh::FIELD_ONLY_WORKERS}</h1>
+                            <a class="btn" href="/">{zh::BACK_HOME}</a>
+                        </section>
+                    }.into_any(),
+                    Phase::Failed(message) => view! {
+                        <div class="notice notice-error" role="alert">{message}</div>
+                    }.into_any(),
+                    Phase::Ready => view! {
+                        <status::SyncBar/>
+                        {move || match screen() {
+                            (_, Some(visit), step) => view! {
+                                <visit::VisitScreen visit signing=step.as_deref() == Some("sign")/>
+                            }.into_any(),
+                            (Some(h), None, _) => view! { <household::HouseholdScreen id=h/> }.into_any(),
+                            _ => view! { <list::ListScreen/> }.into_any(),
+                        }}
+                    }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,369 @@
+//! The field app's state: what the phone holds for its current worker, and
+//! the actions that change it. Every change is written to the phone's
+//! store first and shown second, so what the worker sees is what survives
+//! a reload.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use crate::auth::{Actor, Role};
+use crate::field::phone::delivery::{self, backoff_ms};
+use crate::field::phone::device;
+use crate::field::phone::net::{self, NetError};
+use crate::field::phone::settings::{self, SyncStatus};
+use crate::field::phone::store::{self, Delivered, OutboxEntry};
+use crate::field::{Roster, VisitDraft};
+use crate::sync::ROSTER_PATH;
+use crate::visits::VisitSubmission;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading the phone's store (the server-rendered shell shows this).
+    Opening,
+    /// Nobody to show data for: sign in online first.
+    NeedsSignIn(&'static str),
+    /// Signed in as someone the field app is not for.
+    NotAFieldWorker,
+    Ready,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DownloadState {
+    pub busy: bool,
+    pub error: Option<String>,
+    /// How long the last download took, in milliseconds.
+    pub took_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncState {
+    pub busy: bool,
+    pub status: SyncStatus,
+    /// Retries since the last success; decides the next wait.
+    pub attempt: u32,
+}
+
+/// Shared by every view of the field app (provided as context).
+#[derive(Clone, Copy)]
+pub struct Field {
+    pub phase: RwSignal<Phase>,
+    pub user: RwSignal<Option<Actor>>,
+    pub roster: RwSignal<Option<Arc<Roster>>>,
+    pub drafts: RwSignal<Vec<VisitDraft>>,
+    pub outbox: RwSignal<Vec<OutboxEntry>>,
+    pub delivered: RwSignal<Vec<Delivered>>,
+    pub download: RwSignal<DownloadState>,
+    pub sync: RwSignal<SyncState>,
+    /// Bumped to cancel a scheduled retry when a newer round starts.
+    retry_generation: StoredValue<u64>,
+}
+
+/// Where a household stands on this phone, for the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HouseholdMark {
+    NotVisited,
+    Draft,
+    Waiting,
+    Problem,
+    Delivered(String),
+}
+
+impl Field {
+    pub fn new() -> Field {
+        Field {
+            phase: RwSignal::new(Phase::Opening),
+            user: RwSignal::new(None),
+            roster: RwSignal::new(None),
+            drafts: RwSignal::new(Vec::new()),
+            outbox: RwSignal::new(Vec::new()),
+            delivered: RwSignal::new(Vec::new()),
+            download: RwSignal::new(DownloadState::default()),
+            sync: RwSignal::new(SyncState::default()),
+            retry_generation: StoredValue::new(0),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.user.get_untracked().map(|u| u.user_id)
+    }
+
+    /// Opens the app from the phone's own store, then checks with the
+    /// server (if reachable) who is signed in. Local data first: with no
+    /// network, the list shows without waiting for a request to fail.
+    pub fn open(self) {
+        device::register_service_worker();
+        spawn_local(async move {
+            if let Some(local) = settings::phone_user() {
+                self.show(local).await;
+            }
+            match crate::auth::api::current_user().await {
+                Ok(Some(actor)) => self.signed_in_as(actor).await,
+                Ok(None) => {
+                    // The server answered: there is no session. Pending
+                    // visits stay in the store for when this worker is back.
+                    self.user.set(None);
+                    self.phase.set(Phase::NeedsSignIn("登录已失效，请重新登录"));
+                }
+                Err(_) => {
+                    if self.user.get_untracked().is_none() {
+                        self.phase
+                            .set(Phase::NeedsSignIn("本手机还没有离线数据，请先联网登录"));
+                    }
+                }
+            }
+        });
+        let _ = window_event_listener(leptos::ev::online, move |_| self.sync_now());
+    }
+
+    async fn signed_in_as(self, actor: Actor) {
+        if actor.role != Role::FieldWorker {
+            self.phase.set(Phase::NotAFieldWorker);
+            return;
+        }
+        let previous = settings::phone_user();
+        if let Some(prev) = previous.as_ref().filter(|p| p.user_id != actor.user_id) {
+            // Another worker used this phone: their data leaves the phone
+            // unless visits of theirs still wait (`forget` refuses then).
+            if store::forget(prev.user_id).await.is_ok() {
+                settings::forget_sync_status(prev.user_id);
+            }
+        }
+        settings::set_phone_user(Some(&actor));
+        if previous.as_ref().map(|p| p.user_id) != Some(actor.user_id)
+            || self.phase.get_untracked() != Phase::Ready
+        {
+            self.show(actor).await;
+        }
+        if self.roster.get_untracked().is_none() {
+            self.download_roster();
+        }
+        self.sync_now();
+    }
+
+    /// Loads everything of one worker from the store into view.
+    async fn show(self, actor: Actor) {
+        let id = actor.user_id;
+        let loaded = async {
+            Ok::<_, store::StoreError>((
+                store::roster(id).await?,
+                store::drafts(id).await?,
+                store::outbox(id).await?,
+                store::delivered(id).await?,
+            ))
+        }
+        .await;
+        match loaded {
+            Ok((roster, drafts, outbox, delivered)) => {
+                self.user.set(Some(actor));
+                self.roster.set(roster.map(Arc::new));
+                self.drafts.set(drafts);
+                self.outbox.set(outbox);
+                self.delivered.set(delivered);
+                self.sync.update(|s| s.status = settings::sync_status(id));
+                self.phase.set(Phase::Ready);
+            }
+            Err(e) => self.phase.set(Phase::Failed(e.to_string())),
+        }
+    }
+
+    /// Downloads the worker's households and replaces the phone's copy.
+    pub fn download_roster(self) {
+        if self.download.get_untracked().busy {
+            return;
+        }
+        self.download.update(|d| {
+            d.busy = true;
+            d.error = None;
+        });
+        spawn_local(async move {
+            let started = js_sys::Date::now();
+            let result = async {
+                let text = net::send("GET", ROSTER_PATH, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let roster: Roster =
+                    serde_json::from_str(&text).map_err(|_| "下载的数据无法识别".to_owned())?;
+                if Some(roster.user_id) != self.user_id() {
+                    return Err("下载的数据不属于当前用户".to_owned());
+                }
+                store::save_roster(&roster)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(roster)
+            }
+            .await;
+            let took = (js_sys::Date::now() - started).max(0.0) as u32;
+            match result {
+                Ok(roster) => {
+                    self.roster.set(Some(Arc::new(roster)));
+                    self.download.set(DownloadState {
+                        busy: false,
+                        error: None,
+                        took_ms: Some(took),
+                    });
+                }
+                Err(e) => self.download.update(|d| {
+                    d.busy = false;
+                    d.error = Some(e);
+                }),
+            }
+        });
+    }
+
+    /// Delivers the outbox now; on failure, retries later with backoff.
+    pub fn sync_now(self) {
+        let Some(user) = self.user_id() else {
+            return;
+        };
+        if self.sync.get_untracked().busy {
+            return;
+        }
+        self.retry_generation.update_value(|g| *g += 1);
+        self.sync.update(|s| s.busy = true);
+        spawn_local(async move {
+            let round = delivery::deliver(user).await;
+            let (outbox, delivered) = (store::outbox(user).await, store::delivered(user).await);
+            if let (Ok(o), Ok(d)) = (outbox, delivered) {
+                self.outbox.set(o);
+                self.delivered.set(d);
+            }
+            let mut retry = false;
+            self.sync.update(|s| {
+                s.busy = false;
+                match &round {
+                    Ok(r) => match &r.stopped {
+                        None => {
+                            s.status.last_success = Some(Utc::now());
+                            s.status.last_error = (r.refused > 0)
+                                .then(|| format!("{} 条走访被服务器退回，见下方说明", r.refused));
+                            s.attempt = 0;
+                        }
+                        Some(e) => {
+                            s.status.last_error = Some(e.to_string());
+                            s.attempt += 1;
+                            retry = *e != NetError::SignedOut;
+                        }
+                    },
+                    Err(e) => s.status.last_error = Some(e.to_string()),
+                }
+                settings::set_sync_status(user, &s.status);
+            });
+            if retry {
+                self.schedule_retry();
+            }
+        });
+    }
+
+    fn schedule_retry(self) {
+        let attempt = self.sync.get_untracked().attempt;
+        let generation = self.retry_generation.get_value();
+        let wait = backoff_ms(attempt, js_sys::Math::random());
+        set_timeout(
+            move || {
+                if self.retry_generation.get_value() == generation {
+                    self.sync_now();
+                }
+            },
+            Duration::from_millis(wait.into()),
+        );
+    }
+
+    /// Saves a draft to the phone and into view.
+    pub fn save_draft(self, draft: VisitDraft) {
+        self.drafts
+            .update(|all| match all.iter_mut().find(|d| d.id == draft.id) {
+                Some(d) => *d = draft.clone(),
+                None => all.push(draft.clone()),
+            });
+        spawn_local(async move {
+            if let Err(e) = store::save_draft(&draft).await {
+                self.phase.set(Phase::Failed(e.to_string()));
+            }
+        });
+    }
+
+    /// Moves a finished visit into the outbox and starts delivering.
+    pub async fn queue(self, visit: VisitSubmission) -> Result<(), String> {
+        let user = self.user_id().ok_or("未登录")?;
+        store::queue(user, &visit, Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.drafts.update(|all| all.retain(|d| d.id != visit.id));
+        if let Ok(o) = store::outbox(user).await {
+            self.outbox.set(o);
+        }
+        self.sync_now();
+        Ok(())
+    }
+
+    /// How many visits of this worker have not reached the server yet.
+    pub fn undelivered(&self) -> usize {
+        self.outbox.with(Vec::len) + self.drafts.with(Vec::len)
+    }
+
+    /// Signs out. Personal data leaves the phone only when nothing of the
+    /// worker's is undelivered; otherwise it stays until they are back.
+    pub async fn sign_out(self) {
+        let Some(user) = self.user_id() else {
+            return;
+        };
+        let _ = crate::auth::api::sign_out().await;
+        let has_drafts = !self.drafts.get_untracked().is_empty();
+        if !has_drafts && store::forget(user).await.is_ok() {
+            settings::forget_sync_status(user);
+        }
+        settings::set_phone_user(None);
+        self.user.set(None);
+        self.roster.set(None);
+        self.drafts.set(Vec::new());
+        self.outbox.set(Vec::new());
+        self.delivered.set(Vec::new());
+        self.phase.set(Phase::NeedsSignIn("已退出登录"));
+    }
+
+    pub fn mark_of(&self, household: Uuid) -> HouseholdMark {
+        if self.outbox.with(|o| {
+            o.iter()
+                .any(|e| e.visit.household_id == household && e.problem.is_some())
+        }) {
+            return HouseholdMark::Problem;
+        }
+        if self
+            .outbox
+            .with(|o| o.iter().any(|e| e.visit.household_id == household))
+        {
+            return HouseholdMark::Waiting;
+        }
+        if self
+            .drafts
+            .with(|d| d.iter().any(|d| d.household_id == household))
+        {
+            return HouseholdMark::Draft;
+        }
+        self.delivered.with(|d| {
+            d.iter()
+                .filter(|d| d.household_id == household)
+                .max_by_key(|d| d.started_at)
+                .map(|d| HouseholdMark::Delivered(d.receipt_code.clone()))
+                .unwrap_or(HouseholdMark::NotVisited)
+        })
+    }
+}
+
+impl Default for Field {
+    fn default() -> Self {
+        Field::new()
+    }
+}
+
+/// `11-28 14:05`, China time.
+pub fn short_time(at: DateTime<Utc>) -> String {
+    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    at.with_timezone(&china).format("%m-%d %H:%M").to_string()
+}

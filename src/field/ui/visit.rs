@@ -1,0 +1,484 @@
+//! Recording a visit: the verification form, then the household's
+//! confirmation and signature. The draft is saved to the phone on every
+//! change; an edit after signing voids the signature (see
+//! [`VisitDraft::edit`]).
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use uuid::Uuid;
+
+use super::signature_pad::{Pad, SignaturePad};
+use super::state::Field;
+use crate::field::phone::device;
+use crate::field::{RosterHousehold, VisitDraft};
+use crate::subsidies::{Channel, Fen};
+use crate::text::zh;
+use crate::visits::{
+    Location, PaymentStatus, Problem, SIGNER_RELATIONS, ShortfallReason, receipt_code,
+    signer_needs_reason,
+};
+
+#[component]
+pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
+    let field = expect_context::<Field>();
+    let found = field
+        .drafts
+        .with_untracked(|d| d.iter().find(|d| d.id == visit).cloned());
+    let household = found.as_ref().and_then(|d| {
+        field.roster.with_untracked(|r| {
+            r.as_ref()
+                .and_then(|r| r.household(d.household_id).cloned())
+        })
+    });
+    let (Some(found), Some(household)) = (found, household) else {
+        return view! {
+            <section class="status-page" data-testid="visit-gone">
+                <h1>{zh::VISIT_NOT_OPEN}</h1>
+                <a class="btn" href="/field">{zh::BACK_TO_LIST}</a>
+            </section>
+        }
+        .into_any();
+    };
+    let household = Arc::new(household);
+    let draft = RwSignal::new(found);
+    let saved_at = RwSignal::new(None::<String>);
+    // Every change goes to the phone's store at once.
+    Effect::new(move |first: Option<()>| {
+        let d = draft.get();
+        if first.is_some() {
+            field.save_draft(d);
+            saved_at.set(Some(chrono::Local::now().format("%H:%M:%S").to_string()));
+        }
+    });
+    if draft.with_untracked(|d| d.location.is_none()) {
+        spawn_local(async move {
+            let location = device::locate().await;
+            draft.update(|d| d.location = Some(location));
+        });
+    }
+    let h = household.clone();
+    view! {
+        <a class="back" href=format!("/field?h={}", h.summary.id)>{zh::BACK_TO_HOUSEHOLD}</a>
+        <h1 class="visit-title">{h.summary.head_name.clone()} <small>{zh::VISIT_TITLE}</small></h1>
+        <p class="saved" data-testid="saved-at">
+            {move || saved_at.get().map(|t| format!("{}{t}", zh::SAVED_AT)).unwrap_or_else(|| zh::DRAFT_KEPT.to_owned())}
+        </p>
+        {if signing {
+            view! { <SignStep draft household=household.clone()/> }.into_any()
+        } else {
+            view! { <FormStep draft household=household.clone()/> }.into_any()
+        }}
+    }
+    .into_any()
+}
+
+/// Applies an edit to the draft the way [`VisitDraft::edit`] rules.
+fn edit(draft: RwSignal<VisitDraft>, h: &RosterHousehold, change: impl FnOnce(&mut VisitDraft)) {
+    draft.update(|d| d.edit(h, change));
+}
+
+#[component]
+fn FormStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> impl IntoView {
+    let problem = RwSignal::new(None::<Problem>);
+    let navigate = use_navigate();
+    let h = household.clone();
+    let next = move |_| match draft.with_untracked(|d| d.verification_lines(&h)) {
+        Ok(_) => {
+            problem.set(None);
+            let id = draft.with_untracked(|d| d.id);
+            navigate(&format!("/field?visit={id}&step=sign"), Default::default());
+        }
+        Err(p) => {
+            problem.set(Some(p));
+            scroll_to_problem();
+        }
+    };
+    let h = household.clone();
+    let lines = household
+        .entitlements
+        .iter()
+        .enumerate()
+        .map(|(i, e)| view! { <LineCard draft household=h.clone() index=i entitlement=e.clone() problem/> })
+        .collect_view();
+    let h1 = household.clone();
+    let h2 = household.clone();
+    view! {
+        <section class="card">
+            <label class="field-label" for="met-with">{zh::MET_WITH_LABEL}</label>
+            <input id="met-with" class="input" data-testid="met-with" placeholder=zh::MET_WITH_HINT
+                prop:value=move || draft.with(|d| d.met_with.clone())
+                on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h1, |d| d.met_with = v) }/>
+            <FieldProblem problem name="met_with"/>
+            <LocationLine draft/>
+        </section>
+        {lines}
+        <section class="card">
+            <PhotoInput draft household=h2.clone()/>
+            <label class="field-label" for="notes">{zh::NOTES}</label>
+            <textarea id="notes" class="input" rows="3" data-testid="notes"
+                prop:value=move || draft.with(|d| d.notes.clone())
+                on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h2, |d| d.notes = v) }></textarea>
+        </section>
+        {move || problem.get().map(|p| view! { <p class="notice notice-error" role="alert" data-testid="form-problem">{p.message}</p> })}
+        <button type="button" class="btn btn-primary btn-block" data-testid="to-confirm" on:click=next>
+            {zh::TO_CONFIRM}
+        </button>
+    }
+}
+
+fn scroll_to_problem() {
+    // After the problem renders: bring the first one into view.
+    request_animation_frame(|| {
+        if let Some(el) = document().query_selector(".field-problem").ok().flatten() {
+            el.scroll_into_view();
+        }
+    });
+}
+
+#[component]
+fn FieldProblem(problem: RwSignal<Option<Problem>>, #[prop(into)] name: String) -> impl IntoView {
+    move || {
+        problem
+            .get()
+            .filter(|p| p.field == name)
+            .map(|p| view! { <p class="field-problem" role="alert">{p.message}</p> })
+    }
+}
+
+#[component]
+fn LineCard(
+    draft: RwSignal<VisitDraft>,
+    household: Arc<RosterHousehold>,
+    index: usize,
+    entitlement: crate::households::EntitlementView,
+    problem: RwSignal<Option<Problem>>,
+) -> impl IntoView {
+    let line = move || draft.with(|d| d.lines.get(index).cloned());
+    let status = move || line().and_then(|l| l.status);
+    let field = move |name: &str| format!("lines[{index}].{name}");
+    let e = entitlement.clone();
+    let h = household.clone();
+    let choices = PaymentStatus::ALL
+        .into_iter()
+        .map(|s| {
+            let (e, h) = (e.clone(), h.clone());
+            view! {
+                <button type="button" class="choice" data-status=s.as_str()
+                    aria-pressed=move || (status() == Some(s)).to_string()
+                    on:click=move |_| edit(draft, &h, |d| d.set_status(index, s, &e))>
+                    {s.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    let (h1, h2, h3, h4, h5) = (
+        household.clone(),
+        household.clone(),
+        household.clone(),
+        household.clone(),
+        household.clone(),
+    );
+    view! {
+        <fieldset class="card line-card" data-testid=format!("line-{index}")>
+            <legend class="line-name">{entitlement.item_name.clone()}</legend>
+            <p class="line-meta">
+                {zh::EXPECTED} " " <strong>{entitlement.expected.to_string()} " 元"</strong>
+                " · " {entitlement.expected_date.to_string()} " · " {entitlement.channel.label()}
+            </p>
+            <div class="choices" role="group">{choices}</div>
+            <FieldProblem problem name=field("status")/>
+            <Show when=move || status().is_some_and(PaymentStatus::has_receipt)>
+                <div class="receipt-fields">
+                    <label class="field-label">{zh::AMOUNT_RECEIVED}
+                        <input class="input" inputmode="decimal" data-testid="amount"
+                            prop:value=move || line().map(|l| l.amount).unwrap_or_default()
+                            on:input={let h = h1.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.lines[index].amount = v) }}/>
+                    </label>
+                    <FieldProblem problem name=field("received_fen")/>
+                    <label class="field-label">{zh::RECEIVED_ON}
+                        <input class="input" type="date" data-testid="received-on"
+                            prop:value=move || line().map(|l| l.received_on).unwrap_or_default()
+                            on:input={let h = h2.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.lines[index].received_on = v) }}/>
+                    </label>
+                    <FieldProblem problem name=field("received_on")/>
+                    <label class="field-label">{zh::CHANNEL}
+                        <select class="input" data-testid="channel"
+                            on:change={let h = h3.clone(); move |ev| { let v = Channel::parse(&event_target_value(&ev)); edit(draft, &h, |d| d.lines[index].channel = v) }}>
+                            <option value="">{zh::CHOOSE}</option>
+                            {Channel::ALL.into_iter().map(|c| view! {
+                                <option value=c.as_str() selected=move || line().and_then(|l| l.channel) == Some(c)>{c.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <FieldProblem problem name=field("channel")/>
+                </div>
+            </Show>
+            <Show when=move || status().is_some_and(PaymentStatus::is_short)>
+                <div class="reason-fields">
+                    <label class="field-label">{zh::REASON}
+                        <select class="input" data-testid="reason"
+                            on:change={let h = h4.clone(); move |ev| { let v = ShortfallReason::parse(&event_target_value(&ev)); edit(draft, &h, |d| d.lines[index].reason = v) }}>
+                            <option value="">{zh::CHOOSE}</option>
+                            {ShortfallReason::ALL.into_iter().map(|r| view! {
+                                <option value=r.as_str() selected=move || line().and_then(|l| l.reason) == Some(r)>{r.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <FieldProblem problem name=field("reason")/>
+                    <input class="input" data-testid="reason-text" placeholder=zh::REASON_TEXT_HINT
+                        prop:value=move || line().map(|l| l.reason_text).unwrap_or_default()
+                        on:input={let h = h5.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.lines[index].reason_text = v) }}/>
+                    <FieldProblem problem name=field("reason_text")/>
+                </div>
+            </Show>
+        </fieldset>
+    }
+}
+
+#[component]
+fn LocationLine(draft: RwSignal<VisitDraft>) -> impl IntoView {
+    let retry = move |_| {
+        draft.update(|d| d.location = None);
+        spawn_local(async move {
+            let location = device::locate().await;
+            draft.update(|d| d.location = Some(location));
+        });
+    };
+    view! {
+        <p class="location" data-testid="location">
+            {move || match draft.with(|d| d.location.clone()) {
+                None => zh::LOCATING.to_owned(),
+                Some(Location::Fix { lat_e6, lon_e6, accuracy_m }) => format!(
+                    "{}{:.5}, {:.5}（±{accuracy_m} 米）", zh::LOCATION_PREFIX,
+                    lat_e6 as f64 / 1e6, lon_e6 as f64 / 1e6
+                ),
+                Some(Location::Refused) => zh::LOCATION_REFUSED.to_owned(),
+                Some(Location::Unavailable) => zh::LOCATION_UNAVAILABLE.to_owned(),
+            }}
+            <Show when=move || draft.with(|d| !matches!(d.location, Some(Location::Fix { .. }) | None))>
+                <button type="button" class="btn btn-small" on:click=retry>{zh::RETRY}</button>
+            </Show>
+        </p>
+    }
+}
+
+#[component]
+fn PhotoInput(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let h = household.clone();
+    let chosen = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(file) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0))
+        else {
+            return;
+        };
+        busy.set(true);
+        let h = h.clone();
+        spawn_local(async move {
+            match device::compress_photo(&file).await {
+                Ok(jpeg) => {
+                    error.set(None);
+                    edit(draft, &h, |d| d.photo_base64 = Some(jpeg));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let h = household.clone();
+    view! {
+        <label class="field-label">{zh::PHOTO}
+            <input type="file" accept="image/*" capture="environment" class="input" data-testid="photo" on:change=chosen/>
+        </label>
+        {move || busy.get().then(|| view! { <p class="loading">{zh::COMPRESSING}</p> })}
+        {move || error.get().map(|e| view! { <p class="field-problem" role="alert">{e}</p> })}
+        {move || draft.with(|d| d.photo_base64.clone()).map(|b64| {
+            let h = h.clone();
+            let kb = b64.len() * 3 / 4 / 1024;
+            view! {
+                <div class="photo">
+                    <img src=format!("data:image/jpeg;base64,{b64}") alt=zh::PHOTO data-testid="photo-preview"/>
+                    <span class="line-meta">{format!("{kb} KB")}</span>
+                    <button type="button" class="btn btn-small" on:click=move |_| edit(draft, &h, |d| d.photo_base64 = None)>{zh::REMOVE}</button>
+                </div>
+            }
+        })}
+    }
+}
+
+/// What the household confirms, in large plain words, and its signature.
+#[component]
+fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> impl IntoView {
+    let field = expect_context::<Field>();
+    let pad = Pad::new();
+    let problem = RwSignal::new(None::<Problem>);
+    let navigate = use_navigate();
+    let h = household.clone();
+    let sign = move |_| {
+        let Some((strokes, png)) = pad.export() else {
+            problem.set(Some(Problem {
+                field: "signature".into(),
+                message: zh::PLEASE_SIGN.into(),
+            }));
+            return;
+        };
+        let mut d = draft.get_untracked();
+        match d.sign(&h, strokes, png) {
+            Ok(_) => {
+                problem.set(None);
+                draft.set(d);
+            }
+            Err(p) => problem.set(Some(p)),
+        }
+    };
+    let h = household.clone();
+    let finish = move |_| {
+        let visit = match draft.with_untracked(|d| d.finish(&h, chrono::Utc::now())) {
+            Ok(v) => v,
+            Err(p) => return problem.set(Some(p)),
+        };
+        let household_id = visit.household_id;
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match field.queue(visit).await {
+                Ok(()) => navigate(&format!("/field?h={household_id}"), Default::default()),
+                Err(e) => problem.set(Some(Problem {
+                    field: "outbox".into(),
+                    message: e,
+                })),
+            }
+        });
+    };
+    let h = household.clone();
+    let items = move || {
+        draft.with(|d| {
+            d.lines
+                .iter()
+                .zip(&h.entitlements)
+                .map(|(l, e)| (e.item_name.clone(), confirmation_words(l, e.expected)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let (h1, h2, h3, h4) = (
+        household.clone(),
+        household.clone(),
+        household.clone(),
+        household.clone(),
+    );
+    let needs_reason =
+        move || draft.with(|d| signer_needs_reason(&d.signer_relation, d.thumbprint));
+    let back = format!("/field?visit={}", draft.with_untracked(|d| d.id));
+    view! {
+        <a class="back" href=back data-testid="back-to-form">{zh::BACK_TO_FORM}</a>
+        <Show when=move || draft.with(|d| d.signature_voided)>
+            <p class="notice notice-error" role="alert" data-testid="signature-voided">{zh::SIGNATURE_VOIDED}</p>
+        </Show>
+        <section class="card confirm" data-testid="confirmation">
+            <h2>{zh::CONFIRM_HEADING}</h2>
+            <ul class="confirm-items">
+                {move || items().into_iter().map(|(name, words)| view! {
+                    <li><span class="confirm-name">{name}</span><span class="confirm-words">{words}</span></li>
+                }).collect_view()}
+            </ul>
+        </section>
+        <section class="card">
+            <label class="field-label">{zh::SIGNER_NAME}
+                <input class="input" data-testid="signer-name"
+                    prop:value=move || draft.with(|d| d.signer_name.clone())
+                    on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h1, |d| d.signer_name = v) }/>
+            </label>
+            <FieldProblem problem name="signature.signer_name"/>
+            <label class="field-label">{zh::SIGNER_RELATION}
+                <select class="input" data-testid="signer-relation"
+                    on:change=move |ev| { let v = event_target_value(&ev); edit(draft, &h2, |d| d.signer_relation = v) }>
+                    {SIGNER_RELATIONS.into_iter().map(|r| view! {
+                        <option value=r selected=move || draft.with(|d| d.signer_relation == r)>{r}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            <label class="check">
+                <input type="checkbox" data-testid="thumbprint"
+                    prop:checked=move || draft.with(|d| d.thumbprint)
+                    on:change=move |ev| { let v = event_target_checked(&ev); edit(draft, &h3, |d| d.thumbprint = v) }/>
+                {zh::THUMBPRINT}
+            </label>
+            <Show when=needs_reason>
+                <label class="field-label">{zh::PROXY_REASON}
+                    <input class="input" data-testid="proxy-reason"
+                        prop:value=move || draft.with(|d| d.proxy_reason.clone())
+                        on:input={let h = h4.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.proxy_reason = v) }}/>
+                </label>
+            </Show>
+            <FieldProblem problem name="signature.proxy_reason"/>
+        </section>
+        {move || problem.get().filter(|p| !p.field.starts_with("signature.")).map(|p| view! {
+            <p class="notice notice-error" role="alert" data-testid="sign-problem">{p.message}</p>
+        })}
+        {move || match draft.with(|d| d.signature.clone()) {
+            None => view! {
+                <section class="card">
+                    <SignaturePad pad/>
+                    <button type="button" class="btn btn-primary btn-block" data-testid="sign"
+                        disabled=move || pad.count.get() == 0 on:click=sign.clone()>{zh::SIGN}</button>
+                </section>
+            }.into_any(),
+            Some(mark) => view! {
+                <section class="card signed" data-testid="signed">
+                    <img class="signature-img signature-big" src=format!("data:image/png;base64,{}", mark.png_base64) alt=zh::SIGNED_BY/>
+                    <p class="receipt-label">{zh::RECEIPT_CODE}</p>
+                    <p class="receipt-big" data-testid="receipt">{receipt_code(&mark.content_hash)}</p>
+                    <p class="line-meta">{zh::RECEIPT_HINT}</p>
+                    <button type="button" class="btn btn-primary btn-block" data-testid="finish" on:click=finish.clone()>
+                        {zh::FINISH_VISIT}
+                    </button>
+                    <button type="button" class="btn btn-block" data-testid="resign"
+                        on:click=move |_| draft.update(|d| d.signature = None)>{zh::SIGN_AGAIN}</button>
+                </section>
+            }.into_any(),
+        }}
+    }
+}
+
+/// One line of the confirmation, as the household reads it.
+fn confirmation_words(line: &crate::field::LineDraft, expected: Fen) -> String {
+    let amount = || {
+        Fen::parse_yuan(&line.amount)
+            .map(|f| format!("{f} 元"))
+            .unwrap_or_else(|_| line.amount.clone())
+    };
+    let reason = || {
+        let mut r = line
+            .reason
+            .map(ShortfallReason::label)
+            .unwrap_or_default()
+            .to_owned();
+        if !line.reason_text.trim().is_empty() {
+            r.push('：');
+            r.push_str(line.reason_text.trim());
+        }
+        r
+    };
+    match line.status {
+        None => zh::NOT_CHECKED.to_owned(),
+        Some(PaymentStatus::ReceivedInFull) => format!("已足额到账 {}", amount()),
+        Some(PaymentStatus::ReceivedInPart) => {
+            format!(
+                "部分到账 {}（应发 {expected} 元），原因：{}",
+                amount(),
+                reason()
+            )
+        }
+        Some(PaymentStatus::NotReceived) => {
+            format!("未到账（应发 {expected} 元），原因：{}", reason())
+        }
+        Some(PaymentStatus::NotDueYet) => "未到发放时间".to_owned(),
+    }
+}
