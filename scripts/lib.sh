@@ -41,10 +41,11 @@ ensure_build_tools() {
 ensure_test_tools() {
   ensure_build_tools
   # Chromium for the specs; a CJK font so screenshots show Chinese, not boxes.
-  if ! command -v chromium >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
-    say "安装 Chromium 与中文字体 / installing Chromium and a CJK font (Debian packages)"
+  # sqlite3: the offline spec checks what arrived in the database itself.
+  if ! command -v chromium >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ] || ! command -v sqlite3 >/dev/null 2>&1; then
+    say "安装 Chromium、中文字体与 sqlite3 / installing Chromium, a CJK font and sqlite3 (Debian packages)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk sqlite3 >/dev/null
   fi
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "安装端到端测试依赖 / installing end-to-end test packages"

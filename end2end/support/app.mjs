@@ -162,6 +162,16 @@ export async function signIn(page, username, expectedPath, password = PASSWORD) 
   await byTestId(page, 'who').waitFor({ state: 'visible' });
 }
 
+/**
+ * Signs a field worker in (they land on the offline app, /field), then
+ * opens the online household list.
+ */
+export async function signInToList(page, username) {
+  await signIn(page, username, '/field');
+  await open(page, '/households');
+  await byTestId(page, 'who').waitFor({ state: 'visible' });
+}
+
 /** "共 N 户" → N */
 export async function householdCount(page) {
   const el = byTestId(page, 'household-count');

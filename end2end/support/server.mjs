@@ -164,13 +164,13 @@ export class DaohuServer {
 }
 
 /** A fresh demo database and a server on a free port, ready to answer. */
-export async function startServer() {
+export async function startServer({ demoArgs = [] } = {}) {
   if (!existsSync(DAOHU_BIN)) {
     throw new Error(`Daohu binary not found at ${DAOHU_BIN}: build it (cargo leptos build) or set DAOHU_BIN`);
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'daohu-e2e-'));
   const databaseUrl = `sqlite:${path.join(dir, 'daohu.db')}`;
-  await runOnce(['demo'], serverEnv({ DATABASE_URL: databaseUrl }));
+  await runOnce(['demo', ...demoArgs], serverEnv({ DATABASE_URL: databaseUrl }));
   const server = new DaohuServer({ dir, databaseUrl, port: await freePort() });
   try {
     return await server.start();
@@ -198,8 +198,9 @@ export function launchBrowser() {
 }
 
 /** A phone-sized context: what a field worker holds in the village. */
-export function newMobileContext(browser, baseURL) {
+export function newMobileContext(browser, baseURL, extra = {}) {
   return browser.newContext({
+    ...extra,
     baseURL,
     viewport: { width: 360, height: 800 },
     deviceScaleFactor: 2,

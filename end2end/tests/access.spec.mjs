@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, householdRows, installHydrationProbe, open, signIn } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, householdRows, installHydrationProbe, open, signIn, signInToList } from '../support/app.mjs';
 
 let server;
 let browser;
@@ -20,7 +20,8 @@ async function pageFor(username, home) {
   const context = await newMobileContext(browser, server.baseURL);
   await installHydrationProbe(context);
   const page = await context.newPage();
-  await signIn(page, username, home);
+  if (home === '/households') await signInToList(page, username);
+  else await signIn(page, username, home);
   return page;
 }
 

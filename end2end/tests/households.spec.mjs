@@ -17,6 +17,7 @@ import {
   signIn,
   toCents,
   waitForHydration,
+  signInToList,
 } from '../support/app.mjs';
 
 const TOWNSHIP1_PREFIX = '621102100';
@@ -35,7 +36,7 @@ before(async () => {
   context = await newMobileContext(browser, server.baseURL);
   await installHydrationProbe(context);
   page = await context.newPage();
-  await signIn(page, 'worker1', '/households');
+  await signInToList(page, 'worker1');
 });
 
 after(async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, householdCount, installHydrationProbe, open, signIn, waitForHydration } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, householdCount, installHydrationProbe, open, signIn, waitForHydration, signInToList } from '../support/app.mjs';
 
 let server;
 let browser;
@@ -56,7 +56,7 @@ describe('sessions', () => {
 
   test('the session cookie is HttpOnly and SameSite', async (t) => {
     const page = await freshPage(t);
-    await signIn(page, 'worker2', '/households');
+    await signInToList(page, 'worker2');
     const cookie = await sessionCookie(page);
     assert.ok(cookie, 'a daohu_session cookie is set');
     assert.equal(cookie.httpOnly, true);
@@ -66,7 +66,7 @@ describe('sessions', () => {
 
   test('sign-out returns to /login, and the old session is dead', async (t) => {
     const page = await freshPage(t);
-    await signIn(page, 'worker1', '/households');
+    await signInToList(page, 'worker1');
     const cookie = await sessionCookie(page);
     assert.ok(cookie, 'signed in with a session cookie');
 
@@ -87,7 +87,7 @@ describe('sessions', () => {
 
   test('a signed-in session survives a server restart', async (t) => {
     const page = await freshPage(t);
-    await signIn(page, 'worker1', '/households');
+    await signInToList(page, 'worker1');
     const before = await householdCount(page);
     const who = (await byTestId(page, 'who').textContent()).trim();
 

@@ -14,6 +14,7 @@ import {
   signIn,
   submitSignIn,
   waitForHydration,
+  signInToList,
 } from '../support/app.mjs';
 
 let server;
@@ -78,9 +79,20 @@ describe('sign-in', () => {
     await screenshot(page, 'login');
   });
 
-  test('a field worker lands on /households with their list', async (t) => {
+  test('a field worker lands on the offline app, which downloads their households', async (t) => {
     const page = await freshPage(t);
-    await signIn(page, 'worker1', '/households');
+    await signIn(page, 'worker1', '/field');
+    assert.match(await whoText(page), /帮扶干部/);
+    await byTestId(page, 'downloaded-at').filter({ hasText: '下载于' }).waitFor();
+    const offline = await byTestId(page, 'field-household').count();
+    await open(page, '/households');
+    assert.equal(await householdCount(page), offline, 'the phone holds exactly the assigned households');
+    await screenshot(page, 'field-landing-worker1');
+  });
+
+  test('a field worker\'s online list pages through their households', async (t) => {
+    const page = await freshPage(t);
+    await signInToList(page, 'worker1');
     assert.match(await whoText(page), /帮扶干部/);
     const count = await householdCount(page);
     assert.ok(count > 0, `worker1 should have households, count is ${count}`);

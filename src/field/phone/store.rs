@@ -230,33 +230,34 @@ pub async fn delivered(user: Uuid) -> Result<Vec<Delivered>> {
     all_of(DELIVERED, user).await
 }
 
-/// Removes a user's households, drafts and delivered list from the phone.
-/// Refused while anything of theirs waits in the outbox.
+/// Removes a user's households and delivered list from the phone.
+/// Refused while anything of theirs is undelivered (outbox or drafts).
 pub async fn forget(user: Uuid) -> Result<()> {
     let db = db().await?;
     let tx = db.transaction(
         &[ROSTERS, DRAFTS, OUTBOX, DELIVERED],
         TransactionMode::ReadWrite,
     )?;
-    let pending = tx
-        .store(OUTBOX)?
-        .index(BY_USER)?
-        .count(Some(only(user)?))
-        .await?;
+    let mut pending = 0;
+    for name in [OUTBOX, DRAFTS] {
+        pending += tx
+            .store(name)?
+            .index(BY_USER)?
+            .count(Some(only(user)?))
+            .await?;
+    }
     if pending > 0 {
         tx.abort().await?;
         return Err(StoreError(format!("还有 {pending} 条走访未上传")));
     }
     tx.store(ROSTERS)?.delete(user.to_string().into()).await?;
-    for name in [DRAFTS, DELIVERED] {
-        let store = tx.store(name)?;
-        let keys = store
-            .index(BY_USER)?
-            .get_all_keys(Some(only(user)?), None)
-            .await?;
-        for key in keys {
-            store.delete(key).await?;
-        }
+    let delivered = tx.store(DELIVERED)?;
+    let keys = delivered
+        .index(BY_USER)?
+        .get_all_keys(Some(only(user)?), None)
+        .await?;
+    for key in keys {
+        delivered.delete(key).await?;
     }
     tx.done().await?;
     Ok(())

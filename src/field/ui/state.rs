@@ -314,8 +314,7 @@ impl Field {
             return;
         };
         let _ = crate::auth::api::sign_out().await;
-        let has_drafts = !self.drafts.get_untracked().is_empty();
-        if !has_drafts && store::forget(user).await.is_ok() {
+        if store::forget(user).await.is_ok() {
             settings::forget_sync_status(user);
         }
         settings::set_phone_user(None);

@@ -26,6 +26,7 @@ pub fn WhoAndSignOut() -> impl IntoView {
         {move || field.user.get().map(|u| view! {
             <span class="who" data-testid="who">
                 <span class="who-name">{u.display_name}</span>
+                <span class="who-role">{u.role.label()} " · " {u.area_name}</span>
             </span>
             <button type="button" class="btn-quiet" data-testid="field-sign-out" on:click=sign_out>
                 {zh::SIGN_OUT}
