@@ -51,6 +51,18 @@ step "构建站点 / cargo leptos build" cargo leptos build
 step "端到端 / Playwright (Chromium 360×800)" env DAOHU_BIN="$ROOT/target/debug/daohu" DAOHU_SITE_ROOT="$ROOT/target/site" \
   node --test --test-concurrency=1 --test-reporter=spec end2end/tests/*.spec.mjs
 
+# The end of each failed step's output, so the cause is on the last screen.
+for i in "${!names[@]}"; do
+  if [ "${results[$i]}" != ok ]; then
+    say "失败详情 / failure: ${names[$i]} (last 40 lines)"
+    tail -n 40 "$LOGS/$i.log"
+  fi
+done
+if [[ " ${results[*]} " == *" FAILED "* ]]; then
+  echo
+  df -h "$ROOT" | sed 's/^/  disk: /'
+fi
+
 say "汇总 / summary"
 failed=0
 for i in "${!names[@]}"; do

@@ -34,11 +34,13 @@ function sql(query) {
   return execFileSync('sqlite3', ['-separator', '|', path.resolve(file), query], { encoding: 'utf8' }).trim();
 }
 
-async function phone(t) {
-  const context = await newMobileContext(browser, server.baseURL, {
-    permissions: ['geolocation'],
-    geolocation: { latitude: 35.58123, longitude: 104.62345, accuracy: 15 },
-  });
+/** A phone; `locate: false` is a phone whose user refused location access. */
+async function phone(t, { locate = true } = {}) {
+  const context = await newMobileContext(
+    browser,
+    server.baseURL,
+    locate ? { permissions: ['geolocation'], geolocation: { latitude: 35.58123, longitude: 104.62345, accuracy: 15 } } : {},
+  );
   await installHydrationProbe(context);
   const page = await context.newPage();
   t.after(async () => {
@@ -139,6 +141,25 @@ describe('offline visit', () => {
     await page.waitForURL(/\/field\?visit=/);
     const lines = await fillVisit(page);
     await byTestId(page, 'location').filter({ hasText: '35.58123' }).waitFor();
+
+    // A camera-sized photo (noise compresses badly): shrunk on the phone.
+    const big = await page.evaluate(async () => {
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [3000, 2000];
+      const ctx = c.getContext('2d');
+      const img = ctx.createImageData(c.width, c.height);
+      for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 2654435761) >>> 24;
+      ctx.putImageData(img, 0, 0);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.98));
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    });
+    const original = Buffer.from(big, 'base64');
+    assert.ok(original.length > 1_000_000, `the test photo is large (${original.length} B)`);
+    await byTestId(page, 'photo').setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: original });
+    await byTestId(page, 'photo-preview').waitFor({ timeout: 20_000 });
     await screenshot(page, 'offline-visit-form');
 
     // The draft survives a reload before it is finished.
@@ -194,6 +215,8 @@ describe('offline visit', () => {
     assert.ok(Number(pngBytes) > 200, `the signature image is stored (${pngBytes} bytes)`);
     assert.ok(Number(strokes) > 20, 'the strokes are stored');
     assert.equal(locationKind, 'fix');
+    const photo = Number(sql('select length(photo_jpeg) from visits'));
+    assert.ok(photo > 1000 && photo <= 300 * 1024, `the photo arrived compressed to ${photo} B (≤ 300 KB)`);
     assert.equal(lat, '35581230');
     assert.equal(sql('select count(*) from verification_lines'), String(lines), 'every line arrived');
     assert.equal(sql("select count(*) from verification_lines where status = 'not_received' and reason = 'not_yet_paid_out'"), '1');
@@ -215,11 +238,13 @@ describe('offline visit', () => {
   });
 
   test('an edit after signing voids the signature and asks for a new one', async (t) => {
-    const page = await phone(t);
+    const page = await phone(t, { locate: false });
     await signInAndDownload(page, 'worker2');
     await openFirstHousehold(page);
     await byTestId(page, 'start-visit').click();
     await fillVisit(page);
+    // Location refused: recorded as such, not an obstacle.
+    await byTestId(page, 'location').filter({ hasText: '拒绝' }).waitFor();
     await byTestId(page, 'to-confirm').click();
     await byTestId(page, 'confirmation').waitFor();
     await drawSignature(page);
@@ -246,8 +271,10 @@ describe('offline visit', () => {
     assert.notEqual(second, first, 'the new signature covers new content');
     assert.equal(await byTestId(page, 'signature-voided').count(), 0);
     await byTestId(page, 'finish').click();
-    await eventually(async () => (await pendingCount(page)) === 0, { timeout: 20_000, message: 'delivered' });
+    await byTestId(page, 'phone-visits').filter({ hasText: '已上传' }).waitFor({ timeout: 20_000 });
+    assert.equal(await pendingCount(page), 0);
     assert.equal(sql("select count(*) from verification_lines where status = 'received_in_part' and reason = 'amount_reduced'"), '1');
+    assert.equal(sql("select location_kind from visits where lat_e6 is null"), 'refused');
   });
 
   test('a second worker on the same phone sees nothing of the first', async (t) => {
@@ -266,7 +293,7 @@ describe('offline visit', () => {
     await byTestId(page, 'sign-out-warning').waitFor();
     assert.match(await byTestId(page, 'sign-out-warning').textContent(), /还有 1 条走访未上传/);
     await byTestId(page, 'sign-out-anyway').click();
-    await byTestId(page, 'field-sign-in').waitFor();
+    await page.waitForURL((u) => u.pathname === '/login');
 
     await signInAndDownload(page, 'worker3');
     const ids = await hrefs();
@@ -294,7 +321,7 @@ describe('offline visit', () => {
 
     // With nothing of theirs pending, signing out leaves none of worker3's data.
     await byTestId(page, 'field-sign-out').click();
-    await byTestId(page, 'field-sign-in').waitFor();
+    await page.waitForURL((u) => u.pathname === '/login');
     const after = await page.evaluate(
       () =>
         new Promise((resolve) => {

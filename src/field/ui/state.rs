@@ -313,7 +313,6 @@ impl Field {
         let Some(user) = self.user_id() else {
             return;
         };
-        let _ = crate::auth::api::sign_out().await;
         if store::forget(user).await.is_ok() {
             settings::forget_sync_status(user);
         }
@@ -324,6 +323,8 @@ impl Field {
         self.outbox.set(Vec::new());
         self.delivered.set(Vec::new());
         self.phase.set(Phase::NeedsSignIn("已退出登录"));
+        // Last: the server ends the session and sends the browser to /login.
+        let _ = crate::auth::api::sign_out().await;
     }
 
     pub fn mark_of(&self, household: Uuid) -> HouseholdMark {

@@ -54,11 +54,13 @@ pub fn SyncBar() -> impl IntoView {
     view! {
         <section class="syncbar" data-testid="sync-bar" aria-live="polite">
             <div class="sync-line">
-                <span class="pending" data-testid="pending-count" data-count=move || pending().to_string()>
-                    {move || if pending() == 0 { zh::NOTHING_PENDING.to_owned() } else { zh::pending(pending()) }}
-                </span>
-                <span class="last-sync" data-testid="last-sync">
-                    {move || field.sync.with(|s| s.status.last_success.map(|t| format!("{}{}", zh::LAST_SYNC, short_time(t))).unwrap_or_else(|| zh::NEVER_SYNCED.to_owned()))}
+                <span class="sync-text">
+                    <span class="pending" data-testid="pending-count" data-count=move || pending().to_string()>
+                        {move || if pending() == 0 { zh::NOTHING_PENDING.to_owned() } else { zh::pending(pending()) }}
+                    </span>
+                    <span class="last-sync" data-testid="last-sync">
+                        {move || field.sync.with(|s| s.status.last_success.map(|t| format!("{}{}", zh::LAST_SYNC, short_time(t))).unwrap_or_else(|| zh::NEVER_SYNCED.to_owned()))}
+                    </span>
                 </span>
                 <button type="button" class="btn btn-small" data-testid="sync-now"
                     disabled=move || field.sync.with(|s| s.busy)
