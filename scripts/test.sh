@@ -54,8 +54,11 @@ step "端到端 / Playwright (Chromium 360×800)" env DAOHU_BIN="$ROOT/target/de
 # The end of each failed step's output, so the cause is on the last screen.
 for i in "${!names[@]}"; do
   if [ "${results[$i]}" != ok ]; then
-    say "失败详情 / failure: ${names[$i]} (last 40 lines)"
-    tail -n 40 "$LOGS/$i.log"
+    say "失败详情 / failure: ${names[$i]}"
+    # What failed and why (cargo panics and errors, node ✖ lines), then the end.
+    grep -E -A7 'panicked at|^error(\[|:)|^not ok|✖' "$LOGS/$i.log" | head -n 80
+    echo '  …'
+    tail -n 12 "$LOGS/$i.log"
   fi
 done
 if [[ " ${results[*]} " == *" FAILED "* ]]; then

@@ -102,6 +102,7 @@ pub mod zh {
     pub const LOCATION_UNAVAILABLE: &str = "未获取位置：暂无定位信号（已记录）";
     pub const RETRY: &str = "重试";
     pub const PHOTO: &str = "现场照片（可选）";
+    pub const TAKE_PHOTO: &str = "拍照或选择照片";
     pub const COMPRESSING: &str = "正在压缩照片…";
     pub const REMOVE: &str = "删除";
     pub const PLEASE_SIGN: &str = "请农户在框内签字";

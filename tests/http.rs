@@ -36,7 +36,7 @@ async fn sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home(db:
         "{set_cookie}"
     );
     assert_eq!(r.json()["role"], "FieldWorker");
-    assert_eq!(r.headers.get("location").unwrap(), "/households");
+    assert_eq!(r.headers.get("location").unwrap(), "/field");
 
     let r = call(
         &state,
@@ -109,7 +109,7 @@ async fn a_form_post_without_javascript_is_redirected_back_with_the_error(db: Te
     );
     let r = common::send(&state, post("daohu2026")).await;
     assert_eq!(r.status, StatusCode::FOUND);
-    assert_eq!(r.headers.get("location").unwrap(), "/households");
+    assert_eq!(r.headers.get("location").unwrap(), "/field");
     assert!(r.session_cookie().is_some());
 }
 

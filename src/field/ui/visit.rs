@@ -61,7 +61,7 @@ pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
     }
     let h = household.clone();
     view! {
-        <a class="back" href=format!("/field?h={}", h.summary.id)>{zh::BACK_TO_HOUSEHOLD}</a>
+        {(!signing).then(|| view! { <a class="back" href=format!("/field?h={}", h.summary.id)>{zh::BACK_TO_HOUSEHOLD}</a> })}
         <h1 class="visit-title">{h.summary.head_name.clone()} <small>{zh::VISIT_TITLE}</small></h1>
         <p class="saved" data-testid="saved-at">
             {move || saved_at.get().map(|t| format!("{}{t}", zh::SAVED_AT)).unwrap_or_else(|| zh::DRAFT_KEPT.to_owned())}
@@ -295,8 +295,12 @@ fn PhotoInput(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> i
     };
     let h = household.clone();
     view! {
-        <label class="field-label">{zh::PHOTO}
-            <input type="file" accept="image/*" capture="environment" class="input" data-testid="photo" on:change=chosen/>
+        <p class="field-label">{zh::PHOTO}</p>
+        // The native file button speaks the browser's language; this one
+        // speaks Chinese and is a full-size touch target.
+        <label class="btn btn-block photo-button">
+            {zh::TAKE_PHOTO}
+            <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-testid="photo" on:change=chosen/>
         </label>
         {move || busy.get().then(|| view! { <p class="loading">{zh::COMPRESSING}</p> })}
         {move || error.get().map(|e| view! { <p class="field-problem" role="alert">{e}</p> })}
