@@ -12,7 +12,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::server::session::caller_from_headers;
+use crate::server::session::{Caller, caller_from_headers};
 use crate::server::state::AppState;
 use crate::sync::BatchReply;
 use crate::visits::MAX_VISITS_PER_BATCH;
@@ -32,13 +32,10 @@ pub async fn get_roster(
     headers: HeaderMap,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
-    let caller =
-        match caller_from_headers(&state, &headers, connect.map(|Extension(ConnectInfo(a))| a))
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => return error(e),
-        };
+    let caller = match caller(&state, &headers, connect).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
     match crate::households::service::roster(state.store.as_ref(), &caller, chrono::Utc::now())
         .await
     {
@@ -54,13 +51,10 @@ pub async fn post_visits(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> Response {
-    let caller =
-        match caller_from_headers(&state, &headers, connect.map(|Extension(ConnectInfo(a))| a))
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => return error(e),
-        };
+    let caller = match caller(&state, &headers, connect).await {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
     let batch: Batch = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
@@ -77,6 +71,17 @@ pub async fn post_visits(
     }
     let results = ingest_batch(state.store.as_ref(), &caller, batch.visits).await;
     Json(BatchReply { results }).into_response()
+}
+
+/// Who is calling, from the session cookie; a 401 answer without one.
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Result<Caller, Response> {
+    caller_from_headers(state, headers, connect.map(|Extension(ConnectInfo(a))| a))
+        .await
+        .map_err(error)
 }
 
 fn error(e: AppError) -> Response {

@@ -130,6 +130,22 @@ pub fn register_service_worker() {
     let _ = window.navigator().service_worker().register("/sw.js");
 }
 
+/// Asks the browser to keep this site's storage under pressure instead of
+/// evicting it: the phone's drafts and outbox exist nowhere else.
+pub fn keep_storage() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(storage) = Reflect::get(&window.navigator(), &"storage".into()) else {
+        return;
+    };
+    if let Ok(persist) = Reflect::get(&storage, &"persist".into())
+        && let Some(persist) = persist.dyn_ref::<Function>()
+    {
+        let _ = persist.call0(&storage);
+    }
+}
+
 /// A named point on the page's timeline, for the phone benchmark.
 pub fn mark(name: &str) {
     if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {

@@ -25,6 +25,9 @@ const DB_VERSION: u32 = 1;
 const ROSTERS: &str = "rosters";
 const DRAFTS: &str = "drafts";
 const OUTBOX: &str = "outbox";
+/// One small record per outbox entry, written in the same transactions:
+/// what the screens need, without signatures and photos to read and parse.
+const WAITING: &str = "outbox_summaries";
 const DELIVERED: &str = "delivered";
 const BY_USER: &str = "by_user";
 
@@ -38,6 +41,32 @@ pub struct OutboxEntry {
     /// The server keeps another visit under this id: retrying cannot help,
     /// a supervisor decides. The entry stays on the phone.
     pub conflict: bool,
+}
+
+/// What the screens show of an outbox entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub id: Uuid,
+    pub household_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub receipt_code: String,
+    pub queued_at: DateTime<Utc>,
+    pub problem: Option<String>,
+    pub conflict: bool,
+}
+
+impl OutboxEntry {
+    fn summary(&self) -> Waiting {
+        Waiting {
+            id: self.visit.id,
+            household_id: self.visit.household_id,
+            started_at: self.visit.started_at,
+            receipt_code: crate::visits::receipt_code(&self.visit.signature.content_hash),
+            queued_at: self.queued_at,
+            problem: self.problem.clone(),
+            conflict: self.conflict,
+        }
+    }
 }
 
 /// A visit the server acknowledged: enough to show it was done.
@@ -83,6 +112,11 @@ async fn db() -> Result<Rc<Rexie>> {
             .add_object_store(ObjectStore::new(ROSTERS).key_path("id"))
             .add_object_store(ObjectStore::new(DRAFTS).key_path("id").add_index(by_user()))
             .add_object_store(ObjectStore::new(OUTBOX).key_path("id").add_index(by_user()))
+            .add_object_store(
+                ObjectStore::new(WAITING)
+                    .key_path("id")
+                    .add_index(by_user()),
+            )
             .add_object_store(
                 ObjectStore::new(DELIVERED)
                     .key_path("id")
@@ -179,16 +213,27 @@ pub async fn queue(user: Uuid, visit: &VisitSubmission, now: DateTime<Utc>) -> R
         conflict: false,
     };
     let db = db().await?;
-    let tx = db.transaction(&[DRAFTS, OUTBOX], TransactionMode::ReadWrite)?;
+    let tx = db.transaction(&[DRAFTS, OUTBOX, WAITING], TransactionMode::ReadWrite)?;
     let id = visit.id.to_string();
     tx.store(OUTBOX)?
         .put(&record(&id, user, &entry)?, None)
+        .await?;
+    tx.store(WAITING)?
+        .put(&record(&id, user, &entry.summary())?, None)
         .await?;
     tx.store(DRAFTS)?.delete(id.into()).await?;
     tx.done().await?;
     Ok(())
 }
 
+/// The outbox as the screens show it, oldest first: light to read.
+pub async fn waiting(user: Uuid) -> Result<Vec<Waiting>> {
+    let mut entries: Vec<Waiting> = all_of(WAITING, user).await?;
+    entries.sort_by_key(|e| e.queued_at);
+    Ok(entries)
+}
+
+/// The outbox with everything to send, oldest first.
 pub async fn outbox(user: Uuid) -> Result<Vec<OutboxEntry>> {
     let mut entries: Vec<OutboxEntry> = all_of(OUTBOX, user).await?;
     entries.sort_by_key(|e| e.queued_at);
@@ -203,13 +248,15 @@ pub async fn settle(
     problems: &[(Uuid, String, bool)],
 ) -> Result<()> {
     let db = db().await?;
-    let tx = db.transaction(&[OUTBOX, DELIVERED], TransactionMode::ReadWrite)?;
+    let tx = db.transaction(&[OUTBOX, WAITING, DELIVERED], TransactionMode::ReadWrite)?;
     let outbox = tx.store(OUTBOX)?;
+    let waiting = tx.store(WAITING)?;
     let done = tx.store(DELIVERED)?;
     for d in delivered {
         let id = d.id.to_string();
         done.put(&record(&id, user, d)?, None).await?;
-        outbox.delete(id.into()).await?;
+        outbox.delete(id.clone().into()).await?;
+        waiting.delete(id.into()).await?;
     }
     for (id, problem, conflict) in problems {
         let key = id.to_string();
@@ -220,6 +267,9 @@ pub async fn settle(
             entry.problem = Some(problem.clone());
             entry.conflict = *conflict;
             outbox.put(&record(&key, user, &entry)?, None).await?;
+            waiting
+                .put(&record(&key, user, &entry.summary())?, None)
+                .await?;
         }
     }
     tx.done().await?;

@@ -7,7 +7,6 @@ use uuid::Uuid;
 use super::state::{Field, short_time};
 use crate::field::VisitDraft;
 use crate::text::zh;
-use crate::visits::receipt_code;
 
 #[component]
 pub fn HouseholdScreen(id: Uuid) -> impl IntoView {
@@ -96,11 +95,11 @@ fn PhoneVisits(id: Uuid) -> impl IntoView {
     let rows = move || {
         let mut rows: Vec<(String, String, String, Option<String>)> = field.outbox.with(|o| {
             o.iter()
-                .filter(|e| e.visit.household_id == id)
+                .filter(|e| e.household_id == id)
                 .map(|e| {
                     (
-                        short_time(e.visit.started_at),
-                        receipt_code(&e.visit.signature.content_hash),
+                        short_time(e.started_at),
+                        e.receipt_code.clone(),
                         zh::WAITING.to_owned(),
                         e.problem.clone(),
                     )

@@ -16,10 +16,13 @@ use crate::field::phone::delivery::{self, backoff_ms};
 use crate::field::phone::device;
 use crate::field::phone::net::{self, NetError};
 use crate::field::phone::settings::{self, SyncStatus};
-use crate::field::phone::store::{self, Delivered, OutboxEntry};
+use crate::field::phone::store::{self, Delivered, Waiting};
 use crate::field::{Roster, VisitDraft};
 use crate::sync::ROSTER_PATH;
 use crate::visits::VisitSubmission;
+
+/// A roster older than this is downloaded again when the server is reachable.
+const ROSTER_MAX_AGE_HOURS: i64 = 24;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
@@ -56,7 +59,8 @@ pub struct Field {
     pub user: RwSignal<Option<Actor>>,
     pub roster: RwSignal<Option<Arc<Roster>>>,
     pub drafts: RwSignal<Vec<VisitDraft>>,
-    pub outbox: RwSignal<Vec<OutboxEntry>>,
+    /// What waits to be delivered, as summaries (see [`store::waiting`]).
+    pub outbox: RwSignal<Vec<Waiting>>,
     pub delivered: RwSignal<Vec<Delivered>>,
     pub download: RwSignal<DownloadState>,
     pub sync: RwSignal<SyncState>,
@@ -97,7 +101,9 @@ impl Field {
     /// server (if reachable) who is signed in. Local data first: with no
     /// network, the list shows without waiting for a request to fail.
     pub fn open(self) {
+        device::mark("daohu:app-start");
         device::register_service_worker();
+        device::keep_storage();
         spawn_local(async move {
             if let Some(local) = settings::phone_user() {
                 self.show(local).await;
@@ -140,7 +146,14 @@ impl Field {
         {
             self.show(actor).await;
         }
-        if self.roster.get_untracked().is_none() {
+        // Downloaded on first sign-in, and again when a day old, so new
+        // assignments and payments reach the phone without a button.
+        let stale = self.roster.with_untracked(|r| {
+            r.as_ref().is_none_or(|r| {
+                Utc::now() - r.downloaded_at > chrono::Duration::hours(ROSTER_MAX_AGE_HOURS)
+            })
+        });
+        if stale {
             self.download_roster();
         }
         self.sync_now();
@@ -153,11 +166,12 @@ impl Field {
             Ok::<_, store::StoreError>((
                 store::roster(id).await?,
                 store::drafts(id).await?,
-                store::outbox(id).await?,
+                store::waiting(id).await?,
                 store::delivered(id).await?,
             ))
         }
         .await;
+        device::mark("daohu:store-read");
         match loaded {
             Ok((roster, drafts, outbox, delivered)) => {
                 self.user.set(Some(actor));
@@ -228,7 +242,7 @@ impl Field {
         self.sync.update(|s| s.busy = true);
         spawn_local(async move {
             let round = delivery::deliver(user).await;
-            let (outbox, delivered) = (store::outbox(user).await, store::delivered(user).await);
+            let (outbox, delivered) = (store::waiting(user).await, store::delivered(user).await);
             if let (Ok(o), Ok(d)) = (outbox, delivered) {
                 self.outbox.set(o);
                 self.delivered.set(d);
@@ -295,7 +309,7 @@ impl Field {
             .await
             .map_err(|e| e.to_string())?;
         self.drafts.update(|all| all.retain(|d| d.id != visit.id));
-        if let Ok(o) = store::outbox(user).await {
+        if let Ok(o) = store::waiting(user).await {
             self.outbox.set(o);
         }
         self.sync_now();
@@ -330,13 +344,13 @@ impl Field {
     pub fn mark_of(&self, household: Uuid) -> HouseholdMark {
         if self.outbox.with(|o| {
             o.iter()
-                .any(|e| e.visit.household_id == household && e.problem.is_some())
+                .any(|e| e.household_id == household && e.problem.is_some())
         }) {
             return HouseholdMark::Problem;
         }
         if self
             .outbox
-            .with(|o| o.iter().any(|e| e.visit.household_id == household))
+            .with(|o| o.iter().any(|e| e.household_id == household))
         {
             return HouseholdMark::Waiting;
         }
