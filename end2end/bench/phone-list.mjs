@@ -36,7 +36,7 @@ try {
   const page = await context.newPage();
   await signIn(page, 'worker1', '/field');
   await byTestId(page, 'downloaded-at').filter({ hasText: '下载于' }).waitFor({ timeout: 60_000 });
-  const households = await byTestId(page, 'field-household').count();
+  const households = Number((await byTestId(page, 'field-count').textContent()).match(/\d+/)[0]);
   const download = (await byTestId(page, 'downloaded-at').textContent()).trim();
   if (households < HOUSEHOLDS) throw new Error(`only ${households} households on the phone`);
   await eventually(() => page.evaluate(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/field'))), {
@@ -109,6 +109,7 @@ try {
       phases[label].boot.push(start);
       phases[label].read.push(read - start);
       phases[label].render.push(t - read);
+      await eventually(async () => (await byTestId(page, 'field-household').count()) === households, { message: 'all rows' });
       const shown = await byTestId(page, 'field-household').count();
       const pending = Number(await byTestId(page, 'pending-count').getAttribute('data-count'));
       if (shown !== households || pending !== PENDING) throw new Error(`shown ${shown}/${households}, pending ${pending}/${PENDING}`);

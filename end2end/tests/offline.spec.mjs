@@ -114,13 +114,20 @@ async function openFirstHousehold(page, index = 0) {
   return name;
 }
 
+/** "共 N 户", once every row is on the page (the first screenful paints first). */
+async function shownCount(page) {
+  const n = Number((await byTestId(page, 'field-count').textContent()).match(/\d+/)[0]);
+  await eventually(async () => (await byTestId(page, 'field-household').count()) === n, { message: `${n} rows shown` });
+  return n;
+}
+
 const pendingCount = async (page) => Number(await byTestId(page, 'pending-count').getAttribute('data-count'));
 
 describe('offline visit', () => {
   test('recorded with the server stopped, delivered exactly once, replay stays one', async (t) => {
     const page = await phone(t);
     await signInAndDownload(page, 'worker1');
-    const downloadedCount = await byTestId(page, 'field-household').count();
+    const downloadedCount = await shownCount(page);
     assert.ok(downloadedCount > 10, `worker1's households are on the phone (${downloadedCount})`);
 
     await server.stop();
@@ -128,7 +135,7 @@ describe('offline visit', () => {
     // The app opens from the service worker and the phone's own store.
     await page.reload();
     await fieldReady(page);
-    assert.equal(await byTestId(page, 'field-household').count(), downloadedCount);
+    assert.equal(await shownCount(page), downloadedCount);
     await byTestId(page, 'field-search').fill('6211');
     await eventually(async () => (await byTestId(page, 'field-household').count()) === downloadedCount, {
       message: 'a number prefix matching every household',
@@ -280,7 +287,10 @@ describe('offline visit', () => {
   test('a second worker on the same phone sees nothing of the first', async (t) => {
     const page = await phone(t);
     await signInAndDownload(page, 'worker1');
-    const hrefs = () => byTestId(page, 'field-household').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    const hrefs = async () => {
+      await shownCount(page);
+      return byTestId(page, 'field-household').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    };
     const firstIds = await hrefs();
     await openFirstHousehold(page);
     await byTestId(page, 'start-visit').click();

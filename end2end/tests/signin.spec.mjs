@@ -15,6 +15,7 @@ import {
   submitSignIn,
   waitForHydration,
   signInToList,
+  eventually,
 } from '../support/app.mjs';
 
 let server;
@@ -84,7 +85,8 @@ describe('sign-in', () => {
     await signIn(page, 'worker1', '/field');
     assert.match(await whoText(page), /帮扶干部/);
     await byTestId(page, 'downloaded-at').filter({ hasText: '下载于' }).waitFor();
-    const offline = await byTestId(page, 'field-household').count();
+    const offline = Number((await byTestId(page, 'field-count').textContent()).match(/\d+/)[0]);
+    await eventually(async () => (await byTestId(page, 'field-household').count()) === offline, { message: 'every row shown' });
     await open(page, '/households');
     assert.equal(await householdCount(page), offline, 'the phone holds exactly the assigned households');
     await screenshot(page, 'field-landing-worker1');

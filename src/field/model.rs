@@ -29,16 +29,22 @@ pub struct RosterHousehold {
     pub entitlements: Vec<EntitlementView>,
 }
 
-impl Roster {
-    pub fn household(&self, id: Uuid) -> Option<&RosterHousehold> {
-        self.households.iter().find(|h| h.summary.id == id)
-    }
+/// The part of a roster the household list needs: small enough to read
+/// and parse at once when the app opens; the whole roster follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterList {
+    pub user_id: Uuid,
+    pub stat_year: i32,
+    pub downloaded_at: DateTime<Utc>,
+    pub households: Vec<HouseholdSummary>,
+}
 
-    /// The villages of the roster, in roster order, each once: (code, name).
+impl RosterList {
+    /// The villages of the list, in order, each once: (code, name).
     pub fn villages(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         for h in &self.households {
-            let v = &h.summary.village;
+            let v = &h.village;
             if !out.iter().any(|(code, _)| *code == v.code.as_str()) {
                 out.push((v.code.as_str().to_owned(), v.name.clone()));
             }
@@ -48,17 +54,28 @@ impl Roster {
 
     /// The same search as online: the head's name (substring) or the
     /// household number (prefix), optionally within one village.
-    pub fn search<'a>(&'a self, text: &str, village: Option<&str>) -> Vec<&'a RosterHousehold> {
+    pub fn search<'a>(&'a self, text: &str, village: Option<&str>) -> Vec<&'a HouseholdSummary> {
         let text = text.trim();
         self.households
             .iter()
-            .filter(|h| village.is_none_or(|v| h.summary.village.code.as_str() == v))
-            .filter(|h| {
-                text.is_empty()
-                    || h.summary.head_name.contains(text)
-                    || h.summary.number.starts_with(text)
-            })
+            .filter(|h| village.is_none_or(|v| h.village.code.as_str() == v))
+            .filter(|h| text.is_empty() || h.head_name.contains(text) || h.number.starts_with(text))
             .collect()
+    }
+}
+
+impl Roster {
+    pub fn list(&self) -> RosterList {
+        RosterList {
+            user_id: self.user_id,
+            stat_year: self.stat_year,
+            downloaded_at: self.downloaded_at,
+            households: self.households.iter().map(|h| h.summary.clone()).collect(),
+        }
+    }
+
+    pub fn household(&self, id: Uuid) -> Option<&RosterHousehold> {
+        self.households.iter().find(|h| h.summary.id == id)
     }
 }
 

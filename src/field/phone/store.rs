@@ -17,12 +17,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
-use crate::field::{Roster, VisitDraft};
+use crate::field::{Roster, RosterList, VisitDraft};
 use crate::visits::VisitSubmission;
 
 const DB_NAME: &str = "daohu";
 const DB_VERSION: u32 = 1;
 const ROSTERS: &str = "rosters";
+/// The list part of each roster ([`RosterList`]), written with it.
+const ROSTER_LISTS: &str = "roster_lists";
 const DRAFTS: &str = "drafts";
 const OUTBOX: &str = "outbox";
 /// One small record per outbox entry, written in the same transactions:
@@ -110,6 +112,7 @@ async fn db() -> Result<Rc<Rexie>> {
         Rexie::builder(DB_NAME)
             .version(DB_VERSION)
             .add_object_store(ObjectStore::new(ROSTERS).key_path("id"))
+            .add_object_store(ObjectStore::new(ROSTER_LISTS).key_path("id"))
             .add_object_store(ObjectStore::new(DRAFTS).key_path("id").add_index(by_user()))
             .add_object_store(ObjectStore::new(OUTBOX).key_path("id").add_index(by_user()))
             .add_object_store(
@@ -153,32 +156,79 @@ fn only(user: Uuid) -> Result<KeyRange> {
     KeyRange::only(&user.to_string().into()).map_err(|e| StoreError(e.to_string()))
 }
 
+/// Everything the app shows when it opens, for one user: the household
+/// list, drafts, the outbox summaries and the delivered list, read in one
+/// transaction with the four requests in flight together.
+pub async fn opening(
+    user: Uuid,
+) -> Result<(
+    Option<RosterList>,
+    Vec<VisitDraft>,
+    Vec<Waiting>,
+    Vec<Delivered>,
+)> {
+    let db = db().await?;
+    let tx = db.transaction(
+        &[ROSTER_LISTS, DRAFTS, WAITING, DELIVERED],
+        TransactionMode::ReadOnly,
+    )?;
+    let (lists, drafts, waiting, delivered) = (
+        tx.store(ROSTER_LISTS)?,
+        tx.store(DRAFTS)?.index(BY_USER)?,
+        tx.store(WAITING)?.index(BY_USER)?,
+        tx.store(DELIVERED)?.index(BY_USER)?,
+    );
+    let (list, drafts, waiting, delivered) = futures::join!(
+        lists.get(user.to_string().into()),
+        drafts.get_all(Some(only(user)?), None),
+        waiting.get_all(Some(only(user)?), None),
+        delivered.get_all(Some(only(user)?), None),
+    );
+    let list = match list? {
+        Some(r) if !r.is_undefined() => Some(value(&r)?),
+        _ => None,
+    };
+    let mut waiting: Vec<Waiting> = values(&waiting?)?;
+    waiting.sort_by_key(|e| e.queued_at);
+    Ok((list, values(&drafts?)?, waiting, values(&delivered?)?))
+}
+
+fn values<T: DeserializeOwned>(records: &[JsValue]) -> Result<Vec<T>> {
+    records.iter().map(value).collect()
+}
+
 async fn all_of<T: DeserializeOwned>(store_name: &str, user: Uuid) -> Result<Vec<T>> {
     let db = db().await?;
     let tx = db.transaction(&[store_name], TransactionMode::ReadOnly)?;
     let index = tx.store(store_name)?.index(BY_USER)?;
-    let records = index.get_all(Some(only(user)?), None).await?;
-    records.iter().map(value).collect()
+    values(&index.get_all(Some(only(user)?), None).await?)
 }
 
 pub async fn save_roster(roster: &Roster) -> Result<()> {
     let db = db().await?;
-    let tx = db.transaction(&[ROSTERS], TransactionMode::ReadWrite)?;
+    let tx = db.transaction(&[ROSTERS, ROSTER_LISTS], TransactionMode::ReadWrite)?;
     let id = roster.user_id.to_string();
     tx.store(ROSTERS)?
         .put(&record(&id, roster.user_id, roster)?, None)
+        .await?;
+    tx.store(ROSTER_LISTS)?
+        .put(&record(&id, roster.user_id, &roster.list())?, None)
         .await?;
     tx.done().await?;
     Ok(())
 }
 
-pub async fn roster(user: Uuid) -> Result<Option<Roster>> {
+async fn one<T: DeserializeOwned>(store_name: &str, user: Uuid) -> Result<Option<T>> {
     let db = db().await?;
-    let tx = db.transaction(&[ROSTERS], TransactionMode::ReadOnly)?;
-    match tx.store(ROSTERS)?.get(user.to_string().into()).await? {
+    let tx = db.transaction(&[store_name], TransactionMode::ReadOnly)?;
+    match tx.store(store_name)?.get(user.to_string().into()).await? {
         Some(r) if !r.is_undefined() => value(&r).map(Some),
         _ => Ok(None),
     }
+}
+
+pub async fn roster(user: Uuid) -> Result<Option<Roster>> {
+    one(ROSTERS, user).await
 }
 
 pub async fn save_draft(draft: &VisitDraft) -> Result<()> {
@@ -189,10 +239,6 @@ pub async fn save_draft(draft: &VisitDraft) -> Result<()> {
         .await?;
     tx.done().await?;
     Ok(())
-}
-
-pub async fn drafts(user: Uuid) -> Result<Vec<VisitDraft>> {
-    all_of(DRAFTS, user).await
 }
 
 pub async fn delete_draft(id: Uuid) -> Result<()> {
@@ -285,7 +331,7 @@ pub async fn delivered(user: Uuid) -> Result<Vec<Delivered>> {
 pub async fn forget(user: Uuid) -> Result<()> {
     let db = db().await?;
     let tx = db.transaction(
-        &[ROSTERS, DRAFTS, OUTBOX, DELIVERED],
+        &[ROSTERS, ROSTER_LISTS, DRAFTS, OUTBOX, DELIVERED],
         TransactionMode::ReadWrite,
     )?;
     let mut pending = 0;
@@ -301,6 +347,9 @@ pub async fn forget(user: Uuid) -> Result<()> {
         return Err(StoreError(format!("还有 {pending} 条走访未上传")));
     }
     tx.store(ROSTERS)?.delete(user.to_string().into()).await?;
+    tx.store(ROSTER_LISTS)?
+        .delete(user.to_string().into())
+        .await?;
     let delivered = tx.store(DELIVERED)?;
     let keys = delivered
         .index(BY_USER)?

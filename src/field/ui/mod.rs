@@ -28,6 +28,7 @@ pub fn FieldPage() -> impl IntoView {
     // Effects run only in the browser, after hydration: the shell the
     // server sent (and the service worker cached) stays data-free.
     Effect::new(move |_| field.open());
+    let roster_loaded = Memo::new(move |_| field.roster.with(Option::is_some));
     let query = use_query_map();
     let screen = move || {
         let q = query.read();
@@ -67,11 +68,21 @@ pub fn FieldPage() -> impl IntoView {
                     Phase::Ready => view! {
                         <status::SyncBar/>
                         {move || match screen() {
-                            (_, Some(visit), step) => view! {
-                                <visit::VisitScreen visit signing=step.as_deref() == Some("sign")/>
-                            }.into_any(),
-                            (Some(h), None, _) => view! { <household::HouseholdScreen id=h/> }.into_any(),
-                            _ => view! { <list::ListScreen/> }.into_any(),
+                            (None, None, _) => view! { <list::ListScreen/> }.into_any(),
+                            // A household or a visit needs the whole roster,
+                            // read just after the list.
+                            (h, visit, step) => {
+                                let signing = step.as_deref() == Some("sign");
+                                view! {
+                                    <Show when=move || roster_loaded.get() fallback=|| view! { <p class="loading">{zh::LOADING}</p> }>
+                                        {match (h, visit) {
+                                            (_, Some(visit)) => view! { <visit::VisitScreen visit signing/> }.into_any(),
+                                            (Some(h), None) => view! { <household::HouseholdScreen id=h/> }.into_any(),
+                                            (None, None) => ().into_any(),
+                                        }}
+                                    </Show>
+                                }.into_any()
+                            }
                         }}
                     }.into_any(),
                 }}

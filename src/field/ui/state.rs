@@ -17,7 +17,7 @@ use crate::field::phone::device;
 use crate::field::phone::net::{self, NetError};
 use crate::field::phone::settings::{self, SyncStatus};
 use crate::field::phone::store::{self, Delivered, Waiting};
-use crate::field::{Roster, VisitDraft};
+use crate::field::{Roster, RosterList, VisitDraft};
 use crate::sync::ROSTER_PATH;
 use crate::visits::VisitSubmission;
 
@@ -57,6 +57,9 @@ pub struct SyncState {
 pub struct Field {
     pub phase: RwSignal<Phase>,
     pub user: RwSignal<Option<Actor>>,
+    /// The household list, read first when the app opens.
+    pub list: RwSignal<Option<Arc<RosterList>>>,
+    /// The whole roster (members, expected payments), read right after.
     pub roster: RwSignal<Option<Arc<Roster>>>,
     pub drafts: RwSignal<Vec<VisitDraft>>,
     /// What waits to be delivered, as summaries (see [`store::waiting`]).
@@ -83,6 +86,7 @@ impl Field {
         Field {
             phase: RwSignal::new(Phase::Opening),
             user: RwSignal::new(None),
+            list: RwSignal::new(None),
             roster: RwSignal::new(None),
             drafts: RwSignal::new(Vec::new()),
             outbox: RwSignal::new(Vec::new()),
@@ -148,7 +152,7 @@ impl Field {
         }
         // Downloaded on first sign-in, and again when a day old, so new
         // assignments and payments reach the phone without a button.
-        let stale = self.roster.with_untracked(|r| {
+        let stale = self.list.with_untracked(|r| {
             r.as_ref().is_none_or(|r| {
                 Utc::now() - r.downloaded_at > chrono::Duration::hours(ROSTER_MAX_AGE_HOURS)
             })
@@ -162,26 +166,24 @@ impl Field {
     /// Loads everything of one worker from the store into view.
     async fn show(self, actor: Actor) {
         let id = actor.user_id;
-        let loaded = async {
-            Ok::<_, store::StoreError>((
-                store::roster(id).await?,
-                store::drafts(id).await?,
-                store::waiting(id).await?,
-                store::delivered(id).await?,
-            ))
-        }
-        .await;
+        // The list first (small), so it paints at once; then the whole
+        // roster, which a household's page and a visit need.
+        let loaded = store::opening(id).await;
         device::mark("daohu:store-read");
         match loaded {
-            Ok((roster, drafts, outbox, delivered)) => {
+            Ok((list, drafts, outbox, delivered)) => {
                 self.user.set(Some(actor));
-                self.roster.set(roster.map(Arc::new));
+                self.list.set(list.map(Arc::new));
                 self.drafts.set(drafts);
                 self.outbox.set(outbox);
                 self.delivered.set(delivered);
                 self.sync.update(|s| s.status = settings::sync_status(id));
                 self.phase.set(Phase::Ready);
             }
+            Err(e) => return self.phase.set(Phase::Failed(e.to_string())),
+        }
+        match store::roster(id).await {
+            Ok(roster) => self.roster.set(roster.map(Arc::new)),
             Err(e) => self.phase.set(Phase::Failed(e.to_string())),
         }
     }
@@ -215,6 +217,7 @@ impl Field {
             let took = (js_sys::Date::now() - started).max(0.0) as u32;
             match result {
                 Ok(roster) => {
+                    self.list.set(Some(Arc::new(roster.list())));
                     self.roster.set(Some(Arc::new(roster)));
                     self.download.set(DownloadState {
                         busy: false,
@@ -332,6 +335,7 @@ impl Field {
         }
         settings::set_phone_user(None);
         self.user.set(None);
+        self.list.set(None);
         self.roster.set(None);
         self.drafts.set(Vec::new());
         self.outbox.set(Vec::new());
