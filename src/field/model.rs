@@ -468,13 +468,15 @@ mod tests {
             downloaded_at: Utc::now(),
             households: vec![h],
         };
-        assert_eq!(roster.search("建国", None).len(), 1);
-        assert_eq!(roster.search("621102100", None).len(), 1);
-        assert_eq!(roster.search("1021", None).len(), 0);
-        assert_eq!(roster.search("", Some("621102100101")).len(), 1);
-        assert_eq!(roster.search("", Some("621102100102")).len(), 0);
+        let list = roster.list();
+        assert_eq!(list.households.len(), 1);
+        assert_eq!(list.search("建国", None).len(), 1);
+        assert_eq!(list.search("621102100", None).len(), 1);
+        assert_eq!(list.search("1021", None).len(), 0);
+        assert_eq!(list.search("", Some("621102100101")).len(), 1);
+        assert_eq!(list.search("", Some("621102100102")).len(), 0);
         assert_eq!(
-            roster.villages(),
+            list.villages(),
             vec![("621102100101".into(), "一村".into())]
         );
     }
