@@ -245,7 +245,6 @@ async fn visit_views(
     let mut items: HashMap<(i32, Uuid), (String, Fen)> = HashMap::new();
     let mut workers: HashMap<Uuid, String> = HashMap::new();
     let mut views = Vec::with_capacity(stored.len());
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
     for s in &stored {
         let v = &s.visit;
         if !items.keys().any(|(y, _)| *y == v.stat_year) {
@@ -271,9 +270,7 @@ async fn visit_views(
         views.push(VisitView {
             id: v.id,
             worker_name,
-            started_local: v
-                .started_at
-                .with_timezone(&china)
+            started_local: crate::subsidies::china_time(v.started_at)
                 .format("%Y-%m-%d %H:%M")
                 .to_string(),
             minutes: (v.ended_at - v.started_at).num_minutes(),

@@ -220,8 +220,13 @@ impl std::fmt::Display for Fen {
 /// statistics years and pay dates are Chinese dates, whatever the
 /// server's or phone's own time zone.
 pub fn china_date(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    china_time(at).date_naive()
+}
+
+/// An instant as the clock reads in China (UTC+8, no daylight saving).
+pub fn china_time(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset> {
     let china = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    at.with_timezone(&china).date_naive()
+    at.with_timezone(&china)
 }
 
 /// The income statistics year: year N runs 1 Oct N-1 to 30 Sep N.

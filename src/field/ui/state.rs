@@ -382,6 +382,7 @@ impl Default for Field {
 
 /// `11-28 14:05`, China time.
 pub fn short_time(at: DateTime<Utc>) -> String {
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    at.with_timezone(&china).format("%m-%d %H:%M").to_string()
+    crate::subsidies::china_time(at)
+        .format("%m-%d %H:%M")
+        .to_string()
 }
