@@ -1,5 +1,6 @@
 //! The HTML shell, the root component and the route table.
 
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
@@ -66,9 +67,9 @@ fn HomePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(actor)) => view! { <Redirect path=actor.home_path()/> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(Some(actor)) => EitherOf3::A(view! { <Redirect path=actor.home_path()/> }),
+                    Ok(None) => EitherOf3::B(view! { <Redirect path="/login"/> }),
+                    Err(e) => EitherOf3::C(view! { <ErrorNotice error=e/> }),
                 }
             })}
         </Suspense>

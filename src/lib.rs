@@ -5,7 +5,7 @@
 //! (`model`), its server functions (`api`), its rules over the store
 //! (`service`, server only) and its pages (`ui`).
 #![forbid(unsafe_code)]
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod app;
 pub mod areas;

@@ -1,3 +1,4 @@
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
@@ -7,7 +8,9 @@ use crate::text::zh;
 
 /// The frame of every signed-in page: who is signed in, and a way out.
 #[component]
-pub fn AppFrame(children: Children) -> impl IntoView {
+// Typed children, not `Children`: a boxed `AnyView` would compile a second,
+// async copy of every page's hydration code into the wasm bundle.
+pub fn AppFrame<C: IntoView + 'static>(children: TypedChildren<C>) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
     view! {
@@ -27,7 +30,7 @@ pub fn AppFrame(children: Children) -> impl IntoView {
                 <button type="submit" class="btn-quiet" data-testid="sign-out">{zh::SIGN_OUT}</button>
             </ActionForm>
         </header>
-        <main class="page">{children()}</main>
+        <main class="page">{children.into_inner()()}</main>
     }
 }
 
@@ -41,13 +44,12 @@ pub fn Loading() -> impl IntoView {
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     match error {
-        AppError::Unauthorized => view! { <Redirect path="/login"/> }.into_any(),
-        AppError::Forbidden => view! { <Forbidden/> }.into_any(),
-        AppError::NotFound => view! { <NotFound/> }.into_any(),
-        other => view! {
+        AppError::Unauthorized => EitherOf4::A(view! { <Redirect path="/login"/> }),
+        AppError::Forbidden => EitherOf4::B(view! { <Forbidden/> }),
+        AppError::NotFound => EitherOf4::C(view! { <NotFound/> }),
+        other => EitherOf4::D(view! {
             <div class="notice notice-error" role="alert">{other.to_string()}</div>
-        }
-        .into_any(),
+        }),
     }
 }
 

@@ -1,3 +1,4 @@
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -60,8 +61,8 @@ pub fn HouseholdListPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(p) => view! { <HouseholdList page=p/> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(p) => Either::Left(view! { <HouseholdList page=p/> }),
+                        Err(e) => Either::Right(view! { <ErrorNotice error=e/> }),
                     }
                 })}
             </Suspense>
@@ -91,13 +92,13 @@ fn HouseholdList(page: HouseholdPage) -> impl IntoView {
             "共 " <strong>{page.total}</strong> " 户"
         </p>
         {if page.households.is_empty() {
-            view! { <p class="empty">{zh::NO_HOUSEHOLDS}</p> }.into_any()
+            Either::Left(view! { <p class="empty">{zh::NO_HOUSEHOLDS}</p> })
         } else {
-            view! {
+            Either::Right(view! {
                 <ul class="list" data-testid="household-list">
                     {page.households.into_iter().map(|h| view! { <HouseholdRow h/> }).collect_view()}
                 </ul>
-            }.into_any()
+            })
         }}
         <nav class="pager">
             {has_prev.then(|| view! { <A href=link_to_page(page.page - 1) attr:class="btn">{zh::PREVIOUS}</A> })}
@@ -155,9 +156,9 @@ pub fn HouseholdPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(Some(d)) => view! { <HouseholdView d/> }.into_any(),
-                        Ok(None) => view! { <NotFound/> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                        Ok(Some(d)) => EitherOf3::A(view! { <HouseholdView d/> }),
+                        Ok(None) => EitherOf3::B(view! { <NotFound/> }),
+                        Err(e) => EitherOf3::C(view! { <ErrorNotice error=e/> }),
                     }
                 })}
             </Suspense>
@@ -212,9 +213,9 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
             <h2>{zh::ENTITLEMENTS}</h2>
             <p class="muted">{zh::STAT_YEAR} "：" {d.year.label()}</p>
             {if d.entitlements.is_empty() {
-                view! { <p class="empty">{zh::NO_ENTITLEMENTS}</p> }.into_any()
+                Either::Left(view! { <p class="empty">{zh::NO_ENTITLEMENTS}</p> })
             } else {
-                view! {
+                Either::Right(view! {
                     <ul class="entitlements" data-testid="entitlements">
                         {d.entitlements.into_iter().map(|e| view! {
                             <li>
@@ -229,7 +230,7 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                         }).collect_view()}
                     </ul>
                     <p class="ent-total">{zh::TOTAL} "：" <span class="money" data-testid="expected-total">{total.to_string()}</span> " 元"</p>
-                }.into_any()
+                })
             }}
         </section>
 
@@ -239,9 +240,9 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                 <p class="notice notice-warn" data-testid="visits-disagree">{zh::VISITS_DISAGREE}</p>
             })}
             {if d.visits.is_empty() {
-                view! { <p class="empty">{zh::NO_VISITS}</p> }.into_any()
+                Either::Left(view! { <p class="empty">{zh::NO_VISITS}</p> })
             } else {
-                d.visits.into_iter().map(|v| view! { <VisitCard v/> }).collect_view().into_any()
+                Either::Right(d.visits.into_iter().map(|v| view! { <VisitCard v/> }).collect_view())
             }}
         </section>
     }

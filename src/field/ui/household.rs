@@ -1,5 +1,6 @@
 //! One household from the phone's store, and the way into a visit.
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
@@ -41,10 +42,10 @@ pub fn HouseholdScreen(id: Uuid) -> impl IntoView {
     view! {
         <a class="back" href="/field">{zh::BACK_TO_LIST}</a>
         {move || match household() {
-            None => view! { <p class="notice">{zh::NOT_ON_PHONE}</p> }.into_any(),
+            None => Either::Left(view! { <p class="notice">{zh::NOT_ON_PHONE}</p> }),
             Some(h) => {
                 let s = h.summary.clone();
-                view! {
+                Either::Right(view! {
                     <section class="card" data-testid="field-household-detail">
                         <h1>{s.head_name.clone()} <small>{s.number.clone()}</small></h1>
                         <p class="meta">
@@ -81,7 +82,7 @@ pub fn HouseholdScreen(id: Uuid) -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     </section>
-                }.into_any()
+                })
             }
         }}
     }

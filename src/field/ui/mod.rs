@@ -13,6 +13,7 @@ mod state;
 mod status;
 mod visit;
 
+use leptos::either::{Either, EitherOf5};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -47,44 +48,44 @@ pub fn FieldPage() -> impl IntoView {
             </header>
             <main class="page">
                 {move || match field.phase.get() {
-                    Phase::Opening => view! {
+                    Phase::Opening => EitherOf5::A(view! {
                         <p class="loading" aria-busy="true" data-testid="field-opening">{zh::FIELD_OPENING}</p>
-                    }.into_any(),
-                    Phase::NeedsSignIn(why) => view! {
+                    }),
+                    Phase::NeedsSignIn(why) => EitherOf5::B(view! {
                         <section class="status-page" data-testid="field-sign-in">
                             <h1>{why}</h1>
                             <a class="btn btn-primary" href="/login">{zh::SIGN_IN}</a>
                         </section>
-                    }.into_any(),
-                    Phase::NotAFieldWorker => view! {
+                    }),
+                    Phase::NotAFieldWorker => EitherOf5::C(view! {
                         <section class="status-page">
                             <h1>{zh::FIELD_ONLY_WORKERS}</h1>
                             <a class="btn" href="/">{zh::BACK_HOME}</a>
                         </section>
-                    }.into_any(),
-                    Phase::Failed(message) => view! {
+                    }),
+                    Phase::Failed(message) => EitherOf5::D(view! {
                         <div class="notice notice-error" role="alert">{message}</div>
-                    }.into_any(),
-                    Phase::Ready => view! {
+                    }),
+                    Phase::Ready => EitherOf5::E(view! {
                         <status::SyncBar/>
                         {move || match screen() {
-                            (None, None, _) => view! { <list::ListScreen/> }.into_any(),
+                            (None, None, _) => Either::Left(view! { <list::ListScreen/> }),
                             // A household or a visit needs the whole roster,
                             // read just after the list.
                             (h, visit, step) => {
                                 let signing = step.as_deref() == Some("sign");
-                                view! {
+                                Either::Right(view! {
                                     <Show when=move || roster_loaded.get() fallback=|| view! { <p class="loading">{zh::LOADING}</p> }>
                                         {match (h, visit) {
-                                            (_, Some(visit)) => view! { <visit::VisitScreen visit signing/> }.into_any(),
-                                            (Some(h), None) => view! { <household::HouseholdScreen id=h/> }.into_any(),
-                                            (None, None) => ().into_any(),
+                                            (_, Some(visit)) => Some(Either::Left(view! { <visit::VisitScreen visit signing/> })),
+                                            (Some(h), None) => Some(Either::Right(view! { <household::HouseholdScreen id=h/> })),
+                                            (None, None) => None,
                                         }}
                                     </Show>
-                                }.into_any()
+                                })
                             }
                         }}
-                    }.into_any(),
+                    }),
                 }}
             </main>
         </div>

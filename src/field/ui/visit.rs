@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
@@ -34,13 +35,12 @@ pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
         })
     });
     let (Some(found), Some(household)) = (found, household) else {
-        return view! {
+        return Either::Left(view! {
             <section class="status-page" data-testid="visit-gone">
                 <h1>{zh::VISIT_NOT_OPEN}</h1>
                 <a class="btn" href="/field">{zh::BACK_TO_LIST}</a>
             </section>
-        }
-        .into_any();
+        });
     };
     let household = Arc::new(household);
     let draft = RwSignal::new(found);
@@ -60,19 +60,18 @@ pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
         });
     }
     let h = household.clone();
-    view! {
+    Either::Right(view! {
         {(!signing).then(|| view! { <a class="back" href=format!("/field?h={}", h.summary.id)>{zh::BACK_TO_HOUSEHOLD}</a> })}
         <h1 class="visit-title">{h.summary.head_name.clone()} <small>{zh::VISIT_TITLE}</small></h1>
         <p class="saved" data-testid="saved-at">
             {move || saved_at.get().map(|t| format!("{}{t}", zh::SAVED_AT)).unwrap_or_else(|| zh::DRAFT_KEPT.to_owned())}
         </p>
         {if signing {
-            view! { <SignStep draft household=household.clone()/> }.into_any()
+            Either::Left(view! { <SignStep draft household=household.clone()/> })
         } else {
-            view! { <FormStep draft household=household.clone()/> }.into_any()
+            Either::Right(view! { <FormStep draft household=household.clone()/> })
         }}
-    }
-    .into_any()
+    })
 }
 
 /// Applies an edit to the draft the way [`VisitDraft::edit`] rules.
@@ -427,14 +426,14 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             <p class="notice notice-error" role="alert" data-testid="sign-problem">{p.message}</p>
         })}
         {move || match draft.with(|d| d.signature.clone()) {
-            None => view! {
+            None => Either::Left(view! {
                 <section class="card">
                     <SignaturePad pad/>
                     <button type="button" class="btn btn-primary btn-block" data-testid="sign"
                         disabled=move || pad.count.get() == 0 on:click=sign.clone()>{zh::SIGN}</button>
                 </section>
-            }.into_any(),
-            Some(mark) => view! {
+            }),
+            Some(mark) => Either::Right(view! {
                 <section class="card signed" data-testid="signed">
                     <img class="signature-img signature-big" src=format!("data:image/png;base64,{}", mark.png_base64) alt=zh::SIGNED_BY/>
                     <p class="receipt-label">{zh::RECEIPT_CODE}</p>
@@ -446,7 +445,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                     <button type="button" class="btn btn-block" data-testid="resign"
                         on:click=move |_| draft.update(|d| d.signature = None)>{zh::SIGN_AGAIN}</button>
                 </section>
-            }.into_any(),
+            }),
         }}
     }
 }
