@@ -33,8 +33,9 @@ async fn main() -> anyhow::Result<()> {
             households,
             seed,
             if_empty,
+            visited_percent,
         } => {
-            load_demo(store.as_ref(), households, seed, if_empty).await?;
+            load_demo(store.as_ref(), households, seed, if_empty, visited_percent).await?;
         }
         Command::User {
             command:
@@ -67,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve { demo_if_empty } => {
             if demo_if_empty {
-                load_demo(store.as_ref(), 300, 2023, true).await?;
+                load_demo(store.as_ref(), 300, 2023, true, DEMO_VISITED_PERCENT).await?;
             }
             let addr = config.addr;
             let state = AppState::new(config, store);
@@ -87,11 +88,15 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The share of households `serve --demo-if-empty` shows as visited.
+const DEMO_VISITED_PERCENT: u32 = 40;
+
 async fn load_demo(
     store: &dyn db::Store,
     households: usize,
     seed: u64,
     if_empty: bool,
+    visited_percent: u32,
 ) -> anyhow::Result<()> {
     let year = StatYear::containing(daohu::subsidies::china_date(chrono::Utc::now()));
     let spec = DemoSpec {
@@ -107,6 +112,16 @@ async fn load_demo(
             summary.entitlements,
             year.label()
         );
+        if visited_percent > 0 {
+            let workers: Vec<String> = summary
+                .logins
+                .iter()
+                .filter(|l| l.role == daohu::auth::Role::FieldWorker)
+                .map(|l| l.username.clone())
+                .collect();
+            let visits = demo::load_visits(store, &workers, year, visited_percent, seed).await?;
+            println!("已载入演示走访 / demo visits: {visits} 次");
+        }
     }
     println!("演示账号 / demo sign-ins (密码 password: {DEMO_PASSWORD}):");
     for l in &summary.logins {

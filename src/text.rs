@@ -50,6 +50,21 @@ pub mod zh {
     pub const HOUSEHOLD_COUNT: &str = "户数";
     pub const MONITORED_COUNT: &str = "监测户";
     pub const UNASSIGNED_COUNT: &str = "未分配";
+    pub const VISITED_COUNT: &str = "已走访";
+    pub const NOT_VISITED_COUNT: &str = "未走访";
+    pub const DAYS_LEFT_BEFORE: &str = "距9月30日截止还有";
+    pub const DAYS_LEFT_AFTER: &str = "天";
+    pub const YEAR_SUFFIX: &str = "年度";
+    pub const WORKER_PROGRESS: &str = "帮扶干部走访进度";
+    pub const NO_WORKERS: &str = "本区域暂无帮扶干部";
+    pub const UNVISITED_TITLE: &str = "尚未走访的农户";
+    pub const ALL_VISITED: &str = "本年度所有农户均已走访";
+    pub const UNVISITED_MORE: &str = "仅显示前";
+    pub const RECENT_VISITS: &str = "最新走访";
+    pub const NO_RECENT_VISITS: &str = "本区域尚无走访记录";
+    pub const SHORTFALL_LINES: &str = "项未足额";
+    pub const ALL_PAID: &str = "全部到位";
+    pub const NOBODY_ASSIGNED: &str = "未分配干部";
 
     pub const FORBIDDEN_TITLE: &str = "无权访问";
     pub const FORBIDDEN_BODY: &str = "该内容不在您的管辖范围内。此次访问已记录。";

@@ -23,6 +23,7 @@ on_both_backends!(
     duplicate_user_names_are_conflicts,
     audit_events_are_recorded,
     a_failing_visit_in_a_batch_leaves_only_itself_out,
+    township_progress_counts_households_visited_this_year,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -51,7 +52,11 @@ async fn migrate_is_idempotent_and_loads_the_catalogue(db: TestDb) {
 async fn child_summaries_agree_with_the_household_list(db: TestDb) {
     let db = db.with_demo().await;
     let county = code("621102000000");
-    let townships = db.store.child_area_summaries(&county).await.unwrap();
+    let townships = db
+        .store
+        .child_area_summaries(&county, year().0)
+        .await
+        .unwrap();
     assert_eq!(townships.len(), 2);
     let (_, total) = db
         .store
@@ -70,7 +75,11 @@ async fn child_summaries_agree_with_the_household_list(db: TestDb) {
         let monitored = rows.iter().filter(|r| r.category.is_monitored()).count() as i64;
         let unassigned = rows.iter().filter(|r| r.worker_id.is_none()).count() as i64;
         assert_eq!((t.monitored, t.unassigned), (monitored, unassigned));
-        let villages = db.store.child_area_summaries(&t.area.code).await.unwrap();
+        let villages = db
+            .store
+            .child_area_summaries(&t.area.code, year().0)
+            .await
+            .unwrap();
         assert_eq!(villages.iter().map(|v| v.households).sum::<i64>(), n);
     }
 }
@@ -407,4 +416,87 @@ async fn a_failing_visit_in_a_batch_leaves_only_itself_out(db: TestDb) {
     );
     let back = store.visit(good.visit.id).await.unwrap().unwrap();
     assert_eq!(back.visit.lines.len(), good.visit.lines.len());
+}
+
+async fn township_progress_counts_households_visited_this_year(db: TestDb) {
+    use daohu::visits::PaymentStatus;
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let township = code("621102100000");
+    let y = year().0;
+    let worker = store.user_by_username("worker1").await.unwrap().unwrap();
+    let mut q = query(township.as_str());
+    q.worker_id = Some(worker.id);
+    let (mine, caseload) = store.list_households(&q).await.unwrap();
+    let before = store.child_area_summaries(&township, y).await.unwrap();
+    assert!(before.iter().all(|v| v.visited == 0));
+
+    // Two households visited, one of them twice; the second visit of the
+    // first finds a payment missing.
+    let (a, b) = (mine[0].id, mine[1].id);
+    let first = visit_record(common::signed_visit(store, a).await, worker.id);
+    let mut again = visit_record(common::signed_visit(store, a).await, worker.id);
+    again.visit.started_at += Duration::days(3);
+    again.visit.lines[0].status = PaymentStatus::NotReceived;
+    again.visit.lines[0].received_fen = None;
+    again.visit.lines[0].received_on = None;
+    again.visit.lines[0].channel = None;
+    let other = visit_record(common::signed_visit(store, b).await, worker.id);
+    for r in store
+        .insert_visits(&[first.clone(), again.clone(), other.clone()])
+        .await
+        .unwrap()
+    {
+        r.unwrap();
+    }
+
+    let villages = store.child_area_summaries(&township, y).await.unwrap();
+    assert_eq!(villages.iter().map(|v| v.visited).sum::<i64>(), 2);
+    for v in &villages {
+        let expected = [&mine[0], &mine[1]]
+            .iter()
+            .filter(|h| h.village.code == v.area.code)
+            .count() as i64;
+        assert_eq!(v.visited, expected, "{}", v.area.name);
+    }
+    // Another year's figures are untouched.
+    let last_year = store.child_area_summaries(&township, y - 1).await.unwrap();
+    assert!(last_year.iter().all(|v| v.visited == 0));
+
+    let workers = store.worker_progress(&township, y).await.unwrap();
+    let w1 = workers.iter().find(|w| w.worker_id == worker.id).unwrap();
+    assert_eq!((w1.households, w1.visited), (caseload, 2));
+    assert!(
+        workers
+            .iter()
+            .filter(|w| w.worker_id != worker.id)
+            .all(|w| w.visited == 0)
+    );
+    let township_households: i64 = villages.iter().map(|v| v.households).sum();
+    let assigned: i64 = villages.iter().map(|v| v.households - v.unassigned).sum();
+    assert_eq!(workers.iter().map(|w| w.households).sum::<i64>(), assigned);
+
+    let unvisited = store
+        .unvisited_households(&township, y, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(unvisited.len() as i64, township_households - 2);
+    assert!(unvisited.iter().all(|h| h.id != a && h.id != b));
+    let first_three = store.unvisited_households(&township, y, 3).await.unwrap();
+    assert_eq!(first_three, unvisited[..3].to_vec(), "ordered, limited");
+
+    let recent = store.recent_visits(&township, 10).await.unwrap();
+    let ids: Vec<_> = recent.iter().map(|r| r.visit_id).collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(ids[0], again.visit.id, "newest first");
+    assert_eq!(recent[0].shortfalls, 1);
+    assert!(recent[1..].iter().all(|r| r.shortfalls == 0));
+    assert_eq!(recent[0].worker, worker.display_name);
+    assert!(
+        store
+            .recent_visits(&code("621102201000"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -160,9 +160,29 @@ pub struct AreaSummary {
     pub households: i64,
     pub monitored: i64,
     pub unassigned: i64,
+    /// Households with at least one visit in the statistics year shown.
+    pub visited: i64,
 }
 
-/// An area page: where we are, how we got here, and what lies below.
+impl AreaSummary {
+    pub fn not_visited(&self) -> i64 {
+        self.households - self.visited
+    }
+
+    /// Whole per cent visited, rounded down: 100 only when every household is.
+    pub fn percent_visited(&self) -> i64 {
+        percent(self.visited, self.households)
+    }
+}
+
+/// `part` of `whole` in whole per cent, rounded down (0 for an empty whole),
+/// so a bar never shows done before it is.
+pub fn percent(part: i64, whole: i64) -> i64 {
+    if whole <= 0 { 0 } else { part * 100 / whole }
+}
+
+/// An area page: where we are, how we got here, what lies below, and how
+/// far the year's visits have come.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AreaOverview {
     pub area: Area,
@@ -170,11 +190,74 @@ pub struct AreaOverview {
     pub breadcrumbs: Vec<Area>,
     pub children: Vec<AreaSummary>,
     pub total: AreaSummary,
+    /// The statistics year whose visits are counted (the one containing today).
+    pub stat_year: i32,
+    /// Days from today (China time) to 30 September, the visiting deadline.
+    pub days_left: i64,
+    /// For a township (or a village): the dashboard a supervisor works from.
+    pub township: Option<TownshipDetail>,
+}
+
+/// What a township supervisor needs beyond the village counts: who is
+/// behind, which households are still waiting, and what just came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TownshipDetail {
+    pub workers: Vec<WorkerProgress>,
+    /// The first households not yet visited this year, by village and number.
+    pub unvisited: Vec<UnvisitedHousehold>,
+    pub recent: Vec<RecentVisit>,
+}
+
+/// A field worker's caseload in the area and how much of it is visited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerProgress {
+    pub worker_id: uuid::Uuid,
+    pub name: String,
+    pub households: i64,
+    pub visited: i64,
+}
+
+impl WorkerProgress {
+    pub fn percent_visited(&self) -> i64 {
+        percent(self.visited, self.households)
+    }
+}
+
+/// A household with no visit yet this statistics year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnvisitedHousehold {
+    pub id: uuid::Uuid,
+    pub number: String,
+    pub head_name: String,
+    pub village: String,
+    /// `None` while nobody is assigned.
+    pub worker: Option<String>,
+}
+
+/// A visit as the supervisor's "newest" list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentVisit {
+    pub visit_id: uuid::Uuid,
+    pub household_id: uuid::Uuid,
+    pub head_name: String,
+    pub village: String,
+    pub worker: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Lines where the household got less than expected or nothing.
+    pub shortfalls: i64,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_rounds_down_and_survives_an_empty_area() {
+        assert_eq!(percent(0, 0), 0);
+        assert_eq!(percent(1, 3), 33);
+        assert_eq!(percent(299, 300), 99);
+        assert_eq!(percent(300, 300), 100);
+    }
 
     #[test]
     fn level_is_read_from_the_first_zero_part() {

@@ -1,11 +1,14 @@
 //! Area overviews for supervisors and administrators.
 
-use crate::areas::{AreaCode, AreaOverview, AreaSummary};
+use chrono::Utc;
+
+use crate::areas::{AreaCode, AreaLevel, AreaOverview, AreaSummary, TownshipDetail};
 use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
 use crate::server::db::Store;
 use crate::server::session::Caller;
+use crate::subsidies::{StatYear, china_date};
 
 pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResult<AreaOverview> {
     let actor = &caller.actor;
@@ -28,11 +31,13 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
         cursor = c.parent();
     }
     breadcrumbs.reverse();
-    let children = store.child_area_summaries(&code).await?;
+    let today = china_date(Utc::now());
+    let year = StatYear::containing(today);
+    let children = store.child_area_summaries(&code, year.0).await?;
     let total = match code.parent() {
         // A village has no children to add up: take its line from its township.
         Some(parent) if children.is_empty() => store
-            .child_area_summaries(&parent)
+            .child_area_summaries(&parent, year.0)
             .await?
             .into_iter()
             .find(|s| s.area.code == code)
@@ -42,12 +47,35 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
             households: children.iter().map(|c| c.households).sum(),
             monitored: children.iter().map(|c| c.monitored).sum(),
             unassigned: children.iter().map(|c| c.unassigned).sum(),
+            visited: children.iter().map(|c| c.visited).sum(),
         },
+    };
+    // Above a township the lists would be too long to act on; there the
+    // figures per child area are the point.
+    let township = if code.level() >= AreaLevel::Township {
+        Some(TownshipDetail {
+            workers: store.worker_progress(&code, year.0).await?,
+            unvisited: store
+                .unvisited_households(&code, year.0, UNVISITED_SHOWN)
+                .await?,
+            recent: store.recent_visits(&code, RECENT_SHOWN).await?,
+        })
+    } else {
+        None
     };
     Ok(AreaOverview {
         area,
         breadcrumbs,
         children,
         total,
+        stat_year: year.0,
+        days_left: (year.last_day() - today).num_days(),
+        township,
     })
 }
+
+/// How many not-yet-visited households the dashboard lists (the count shows
+/// how many there are; the household list pages through the rest).
+pub const UNVISITED_SHOWN: i64 = 50;
+/// How many of the newest visits the dashboard lists.
+pub const RECENT_SHOWN: i64 = 10;

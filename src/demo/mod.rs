@@ -9,6 +9,9 @@
 
 mod names;
 mod rng;
+mod visits;
+
+pub use visits::load_visits;
 
 use std::collections::HashSet;
 

@@ -85,12 +85,7 @@ pub async fn villages(store: &dyn Store, caller: &Caller) -> AppResult<Vec<Area>
     // Supervisors filter by the villages of their township; higher levels
     // navigate by area pages instead.
     if actor.area.level() == crate::areas::AreaLevel::Township {
-        return Ok(store
-            .child_area_summaries(&actor.area)
-            .await?
-            .into_iter()
-            .map(|s| s.area)
-            .collect());
+        return Ok(store.child_areas(&actor.area).await?);
     }
     Ok(Vec::new())
 }

@@ -22,7 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Migrate the database and serve the web app.
     Serve {
-        /// Load the demo county first if the database holds no households.
+        /// Load the demo county first if the database holds no households
+        /// (with 40 % of the households visited, so progress has a story).
         #[arg(long)]
         demo_if_empty: bool,
     },
@@ -39,6 +40,10 @@ pub enum Command {
         /// Do nothing if the database already holds households.
         #[arg(long)]
         if_empty: bool,
+        /// Also record visits for this per cent of each worker's households,
+        /// on days from the start of the statistics year to today.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+        visited_percent: u32,
     },
     /// Manage users.
     User {

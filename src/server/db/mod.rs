@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::areas::{Area, AreaCode, AreaSummary};
+use crate::areas::{Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress};
 use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::subsidies::{Channel, SubsidyItem};
@@ -200,8 +200,32 @@ pub trait Store: Send + Sync + 'static {
     // areas
     async fn upsert_areas(&self, areas: &[Area]) -> DbResult<()>;
     async fn area(&self, code: &AreaCode) -> DbResult<Option<Area>>;
-    /// The direct children of `parent`, each with household figures.
-    async fn child_area_summaries(&self, parent: &AreaCode) -> DbResult<Vec<AreaSummary>>;
+    /// The direct children of `parent`, by code.
+    async fn child_areas(&self, parent: &AreaCode) -> DbResult<Vec<Area>>;
+    /// The direct children of `parent`, each with household figures and
+    /// how many households were visited in `stat_year`.
+    async fn child_area_summaries(
+        &self,
+        parent: &AreaCode,
+        stat_year: i32,
+    ) -> DbResult<Vec<AreaSummary>>;
+    /// Field workers of the area (or holding households in it) with their
+    /// caseload there and how much of it was visited in `stat_year`.
+    async fn worker_progress(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+    ) -> DbResult<Vec<WorkerProgress>>;
+    /// The first `limit` households of the area not visited in `stat_year`,
+    /// by village and number.
+    async fn unvisited_households(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+        limit: i64,
+    ) -> DbResult<Vec<UnvisitedHousehold>>;
+    /// The area's `limit` most recently started visits.
+    async fn recent_visits(&self, area: &AreaCode, limit: i64) -> DbResult<Vec<RecentVisit>>;
     /// Villages holding households assigned to `worker_id`.
     async fn villages_of_worker(&self, worker_id: Uuid) -> DbResult<Vec<Area>>;
 

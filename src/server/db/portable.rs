@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::areas::{Area, AreaCode, AreaSummary};
+use crate::areas::{
+    Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress,
+};
 use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::server::db::{
@@ -133,34 +135,60 @@ impl Store for ThisStore {
         .transpose()
     }
 
-    async fn child_area_summaries(&self, parent: &AreaCode) -> DbResult<Vec<AreaSummary>> {
+    async fn child_areas(&self, parent: &AreaCode) -> DbResult<Vec<Area>> {
+        let rows = db(sqlx::query(
+            "SELECT code, name FROM areas WHERE parent_code = $1 ORDER BY code",
+        )
+        .bind(parent.as_str())
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Area {
+                    code: area_code(r.try_get("code")?)?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn child_area_summaries(
+        &self,
+        parent: &AreaCode,
+        stat_year: i32,
+    ) -> DbResult<Vec<AreaSummary>> {
         let Some(child_level) = parent.level().child() else {
             return Ok(Vec::new());
         };
         let (lo, hi) = parent.subtree_range();
         // Households are grouped by the child's prefix of their village code;
-        // the range keeps the scan on the village index.
-        let rows = db(sqlx::query(
+        // the range keeps the scan on the village index, and "visited" is
+        // one probe of the visits' household index per household.
+        let visited = visited_in_year("$5");
+        let rows = db(sqlx::query(&format!(
             "SELECT a.code, a.name, \
                     COALESCE(h.households, 0) AS households, \
                     COALESCE(h.monitored, 0) AS monitored, \
-                    COALESCE(h.unassigned, 0) AS unassigned \
+                    COALESCE(h.unassigned, 0) AS unassigned, \
+                    COALESCE(h.visited, 0) AS visited \
              FROM areas a \
              LEFT JOIN ( \
-                 SELECT substr(village_code, 1, $1) AS prefix, \
+                 SELECT substr(h.village_code, 1, $1) AS prefix, \
                         COUNT(*) AS households, \
-                        CAST(SUM(CASE WHEN category = 'monitored' THEN 1 ELSE 0 END) AS BIGINT) AS monitored, \
-                        CAST(SUM(CASE WHEN worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unassigned \
-                 FROM households WHERE village_code BETWEEN $2 AND $3 \
+                        CAST(SUM(CASE WHEN h.category = 'monitored' THEN 1 ELSE 0 END) AS BIGINT) AS monitored, \
+                        CAST(SUM(CASE WHEN h.worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unassigned, \
+                        CAST(SUM(CASE WHEN {visited} THEN 1 ELSE 0 END) AS BIGINT) AS visited \
+                 FROM households h WHERE h.village_code BETWEEN $2 AND $3 \
                  GROUP BY 1 \
              ) h ON substr(a.code, 1, $1) = h.prefix \
              WHERE a.parent_code = $4 \
              ORDER BY a.code",
-        )
+        ))
         .bind(child_level.prefix_len() as i32)
         .bind(lo)
         .bind(hi)
         .bind(parent.as_str())
+        .bind(stat_year)
         .fetch_all(&self.pool)
         .await)?;
         rows.iter()
@@ -173,6 +201,116 @@ impl Store for ThisStore {
                     households: r.try_get("households")?,
                     monitored: r.try_get("monitored")?,
                     unassigned: r.try_get("unassigned")?,
+                    visited: r.try_get("visited")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn worker_progress(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+    ) -> DbResult<Vec<WorkerProgress>> {
+        let (lo, hi) = area.subtree_range();
+        let visited = visited_in_year("$3");
+        // Workers bound inside the area appear even with no households yet
+        // (a supervisor should see an idle worker); workers bound elsewhere
+        // appear only for the households they hold here.
+        let rows = db(sqlx::query(&format!(
+            "SELECT u.id, u.display_name, COUNT(h.id) AS households, \
+                    CAST(COALESCE(SUM(CASE WHEN h.id IS NOT NULL AND {visited} THEN 1 ELSE 0 END), 0) AS BIGINT) AS visited \
+             FROM users u \
+             LEFT JOIN households h ON h.worker_id = u.id AND h.village_code BETWEEN $1 AND $2 \
+             WHERE u.role = 'field_worker' \
+               AND ((u.active AND u.area_code BETWEEN $1 AND $2) OR h.id IS NOT NULL) \
+             GROUP BY u.id, u.display_name \
+             ORDER BY u.display_name, u.id",
+        ))
+        .bind(lo)
+        .bind(hi)
+        .bind(stat_year)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(WorkerProgress {
+                    worker_id: r.try_get("id")?,
+                    name: r.try_get("display_name")?,
+                    households: r.try_get("households")?,
+                    visited: r.try_get("visited")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn unvisited_households(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+        limit: i64,
+    ) -> DbResult<Vec<UnvisitedHousehold>> {
+        let (lo, hi) = area.subtree_range();
+        let visited = visited_in_year("$3");
+        let rows = db(sqlx::query(&format!(
+            "SELECT h.id, h.number, h.head_name, a.name AS village, u.display_name AS worker \
+             FROM households h \
+             JOIN areas a ON a.code = h.village_code \
+             LEFT JOIN users u ON u.id = h.worker_id \
+             WHERE h.village_code BETWEEN $1 AND $2 AND NOT {visited} \
+             ORDER BY h.village_code, h.number \
+             LIMIT $4",
+        ))
+        .bind(lo)
+        .bind(hi)
+        .bind(stat_year)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(UnvisitedHousehold {
+                    id: r.try_get("id")?,
+                    number: r.try_get("number")?,
+                    head_name: r.try_get("head_name")?,
+                    village: r.try_get("village")?,
+                    worker: r.try_get("worker")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn recent_visits(&self, area: &AreaCode, limit: i64) -> DbResult<Vec<RecentVisit>> {
+        let (lo, hi) = area.subtree_range();
+        let rows = db(sqlx::query(
+            "SELECT v.id, v.household_id, h.head_name, a.name AS village, \
+                    u.display_name AS worker, v.started_at, \
+                    (SELECT COUNT(*) FROM verification_lines l \
+                     WHERE l.visit_id = v.id \
+                       AND l.status IN ('received_in_part', 'not_received')) AS shortfalls \
+             FROM households h \
+             JOIN visits v ON v.household_id = h.id \
+             JOIN areas a ON a.code = h.village_code \
+             JOIN users u ON u.id = v.worker_id \
+             WHERE h.village_code BETWEEN $1 AND $2 \
+             ORDER BY v.started_at DESC, v.id DESC \
+             LIMIT $3",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(RecentVisit {
+                    visit_id: r.try_get("id")?,
+                    household_id: r.try_get("household_id")?,
+                    head_name: r.try_get("head_name")?,
+                    village: r.try_get("village")?,
+                    worker: r.try_get("worker")?,
+                    started_at: r.try_get("started_at")?,
+                    shortfalls: r.try_get("shortfalls")?,
                 })
             })
             .collect()
@@ -631,6 +769,14 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// SQL true when household `h` has a visit in the statistics year bound at
+/// `year_param`: one probe of the visits' household index.
+fn visited_in_year(year_param: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id AND v.stat_year = {year_param})"
+    )
 }
 
 const VISIT_COLUMNS: &str = "id, household_id, worker_id, stat_year, started_at, ended_at, \

@@ -1,0 +1,152 @@
+// 7. The township dashboard: a supervisor sees, for this statistics year,
+// how many households each village and each worker has visited, the days
+// left to 30 September, the households still waiting and the newest visits,
+// and every figure agrees with the database. Phone and desktop.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
+import { assertNoPageErrors, byTestId, installHydrationProbe, open, signIn } from '../support/app.mjs';
+
+const TOWNSHIP = '621102100000';
+const PREFIX = '621102100';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ demoArgs: ['--visited-percent', '40'] });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+function sql(query) {
+  const file = server.databaseUrl.replace(/^sqlite:/, '');
+  return execFileSync('sqlite3', ['-separator', '|', path.resolve(file), query], { encoding: 'utf8' }).trim();
+}
+
+/** The statistics year of today in China: year N runs 1 Oct N-1 to 30 Sep N. */
+function statYear() {
+  const china = new Date(Date.now() + 8 * 3600_000);
+  const y = china.getUTCFullYear();
+  return china.getUTCMonth() >= 9 ? y + 1 : y;
+}
+
+const visitedIn = (year) => `exists (select 1 from visits v where v.household_id = h.id and v.stat_year = ${year})`;
+
+async function supervisor(t, { desktop = false } = {}) {
+  const context = desktop
+    ? await browser.newContext({ baseURL: server.baseURL, viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+    : await newMobileContext(browser, server.baseURL);
+  await installHydrationProbe(context);
+  const page = await context.newPage();
+  t.after(async () => {
+    await context.close();
+    assertNoPageErrors(context);
+  });
+  await signIn(page, 'township1', `/areas/${TOWNSHIP}`);
+  return page;
+}
+
+const number = async (page, id) => Number((await byTestId(page, id).textContent()).trim());
+
+describe('township dashboard', () => {
+  test('progress per village and worker agrees with the visits in the database', async (t) => {
+    const page = await supervisor(t);
+    const year = statYear();
+    const [households, visited] = sql(
+      `select count(*), sum(case when ${visitedIn(year)} then 1 else 0 end) from households h where village_code like '${PREFIX}%'`,
+    ).split('|').map(Number);
+    assert.ok(visited > 0 && visited < households, `the demo visited some households (${visited}/${households})`);
+    assert.equal(await number(page, 'total-households'), households);
+    assert.equal(await number(page, 'total-visited'), visited);
+    assert.equal(await number(page, 'total-not-visited'), households - visited);
+    assert.equal(
+      await byTestId(page, 'total-progress').getAttribute('aria-valuenow'),
+      String(Math.floor((visited * 100) / households)),
+    );
+
+    const deadline = Date.UTC(year, 8, 30);
+    const china = new Date(Date.now() + 8 * 3600_000);
+    const today = Date.UTC(china.getUTCFullYear(), china.getUTCMonth(), china.getUTCDate());
+    assert.match(await byTestId(page, 'days-left').textContent(), new RegExp(`还有\\s*${(deadline - today) / 86_400_000}\\s*天`));
+
+    // Each village row: its visited count, next to the database's.
+    const villages = sql(
+      `select a.name, count(*), sum(case when ${visitedIn(year)} then 1 else 0 end) from households h join areas a on a.code = h.village_code
+       where h.village_code like '${PREFIX}%' group by a.code, a.name order by a.code`,
+    ).split('\n').map((l) => l.split('|'));
+    const rows = byTestId(page, 'child-areas').locator('li');
+    assert.equal(await rows.count(), villages.length);
+    for (const [i, [name, n, v]] of villages.entries()) {
+      const text = (await rows.nth(i).textContent()).replace(/\s+/g, ' ');
+      assert.ok(text.includes(name), `row ${i} is ${name}: ${text}`);
+      assert.ok(text.includes(`已走访 ${v} `) && text.includes(`${n} 户`), `${name}: ${v} of ${n} visited, row reads ${text}`);
+    }
+
+    // Each worker: caseload in the township and how much of it is visited.
+    const workers = sql(
+      `select u.display_name, count(*), sum(case when ${visitedIn(year)} then 1 else 0 end) from households h join users u on u.id = h.worker_id
+       where h.village_code like '${PREFIX}%' group by u.id, u.display_name order by u.display_name`,
+    ).split('\n').map((l) => l.split('|'));
+    const workerRows = byTestId(page, 'worker-progress').locator('li');
+    assert.equal(await workerRows.count(), workers.length);
+    for (const [i, [name, n, v]] of workers.entries()) {
+      const text = (await workerRows.nth(i).textContent()).replace(/\s+/g, ' ');
+      assert.ok(text.includes(name) && text.includes(`已走访 ${v} / ${n}`), `worker ${name}: ${v}/${n}, row reads ${text}`);
+    }
+    await screenshot(page, 'dashboard-township1');
+  });
+
+  test('the newest visits come first and lead to the household; waiting households are unvisited', async (t) => {
+    const page = await supervisor(t);
+    const year = statYear();
+    const newest = sql(
+      `select h.head_name from visits v join households h on h.id = v.household_id
+       where h.village_code like '${PREFIX}%' order by v.started_at desc, v.id desc limit 10`,
+    ).split('\n');
+    const recent = byTestId(page, 'recent-visits').locator('li');
+    assert.equal(await recent.count(), newest.length);
+    for (const [i, name] of newest.entries()) {
+      assert.equal((await recent.nth(i).locator('.row-title').textContent()).trim(), name);
+    }
+    const shortfalls = Number(sql(
+      `select count(*) from verification_lines l join visits v on v.id = l.visit_id join households h on h.id = v.household_id
+       where h.village_code like '${PREFIX}%' and l.status in ('received_in_part', 'not_received')
+         and v.id in (select v2.id from visits v2 join households h2 on h2.id = v2.household_id
+                      where h2.village_code like '${PREFIX}%' order by v2.started_at desc, v2.id desc limit 10)`,
+    ));
+    const shown = await recent.locator('.tag-amber').evaluateAll((tags) => tags.reduce((s, t) => s + parseInt(t.textContent, 10), 0));
+    assert.equal(shown, shortfalls, 'the shortfall badges add up');
+
+    const waiting = byTestId(page, 'unvisited').locator('li');
+    const first = (await waiting.first().locator('.row-title').textContent()).trim();
+    const expected = sql(
+      `select head_name from households h where village_code like '${PREFIX}%' and not ${visitedIn(year)} order by village_code, number limit 1`,
+    );
+    assert.equal(first, expected);
+    await waiting.first().locator('a').click();
+    await page.waitForURL(/\/households\/[0-9a-f-]{36}$/);
+    await byTestId(page, 'visits').filter({ hasText: '本户尚无走访记录' }).waitFor();
+
+    await open(page, `/areas/${TOWNSHIP}`);
+    await recent.first().locator('a').click();
+    await page.waitForURL(/\/households\/[0-9a-f-]{36}$/);
+    await byTestId(page, 'visits').locator('[data-testid="visit"]').first().waitFor();
+  });
+
+  test('on a desktop screen the same dashboard reads as one page', async (t) => {
+    const page = await supervisor(t, { desktop: true });
+    await byTestId(page, 'worker-progress').waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 1280, `no sideways scrolling (${width}px wide)`);
+    await screenshot(page, 'dashboard-township1-desktop');
+  });
+});

@@ -1,0 +1,173 @@
+//! Demo visits: a share of the assigned households visited earlier in the
+//! statistics year, so that progress, shortfalls and the newest visits have
+//! something to show. They are made the way a phone makes them and go
+//! through the same checks as a synced batch (`visits::service`).
+
+use base64::Engine;
+use chrono::{Duration, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::rng::Rng;
+use crate::server::db::{HouseholdQuery, Store};
+use crate::server::session::{Caller, actor_from};
+use crate::subsidies::{StatYear, china_date};
+use crate::visits::{
+    HEAD_RELATION, Location, PaymentStatus, ShortfallReason, Signature, VerificationLine,
+    VisitOutcome, VisitSubmission, confirmation_hash,
+};
+
+/// A tiny valid PNG (1×1, grey): the demo has no fingers to sign with.
+const SIGNATURE_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x7e, 0x9b,
+    0x55, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x68, 0x00, 0x00, 0x00,
+    0x82, 0x00, 0x81, 0x77, 0xcd, 0x72, 0xb6, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// Visits `percent` of every worker's households in `year`, each on a day
+/// between the start of the year and today (a day, its first hour, is
+/// skipped). Deterministic for a seed and a day; returns how many visits
+/// were stored.
+pub async fn load_visits(
+    store: &dyn Store,
+    workers: &[String],
+    year: StatYear,
+    percent: u32,
+    seed: u64,
+) -> anyhow::Result<usize> {
+    let mut rng = Rng::new(seed ^ 0x5157_5f56_4953_4954);
+    let today = china_date(Utc::now()).min(year.last_day());
+    let span = (today - year.first_day()).num_days().max(0) as u64;
+    let mut stored = 0;
+    for username in workers {
+        let Some(user) = store.user_by_username(username).await? else {
+            continue;
+        };
+        let caller = Caller {
+            actor: actor_from(store, user.clone()).await?,
+            address: None,
+        };
+        let query = HouseholdQuery {
+            scope: user.area.clone(),
+            worker_id: Some(user.id),
+            village: None,
+            search: None,
+            limit: u32::MAX,
+            offset: 0,
+        };
+        let (households, _) = store.list_households(&query).await?;
+        let mut batch = Vec::new();
+        for h in households {
+            if rng.range(0, 100) >= u64::from(percent) {
+                continue;
+            }
+            let day = year.first_day() + Duration::days(rng.range(0, span + 1) as i64);
+            let visit = visit(store, &mut rng, h.id, &h.head_name, year, day).await?;
+            if StatYear::containing(china_date(visit.started_at)) == year {
+                batch.push(serde_json::to_value(visit)?);
+            }
+        }
+        for chunk in batch.chunks(50) {
+            for answer in crate::visits::service::ingest_batch(store, &caller, chunk.to_vec()).await
+            {
+                match answer {
+                    VisitOutcome::Stored { .. } | VisitOutcome::AlreadyStored { .. } => stored += 1,
+                    other => anyhow::bail!("演示走访记录未能保存 / demo visit refused: {other:?}"),
+                }
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// One visit on `day`: payments due by then were mostly received in full,
+/// some in part or not at all; later ones are not due yet.
+async fn visit(
+    store: &dyn Store,
+    rng: &mut Rng,
+    household_id: Uuid,
+    head_name: &str,
+    year: StatYear,
+    day: NaiveDate,
+) -> anyhow::Result<VisitSubmission> {
+    let lines = store
+        .entitlements(household_id, year.0)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let e = row.entitlement;
+            let mut line = VerificationLine {
+                entitlement_id: e.id,
+                status: PaymentStatus::NotDueYet,
+                received_fen: None,
+                received_on: None,
+                channel: None,
+                reason: None,
+                reason_text: String::new(),
+            };
+            if e.expected_date > day {
+                return line;
+            }
+            match rng.range(0, 100) {
+                0..=5 => {
+                    line.status = PaymentStatus::NotReceived;
+                    line.reason = Some(ShortfallReason::NotYetPaidOut);
+                }
+                6..=9 if e.expected_fen > 100 => {
+                    line.status = PaymentStatus::ReceivedInPart;
+                    line.received_fen = Some(e.expected_fen / 2);
+                    line.received_on = Some(e.expected_date);
+                    line.channel = Some(e.channel);
+                    line.reason = Some(ShortfallReason::AmountReduced);
+                }
+                _ => {
+                    line.status = PaymentStatus::ReceivedInFull;
+                    line.received_fen = Some(e.expected_fen);
+                    line.received_on = Some(e.expected_date);
+                    line.channel = Some(e.channel);
+                }
+            }
+            line
+        })
+        .collect();
+    // 09:00–16:59 China time (01–08 UTC), 10–40 minutes, never in the future.
+    let started = day
+        .and_hms_opt(1 + rng.range(0, 8) as u32, rng.range(0, 60) as u32, 0)
+        .expect("valid time")
+        .and_utc()
+        .min(Utc::now() - Duration::hours(1));
+    // A UUIDv7 of the visit's time, as the phone would have made it.
+    let mut random = [0u8; 10];
+    random[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+    random[8..].copy_from_slice(&rng.next_u64().to_le_bytes()[..2]);
+    let id = uuid::Builder::from_unix_timestamp_millis(started.timestamp_millis() as u64, &random)
+        .into_uuid();
+    let mut v = VisitSubmission {
+        id,
+        household_id,
+        stat_year: year.0,
+        started_at: started,
+        ended_at: started + Duration::minutes(10 + rng.range(0, 31) as i64),
+        met_with: "户主本人".into(),
+        notes: String::new(),
+        location: Location::Fix {
+            lat_e6: 35_580_000 + rng.range(0, 20_000) as i64,
+            lon_e6: 104_610_000 + rng.range(0, 20_000) as i64,
+            accuracy_m: 5 + rng.range(0, 30) as i32,
+        },
+        lines,
+        signature: Signature {
+            signer_name: head_name.to_owned(),
+            signer_relation: HEAD_RELATION.into(),
+            thumbprint: false,
+            proxy_reason: None,
+            strokes_json: "[[[10,20,0],[30,40,16],[50,45,33]]]".into(),
+            png_base64: base64::engine::general_purpose::STANDARD.encode(SIGNATURE_PNG),
+            content_hash: String::new(),
+        },
+        photo_base64: None,
+    };
+    v.signature.content_hash = confirmation_hash(&v);
+    Ok(v)
+}
