@@ -9,9 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::areas::{
-    Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress,
-};
+use crate::areas::{Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress};
 use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::server::db::{
