@@ -12,6 +12,7 @@ use crate::auth::ui::LoginPage;
 use crate::components::{ErrorNotice, Loading, NotFound};
 use crate::field::ui::FieldPage;
 use crate::households::ui::{HouseholdListPage, HouseholdPage};
+use crate::reports::ui::DispatchPage;
 use crate::text::zh;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/households") view=HouseholdListPage ssr=SsrMode::Async/>
                 <Route path=path!("/households/:id") view=HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code") view=AreaPage ssr=SsrMode::Async/>
+                <Route path=path!("/reports/dispatch/:code") view=DispatchPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

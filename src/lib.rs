@@ -14,6 +14,7 @@ pub mod components;
 pub mod error;
 pub mod field;
 pub mod households;
+pub mod reports;
 pub mod subsidies;
 pub mod sync;
 pub mod text;

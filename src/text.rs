@@ -65,6 +65,18 @@ pub mod zh {
     pub const SHORTFALL_LINES: &str = "项未足额";
     pub const ALL_PAID: &str = "全部到位";
     pub const NOBODY_ASSIGNED: &str = "未分配干部";
+    pub const DISPATCH_LINK: &str = "补贴发放进展调度表";
+    pub const DISPATCH_TITLE: &str = "到人到户各项补贴发放进展调度表";
+    pub const ALL_ITEMS: &str = "全部补贴项目";
+    pub const AS_OF: &str = "截至";
+    pub const CHANGE_SINCE: &str = "较上周";
+    pub const SHOW: &str = "查看";
+    pub const NO_PAYMENTS_DUE: &str = "本区域本年度暂无应发补贴";
+    pub const AREA: &str = "区域";
+    pub const HOUSEHOLDS_PAID_DUE: &str = "核实 / 应发户";
+    pub const AMOUNT_PAID_DUE: &str = "核实 / 应发金额（元）";
+    pub const PROGRESS: &str = "进度 / 较上周";
+    pub const PERCENT_POINTS: &str = "点";
 
     pub const FORBIDDEN_TITLE: &str = "无权访问";
     pub const FORBIDDEN_BODY: &str = "该内容不在您的管辖范围内。此次访问已记录。";

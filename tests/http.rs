@@ -17,6 +17,7 @@ on_both_backends!(
     sign_out_ends_the_session,
     sessions_survive_a_server_restart,
     unknown_paths_are_404,
+    dispatch_table_is_scoped_to_the_callers_area,
 );
 
 async fn sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home(db: TestDb) {
@@ -120,6 +121,7 @@ async fn server_functions_without_a_session_answer_401(db: TestDb) {
         "/api/households/list",
         "/api/households/villages",
         "/api/areas/overview",
+        "/api/reports/dispatch",
     ] {
         let r = call(&state, None, path, &[("code", "621102000000")]).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {}", r.body);
@@ -318,5 +320,87 @@ async fn unknown_database_schemes_stop_start_up_with_a_clear_message() {
     assert!(
         !msg.contains("root@localhost"),
         "the URL is not echoed: {msg}"
+    );
+}
+
+async fn dispatch_table_is_scoped_to_the_callers_area(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let township1 = common::sign_in(&state, "township1").await;
+    let own = call(
+        &state,
+        Some(&township1),
+        "/api/reports/dispatch",
+        &[("code", "621102100000")],
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let t = own.json();
+    assert_eq!(t["rows"].as_array().unwrap().len(), 3, "three villages");
+    assert!(!t["items"].as_array().unwrap().is_empty());
+    let due: i64 = t["total"]["all"]["due"].as_i64().unwrap();
+    assert!(due > 100, "the township's payments are due ({due})");
+    assert_eq!(
+        t["total"]["all"]["paid"].as_i64(),
+        Some(0),
+        "nothing visited yet"
+    );
+
+    // Another township, the county above, a bad date, a field worker.
+    for code in ["621102201000", "621102000000"] {
+        let r = call(
+            &state,
+            Some(&township1),
+            "/api/reports/dispatch",
+            &[("code", code)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{code}: {}", r.body);
+    }
+    assert!(
+        db.store
+            .audit_events("dispatch_table")
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.target == "621102201000" && e.outcome == "forbidden")
+    );
+    let r = call(
+        &state,
+        Some(&township1),
+        "/api/reports/dispatch",
+        &[("code", "621102100000"), ("as_of", "2027-02-30")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("截至日期") && r.body.contains("2027-02-30"),
+        "{}",
+        r.body
+    );
+    let worker = common::sign_in(&state, "worker1").await;
+    let r = call(
+        &state,
+        Some(&worker),
+        "/api/reports/dispatch",
+        &[("code", "621102100000")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The county sees both townships; the page renders for it.
+    let county = common::sign_in(&state, "county").await;
+    let r = call(
+        &state,
+        Some(&county),
+        "/api/reports/dispatch",
+        &[("code", "621102000000")],
+    )
+    .await;
+    assert_eq!(r.json()["rows"].as_array().unwrap().len(), 2);
+    let page = common::page(&state, Some(&county), "/reports/dispatch/621102000000").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("dispatch-table"),
+        "the table is rendered on the server"
     );
 }

@@ -24,6 +24,7 @@ on_both_backends!(
     audit_events_are_recorded,
     a_failing_visit_in_a_batch_leaves_only_itself_out,
     township_progress_counts_households_visited_this_year,
+    dispatch_figures_match_a_count_over_the_raw_rows,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -495,6 +496,122 @@ async fn township_progress_counts_households_visited_this_year(db: TestDb) {
     assert!(
         store
             .recent_visits(&code("621102201000"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The dispatch table's rule, computed in Rust from the raw rows: per child
+/// area and item, payments due in the year, and those whose latest
+/// verification before `cutoff` found money.
+async fn dispatch_by_hand(
+    store: &dyn daohu::server::db::Store,
+    area: &AreaCode,
+    y: i32,
+    cutoff: chrono::DateTime<Utc>,
+) -> Vec<(String, String, daohu::reports::Progress)> {
+    use std::collections::BTreeMap;
+    let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
+    let mut q = query(area.as_str());
+    q.limit = 100_000;
+    let (households, _) = store.list_households(&q).await.unwrap();
+    let mut out: BTreeMap<(String, String), daohu::reports::Progress> = BTreeMap::new();
+    for h in households {
+        let child = format!("{:0<12}", &h.village.code.as_str()[..child_len]);
+        let mut visits = store.visits_of_household(h.id).await.unwrap();
+        visits.retain(|v| v.visit.stat_year == y && v.visit.started_at < cutoff);
+        visits.sort_by_key(|v| (v.visit.started_at, v.visit.id));
+        for e in store.entitlements(h.id, y).await.unwrap() {
+            let e = e.entitlement;
+            let cell = out.entry((child.clone(), e.item_code.clone())).or_default();
+            cell.due += 1;
+            cell.due_fen += e.expected_fen;
+            let latest = visits
+                .iter()
+                .rev()
+                .find_map(|v| v.visit.lines.iter().find(|l| l.entitlement_id == e.id));
+            if let Some(l) = latest.filter(|l| l.status.has_receipt()) {
+                cell.paid += 1;
+                cell.paid_fen += l.received_fen.unwrap();
+            }
+        }
+    }
+    out.into_iter().map(|((c, i), p)| (c, i, p)).collect()
+}
+
+async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
+    use daohu::visits::{PaymentStatus, ShortfallReason};
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let y = year().0;
+    let worker = store.user_by_username("worker1").await.unwrap().unwrap();
+    let mut q = query("621102000000");
+    q.worker_id = Some(worker.id);
+    let (mine, _) = store.list_households(&q).await.unwrap();
+    let day = |d: i64| {
+        daohu::subsidies::StatYear(y)
+            .first_day()
+            .and_hms_opt(2, 0, 0)
+            .unwrap()
+            .and_utc()
+            + Duration::days(d)
+    };
+    let mut records = Vec::new();
+    // Paid in full on day 40, then a visit on day 50 finds the first
+    // payment missing after all: it no longer counts from day 50.
+    let mut a = visit_record(common::signed_visit(store, mine[0].id).await, worker.id);
+    a.visit.started_at = day(40);
+    let mut b = visit_record(common::signed_visit(store, mine[0].id).await, worker.id);
+    b.visit.started_at = day(50);
+    let l = &mut b.visit.lines[0];
+    (l.status, l.received_fen, l.received_on, l.channel) =
+        (PaymentStatus::NotReceived, None, None, None);
+    l.reason = Some(ShortfallReason::NotYetPaidOut);
+    // Half of the first payment; the second not due yet.
+    let mut c = visit_record(common::signed_visit(store, mine[1].id).await, worker.id);
+    c.visit.started_at = day(45);
+    let l = &mut c.visit.lines[0];
+    l.status = PaymentStatus::ReceivedInPart;
+    l.received_fen = Some(l.received_fen.unwrap() / 2);
+    l.reason = Some(ShortfallReason::AmountReduced);
+    let l = &mut c.visit.lines[1];
+    (l.status, l.received_fen, l.received_on, l.channel) =
+        (PaymentStatus::NotDueYet, None, None, None);
+    // Visited only on day 100.
+    let mut d = visit_record(common::signed_visit(store, mine[2].id).await, worker.id);
+    d.visit.started_at = day(100);
+    records.extend([a, b, c, d]);
+    for r in store.insert_visits(&records).await.unwrap() {
+        r.unwrap();
+    }
+
+    let mut checked = 0;
+    for area in [
+        "621102000000",
+        "621102100000",
+        mine[0].village.code.as_str(),
+    ] {
+        let area = code(area);
+        for cutoff in [day(0), day(45), day(60), day(200)] {
+            let mut got: Vec<_> = store
+                .dispatch_figures(&area, y, cutoff)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|f| (f.child, f.item_code, f.progress))
+                .collect();
+            got.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+            let want = dispatch_by_hand(store, &area, y, cutoff).await;
+            assert_eq!(got, want, "{area} before {cutoff}");
+            checked += want.iter().filter(|w| w.2.paid > 0).count();
+        }
+    }
+    assert!(checked > 10, "the cases exercised paid cells ({checked})");
+    // Another year has nothing due.
+    assert!(
+        store
+            .dispatch_figures(&code("621102000000"), y + 1, day(400))
             .await
             .unwrap()
             .is_empty()

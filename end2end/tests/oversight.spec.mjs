@@ -142,6 +142,53 @@ describe('township dashboard', () => {
     await byTestId(page, 'visits').locator('[data-testid="visit"]').first().waitFor();
   });
 
+  test('the dispatch table adds up the verified payments and drills down to households', async (t) => {
+    const page = await supervisor(t);
+    const year = statYear();
+    await byTestId(page, 'dispatch-link').click();
+    await page.waitForURL(new RegExp(`/reports/dispatch/${TOWNSHIP}$`));
+    const table = byTestId(page, 'dispatch-table');
+    await table.waitFor();
+    // The demo visits each household at most once, so "verified paid" is
+    // simply every line of this year that found money.
+    const [due, dueFen] = sql(
+      `select count(*), sum(expected_fen) from entitlements e join households h on h.id = e.household_id
+       where h.village_code like '${PREFIX}%' and e.stat_year = ${year}`,
+    ).split('|').map(Number);
+    const [paid, paidFen] = sql(
+      `select count(*), coalesce(sum(l.received_fen), 0) from verification_lines l join visits v on v.id = l.visit_id
+       join households h on h.id = v.household_id
+       where h.village_code like '${PREFIX}%' and v.stat_year = ${year} and l.status in ('received_in_full', 'received_in_part')`,
+    ).split('|').map(Number);
+    assert.ok(paid > 0, 'the demo verified some payments');
+    const total = table.locator('tfoot tr');
+    const households = (await total.locator('[data-testid="households"]').textContent()).replace(/\s+/g, '');
+    assert.equal(households, `${paid}/${due}`);
+    const yuan = (fen) => (fen / 100).toLocaleString('en-US', { minimumFractionDigits: 2 });
+    const amounts = (await total.locator('[data-testid="amounts"]').textContent()).replace(/\s+/g, '');
+    assert.equal(amounts, `${yuan(paidFen)}/${yuan(dueFen)}`);
+    assert.equal((await total.locator('[data-testid="percent"]').textContent()).trim(), `${Math.floor((paidFen * 100) / dueFen)}%`);
+    await screenshot(page, 'dispatch-township1');
+
+    // One item at a time: the caption names it, and its due count is the database's.
+    const item = await byTestId(page, 'item').locator('option').nth(1);
+    const [code, name] = [await item.getAttribute('value'), (await item.textContent()).trim()];
+    await byTestId(page, 'item').selectOption(code);
+    await page.locator('.dispatch-filter button[type="submit"]').click();
+    await page.waitForURL(new RegExp(`item=${code}`));
+    await byTestId(page, 'dispatch-caption').filter({ hasText: name }).waitFor();
+    const itemDue = sql(
+      `select count(*) from entitlements e join households h on h.id = e.household_id
+       where h.village_code like '${PREFIX}%' and e.stat_year = ${year} and e.item_code = '${code}'`,
+    );
+    assert.match((await table.locator('tfoot [data-testid="households"]').textContent()).replace(/\s+/g, ''), new RegExp(`/${itemDue}$`));
+
+    // A village row leads to that village's households.
+    await table.locator('tbody tr').first().locator('th a').click();
+    await page.waitForURL(/\/households\?village=621102100\d{3}$/);
+    await byTestId(page, 'household-list').waitFor();
+  });
+
   test('on a desktop screen the same dashboard reads as one page', async (t) => {
     const page = await supervisor(t, { desktop: true });
     await byTestId(page, 'worker-progress').waitFor();

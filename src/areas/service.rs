@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use crate::areas::{AreaCode, AreaLevel, AreaOverview, AreaSummary, TownshipDetail};
+use crate::areas::{Area, AreaCode, AreaLevel, AreaOverview, AreaSummary, TownshipDetail};
 use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
@@ -19,18 +19,7 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
         return deny(store, caller, "area_overview", code.as_str()).await;
     }
     let area = store.area(&code).await?.ok_or(AppError::NotFound)?;
-    let mut breadcrumbs = Vec::new();
-    let mut cursor = code.parent();
-    while let Some(c) = cursor {
-        if !actor.area.contains(&c) {
-            break;
-        }
-        if let Some(a) = store.area(&c).await? {
-            breadcrumbs.push(a);
-        }
-        cursor = c.parent();
-    }
-    breadcrumbs.reverse();
+    let breadcrumbs = breadcrumbs(store, &actor.area, &code).await?;
     let today = china_date(Utc::now());
     let year = StatYear::containing(today);
     let children = store.child_area_summaries(&code, year.0).await?;
@@ -72,6 +61,28 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
         days_left: (year.last_day() - today).num_days(),
         township,
     })
+}
+
+/// The areas from `from` (the caller's own node) down to, not including,
+/// `code`: the way back up that the caller may take.
+pub async fn breadcrumbs(
+    store: &dyn Store,
+    from: &AreaCode,
+    code: &AreaCode,
+) -> AppResult<Vec<Area>> {
+    let mut crumbs = Vec::new();
+    let mut cursor = code.parent();
+    while let Some(c) = cursor {
+        if !from.contains(&c) {
+            break;
+        }
+        if let Some(a) = store.area(&c).await? {
+            crumbs.push(a);
+        }
+        cursor = c.parent();
+    }
+    crumbs.reverse();
+    Ok(crumbs)
 }
 
 /// How many not-yet-visited households the dashboard lists (the count shows

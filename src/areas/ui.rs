@@ -56,6 +56,9 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
             <div class="stat"><span class="stat-n" data-testid="total-not-visited">{t.not_visited()}</span><span>{zh::NOT_VISITED_COUNT}</span></div>
         </div>
         <Bar percent=t.percent_visited() testid="total-progress"/>
+        <A href=format!("/reports/dispatch/{}", o.area.code) attr:class="btn btn-block dispatch-link" attr:data-testid="dispatch-link">
+            {zh::DISPATCH_LINK} " ›"
+        </A>
         <p class="muted stats-note">
             {zh::MONITORED_COUNT} " " {t.monitored} " · " {zh::UNASSIGNED_COUNT} " " {t.unassigned}
         </p>

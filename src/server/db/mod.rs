@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::areas::{Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress};
 use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
+use crate::reports::DispatchFigure;
 use crate::subsidies::{Channel, SubsidyItem};
 use crate::visits::VisitSubmission;
 
@@ -224,6 +225,15 @@ pub trait Store: Send + Sync + 'static {
         stat_year: i32,
         limit: i64,
     ) -> DbResult<Vec<UnvisitedHousehold>>;
+    /// Per child area of `area` (the area itself for a village) and per
+    /// subsidy item: payments due in `stat_year`, and of those, verified
+    /// paid by the latest visit started before `cutoff` that checked them.
+    async fn dispatch_figures(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+        cutoff: DateTime<Utc>,
+    ) -> DbResult<Vec<DispatchFigure>>;
     /// The area's `limit` most recently started visits.
     async fn recent_visits(&self, area: &AreaCode, limit: i64) -> DbResult<Vec<RecentVisit>>;
     /// Villages holding households assigned to `worker_id`.

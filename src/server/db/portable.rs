@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::areas::{Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress};
 use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
+use crate::reports::{DispatchFigure, Progress};
 use crate::server::db::{
     AuditEvent, DbError, DbResult, EntitlementRecord, EntitlementRow, HouseholdQuery,
     HouseholdRecord, HouseholdRow, MemberRecord, Store, StoredVisit, UserRecord, VisitInsert,
@@ -273,6 +274,64 @@ impl Store for ThisStore {
                     head_name: r.try_get("head_name")?,
                     village: r.try_get("village")?,
                     worker: r.try_get("worker")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn dispatch_figures(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+        cutoff: DateTime<Utc>,
+    ) -> DbResult<Vec<DispatchFigure>> {
+        let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
+        let (lo, hi) = area.subtree_range();
+        // `latest`: each payment's most recent verification before the
+        // cutoff; it counts as paid only if that one found the money.
+        let rows = db(sqlx::query(
+            "WITH latest AS ( \
+                 SELECT l.entitlement_id, l.status, l.received_fen, \
+                        ROW_NUMBER() OVER (PARTITION BY l.entitlement_id \
+                                           ORDER BY v.started_at DESC, v.id DESC) AS rn \
+                 FROM households h \
+                 JOIN visits v ON v.household_id = h.id \
+                 JOIN verification_lines l ON l.visit_id = v.id \
+                 WHERE h.village_code BETWEEN $2 AND $3 AND v.stat_year = $4 AND v.started_at < $5 \
+             ) \
+             SELECT substr(h.village_code, 1, $1) AS child, e.item_code, \
+                    COUNT(*) AS due, \
+                    CAST(SUM(e.expected_fen) AS BIGINT) AS due_fen, \
+                    CAST(SUM(CASE WHEN p.status IN ('received_in_full', 'received_in_part') \
+                                  THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
+                    CAST(SUM(CASE WHEN p.status IN ('received_in_full', 'received_in_part') \
+                                  THEN p.received_fen ELSE 0 END) AS BIGINT) AS paid_fen \
+             FROM households h \
+             JOIN entitlements e ON e.household_id = h.id AND e.stat_year = $4 \
+             LEFT JOIN latest p ON p.entitlement_id = e.id AND p.rn = 1 \
+             WHERE h.village_code BETWEEN $2 AND $3 \
+             GROUP BY 1, 2 \
+             ORDER BY 1, 2",
+        )
+        .bind(child_len as i32)
+        .bind(lo)
+        .bind(hi)
+        .bind(stat_year)
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                let prefix: String = r.try_get("child")?;
+                Ok(DispatchFigure {
+                    child: format!("{prefix:0<12}"),
+                    item_code: r.try_get("item_code")?,
+                    progress: Progress {
+                        due: r.try_get("due")?,
+                        due_fen: r.try_get("due_fen")?,
+                        paid: r.try_get("paid")?,
+                        paid_fen: r.try_get("paid_fen")?,
+                    },
                 })
             })
             .collect()

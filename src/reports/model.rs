@@ -1,0 +1,99 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::areas::{Area, percent};
+use crate::subsidies::Fen;
+
+/// Due and verified-paid figures for one group of payments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Households (entitlements) due.
+    pub due: i64,
+    /// Of those, verified paid.
+    pub paid: i64,
+    pub due_fen: i64,
+    pub paid_fen: i64,
+}
+
+impl Progress {
+    pub fn add(&mut self, other: &Progress) {
+        self.due += other.due;
+        self.paid += other.paid;
+        self.due_fen += other.due_fen;
+        self.paid_fen += other.paid_fen;
+    }
+
+    /// Verified amount over due amount, whole per cent rounded down.
+    pub fn percent_paid(&self) -> i64 {
+        percent(self.paid_fen, self.due_fen)
+    }
+
+    pub fn due_yuan(&self) -> Fen {
+        Fen(self.due_fen)
+    }
+
+    pub fn paid_yuan(&self) -> Fen {
+        Fen(self.paid_fen)
+    }
+}
+
+/// A subsidy item that has payments due in the table's area and year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemColumn {
+    pub code: String,
+    pub name: String,
+}
+
+/// One row: an area with its figures per item (aligned with
+/// [`DispatchTable::items`]) and over all items, now and a week earlier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchRow {
+    pub area: Area,
+    pub items: Vec<Progress>,
+    pub all: Progress,
+    pub items_week_before: Vec<Progress>,
+    pub all_week_before: Progress,
+}
+
+impl DispatchRow {
+    pub fn new(area: Area, columns: usize) -> DispatchRow {
+        DispatchRow {
+            area,
+            items: vec![Progress::default(); columns],
+            all: Progress::default(),
+            items_week_before: vec![Progress::default(); columns],
+            all_week_before: Progress::default(),
+        }
+    }
+
+    /// The figures for item column `i`, or over all items for `None`.
+    pub fn figures(&self, i: Option<usize>) -> (Progress, Progress) {
+        match i {
+            Some(i) => (self.items[i], self.items_week_before[i]),
+            None => (self.all, self.all_week_before),
+        }
+    }
+}
+
+/// The dispatch table of an area as of a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchTable {
+    pub area: Area,
+    /// From the caller's own node down to (not including) `area`.
+    pub breadcrumbs: Vec<Area>,
+    pub as_of: NaiveDate,
+    pub week_before: NaiveDate,
+    pub stat_year: i32,
+    pub items: Vec<ItemColumn>,
+    pub rows: Vec<DispatchRow>,
+    pub total: DispatchRow,
+}
+
+/// What the store adds up: one child area's figures for one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DispatchFigure {
+    /// The 12-digit code of the child area the households lie in.
+    pub child: String,
+    pub item_code: String,
+    pub progress: Progress,
+}
