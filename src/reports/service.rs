@@ -7,7 +7,9 @@ use crate::areas::{AreaCode, AreaLevel};
 use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
-use crate::reports::{DispatchRow, DispatchTable, ItemColumn};
+use std::collections::BTreeMap;
+
+use crate::reports::{DispatchFigure, DispatchRow, DispatchTable, ItemColumn, Progress};
 use crate::server::db::Store;
 use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
@@ -31,12 +33,20 @@ pub async fn dispatch_table(
     let year = StatYear::containing(as_of);
     let area = store.area(&code).await?.ok_or(AppError::NotFound)?;
 
-    let now = store
-        .dispatch_figures(&code, year.0, end_of_china_day(as_of))
-        .await?;
-    let before = store
-        .dispatch_figures(&code, year.0, end_of_china_day(week_before))
-        .await?;
+    // What is due does not depend on the date: read it once.
+    let due = store.dispatch_due(&code, year.0).await?;
+    let mut now = due.clone();
+    now.extend(
+        store
+            .dispatch_paid(&code, year.0, end_of_china_day(as_of))
+            .await?,
+    );
+    let mut before = due;
+    before.extend(
+        store
+            .dispatch_paid(&code, year.0, end_of_china_day(week_before))
+            .await?,
+    );
     let catalogue = store.subsidy_items().await?;
     let items: Vec<ItemColumn> = catalogue
         .into_iter()
@@ -88,6 +98,33 @@ pub async fn dispatch_table(
         rows,
         total,
     })
+}
+
+/// The store's due and paid figures of `area` merged per child area and
+/// item, as the table adds them up; sorted.
+pub async fn dispatch_figures(
+    store: &dyn Store,
+    area: &AreaCode,
+    stat_year: i32,
+    cutoff: DateTime<Utc>,
+) -> AppResult<Vec<DispatchFigure>> {
+    let mut merged: BTreeMap<(String, String), Progress> = BTreeMap::new();
+    let due = store.dispatch_due(area, stat_year).await?;
+    let paid = store.dispatch_paid(area, stat_year, cutoff).await?;
+    for f in due.into_iter().chain(paid) {
+        merged
+            .entry((f.child, f.item_code))
+            .or_default()
+            .add(&f.progress);
+    }
+    Ok(merged
+        .into_iter()
+        .map(|((child, item_code), progress)| DispatchFigure {
+            child,
+            item_code,
+            progress,
+        })
+        .collect())
 }
 
 fn parse_as_of(as_of: Option<&str>, today: NaiveDate) -> AppResult<NaiveDate> {

@@ -226,9 +226,11 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> DbResult<Vec<UnvisitedHousehold>>;
     /// Per child area of `area` (the area itself for a village) and per
-    /// subsidy item: payments due in `stat_year`, and of those, verified
-    /// paid by the latest visit started before `cutoff` that checked them.
-    async fn dispatch_figures(
+    /// subsidy item: the payments due in `stat_year` (`paid` left 0).
+    async fn dispatch_due(&self, area: &AreaCode, stat_year: i32) -> DbResult<Vec<DispatchFigure>>;
+    /// The same grouping: payments of `stat_year` whose latest verification
+    /// by a visit started before `cutoff` found money (`due` left 0).
+    async fn dispatch_paid(
         &self,
         area: &AreaCode,
         stat_year: i32,

@@ -279,7 +279,28 @@ impl Store for ThisStore {
             .collect()
     }
 
-    async fn dispatch_figures(
+    async fn dispatch_due(&self, area: &AreaCode, stat_year: i32) -> DbResult<Vec<DispatchFigure>> {
+        let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
+        let (lo, hi) = area.subtree_range();
+        let rows = db(sqlx::query(
+            "SELECT substr(h.village_code, 1, $1) AS child, e.item_code, \
+                    COUNT(*) AS due, CAST(SUM(e.expected_fen) AS BIGINT) AS due_fen, \
+                    CAST(0 AS BIGINT) AS paid, CAST(0 AS BIGINT) AS paid_fen \
+             FROM households h \
+             JOIN entitlements e ON e.household_id = h.id AND e.stat_year = $4 \
+             WHERE h.village_code BETWEEN $2 AND $3 \
+             GROUP BY 1, 2",
+        )
+        .bind(child_len as i32)
+        .bind(lo)
+        .bind(hi)
+        .bind(stat_year)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter().map(dispatch_figure_from_row).collect()
+    }
+
+    async fn dispatch_paid(
         &self,
         area: &AreaCode,
         stat_year: i32,
@@ -288,10 +309,11 @@ impl Store for ThisStore {
         let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
         let (lo, hi) = area.subtree_range();
         // `latest`: each payment's most recent verification before the
-        // cutoff; it counts as paid only if that one found the money.
+        // cutoff; it counts as paid only if that one found the money. Only
+        // visited payments are read, never the whole entitlement table.
         let rows = db(sqlx::query(
             "WITH latest AS ( \
-                 SELECT l.entitlement_id, l.status, l.received_fen, \
+                 SELECT h.village_code, l.entitlement_id, l.status, l.received_fen, \
                         ROW_NUMBER() OVER (PARTITION BY l.entitlement_id \
                                            ORDER BY v.started_at DESC, v.id DESC) AS rn \
                  FROM households h \
@@ -299,19 +321,13 @@ impl Store for ThisStore {
                  JOIN verification_lines l ON l.visit_id = v.id \
                  WHERE h.village_code BETWEEN $2 AND $3 AND v.stat_year = $4 AND v.started_at < $5 \
              ) \
-             SELECT substr(h.village_code, 1, $1) AS child, e.item_code, \
-                    COUNT(*) AS due, \
-                    CAST(SUM(e.expected_fen) AS BIGINT) AS due_fen, \
-                    CAST(SUM(CASE WHEN p.status IN ('received_in_full', 'received_in_part') \
-                                  THEN 1 ELSE 0 END) AS BIGINT) AS paid, \
-                    CAST(SUM(CASE WHEN p.status IN ('received_in_full', 'received_in_part') \
-                                  THEN p.received_fen ELSE 0 END) AS BIGINT) AS paid_fen \
-             FROM households h \
-             JOIN entitlements e ON e.household_id = h.id AND e.stat_year = $4 \
-             LEFT JOIN latest p ON p.entitlement_id = e.id AND p.rn = 1 \
-             WHERE h.village_code BETWEEN $2 AND $3 \
-             GROUP BY 1, 2 \
-             ORDER BY 1, 2",
+             SELECT substr(p.village_code, 1, $1) AS child, e.item_code, \
+                    CAST(0 AS BIGINT) AS due, CAST(0 AS BIGINT) AS due_fen, \
+                    COUNT(*) AS paid, CAST(SUM(p.received_fen) AS BIGINT) AS paid_fen \
+             FROM latest p \
+             JOIN entitlements e ON e.id = p.entitlement_id \
+             WHERE p.rn = 1 AND p.status IN ('received_in_full', 'received_in_part') \
+             GROUP BY 1, 2",
         )
         .bind(child_len as i32)
         .bind(lo)
@@ -320,21 +336,7 @@ impl Store for ThisStore {
         .bind(cutoff)
         .fetch_all(&self.pool)
         .await)?;
-        rows.iter()
-            .map(|r| {
-                let prefix: String = r.try_get("child")?;
-                Ok(DispatchFigure {
-                    child: format!("{prefix:0<12}"),
-                    item_code: r.try_get("item_code")?,
-                    progress: Progress {
-                        due: r.try_get("due")?,
-                        due_fen: r.try_get("due_fen")?,
-                        paid: r.try_get("paid")?,
-                        paid_fen: r.try_get("paid_fen")?,
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(dispatch_figure_from_row).collect()
     }
 
     async fn recent_visits(&self, area: &AreaCode, limit: i64) -> DbResult<Vec<RecentVisit>> {
@@ -826,6 +828,20 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+fn dispatch_figure_from_row(r: &DbRow) -> DbResult<DispatchFigure> {
+    let prefix: String = r.try_get("child")?;
+    Ok(DispatchFigure {
+        child: format!("{prefix:0<12}"),
+        item_code: r.try_get("item_code")?,
+        progress: Progress {
+            due: r.try_get("due")?,
+            due_fen: r.try_get("due_fen")?,
+            paid: r.try_get("paid")?,
+            paid_fen: r.try_get("paid_fen")?,
+        },
+    })
 }
 
 /// SQL true when household `h` has a visit in the statistics year bound at
