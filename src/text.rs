@@ -77,6 +77,7 @@ pub mod zh {
     pub const AMOUNT_PAID_DUE: &str = "核实 / 应发金额（元）";
     pub const PROGRESS: &str = "进度 / 较上周";
     pub const PERCENT_POINTS: &str = "点";
+    pub const EXPORT_XLSX: &str = "导出 Excel（调度表）";
 
     pub const FORBIDDEN_TITLE: &str = "无权访问";
     pub const FORBIDDEN_BODY: &str = "该内容不在您的管辖范围内。此次访问已记录。";

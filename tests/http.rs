@@ -2,7 +2,7 @@
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use common::{TestDb, call, page, sign_in};
 use daohu::server::db;
 
@@ -18,6 +18,7 @@ on_both_backends!(
     sessions_survive_a_server_restart,
     unknown_paths_are_404,
     dispatch_table_is_scoped_to_the_callers_area,
+    dispatch_xlsx_matches_the_table_cell_by_cell,
 );
 
 async fn sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home(db: TestDb) {
@@ -403,4 +404,136 @@ async fn dispatch_table_is_scoped_to_the_callers_area(db: TestDb) {
         page.body.contains("dispatch-table"),
         "the table is rendered on the server"
     );
+}
+
+async fn dispatch_xlsx_matches_the_table_cell_by_cell(db: TestDb) {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    use daohu::reports::DispatchTable;
+    use daohu::reports::xlsx::{FIGURE_HEADERS, HEADER_ROWS};
+    let db = db.with_demo().await;
+    let workers: Vec<String> = (1..=4).map(|i| format!("worker{i}")).collect();
+    let visits = daohu::demo::load_visits(db.store.as_ref(), &workers, common::year(), 60, 7)
+        .await
+        .unwrap();
+    assert!(visits > 50, "{visits} demo visits");
+    let state = db.state();
+    let county = common::sign_in(&state, "county").await;
+    let r = call(
+        &state,
+        Some(&county),
+        "/api/reports/dispatch",
+        &[("code", "621102000000")],
+    )
+    .await;
+    let table: DispatchTable = serde_json::from_str(&r.body).expect("the table");
+    assert!(table.total.all.paid > 0, "some payments verified");
+
+    let path = format!("/reports/dispatch/621102000000/xlsx?as_of={}", table.as_of);
+    let x = common::page(&state, Some(&county), &path).await;
+    assert_eq!(x.status, StatusCode::OK, "{}", x.body);
+    assert_eq!(
+        x.headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = x
+        .headers
+        .get(header::CONTENT_DISPOSITION)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        disposition.starts_with("attachment;") && disposition.contains("filename*=UTF-8''"),
+        "{disposition}"
+    );
+
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(x.bytes.clone())).unwrap();
+    let sheet = book.worksheet_range("调度表").unwrap();
+    let at = |r: u32, c: u32| sheet.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    let text = |r: u32, c: u32| match at(r, c) {
+        Data::String(s) => s,
+        other => panic!("({r}, {c}) is {other:?}, not text"),
+    };
+    let number = |r: u32, c: u32| match at(r, c) {
+        Data::Float(f) => f,
+        Data::Int(i) => i as f64,
+        other => panic!("({r}, {c}) is {other:?}, not a number"),
+    };
+    assert_eq!(text(0, 0), "安定区到人到户各项补贴发放进展调度表");
+    assert!(
+        text(1, 0).contains(&table.as_of.to_string())
+            && text(1, 0).contains(&table.week_before.to_string())
+    );
+    assert_eq!(text(2, 0), "区域");
+    assert_eq!(text(2, 1), "全部补贴项目");
+    for (g, item) in table.items.iter().enumerate() {
+        assert_eq!(text(2, 1 + 6 * (g as u32 + 1)), item.name);
+    }
+    for k in 0..6u32 {
+        assert_eq!(text(3, 1 + k), FIGURE_HEADERS[k as usize]);
+    }
+    let rows: Vec<_> = table.rows.iter().chain([&table.total]).collect();
+    let mut cells = 0;
+    for (n, row) in rows.iter().enumerate() {
+        let r = HEADER_ROWS + n as u32;
+        let label = if n + 1 == rows.len() {
+            "合计".to_owned()
+        } else {
+            row.area.name.clone()
+        };
+        assert_eq!(text(r, 0), label);
+        let groups = std::iter::once(None).chain((0..table.items.len()).map(Some));
+        for (g, column) in groups.enumerate() {
+            let c = 1 + 6 * g as u32;
+            let (now, before) = row.figures(column);
+            assert_eq!(number(r, c), now.due as f64, "{label} group {g} due");
+            assert_eq!(number(r, c + 1), now.paid as f64, "{label} group {g} paid");
+            assert!((number(r, c + 2) - now.due_fen as f64 / 100.0).abs() < 1e-6);
+            assert!((number(r, c + 3) - now.paid_fen as f64 / 100.0).abs() < 1e-6);
+            let share = if now.due_fen == 0 {
+                0.0
+            } else {
+                now.paid_fen as f64 / now.due_fen as f64
+            };
+            assert!((number(r, c + 4) - share).abs() < 1e-9);
+            assert_eq!(
+                number(r, c + 5),
+                (now.percent_paid() - before.percent_paid()) as f64
+            );
+            cells += 6;
+        }
+    }
+    assert!(cells > 100, "{cells} cells checked");
+    // Nothing below the total.
+    assert_eq!(at(HEADER_ROWS + rows.len() as u32, 0), Data::Empty);
+
+    let merged: Vec<_> = book
+        .merge_cells_by_sheet_name("调度表")
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.start, d.end))
+        .collect();
+    let last = 6 * (table.items.len() as u32 + 1);
+    for region in [
+        ((0, 0), (0, last)),
+        ((2, 0), (3, 0)),
+        ((2, 1), (2, 6)),
+        ((2, 7), (2, 12)),
+    ] {
+        assert!(
+            merged.contains(&region),
+            "{region:?} merged; merged: {merged:?}"
+        );
+    }
+
+    // Another township's table cannot be exported; signed out, nothing.
+    let township1 = common::sign_in(&state, "township1").await;
+    let r = common::page(
+        &state,
+        Some(&township1),
+        "/reports/dispatch/621102201000/xlsx",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = common::page(&state, None, "/reports/dispatch/621102000000/xlsx").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }

@@ -170,6 +170,13 @@ describe('township dashboard', () => {
     assert.equal((await total.locator('[data-testid="percent"]').textContent()).trim(), `${Math.floor((paidFen * 100) / dueFen)}%`);
     await screenshot(page, 'dispatch-township1');
 
+    // The Excel file for sending upward downloads from the page.
+    const [download] = await Promise.all([page.waitForEvent('download'), byTestId(page, 'export-xlsx').click()]);
+    assert.match(download.suggestedFilename(), /^香泉镇补贴发放进展调度表-\d{4}-\d{2}-\d{2}\.xlsx$/);
+    const file = await download.path();
+    const { readFile } = await import('node:fs/promises');
+    assert.equal((await readFile(file)).subarray(0, 2).toString(), 'PK', 'an xlsx (zip) file');
+
     // One item at a time: the caption names it, and its due count is the database's.
     const item = await byTestId(page, 'item').locator('option').nth(1);
     const [code, name] = [await item.getAttribute('value'), (await item.textContent()).trim()];

@@ -15,9 +15,13 @@
 //!   from their households instead.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod http;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
+#[cfg(feature = "ssr")]
+pub mod xlsx;
 
 pub use model::*;

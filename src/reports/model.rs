@@ -97,3 +97,8 @@ pub struct DispatchFigure {
     pub item_code: String,
     pub progress: Progress,
 }
+
+/// Where the Excel file of area `code`'s table as of `as_of` downloads.
+pub fn xlsx_href(code: &str, as_of: NaiveDate) -> String {
+    format!("/reports/dispatch/{code}/xlsx?as_of={as_of}")
+}

@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::areas::{AreaLevel, percent};
 use crate::components::{AppFrame, ErrorNotice, Loading};
 use crate::reports::api::get_dispatch_table;
-use crate::reports::{DispatchRow, DispatchTable, Progress};
+use crate::reports::{DispatchRow, DispatchTable, Progress, xlsx_href};
 use crate::text::zh;
 
 /// `/reports/dispatch/<area>?as_of=YYYY-MM-DD&item=<code>`: the dispatch
@@ -100,6 +100,9 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
             {t.stat_year} {zh::YEAR_SUFFIX} " · " <strong class="caption-item">{item_name}</strong> " · "
             {zh::AS_OF} " " {caption_date} " · " {zh::CHANGE_SINCE} " " {t.week_before.to_string()}
         </p>
+        // rel=external: a download, not a page for the client-side router.
+        <a class="btn btn-block" rel="external" download href=xlsx_href(t.area.code.as_str(), t.as_of)
+            data-testid="export-xlsx">{zh::EXPORT_XLSX}</a>
         {if no_items {
             Either::Left(view! { <p class="empty">{zh::NO_PAYMENTS_DUE}</p> })
         } else {

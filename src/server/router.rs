@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sw.js", get(crate::sync::service_worker::script))
         .route(crate::sync::ROSTER_PATH, get(crate::sync::http::get_roster))
         .route(
+            crate::reports::http::DISPATCH_XLSX_PATH,
+            get(crate::reports::http::dispatch_xlsx),
+        )
+        .route(
             crate::sync::VISITS_PATH,
             post(crate::sync::http::post_visits)
                 .layer(DefaultBodyLimit::max(crate::sync::http::MAX_BATCH_BYTES)),

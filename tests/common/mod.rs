@@ -168,6 +168,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (for downloads).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -198,6 +200,7 @@ pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

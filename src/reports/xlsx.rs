@@ -1,0 +1,141 @@
+//! The dispatch table as the .xlsx file that goes upward every Monday:
+//! a title row, the year and dates, two header rows (each item's name
+//! merged over its six figures), one row per child area and a bold total;
+//! 元 with two decimals, progress as a percentage, headers frozen.
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+use crate::reports::{DispatchTable, Progress};
+use crate::text::zh;
+
+/// The six figures under each item, in order.
+pub const FIGURE_HEADERS: [&str; 6] = [
+    "应发户数",
+    "核实到户",
+    "应发金额（元）",
+    "核实金额（元）",
+    "进度",
+    "较上周（百分点）",
+];
+/// Rows above the first area: title, dates, item names, figure names.
+pub const HEADER_ROWS: u32 = 4;
+
+/// The file name, e.g. `安定区补贴发放进展调度表-2027-03-01.xlsx`.
+pub fn file_name(t: &DispatchTable) -> String {
+    format!("{}补贴发放进展调度表-{}.xlsx", t.area.name, t.as_of)
+}
+
+pub fn dispatch_workbook(t: &DispatchTable) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("调度表")?;
+
+    let border = |f: Format| f.set_border(FormatBorder::Thin);
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center);
+    let note = Format::new().set_align(FormatAlign::Left);
+    let header = border(
+        Format::new()
+            .set_bold()
+            .set_align(FormatAlign::Center)
+            .set_align(FormatAlign::VerticalCenter)
+            .set_text_wrap()
+            .set_background_color("#F2E6E4"),
+    );
+    let name = border(Format::new());
+    let count = border(Format::new().set_num_format("#,##0"));
+    let yuan = border(Format::new().set_num_format("#,##0.00"));
+    let pct = border(Format::new().set_num_format("0.0%"));
+    let points = border(Format::new().set_num_format("+0;-0;0"));
+    let bold = |f: &Format| f.clone().set_bold();
+
+    // "All items" first, then each item: 1 + 6 columns per group.
+    let mut groups: Vec<(String, Option<usize>)> = vec![(zh::ALL_ITEMS.to_owned(), None)];
+    groups.extend(
+        t.items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), Some(i))),
+    );
+    let last_col = (groups.len() * FIGURE_HEADERS.len()) as u16;
+
+    sheet.merge_range(
+        0,
+        0,
+        0,
+        last_col,
+        &format!("{}{}", t.area.name, zh::DISPATCH_TITLE),
+        &title,
+    )?;
+    sheet.merge_range(
+        1,
+        0,
+        1,
+        last_col,
+        &format!(
+            "统计年度：{}年度　截至：{}　较上周：{}　单位：户、元",
+            t.stat_year, t.as_of, t.week_before
+        ),
+        &note,
+    )?;
+    sheet.merge_range(2, 0, 3, 0, zh::AREA, &header)?;
+    for (g, (item, _)) in groups.iter().enumerate() {
+        let first = 1 + (g * FIGURE_HEADERS.len()) as u16;
+        sheet.merge_range(2, first, 2, first + 5, item, &header)?;
+        for (k, h) in FIGURE_HEADERS.iter().enumerate() {
+            sheet.write_string_with_format(3, first + k as u16, *h, &header)?;
+        }
+    }
+
+    let rows = t.rows.iter().map(|r| (r, false)).chain([(&t.total, true)]);
+    for (n, (row, is_total)) in rows.enumerate() {
+        let r = HEADER_ROWS + n as u32;
+        let label = if is_total {
+            zh::TOTAL
+        } else {
+            row.area.name.as_str()
+        };
+        let pick = |f: &Format| if is_total { bold(f) } else { f.clone() };
+        sheet.write_string_with_format(r, 0, label, &pick(&name))?;
+        for (g, (_, column)) in groups.iter().enumerate() {
+            let first = 1 + (g * FIGURE_HEADERS.len()) as u16;
+            let (now, before) = row.figures(*column);
+            sheet.write_number_with_format(r, first, now.due as f64, &pick(&count))?;
+            sheet.write_number_with_format(r, first + 1, now.paid as f64, &pick(&count))?;
+            sheet.write_number_with_format(
+                r,
+                first + 2,
+                now.due_fen as f64 / 100.0,
+                &pick(&yuan),
+            )?;
+            sheet.write_number_with_format(
+                r,
+                first + 3,
+                now.paid_fen as f64 / 100.0,
+                &pick(&yuan),
+            )?;
+            sheet.write_number_with_format(r, first + 4, share(&now), &pick(&pct))?;
+            let change = (now.percent_paid() - before.percent_paid()) as f64;
+            sheet.write_number_with_format(r, first + 5, change, &pick(&points))?;
+        }
+    }
+
+    sheet.set_column_width(0, 14)?;
+    for c in 1..=last_col {
+        sheet.set_column_width(c, 12)?;
+    }
+    sheet.set_row_height(3, 32)?;
+    sheet.set_freeze_panes(HEADER_ROWS, 1)?;
+    workbook.save_to_buffer()
+}
+
+/// Verified amount over due amount as a fraction, for a `0.0%` cell.
+fn share(p: &Progress) -> f64 {
+    if p.due_fen == 0 {
+        0.0
+    } else {
+        p.paid_fen as f64 / p.due_fen as f64
+    }
+}
