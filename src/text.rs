@@ -78,6 +78,9 @@ pub mod zh {
     pub const PROGRESS: &str = "进度 / 较上周";
     pub const PERCENT_POINTS: &str = "点";
     pub const EXPORT_XLSX: &str = "导出 Excel（调度表）";
+    pub const REVIEW: &str = "审核";
+    pub const REVIEW_COMMENT: &str = "审核意见（“有问题”时必填）";
+    pub const REVIEW_SUBMIT: &str = "提交审核";
 
     pub const FORBIDDEN_TITLE: &str = "无权访问";
     pub const FORBIDDEN_BODY: &str = "该内容不在您的管辖范围内。此次访问已记录。";

@@ -19,6 +19,7 @@ on_both_backends!(
     unknown_paths_are_404,
     dispatch_table_is_scoped_to_the_callers_area,
     dispatch_xlsx_matches_the_table_cell_by_cell,
+    a_supervisor_reviews_a_visit_and_the_worker_sees_the_issue,
 );
 
 async fn sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home(db: TestDb) {
@@ -536,4 +537,113 @@ async fn dispatch_xlsx_matches_the_table_cell_by_cell(db: TestDb) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = common::page(&state, None, "/reports/dispatch/621102000000/xlsx").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_supervisor_reviews_a_visit_and_the_worker_sees_the_issue(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    daohu::demo::load_visits(store, &["worker1".to_owned()], common::year(), 100, 3)
+        .await
+        .unwrap();
+    let household = common::household_of(store, "worker1").await;
+    let visit = store.visits_of_household(household).await.unwrap()[0]
+        .visit
+        .id
+        .to_string();
+    let state = db.state();
+    let review = |cookie: String, state_: &'static str, comment: &'static str| {
+        let state = state.clone();
+        let visit = visit.clone();
+        async move {
+            call(
+                &state,
+                Some(&cookie),
+                "/api/visits/review",
+                &[
+                    ("visit_id", visit.as_str()),
+                    ("state", state_),
+                    ("comment", comment),
+                ],
+            )
+            .await
+        }
+    };
+    let township1 = common::sign_in(&state, "township1").await;
+    let worker1 = common::sign_in(&state, "worker1").await;
+    let township2 = common::sign_in(&state, "township2").await;
+
+    // "Has issues" must say what; unknown states are refused.
+    let r = review(township1.clone(), "has_issues", "  ").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("请写明问题"), "{}", r.body);
+    let r = review(township1.clone(), "fine", "").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Only a supervisor of the household's area may review.
+    assert_eq!(
+        review(worker1.clone(), "approved", "").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        review(township2.clone(), "approved", "").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        store
+            .reviews_of_household(household)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing written"
+    );
+
+    let r = review(township1.clone(), "has_issues", "签名与户主不符，请核实").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The worker sees the issue and who raised it on the household page.
+    let id = household.to_string();
+    let detail = call(
+        &state,
+        Some(&worker1),
+        "/api/households/get",
+        &[("id", id.as_str())],
+    )
+    .await;
+    let v = &detail.json()["visits"];
+    let seen = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == visit.as_str())
+        .unwrap();
+    assert_eq!(seen["review"], "HasIssues");
+    assert_eq!(seen["reviews"][0]["comment"], "签名与户主不符，请核实");
+    assert_eq!(detail.json()["may_review"], false);
+
+    // Approved later: the state moves on, the history keeps both steps.
+    assert_eq!(
+        review(township1.clone(), "approved", "已核实").await.status,
+        StatusCode::OK
+    );
+    let detail = call(
+        &state,
+        Some(&township1),
+        "/api/households/get",
+        &[("id", id.as_str())],
+    )
+    .await;
+    let seen = detail.json()["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == visit.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(seen["review"], "Approved");
+    let steps: Vec<_> = seen["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].clone())
+        .collect();
+    assert_eq!(steps, ["HasIssues", "Approved"]);
+    assert_eq!(detail.json()["may_review"], true);
 }

@@ -196,6 +196,33 @@ describe('township dashboard', () => {
     await byTestId(page, 'household-list').waitFor();
   });
 
+  test('a supervisor reviews a visit: an issue needs a comment, then approves it; the history stays', async (t) => {
+    const page = await supervisor(t);
+    await byTestId(page, 'recent-visits').locator('li').first().locator('a').click();
+    await page.waitForURL(/\/households\/[0-9a-f-]{36}$/);
+    const visit = byTestId(page, 'visit').first();
+    assert.equal((await visit.locator('[data-testid="review-state"]').textContent()).trim(), '待审核');
+
+    await visit.locator('[data-testid="review-select"]').selectOption('has_issues');
+    await visit.locator('[data-testid="review-submit"]').click();
+    await visit.locator('[data-testid="review-error"]').filter({ hasText: '请写明问题' }).waitFor();
+    assert.equal(sql('select count(*) from visit_reviews'), '0', 'nothing written for a refused review');
+
+    await visit.locator('[data-testid="review-comment"]').fill('照片缺失，请补拍');
+    await visit.locator('[data-testid="review-submit"]').click();
+    await visit.locator('[data-testid="review-state"]').filter({ hasText: '有问题' }).waitFor();
+
+    await visit.locator('[data-testid="review-select"]').selectOption('approved');
+    await visit.locator('[data-testid="review-comment"]').fill('已补拍，核实无误');
+    await visit.locator('[data-testid="review-submit"]').click();
+    await visit.locator('[data-testid="review-state"]').filter({ hasText: '已通过' }).waitFor();
+    const history = (await visit.locator('[data-testid="review-history"]').textContent()).replace(/\s+/g, ' ');
+    assert.ok(history.includes('照片缺失，请补拍') && history.includes('已补拍，核实无误'), history);
+    assert.equal(sql('select group_concat(state, \',\') from (select state from visit_reviews order by at)'), 'has_issues,approved');
+    await visit.locator('[data-testid="review"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'review-approved');
+  });
+
   test('on a desktop screen the same dashboard reads as one page', async (t) => {
     const page = await supervisor(t, { desktop: true });
     await byTestId(page, 'worker-progress').waitFor();

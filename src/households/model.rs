@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::areas::Area;
 use crate::households::id_number::Sex;
 use crate::subsidies::{Channel, Fen, IncomeBucket, StatYear};
-use crate::visits::{Location, PaymentStatus, ShortfallReason};
+use crate::visits::{Location, PaymentStatus, ReviewEntry, ReviewState, ShortfallReason};
 
 /// 脱贫户 or 监测户 (with its kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -231,6 +231,8 @@ pub struct HouseholdDetail {
     pub visits: Vec<VisitView>,
     /// Visited by more than one worker this year: a supervisor reconciles.
     pub visits_disagree: bool,
+    /// The caller supervises this household and may review its visits.
+    pub may_review: bool,
 }
 
 /// A stored visit as the household page shows it.
@@ -252,6 +254,9 @@ pub struct VisitView {
     /// `data:image/png;base64,…`
     pub signature_data_url: String,
     pub lines: Vec<VisitLineView>,
+    /// Where the supervisor's review stands, and how it got there (oldest first).
+    pub review: ReviewState,
+    pub reviews: Vec<ReviewEntry>,
 }
 
 /// One verification line with the item it checked.

@@ -16,6 +16,7 @@ use crate::households::{
 use crate::server::db::{HouseholdQuery, HouseholdRecord, Store};
 use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear};
+use crate::visits::{ReviewEntry, ReviewState};
 
 pub const PAGE_SIZE: u32 = 30;
 
@@ -115,6 +116,7 @@ pub async fn detail(
     Ok(HouseholdDetail {
         visits,
         visits_disagree,
+        may_review: caller.actor.role != Role::FieldWorker,
         summary: HouseholdSummary {
             id: household.id,
             number: household.number.clone(),
@@ -237,8 +239,19 @@ async fn visit_views(
 ) -> AppResult<(Vec<VisitView>, bool)> {
     use std::collections::HashMap;
     let stored = store.visits_of_household(household_id).await?;
+    let reviews = store.reviews_of_household(household_id).await?;
     let mut items: HashMap<(i32, Uuid), (String, Fen)> = HashMap::new();
     let mut workers: HashMap<Uuid, String> = HashMap::new();
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    for r in &reviews {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(r.reviewer_id) {
+            let name = store
+                .user_by_id(r.reviewer_id)
+                .await?
+                .map(|u| u.display_name);
+            slot.insert(name.unwrap_or_default());
+        }
+    }
     let mut views = Vec::with_capacity(stored.len());
     for s in &stored {
         let v = &s.visit;
@@ -262,7 +275,21 @@ async fn visit_views(
                 name
             }
         };
+        let history: Vec<ReviewEntry> = reviews
+            .iter()
+            .filter(|r| r.visit_id == v.id)
+            .map(|r| ReviewEntry {
+                state: r.state,
+                comment: r.comment.clone(),
+                reviewer_name: names.get(&r.reviewer_id).cloned().unwrap_or_default(),
+                at_local: crate::subsidies::china_time(r.at)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            })
+            .collect();
         views.push(VisitView {
+            review: history.last().map_or(ReviewState::Received, |r| r.state),
+            reviews: history,
             id: v.id,
             worker_name,
             started_local: crate::subsidies::china_time(v.started_at)

@@ -10,7 +10,8 @@ use crate::households::{
     Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
 };
 use crate::text::zh;
-use crate::visits::{Location, PaymentStatus};
+use crate::visits::api::ReviewVisit;
+use crate::visits::{Location, PaymentStatus, ReviewEntry, ReviewState};
 
 /// The list a field worker starts from: their households, searchable and
 /// filterable by village. Supervisors get the same list for their area.
@@ -145,12 +146,18 @@ pub fn HouseholdPage() -> impl IntoView {
             .get("id")
             .and_then(|s| Uuid::parse_str(&s).ok())
     };
-    let detail = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_household(id).await.map(Some),
-            None => Ok(None),
-        }
-    });
+    // A review re-reads the page, so the new state and its history show.
+    let review = ServerAction::<ReviewVisit>::new();
+    provide_context(review);
+    let detail = Resource::new(
+        move || (id(), review.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_household(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <AppFrame>
             <Suspense fallback=Loading>
@@ -242,14 +249,15 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
             {if d.visits.is_empty() {
                 Either::Left(view! { <p class="empty">{zh::NO_VISITS}</p> })
             } else {
-                Either::Right(d.visits.into_iter().map(|v| view! { <VisitCard v/> }).collect_view())
+                let may_review = d.may_review;
+                Either::Right(d.visits.into_iter().map(|v| view! { <VisitCard v may_review/> }).collect_view())
             }}
         </section>
     }
 }
 
 #[component]
-fn VisitCard(v: VisitView) -> impl IntoView {
+fn VisitCard(v: VisitView, may_review: bool) -> impl IntoView {
     let location = match v.location {
         Location::Fix {
             lat_e6,
@@ -291,6 +299,7 @@ fn VisitCard(v: VisitView) -> impl IntoView {
                 <img src=v.signature_data_url alt="签名" class="signature-img"/>
             </div>
             <p class="receipt">{zh::RECEIPT_CODE} " " <strong class="mono" data-testid="receipt-code">{v.receipt_code}</strong></p>
+            <ReviewPart id=v.id state=v.review history=v.reviews may_review/>
         </article>
     }
 }
@@ -339,4 +348,58 @@ fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+/// The review state, its history, and for a supervisor the form to change it.
+#[component]
+fn ReviewPart(
+    id: Uuid,
+    state: ReviewState,
+    history: Vec<ReviewEntry>,
+    may_review: bool,
+) -> impl IntoView {
+    let tag = match state {
+        ReviewState::Received => "tag tag-blue",
+        ReviewState::HasIssues => "tag tag-red",
+        ReviewState::Approved => "tag tag-green",
+    };
+    view! {
+        <div class="review" data-testid="review">
+            <p>{zh::REVIEW} " " <span class=tag data-testid="review-state">{state.label()}</span></p>
+            {(!history.is_empty()).then(|| view! {
+                <ol class="review-history" data-testid="review-history">
+                    {history.into_iter().map(|r| view! {
+                        <li>
+                            <span class="muted">{r.at_local} " · " {r.reviewer_name} " · "</span>
+                            <strong>{r.state.label()}</strong>
+                            {(!r.comment.is_empty()).then(|| view! { <span>"：" {r.comment}</span> })}
+                        </li>
+                    }).collect_view()}
+                </ol>
+            })}
+            {may_review.then(|| view! { <ReviewForm id/> })}
+        </div>
+    }
+}
+
+#[component]
+fn ReviewForm(id: Uuid) -> impl IntoView {
+    let action = expect_context::<ServerAction<ReviewVisit>>();
+    let error = move || match action.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <ActionForm action attr:class="review-form">
+            <input type="hidden" name="visit_id" value=id.to_string()/>
+            <select name="state" data-testid="review-select" aria-label=zh::REVIEW>
+                <option value="approved">{ReviewState::Approved.label()}</option>
+                <option value="has_issues">{ReviewState::HasIssues.label()}</option>
+                <option value="received">{ReviewState::Received.label()}</option>
+            </select>
+            <textarea name="comment" rows="2" placeholder=zh::REVIEW_COMMENT data-testid="review-comment"></textarea>
+            <button type="submit" class="btn btn-primary" data-testid="review-submit">{zh::REVIEW_SUBMIT}</button>
+            {move || error().map(|m| view! { <p class="notice notice-error" role="alert" data-testid="review-error">{m}</p> })}
+        </ActionForm>
+    }
 }

@@ -8,7 +8,12 @@
 //! content ([`confirmation_hash`]), so any later edit shows as a mismatch
 //! and needs a new signature. The first 8 hex digits of the hash are the
 //! receipt code shown to the household.
+//!
+//! A supervisor reviews each stored visit (received → has issues /
+//! approved, with a comment); steps are only ever added, so the history
+//! stays, and the worker sees what was found on the household page.
 
+pub mod api;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -5,6 +5,58 @@ use uuid::Uuid;
 
 use crate::subsidies::Channel;
 
+/// Where a supervisor's review of a visit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReviewState {
+    /// 待审核: delivered, not yet looked at.
+    Received,
+    /// 有问题: the worker must see to it; a comment says what.
+    HasIssues,
+    /// 已通过
+    Approved,
+}
+
+impl ReviewState {
+    pub const ALL: [ReviewState; 3] = [
+        ReviewState::Received,
+        ReviewState::HasIssues,
+        ReviewState::Approved,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        ReviewState::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Received => "received",
+            ReviewState::HasIssues => "has_issues",
+            ReviewState::Approved => "approved",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewState::Received => "待审核",
+            ReviewState::HasIssues => "有问题",
+            ReviewState::Approved => "已通过",
+        }
+    }
+}
+
+/// Longest review comment accepted.
+pub const MAX_REVIEW_COMMENT_CHARS: usize = 500;
+
+/// One step of a visit's review history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewEntry {
+    pub state: ReviewState,
+    pub comment: String,
+    pub reviewer_name: String,
+    /// China time, `2027-03-01 10:00`.
+    pub at_local: String,
+}
+
 /// What the household says about one expected payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PaymentStatus {

@@ -4,14 +4,15 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::AppError;
-use crate::server::db::{Store, VisitInsert, VisitRecord};
+use crate::server::db::{ReviewRecord, Store, VisitInsert, VisitRecord};
 use crate::server::session::Caller;
 use crate::subsidies::StatYear;
 use crate::visits::{
-    MAX_PHOTO_BYTES, MAX_SIGNATURE_PNG_BYTES, Problem, VisitOutcome, VisitSubmission, check_lines,
-    check_signer, confirmation_hash, hex, receipt_code,
+    MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS, MAX_SIGNATURE_PNG_BYTES, Problem, ReviewState,
+    VisitOutcome, VisitSubmission, check_lines, check_signer, confirmation_hash, hex, receipt_code,
 };
 
 /// Checks every visit of a batch, then stores the good ones in one
@@ -206,4 +207,50 @@ fn decode(field: &str, data: &str, max: usize) -> Result<Vec<u8>, AppError> {
         ));
     }
     Ok(bytes)
+}
+
+/// A supervisor sets a visit's review state. Anyone above the field whose
+/// area holds the household may; "has issues" must say what, for the worker
+/// to act on. Each call adds a step to the history.
+pub async fn review(
+    store: &dyn Store,
+    caller: &Caller,
+    visit_id: Uuid,
+    state: &str,
+    comment: &str,
+) -> Result<(), AppError> {
+    let state = ReviewState::parse(state)
+        .ok_or_else(|| AppError::validation("state", format!("未知的审核结果“{state}”")))?;
+    let comment = comment.trim();
+    if state == ReviewState::HasIssues && comment.is_empty() {
+        return Err(AppError::validation(
+            "comment",
+            "请写明问题，以便帮扶干部处理",
+        ));
+    }
+    if comment.chars().count() > MAX_REVIEW_COMMENT_CHARS {
+        return Err(AppError::validation(
+            "comment",
+            format!("审核意见不能超过{MAX_REVIEW_COMMENT_CHARS}字"),
+        ));
+    }
+    let visit = store.visit(visit_id).await?.ok_or(AppError::NotFound)?;
+    let household = store
+        .household(visit.visit.household_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if caller.actor.role == Role::FieldWorker || !caller.actor.area.contains(&household.village) {
+        return deny(store, caller, "review_visit", &visit_id.to_string()).await;
+    }
+    store
+        .insert_review(&ReviewRecord {
+            id: Uuid::now_v7(),
+            visit_id,
+            state,
+            comment: comment.to_owned(),
+            reviewer_id: caller.actor.user_id,
+            at: chrono::Utc::now(),
+        })
+        .await?;
+    Ok(())
 }

@@ -181,6 +181,17 @@ pub struct StoredVisit {
     pub received_at: DateTime<Utc>,
 }
 
+/// A review step as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRecord {
+    pub id: Uuid,
+    pub visit_id: Uuid,
+    pub state: crate::visits::ReviewState,
+    pub comment: String,
+    pub reviewer_id: Uuid,
+    pub at: DateTime<Utc>,
+}
+
 /// Something a user tried, for the audit trail.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
@@ -296,6 +307,10 @@ pub trait Store: Send + Sync + 'static {
     async fn count_visits(&self) -> DbResult<i64>;
     /// Payload hashes of the conflicting copies received for `visit_id`.
     async fn visit_conflicts(&self, visit_id: Uuid) -> DbResult<Vec<String>>;
+    /// Adds a review step to a visit (history is never rewritten).
+    async fn insert_review(&self, review: &ReviewRecord) -> DbResult<()>;
+    /// The review steps of a household's visits, oldest first.
+    async fn reviews_of_household(&self, household_id: Uuid) -> DbResult<Vec<ReviewRecord>>;
 
     // audit
     async fn record_audit(&self, event: &AuditEvent) -> DbResult<()>;

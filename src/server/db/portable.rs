@@ -15,12 +15,13 @@ use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::reports::{DispatchFigure, Progress};
 use crate::server::db::{
     AuditEvent, DbError, DbResult, EntitlementRecord, EntitlementRow, HouseholdQuery,
-    HouseholdRecord, HouseholdRow, MemberRecord, Store, StoredVisit, UserRecord, VisitInsert,
-    VisitRecord,
+    HouseholdRecord, HouseholdRow, MemberRecord, ReviewRecord, Store, StoredVisit, UserRecord,
+    VisitInsert, VisitRecord,
 };
 use crate::subsidies::{Channel, IncomeBucket, SubsidyItem};
 use crate::visits::{
-    Location, PaymentStatus, ShortfallReason, Signature, VerificationLine, VisitSubmission,
+    Location, PaymentStatus, ReviewState, ShortfallReason, Signature, VerificationLine,
+    VisitSubmission,
 };
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -776,6 +777,48 @@ impl Store for ThisStore {
         .await)?;
         rows.iter()
             .map(|r| Ok(r.try_get("payload_hash")?))
+            .collect()
+    }
+
+    async fn insert_review(&self, r: &ReviewRecord) -> DbResult<()> {
+        db(sqlx::query(
+            "INSERT INTO visit_reviews (id, visit_id, state, comment, reviewer_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(r.id)
+        .bind(r.visit_id)
+        .bind(r.state.as_str())
+        .bind(&r.comment)
+        .bind(r.reviewer_id)
+        .bind(r.at)
+        .execute(&self.pool)
+        .await)?;
+        Ok(())
+    }
+
+    async fn reviews_of_household(&self, household_id: Uuid) -> DbResult<Vec<ReviewRecord>> {
+        let rows = db(sqlx::query(
+            "SELECT r.id, r.visit_id, r.state, r.comment, r.reviewer_id, r.at \
+             FROM visit_reviews r JOIN visits v ON v.id = r.visit_id \
+             WHERE v.household_id = $1 \
+             ORDER BY r.at, r.id",
+        )
+        .bind(household_id)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok(ReviewRecord {
+                    id: r.try_get("id")?,
+                    visit_id: r.try_get("visit_id")?,
+                    state: ReviewState::parse(&state)
+                        .ok_or_else(|| corrupt("review state", &state))?,
+                    comment: r.try_get("comment")?,
+                    reviewer_id: r.try_get("reviewer_id")?,
+                    at: r.try_get("at")?,
+                })
+            })
             .collect()
     }
 
