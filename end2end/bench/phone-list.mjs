@@ -9,8 +9,6 @@
 // list's first paint (`daohu:list-ready`, marked by the app), without and
 // with 4× CPU throttling (a cheap Android phone).
 
-import { execFileSync } from 'node:child_process';
-
 import { launchBrowser, newMobileContext, startServer } from '../support/server.mjs';
 import { installHydrationProbe, signIn, byTestId, eventually } from '../support/app.mjs';
 
@@ -22,13 +20,12 @@ const HOUSEHOLDS = 300;
 // A bigger demo, then 300 of its households moved into one of worker1's
 // villages and assigned to them: a heavy caseload for one phone.
 const server = await startServer({ demoArgs: ['--households', '1200'] });
-execFileSync('sqlite3', [
-  server.databaseUrl.replace(/^sqlite:/, ''),
+server.sql(
   `create temp table w as select u.id as id, (select village_code from households where worker_id = u.id limit 1) as village
      from users u where username = 'worker1';
    update households set worker_id = (select id from w), village_code = (select village from w)
      where id in (select id from households order by number limit ${HOUSEHOLDS});`,
-]);
+);
 const browser = await launchBrowser();
 try {
   const context = await newMobileContext(browser, server.baseURL);

@@ -5,7 +5,7 @@
 // SQLite database is filled with the deterministic demo county (`daohu demo`),
 // then `daohu serve` is started on a free port and awaited on /healthz.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
@@ -91,6 +91,12 @@ export class DaohuServer {
     this.baseURL = `http://127.0.0.1:${port}`;
     this.child = null;
     this.logs = [];
+  }
+
+  /** Runs SQL against the server's SQLite database; rows `|`-separated. */
+  sql(query) {
+    const file = path.resolve(this.databaseUrl.replace(/^sqlite:/, ''));
+    return execFileSync('sqlite3', ['-separator', '|', file, query], { encoding: 'utf8' }).trim();
   }
 
   get env() {

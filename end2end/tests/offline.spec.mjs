@@ -7,8 +7,6 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
 import { assertNoPageErrors, byTestId, eventually, installHydrationProbe, signIn } from '../support/app.mjs';
@@ -28,11 +26,7 @@ after(async () => {
   await server?.dispose();
 });
 
-/** Runs SQL against the server's SQLite database (read-only use). */
-function sql(query) {
-  const file = server.databaseUrl.replace(/^sqlite:/, '');
-  return execFileSync('sqlite3', ['-separator', '|', path.resolve(file), query], { encoding: 'utf8' }).trim();
-}
+const sql = (query) => server.sql(query);
 
 /** A phone; `locate: false` is a phone whose user refused location access. */
 async function phone(t, { locate = true } = {}) {

@@ -5,8 +5,6 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
 import { assertNoPageErrors, byTestId, installHydrationProbe, open, signIn } from '../support/app.mjs';
@@ -27,10 +25,7 @@ after(async () => {
   await server?.dispose();
 });
 
-function sql(query) {
-  const file = server.databaseUrl.replace(/^sqlite:/, '');
-  return execFileSync('sqlite3', ['-separator', '|', path.resolve(file), query], { encoding: 'utf8' }).trim();
-}
+const sql = (query) => server.sql(query);
 
 /** The statistics year of today in China: year N runs 1 Oct N-1 to 30 Sep N. */
 function statYear() {

@@ -3,7 +3,6 @@
 use chrono::Utc;
 
 use crate::areas::{Area, AreaCode, AreaLevel, AreaOverview, AreaSummary, TownshipDetail};
-use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
 use crate::server::db::Store;
@@ -15,7 +14,7 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
     // Field workers work from their household list; area figures are for
     // those who supervise.
-    if actor.role == Role::FieldWorker || !actor.area.contains(&code) {
+    if !actor.supervises(&code) {
         return deny(store, caller, "area_overview", code.as_str()).await;
     }
     let area = store.area(&code).await?.ok_or(AppError::NotFound)?;

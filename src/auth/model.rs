@@ -80,4 +80,10 @@ impl Actor {
             _ => format!("/areas/{}", self.area),
         }
     }
+
+    /// Whether this user oversees `area`: anyone above the field whose own
+    /// node holds it (area pages, reports, visit review).
+    pub fn supervises(&self, area: &AreaCode) -> bool {
+        self.role != Role::FieldWorker && self.area.contains(area)
+    }
 }

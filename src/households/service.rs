@@ -241,14 +241,12 @@ async fn visit_views(
     let stored = store.visits_of_household(household_id).await?;
     let reviews = store.reviews_of_household(household_id).await?;
     let mut items: HashMap<(i32, Uuid), (String, Fen)> = HashMap::new();
-    let mut workers: HashMap<Uuid, String> = HashMap::new();
+    // Workers and reviewers by name, each user read once.
     let mut names: HashMap<Uuid, String> = HashMap::new();
-    for r in &reviews {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(r.reviewer_id) {
-            let name = store
-                .user_by_id(r.reviewer_id)
-                .await?
-                .map(|u| u.display_name);
+    let people = stored.iter().map(|s| s.worker_id);
+    for id in people.chain(reviews.iter().map(|r| r.reviewer_id)) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
+            let name = store.user_by_id(id).await?.map(|u| u.display_name);
             slot.insert(name.unwrap_or_default());
         }
     }
@@ -263,18 +261,7 @@ async fn visit_views(
                 );
             }
         }
-        let worker_name = match workers.get(&s.worker_id) {
-            Some(name) => name.clone(),
-            None => {
-                let name = store
-                    .user_by_id(s.worker_id)
-                    .await?
-                    .map(|u| u.display_name)
-                    .unwrap_or_default();
-                workers.insert(s.worker_id, name.clone());
-                name
-            }
-        };
+        let worker_name = names.get(&s.worker_id).cloned().unwrap_or_default();
         let history: Vec<ReviewEntry> = reviews
             .iter()
             .filter(|r| r.visit_id == v.id)

@@ -1,14 +1,13 @@
 //! Building the dispatch table from the store's per-area, per-item figures.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::areas::service::breadcrumbs;
 use crate::areas::{AreaCode, AreaLevel};
-use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
-use std::collections::BTreeMap;
-
 use crate::reports::{DispatchFigure, DispatchRow, DispatchTable, ItemColumn, Progress};
 use crate::server::db::Store;
 use crate::server::session::Caller;
@@ -24,7 +23,7 @@ pub async fn dispatch_table(
 ) -> AppResult<DispatchTable> {
     let actor = &caller.actor;
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
-    if actor.role == Role::FieldWorker || !actor.area.contains(&code) {
+    if !actor.supervises(&code) {
         return deny(store, caller, "dispatch_table", code.as_str()).await;
     }
     let today = china_date(Utc::now());

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::areas::{AreaLevel, percent};
+use crate::areas::AreaLevel;
 use crate::components::{AppFrame, ErrorNotice, Loading};
 use crate::reports::api::get_dispatch_table;
 use crate::reports::{DispatchRow, DispatchTable, Progress, xlsx_href};
@@ -165,7 +165,7 @@ fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>) -> impl Into
 /// Two bars in one small SVG: this week (solid) over last week (pale).
 #[component]
 fn Bars(now: i64, before: i64) -> impl IntoView {
-    let w = |p: i64| percent(p.clamp(0, 100), 100).to_string();
+    let w = |p: i64| p.clamp(0, 100).to_string();
     view! {
         <svg class="bars" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
             <rect x="0" y="0" width="100" height="10" class="bars-track"/>

@@ -4,7 +4,6 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::AppError;
 use crate::server::db::{ReviewRecord, Store, VisitInsert, VisitRecord};
@@ -239,7 +238,7 @@ pub async fn review(
         .household(visit.visit.household_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if caller.actor.role == Role::FieldWorker || !caller.actor.area.contains(&household.village) {
+    if !caller.actor.supervises(&household.village) {
         return deny(store, caller, "review_visit", &visit_id.to_string()).await;
     }
     store
