@@ -13,6 +13,7 @@ use crate::components::{ErrorNotice, Loading, NotFound};
 use crate::field::ui::FieldPage;
 use crate::households::ui::{HouseholdListPage, HouseholdPage};
 use crate::reports::ui::DispatchPage;
+use crate::roster::ui::{ImportJobPage, ImportPage};
 use crate::text::zh;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/households/:id") view=HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code") view=AreaPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports/dispatch/:code") view=DispatchPage ssr=SsrMode::Async/>
+                <Route path=path!("/roster/import") view=ImportPage ssr=SsrMode::Async/>
+                <Route path=path!("/roster/import/:id") view=ImportJobPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

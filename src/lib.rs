@@ -15,6 +15,7 @@ pub mod error;
 pub mod field;
 pub mod households;
 pub mod reports;
+pub mod roster;
 pub mod subsidies;
 pub mod sync;
 pub mod text;

@@ -2,6 +2,41 @@
 //! English module can follow with the same names.
 
 pub mod zh {
+
+    // roster import
+    pub const IMPORT_TITLE: &str = "导入名单";
+    pub const IMPORT_LINK: &str = "导入名单（Excel / CSV）";
+    pub const IMPORT_INTRO: &str = "先导入农户及家庭成员，再导入应发补贴。整份文件检查无误才写入；有任何问题则一行也不写，并列出每个问题所在的行和列。重复导入同一文件不会产生重复数据。";
+    pub const IMPORT_STEP_HOUSEHOLDS: &str = "第一步：每名家庭成员一行，同一户的成员户编号相同。";
+    pub const IMPORT_STEP_ENTITLEMENTS: &str = "第二步：每户每个补贴项目每个年度一行。";
+    pub const IMPORT_TEMPLATES: &str = "下载模板：";
+    pub const TEMPLATE_XLSX: &str = "Excel 模板";
+    pub const TEMPLATE_CSV: &str = "CSV 模板";
+    pub const IMPORT_CHOOSE_FILE: &str = "选择文件（.xlsx 或 .csv）";
+    pub const IMPORT_SUBMIT: &str = "上传并导入";
+    pub const IMPORT_COLUMN_RULES: &str = "各列填写要求";
+    pub const COLUMN: &str = "列";
+    pub const ROW: &str = "行";
+    pub const RULE: &str = "填写要求";
+    pub const PROBLEM: &str = "问题";
+    pub const OPTIONAL: &str = "（选填）";
+    pub const EXAMPLE: &str = "例：";
+    pub const ROWS: &str = "行";
+    pub const SECONDS: &str = "秒";
+    pub const WHOLE_FILE: &str = "整个文件";
+    pub const IMPORT_UNKNOWN: &str =
+        "找不到这次导入（服务器可能已重启）。导入中断时不会写入任何数据，请重新上传。";
+    pub const IMPORT_AGAIN: &str = "返回导入页";
+    pub const IMPORT_FAILED: &str = "服务器出错，未写入任何数据，请稍后重试：";
+    pub const IMPORT_DONE: &str = "导入完成：已全部写入。";
+    pub const IMPORT_ROWS: &str = "数据行";
+    pub const IMPORT_ADDED: &str = "新增";
+    pub const IMPORT_CHANGED: &str = "更新";
+    pub const IMPORT_UNCHANGED: &str = "无变化";
+    pub const IMPORT_REFUSED_BEFORE: &str = "未写入任何数据。请改正以下";
+    pub const IMPORT_REFUSED_AFTER: &str = "个问题后重新上传整份文件。";
+    pub const IMPORT_MORE_PROBLEMS_BEFORE: &str = "另有";
+    pub const IMPORT_MORE_PROBLEMS_AFTER: &str = "个问题未列出，改正上面的问题后重新上传即可看到。";
     pub const APP_NAME: &str = "到户";
     pub const APP_TAGLINE: &str = "补贴到户 · 逐户核实";
 

@@ -196,6 +196,9 @@ pub struct AreaOverview {
     pub days_left: i64,
     /// For a township (or a village): the dashboard a supervisor works from.
     pub township: Option<TownshipDetail>,
+    /// Whether the caller may import rosters here (their own area, county
+    /// office or above).
+    pub may_import: bool,
 }
 
 /// What a township supervisor needs beyond the village counts: who is

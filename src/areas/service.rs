@@ -59,6 +59,7 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
         stat_year: year.0,
         days_left: (year.last_day() - today).num_days(),
         township,
+        may_import: crate::roster::may_import(actor) && code == actor.area,
     })
 }
 

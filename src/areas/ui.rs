@@ -7,7 +7,7 @@ use crate::areas::api::get_area_overview;
 use crate::areas::{
     AreaLevel, AreaOverview, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress,
 };
-use crate::components::{AppFrame, ErrorNotice, Loading};
+use crate::components::{AppFrame, Bar, ErrorNotice, Loading};
 use crate::subsidies::china_time;
 use crate::text::zh;
 
@@ -59,6 +59,11 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         <A href=format!("/reports/dispatch/{}", o.area.code) attr:class="btn btn-block dispatch-link" attr:data-testid="dispatch-link">
             {zh::DISPATCH_LINK} " ›"
         </A>
+        {o.may_import.then(|| view! {
+            <A href=crate::roster::IMPORT_PATH attr:class="btn btn-block" attr:data-testid="import-link">
+                {zh::IMPORT_LINK} " ›"
+            </A>
+        })}
         <p class="muted stats-note">
             {zh::MONITORED_COUNT} " " {t.monitored} " · " {zh::UNASSIGNED_COUNT} " " {t.unassigned}
         </p>
@@ -82,20 +87,6 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
             <h2>{zh::RECENT_VISITS}</h2>
             <RecentList visits=d.recent/>
         })}
-    }
-}
-
-/// A progress bar with its figure; the figure is what counts, the bar is
-/// for the eye.
-#[component]
-fn Bar(percent: i64, #[prop(optional)] testid: &'static str) -> impl IntoView {
-    let done = percent >= 100;
-    view! {
-        <div class="bar" class:bar-done=done role="progressbar" aria-valuemin="0" aria-valuemax="100"
-            aria-valuenow=percent data-testid=testid>
-            <span class="bar-fill" style=format!("width:{percent}%")></span>
-            <span class="bar-label">{percent} "%"</span>
-        </div>
     }
 }
 

@@ -84,7 +84,7 @@ pub async fn dispatch_xlsx(
 }
 
 /// RFC 5987 encoding for the Chinese file name.
-fn percent_encode(s: &str) -> String {
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {

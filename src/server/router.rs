@@ -42,6 +42,15 @@ pub fn router(state: AppState) -> Router {
             get(crate::reports::http::dispatch_xlsx),
         )
         .route(
+            crate::roster::UPLOAD_PATH,
+            post(crate::roster::http::post_import)
+                .layer(DefaultBodyLimit::max(crate::roster::http::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            crate::roster::http::TEMPLATE_PATH,
+            get(crate::roster::http::get_template),
+        )
+        .route(
             crate::sync::VISITS_PATH,
             post(crate::sync::http::post_visits)
                 .layer(DefaultBodyLimit::max(crate::sync::http::MAX_BATCH_BYTES)),

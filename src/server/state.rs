@@ -4,6 +4,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::auth::throttle::Throttle;
+use crate::roster::jobs::ImportJobs;
 use crate::server::config::Config;
 use crate::server::db::Store;
 
@@ -15,6 +16,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub throttle: Arc<Throttle>,
+    /// Roster imports running or recently finished.
+    pub imports: Arc<ImportJobs>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             throttle: Arc::new(Throttle::default()),
+            imports: Arc::new(ImportJobs::default()),
         }
     }
 }

@@ -136,6 +136,19 @@ pub struct HouseholdQuery {
     pub offset: u32,
 }
 
+/// What a roster import writes, computed by the import against what is
+/// stored: only what is new or different.
+#[derive(Debug, Clone, Default)]
+pub struct RosterWrite {
+    /// New households, and changed ones under their stored id (values
+    /// overwritten; worker and creation time kept).
+    pub households: Vec<HouseholdRecord>,
+    /// Stored households (among `households`) whose members are replaced.
+    pub replaced_members_of: Vec<Uuid>,
+    /// New payments due, and changed ones under their stored id.
+    pub entitlements: Vec<EntitlementRecord>,
+}
+
 /// A household list row, with its village and size.
 #[derive(Debug, Clone)]
 pub struct HouseholdRow {
@@ -295,6 +308,26 @@ pub trait Store: Send + Sync + 'static {
         household_id: Uuid,
         stat_year: i32,
     ) -> DbResult<Vec<(Uuid, i64)>>;
+
+    // roster import
+    /// The stored households (with members) among these numbers.
+    async fn households_by_numbers(&self, numbers: &[String]) -> DbResult<Vec<HouseholdRecord>>;
+    /// (number, id, village) of the stored households among these numbers.
+    async fn household_keys_by_numbers(
+        &self,
+        numbers: &[String],
+    ) -> DbResult<Vec<(String, Uuid, AreaCode)>>;
+    /// (ID number, household number) for each of these ID numbers stored.
+    async fn member_households(&self, id_numbers: &[String]) -> DbResult<Vec<(String, String)>>;
+    /// Every payment due, of any year, to these households.
+    async fn entitlements_of_households(&self, ids: &[Uuid]) -> DbResult<Vec<EntitlementRecord>>;
+    /// Writes an import in one transaction: all or nothing. `progress` is
+    /// told the rows written so far.
+    async fn apply_roster(
+        &self,
+        write: &RosterWrite,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> DbResult<()>;
 
     // visits
     /// Stores a visit with its lines in one transaction, exactly once.

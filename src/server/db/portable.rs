@@ -15,8 +15,8 @@ use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::reports::{DispatchFigure, Progress};
 use crate::server::db::{
     AuditEvent, DbError, DbResult, EntitlementRecord, EntitlementRow, HouseholdQuery,
-    HouseholdRecord, HouseholdRow, MemberRecord, ReviewRecord, Store, StoredVisit, UserRecord,
-    VisitInsert, VisitRecord,
+    HouseholdRecord, HouseholdRow, MemberRecord, ReviewRecord, RosterWrite, Store, StoredVisit,
+    UserRecord, VisitInsert, VisitRecord,
 };
 use crate::subsidies::{Channel, IncomeBucket, SubsidyItem};
 use crate::visits::{
@@ -67,6 +67,54 @@ fn item_from_row(row: &DbRow) -> DbResult<SubsidyItem> {
         default_channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
     })
 }
+
+fn member_from_row(r: &DbRow) -> DbResult<MemberRecord> {
+    let labour: String = r.try_get("labour")?;
+    let health: String = r.try_get("health")?;
+    Ok(MemberRecord {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        relation: r.try_get("relation")?,
+        id_number: r.try_get("id_number")?,
+        labour: LabourStatus::parse(&labour).ok_or_else(|| corrupt("labour", &labour))?,
+        health: HealthStatus::parse(&health).ok_or_else(|| corrupt("health", &health))?,
+    })
+}
+
+const HOUSEHOLD_COLUMNS: &str =
+    "id, number, head_name, category, monitoring_kind, relocated, village_code, worker_id, phone";
+
+fn household_from_row(h: &DbRow, members: Vec<MemberRecord>) -> DbResult<HouseholdRecord> {
+    Ok(HouseholdRecord {
+        id: h.try_get("id")?,
+        number: h.try_get("number")?,
+        head_name: h.try_get("head_name")?,
+        category: category_from_row(h)?,
+        relocated: h.try_get("relocated")?,
+        village: area_code(h.try_get("village_code")?)?,
+        worker_id: h.try_get("worker_id")?,
+        phone: h.try_get("phone")?,
+        members,
+    })
+}
+
+fn entitlement_from_row(r: &DbRow) -> DbResult<EntitlementRecord> {
+    let channel: String = r.try_get("channel")?;
+    Ok(EntitlementRecord {
+        id: r.try_get("id")?,
+        household_id: r.try_get("household_id")?,
+        item_code: r.try_get("item_code")?,
+        stat_year: r.try_get("stat_year")?,
+        expected_fen: r.try_get("expected_fen")?,
+        expected_date: r.try_get("expected_date")?,
+        department: r.try_get("department")?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+    })
+}
+
+/// Keys per `IN (..)` query and rows per multi-row `INSERT`: well inside
+/// both backends' limits on bound parameters.
+const CHUNK: usize = 500;
 
 const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.role, u.area_code, u.password_hash, u.active";
@@ -618,10 +666,9 @@ impl Store for ThisStore {
     }
 
     async fn household(&self, id: Uuid) -> DbResult<Option<HouseholdRecord>> {
-        let Some(h) = db(sqlx::query(
-            "SELECT id, number, head_name, category, monitoring_kind, relocated, village_code, \
-             worker_id, phone FROM households WHERE id = $1",
-        )
+        let Some(h) = db(sqlx::query(&format!(
+            "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await)?
@@ -636,30 +683,9 @@ impl Store for ThisStore {
         .fetch_all(&self.pool)
         .await)?
         .iter()
-        .map(|r| {
-            let labour: String = r.try_get("labour")?;
-            let health: String = r.try_get("health")?;
-            Ok(MemberRecord {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                relation: r.try_get("relation")?,
-                id_number: r.try_get("id_number")?,
-                labour: LabourStatus::parse(&labour).ok_or_else(|| corrupt("labour", &labour))?,
-                health: HealthStatus::parse(&health).ok_or_else(|| corrupt("health", &health))?,
-            })
-        })
+        .map(member_from_row)
         .collect::<DbResult<Vec<_>>>()?;
-        Ok(Some(HouseholdRecord {
-            id: h.try_get("id")?,
-            number: h.try_get("number")?,
-            head_name: h.try_get("head_name")?,
-            category: category_from_row(&h)?,
-            relocated: h.try_get("relocated")?,
-            village: area_code(h.try_get("village_code")?)?,
-            worker_id: h.try_get("worker_id")?,
-            phone: h.try_get("phone")?,
-            members,
-        }))
+        Ok(Some(household_from_row(&h, members)?))
     }
 
     async fn entitlements(
@@ -681,19 +707,8 @@ impl Store for ThisStore {
         .await)?;
         rows.iter()
             .map(|r| {
-                let channel: String = r.try_get("channel")?;
                 Ok(EntitlementRow {
-                    entitlement: EntitlementRecord {
-                        id: r.try_get("id")?,
-                        household_id: r.try_get("household_id")?,
-                        item_code: r.try_get("item_code")?,
-                        stat_year: r.try_get("stat_year")?,
-                        expected_fen: r.try_get("expected_fen")?,
-                        expected_date: r.try_get("expected_date")?,
-                        department: r.try_get("department")?,
-                        channel: Channel::parse(&channel)
-                            .ok_or_else(|| corrupt("channel", &channel))?,
-                    },
+                    entitlement: entitlement_from_row(r)?,
                     item: item_from_row(r)?,
                 })
             })
@@ -715,6 +730,211 @@ impl Store for ThisStore {
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("expected_fen")?)))
             .collect()
+    }
+
+    async fn households_by_numbers(&self, numbers: &[String]) -> DbResult<Vec<HouseholdRecord>> {
+        let mut households = Vec::with_capacity(numbers.len());
+        for chunk in numbers.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE number IN ("
+            ));
+            let mut list = q.separated(", ");
+            for n in chunk {
+                list.push_bind(n);
+            }
+            q.push(")");
+            let rows = db(q.build().fetch_all(&self.pool).await)?;
+            let ids: Vec<Uuid> = rows
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+            let mut members: std::collections::HashMap<Uuid, Vec<MemberRecord>> =
+                std::collections::HashMap::new();
+            if !ids.is_empty() {
+                let mut q = sqlx::QueryBuilder::<Db>::new(
+                    "SELECT household_id, id, name, relation, id_number, labour, health \
+                     FROM members WHERE household_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in &ids {
+                    list.push_bind(*id);
+                }
+                q.push(") ORDER BY household_id, position");
+                for r in db(q.build().fetch_all(&self.pool).await)? {
+                    members
+                        .entry(r.try_get("household_id")?)
+                        .or_default()
+                        .push(member_from_row(&r)?);
+                }
+            }
+            for (row, id) in rows.iter().zip(ids) {
+                households.push(household_from_row(
+                    row,
+                    members.remove(&id).unwrap_or_default(),
+                )?);
+            }
+        }
+        Ok(households)
+    }
+
+    async fn household_keys_by_numbers(
+        &self,
+        numbers: &[String],
+    ) -> DbResult<Vec<(String, Uuid, AreaCode)>> {
+        let mut keys = Vec::with_capacity(numbers.len());
+        for chunk in numbers.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT number, id, village_code FROM households WHERE number IN (",
+            );
+            let mut list = q.separated(", ");
+            for n in chunk {
+                list.push_bind(n);
+            }
+            q.push(")");
+            for r in db(q.build().fetch_all(&self.pool).await)? {
+                keys.push((
+                    r.try_get("number")?,
+                    r.try_get("id")?,
+                    area_code(r.try_get("village_code")?)?,
+                ));
+            }
+        }
+        Ok(keys)
+    }
+
+    async fn member_households(&self, id_numbers: &[String]) -> DbResult<Vec<(String, String)>> {
+        let mut owners = Vec::new();
+        for chunk in id_numbers.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT m.id_number, h.number FROM members m \
+                 JOIN households h ON h.id = m.household_id WHERE m.id_number IN (",
+            );
+            let mut list = q.separated(", ");
+            for n in chunk {
+                list.push_bind(n);
+            }
+            q.push(")");
+            for r in db(q.build().fetch_all(&self.pool).await)? {
+                owners.push((r.try_get("id_number")?, r.try_get("number")?));
+            }
+        }
+        Ok(owners)
+    }
+
+    async fn entitlements_of_households(&self, ids: &[Uuid]) -> DbResult<Vec<EntitlementRecord>> {
+        let mut lines = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT id, household_id, item_code, stat_year, expected_fen, expected_date, \
+                 department, channel FROM entitlements WHERE household_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            for r in db(q.build().fetch_all(&self.pool).await)? {
+                lines.push(entitlement_from_row(&r)?);
+            }
+        }
+        Ok(lines)
+    }
+
+    async fn apply_roster(
+        &self,
+        write: &RosterWrite,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
+        // Members first: a person moving between two households of the file
+        // must leave the old one before joining the new (ID numbers are unique).
+        for chunk in write.replaced_members_of.chunks(CHUNK) {
+            let mut q =
+                sqlx::QueryBuilder::<Db>::new("DELETE FROM members WHERE household_id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(")");
+            db(q.build().execute(&mut *tx).await)?;
+        }
+        let now = Utc::now();
+        let mut done = 0;
+        for chunk in write.households.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO households (id, number, head_name, category, monitoring_kind, \
+                 relocated, village_code, worker_id, phone, created_at) ",
+            );
+            q.push_values(chunk, |mut row, h| {
+                let (category, kind) = h.category.to_columns();
+                row.push_bind(h.id)
+                    .push_bind(&h.number)
+                    .push_bind(&h.head_name)
+                    .push_bind(category)
+                    .push_bind(kind)
+                    .push_bind(h.relocated)
+                    .push_bind(h.village.as_str())
+                    .push_bind(h.worker_id)
+                    .push_bind(&h.phone)
+                    .push_bind(now);
+            });
+            // An existing household keeps its id, worker and creation time.
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET number = excluded.number, \
+                 head_name = excluded.head_name, category = excluded.category, \
+                 monitoring_kind = excluded.monitoring_kind, relocated = excluded.relocated, \
+                 village_code = excluded.village_code, phone = excluded.phone",
+            );
+            db(q.build().execute(&mut *tx).await)?;
+            let members: Vec<(Uuid, usize, &MemberRecord)> = chunk
+                .iter()
+                .flat_map(|h| h.members.iter().enumerate().map(|(i, m)| (h.id, i, m)))
+                .collect();
+            for members in members.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO members (id, household_id, position, name, relation, id_number, \
+                     labour, health) ",
+                );
+                q.push_values(members, |mut row, (household, position, m)| {
+                    row.push_bind(m.id)
+                        .push_bind(*household)
+                        .push_bind(*position as i32)
+                        .push_bind(&m.name)
+                        .push_bind(&m.relation)
+                        .push_bind(&m.id_number)
+                        .push_bind(m.labour.as_str())
+                        .push_bind(m.health.as_str());
+                });
+                db(q.build().execute(&mut *tx).await)?;
+            }
+            done += chunk.len();
+            progress(done);
+        }
+        for chunk in write.entitlements.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO entitlements (id, household_id, item_code, stat_year, expected_fen, \
+                 expected_date, department, channel) ",
+            );
+            q.push_values(chunk, |mut row, e| {
+                row.push_bind(e.id)
+                    .push_bind(e.household_id)
+                    .push_bind(&e.item_code)
+                    .push_bind(e.stat_year)
+                    .push_bind(e.expected_fen)
+                    .push_bind(e.expected_date)
+                    .push_bind(&e.department)
+                    .push_bind(e.channel.as_str());
+            });
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET expected_fen = excluded.expected_fen, \
+                 expected_date = excluded.expected_date, department = excluded.department, \
+                 channel = excluded.channel",
+            );
+            db(q.build().execute(&mut *tx).await)?;
+            done += chunk.len();
+            progress(done);
+        }
+        db(tx.commit().await)
     }
 
     async fn insert_visit(&self, record: &VisitRecord) -> DbResult<VisitInsert> {

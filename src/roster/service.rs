@@ -1,0 +1,916 @@
+//! Checking an import file row by row against the rules and what is stored,
+//! then writing the difference in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::areas::{AreaCode, AreaLevel};
+use crate::auth::Actor;
+use crate::error::AppError;
+use crate::households::id_number::IdNumber;
+use crate::households::{Category, HealthStatus, LabourStatus, MonitoringKind};
+use crate::roster::jobs::JobProgress;
+use crate::roster::model::{Column, ImportPhase, ImportReport, Problem, RosterKind, may_import};
+use crate::roster::table::{self, Cell, Table, TableRow};
+use crate::server::db::{
+    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, MemberRecord, RosterWrite, Store,
+};
+use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum ImportFailure {
+    /// The file has problems; each says where.
+    Refused(Vec<Problem>),
+    Error(AppError),
+}
+
+impl From<AppError> for ImportFailure {
+    fn from(e: AppError) -> Self {
+        ImportFailure::Error(e)
+    }
+}
+
+impl From<DbError> for ImportFailure {
+    fn from(e: DbError) -> Self {
+        ImportFailure::Error(e.into())
+    }
+}
+
+/// Reads, checks and writes one file for `actor`'s area: everything or
+/// nothing. Progress goes to `progress` as it goes.
+pub async fn import(
+    store: &dyn Store,
+    actor: &Actor,
+    kind: RosterKind,
+    file: &str,
+    bytes: &[u8],
+    progress: &JobProgress,
+) -> Result<ImportReport, ImportFailure> {
+    if !may_import(actor) {
+        return Err(AppError::Forbidden.into());
+    }
+    progress.enter(ImportPhase::Reading, 0);
+    let table = table::read(file, bytes).map_err(ImportFailure::Refused)?;
+    progress.enter(ImportPhase::Checking, table.rows.len() as u32);
+    let sheet = Sheet::new(file, &table, kind).map_err(ImportFailure::Refused)?;
+    let (write, report) = match kind {
+        RosterKind::Households => check_households(store, actor, &sheet, progress).await?,
+        RosterKind::Entitlements => check_entitlements(store, actor, &sheet, progress).await?,
+    };
+    let rows = write.households.len() + write.entitlements.len();
+    progress.enter(ImportPhase::Writing, rows as u32);
+    store
+        .apply_roster(&write, &|done| progress.set_done(done as u32))
+        .await
+        .map_err(|e| match e {
+            // Only a write racing this one can get here: the checks above
+            // looked at the same rows.
+            DbError::Conflict { constraint } => ImportFailure::Refused(vec![Problem {
+                file: file.to_owned(),
+                row: 0,
+                column: String::new(),
+                reason: format!(
+                    "写入时与刚刚保存的其他数据冲突（{constraint}），未导入：请重新上传"
+                ),
+            }]),
+            other => other.into(),
+        })?;
+    Ok(report)
+}
+
+/// The outcome for the audit trail.
+pub async fn audit(
+    store: &dyn Store,
+    actor: &Actor,
+    address: Option<String>,
+    kind: RosterKind,
+    file: &str,
+    outcome: &Result<ImportReport, ImportFailure>,
+) {
+    let outcome = match outcome {
+        Ok(r) => format!(
+            "imported rows={} added={} changed={} unchanged={}",
+            r.rows, r.added, r.changed, r.unchanged
+        ),
+        Err(ImportFailure::Refused(p)) => format!("refused problems={}", p.len()),
+        Err(ImportFailure::Error(e)) => format!("failed {e:?}"),
+    };
+    let event = AuditEvent {
+        user_id: Some(actor.user_id),
+        action: "roster.import".into(),
+        target: format!("{}:{file}", kind.as_str()),
+        outcome,
+        address,
+    };
+    if let Err(e) = store.record_audit(&event).await {
+        tracing::error!(error = %e, "audit of a roster import");
+    }
+}
+
+/// A table whose columns are matched to a kind's: `at[i]` is the table
+/// column of `kind.columns()[i]`.
+struct Sheet<'a> {
+    file: &'a str,
+    table: &'a Table,
+    columns: &'static [Column],
+    at: Vec<usize>,
+}
+
+impl<'a> Sheet<'a> {
+    fn new(file: &'a str, table: &'a Table, kind: RosterKind) -> Result<Sheet<'a>, Vec<Problem>> {
+        let columns = kind.columns();
+        let mut problems = Vec::new();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, header) in table.headers.iter().enumerate() {
+            if header.is_empty() {
+                continue;
+            }
+            if !columns.iter().any(|c| c.header == header) {
+                problems.push(problem(
+                    file,
+                    table.header_row,
+                    header,
+                    format!(
+                        "不认识这一列：{}文件的列为 {}（可下载模板）",
+                        kind.label(),
+                        columns
+                            .iter()
+                            .map(|c| c.header)
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    ),
+                ));
+            } else if seen.insert(header, i).is_some() {
+                problems.push(problem(
+                    file,
+                    table.header_row,
+                    header,
+                    "这一列出现了两次".into(),
+                ));
+            }
+        }
+        let mut at = Vec::with_capacity(columns.len());
+        for c in columns {
+            match seen.get(c.header) {
+                Some(&i) => at.push(i),
+                None => problems.push(problem(
+                    file,
+                    table.header_row,
+                    c.header,
+                    "缺少这一列".into(),
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Sheet {
+                file,
+                table,
+                columns,
+                at,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn header(&self, column: usize) -> &'static str {
+        self.columns[column].header
+    }
+
+    fn cell<'r>(&self, row: &'r TableRow, column: usize) -> &'r Cell {
+        row.cell(self.at[column])
+    }
+}
+
+fn problem(file: &str, row: u32, column: &str, reason: String) -> Problem {
+    Problem {
+        file: file.to_owned(),
+        row,
+        column: column.to_owned(),
+        reason,
+    }
+}
+
+/// Reads one row's cells, noting each problem with its place.
+struct RowReader<'s, 'p> {
+    sheet: &'s Sheet<'s>,
+    row: &'s TableRow,
+    problems: &'p mut Vec<Problem>,
+}
+
+impl RowReader<'_, '_> {
+    fn note(&mut self, column: usize, reason: impl Into<String>) {
+        self.problems.push(problem(
+            self.sheet.file,
+            self.row.number,
+            self.sheet.header(column),
+            reason.into(),
+        ));
+    }
+
+    /// The cell as text; `None` (with a problem if required) when empty.
+    fn text(&mut self, column: usize) -> Option<String> {
+        let value = match self.sheet.cell(self.row, column) {
+            Cell::Empty => None,
+            Cell::Text(t) => Some(t.clone()),
+            Cell::Date(d) => Some(d.to_string()),
+            // Codes typed into a number-formatted cell: fine while exact.
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Some(format!("{n:.0}")),
+            Cell::Number(_) => {
+                self.note(
+                    column,
+                    "Excel 把它存成了数字，末几位可能已丢失：请把这一列设为文本格式后重新填写",
+                );
+                return None;
+            }
+        };
+        if value.is_none() && self.sheet.columns[column].required {
+            self.note(column, "不能为空");
+        }
+        value
+    }
+
+    /// A value that must be one of `options` (by label).
+    fn choice<T: Copy>(&mut self, column: usize, options: &[(T, &str)]) -> Option<T> {
+        let text = self.text(column)?;
+        match options.iter().find(|(_, label)| *label == text) {
+            Some((value, _)) => Some(*value),
+            None => {
+                let allowed: Vec<&str> = options.iter().map(|(_, l)| *l).collect();
+                self.note(
+                    column,
+                    format!("“{text}”不是可选的值：应为 {}", allowed.join("、")),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// One household as the file describes it, with the row of each member.
+struct FileHousehold {
+    first_row: u32,
+    record: HouseholdRecord,
+    member_rows: Vec<u32>,
+}
+
+async fn check_households(
+    store: &dyn Store,
+    actor: &Actor,
+    sheet: &Sheet<'_>,
+    progress: &JobProgress,
+) -> Result<(RosterWrite, ImportReport), ImportFailure> {
+    const NUMBER: usize = 0;
+    const VILLAGE: usize = 1;
+    const HEAD: usize = 2;
+    const CATEGORY: usize = 3;
+    const KIND: usize = 4;
+    const RELOCATED: usize = 5;
+    const PHONE: usize = 6;
+    const NAME: usize = 7;
+    const RELATION: usize = 8;
+    const ID_NUMBER: usize = 9;
+    const LABOUR: usize = 10;
+    const HEALTH: usize = 11;
+
+    let mut problems = Vec::new();
+    let mut households: Vec<FileHousehold> = Vec::new();
+    let mut by_number: HashMap<String, usize> = HashMap::new();
+    let mut id_rows: HashMap<String, u32> = HashMap::new();
+    let mut villages: HashMap<String, Result<AreaCode, String>> = HashMap::new();
+    let labours: Vec<(LabourStatus, &str)> =
+        LabourStatus::ALL.iter().map(|l| (*l, l.label())).collect();
+    let healths: Vec<(HealthStatus, &str)> =
+        HealthStatus::ALL.iter().map(|h| (*h, h.label())).collect();
+    let kinds: Vec<(MonitoringKind, &str)> = MonitoringKind::ALL
+        .iter()
+        .map(|k| (*k, k.label()))
+        .collect();
+
+    for (i, row) in sheet.table.rows.iter().enumerate() {
+        if i % 1024 == 0 {
+            progress.set_done(i as u32);
+        }
+        let mut r = RowReader {
+            sheet,
+            row,
+            problems: &mut problems,
+        };
+        let number = r.text(NUMBER);
+        if let Some(n) = &number
+            && !valid_household_number(n)
+        {
+            r.note(NUMBER, "户编号只能由数字、字母和“-”组成，最长30位");
+        }
+        let village = match r.text(VILLAGE) {
+            Some(code) => {
+                let known = match villages.get(&code) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let known = village_in_scope(store, actor, &code).await?;
+                        villages.insert(code.clone(), known.clone());
+                        known
+                    }
+                };
+                known.map_err(|reason| r.note(VILLAGE, reason)).ok()
+            }
+            None => None,
+        };
+        let head = r.text(HEAD);
+        let category = r.choice(CATEGORY, &[(false, "脱贫户"), (true, "监测户")]);
+        let kind = match r.sheet.cell(row, KIND) {
+            Cell::Empty => None,
+            _ => r.choice(KIND, &kinds),
+        };
+        let category = match (category, kind) {
+            (Some(false), None) => Some(Category::Alleviated),
+            (Some(false), Some(_)) => {
+                r.note(KIND, "脱贫户不填监测类型（监测户才填）");
+                None
+            }
+            (Some(true), Some(k)) => Some(Category::Monitored(k)),
+            (Some(true), None) => {
+                if matches!(r.sheet.cell(row, KIND), Cell::Empty) {
+                    r.note(KIND, "监测户须填写监测类型");
+                }
+                None
+            }
+            (None, _) => None,
+        };
+        let relocated = match r.sheet.cell(row, RELOCATED) {
+            Cell::Empty => Some(false),
+            _ => r.choice(RELOCATED, &[(true, "是"), (false, "否")]),
+        };
+        let phone = r.text(PHONE);
+        if let Some(p) = &phone
+            && !valid_phone(p)
+        {
+            r.note(PHONE, "电话号码只能含数字和“-”，7至20位");
+        }
+        let name = r.text(NAME);
+        let relation = r.text(RELATION);
+        let id_number = match r.sheet.cell(row, ID_NUMBER) {
+            Cell::Number(_) => {
+                r.note(
+                    ID_NUMBER,
+                    "Excel 把身份证号存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写",
+                );
+                None
+            }
+            _ => r
+                .text(ID_NUMBER)
+                .and_then(|raw| match IdNumber::parse(&raw) {
+                    Ok(id) => Some(id.as_str().to_owned()),
+                    Err(reason) => {
+                        r.note(ID_NUMBER, reason);
+                        None
+                    }
+                }),
+        };
+        if let Some(id) = &id_number {
+            if let Some(first) = id_rows.get(id) {
+                r.note(ID_NUMBER, format!("与第{first}行的身份证号重复"));
+            } else {
+                id_rows.insert(id.clone(), row.number);
+            }
+        }
+        let labour = r.choice(LABOUR, &labours);
+        let health = r.choice(HEALTH, &healths);
+
+        let (
+            Some(number),
+            Some(village),
+            Some(head),
+            Some(category),
+            Some(relocated),
+            Some(name),
+            Some(relation),
+            Some(id_number),
+            Some(labour),
+            Some(health),
+        ) = (
+            number, village, head, category, relocated, name, relation, id_number, labour, health,
+        )
+        else {
+            continue;
+        };
+        let member = MemberRecord {
+            id: Uuid::now_v7(),
+            name,
+            relation,
+            id_number,
+            labour,
+            health,
+        };
+        match by_number.get(&number) {
+            Some(&at) => {
+                let h = &mut households[at];
+                let first = h.first_row;
+                let mut differs = |column: usize, same: bool, value: &str| {
+                    if !same {
+                        r.note(
+                            column,
+                            format!("同一户在第{first}行填的是“{value}”，两行不一致"),
+                        );
+                    }
+                };
+                differs(
+                    VILLAGE,
+                    h.record.village == village,
+                    h.record.village.as_str(),
+                );
+                differs(HEAD, h.record.head_name == head, &h.record.head_name);
+                differs(
+                    CATEGORY,
+                    h.record.category == category,
+                    category_text(h.record.category),
+                );
+                differs(
+                    RELOCATED,
+                    h.record.relocated == relocated,
+                    if h.record.relocated { "是" } else { "否" },
+                );
+                differs(
+                    PHONE,
+                    h.record.phone == phone,
+                    h.record.phone.as_deref().unwrap_or(""),
+                );
+                h.record.members.push(member);
+                h.member_rows.push(row.number);
+            }
+            None => {
+                by_number.insert(number.clone(), households.len());
+                households.push(FileHousehold {
+                    first_row: row.number,
+                    record: HouseholdRecord {
+                        id: Uuid::now_v7(),
+                        number,
+                        head_name: head,
+                        category,
+                        relocated,
+                        village,
+                        worker_id: None,
+                        phone,
+                        members: vec![member],
+                    },
+                    member_rows: vec![row.number],
+                });
+            }
+        }
+    }
+
+    // Each household: exactly one head, and the head's name as given.
+    for h in &households {
+        let heads: Vec<usize> = h
+            .record
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.relation == "户主")
+            .map(|(i, _)| i)
+            .collect();
+        let at = |column: usize, row: u32, reason: String| {
+            problem(sheet.file, row, sheet.header(column), reason)
+        };
+        match heads.as_slice() {
+            [] => problems.push(at(
+                RELATION,
+                h.first_row,
+                format!("户 {} 没有「与户主关系」为“户主”的成员", h.record.number),
+            )),
+            [one] => {
+                let m = &h.record.members[*one];
+                if m.name != h.record.head_name {
+                    problems.push(at(
+                        HEAD,
+                        h.member_rows[*one],
+                        format!(
+                            "户主姓名“{}”与户主成员的姓名“{}”不一致",
+                            h.record.head_name, m.name
+                        ),
+                    ));
+                }
+            }
+            [first, rest @ ..] => {
+                for extra in rest {
+                    problems.push(at(
+                        RELATION,
+                        h.member_rows[*extra],
+                        format!(
+                            "户 {} 已有户主（第{}行），每户只能有一名户主",
+                            h.record.number, h.member_rows[*first]
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Against what is stored: households outside the area, ID numbers
+    // held by a household this file does not list.
+    let numbers: Vec<String> = households.iter().map(|h| h.record.number.clone()).collect();
+    let stored: HashMap<String, HouseholdRecord> = store
+        .households_by_numbers(&numbers)
+        .await?
+        .into_iter()
+        .map(|h| (h.number.clone(), h))
+        .collect();
+    for h in &households {
+        if let Some(old) = stored.get(&h.record.number)
+            && !actor.area.contains(&old.village)
+        {
+            problems.push(problem(
+                sheet.file,
+                h.first_row,
+                sheet.header(NUMBER),
+                format!(
+                    "户编号 {} 已登记在辖区外的村（{}），不能在此导入",
+                    old.number, old.village
+                ),
+            ));
+        }
+    }
+    let ids: Vec<String> = id_rows.keys().cloned().collect();
+    for (id, owner) in store.member_households(&ids).await? {
+        if !by_number.contains_key(&owner)
+            && let Some(row) = id_rows.get(&id)
+        {
+            problems.push(problem(
+                sheet.file,
+                *row,
+                sheet.header(ID_NUMBER),
+                format!("该身份证号已登记在户 {owner}，而该户不在本文件中"),
+            ));
+        }
+    }
+    progress.set_done(sheet.table.rows.len() as u32);
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.row);
+        return Err(ImportFailure::Refused(problems));
+    }
+
+    // The difference: new households, changed ones (members replaced, ids
+    // kept by ID number), the rest untouched.
+    let member_ids: HashMap<&str, Uuid> = stored
+        .values()
+        .flat_map(|h| h.members.iter().map(|m| (m.id_number.as_str(), m.id)))
+        .collect();
+    let mut report = ImportReport {
+        rows: sheet.table.rows.len() as u32,
+        ..ImportReport::default()
+    };
+    let mut write = RosterWrite::default();
+    for FileHousehold { mut record, .. } in households {
+        for m in &mut record.members {
+            if let Some(id) = member_ids.get(m.id_number.as_str()) {
+                m.id = *id;
+            }
+        }
+        match stored.get(&record.number) {
+            Some(old) if same_household(old, &record) => report.unchanged += 1,
+            Some(old) => {
+                record.id = old.id;
+                record.worker_id = old.worker_id;
+                report.changed += 1;
+                write.replaced_members_of.push(old.id);
+                write.households.push(record);
+            }
+            None => {
+                report.added += 1;
+                write.households.push(record);
+            }
+        }
+    }
+    Ok((write, report))
+}
+
+fn category_text(c: Category) -> &'static str {
+    match c {
+        Category::Alleviated => "脱贫户",
+        Category::Monitored(k) => k.label(),
+    }
+}
+
+/// Whether the file says exactly what is stored (assignment is not part of
+/// a roster and is kept).
+fn same_household(old: &HouseholdRecord, new: &HouseholdRecord) -> bool {
+    old.head_name == new.head_name
+        && old.category == new.category
+        && old.relocated == new.relocated
+        && old.village == new.village
+        && old.phone == new.phone
+        && old.members.len() == new.members.len()
+        && old.members.iter().zip(&new.members).all(|(a, b)| {
+            a.name == b.name
+                && a.relation == b.relation
+                && a.id_number == b.id_number
+                && a.labour == b.labour
+                && a.health == b.health
+        })
+}
+
+fn valid_household_number(n: &str) -> bool {
+    n.len() <= 30 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+fn valid_phone(p: &str) -> bool {
+    (7..=20).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit() || c == '-')
+}
+
+/// Whether `code` names a village inside the importer's area; the error is
+/// the sentence for the user.
+async fn village_in_scope(
+    store: &dyn Store,
+    actor: &Actor,
+    code: &str,
+) -> Result<Result<AreaCode, String>, AppError> {
+    let Ok(code) = AreaCode::parse(code) else {
+        return Ok(Err(format!("“{code}”不是12位行政区划代码")));
+    };
+    if code.level() != AreaLevel::Village {
+        return Ok(Err(format!("{code} 不是村级代码")));
+    }
+    if !actor.area.contains(&code) {
+        return Ok(Err(format!("{code} 不在本辖区（{}）内", actor.area_name)));
+    }
+    Ok(match store.area(&code).await? {
+        Some(_) => Ok(code),
+        None => Err(format!("系统中没有村代码 {code}")),
+    })
+}
+
+async fn check_entitlements(
+    store: &dyn Store,
+    actor: &Actor,
+    sheet: &Sheet<'_>,
+    progress: &JobProgress,
+) -> Result<(RosterWrite, ImportReport), ImportFailure> {
+    const NUMBER: usize = 0;
+    const ITEM: usize = 1;
+    const YEAR: usize = 2;
+    const AMOUNT: usize = 3;
+    const DATE: usize = 4;
+    const DEPARTMENT: usize = 5;
+    const CHANNEL: usize = 6;
+
+    let items = store.subsidy_items().await?;
+    let item_of = |text: &str| -> Option<&SubsidyItem> {
+        items.iter().find(|i| i.name == text || i.code == text)
+    };
+    let channels: Vec<(Channel, &str)> = Channel::ALL.iter().map(|c| (*c, c.label())).collect();
+    let this_year = StatYear::containing(crate::subsidies::china_date(chrono::Utc::now())).0;
+
+    let numbers: Vec<String> = {
+        let mut seen = HashSet::new();
+        sheet
+            .table
+            .rows
+            .iter()
+            .filter_map(|row| match sheet.cell(row, NUMBER) {
+                Cell::Text(t) => Some(t.clone()),
+                Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Some(format!("{n:.0}")),
+                _ => None,
+            })
+            .filter(|n| seen.insert(n.clone()))
+            .collect()
+    };
+    let households: HashMap<String, (Uuid, AreaCode)> = store
+        .household_keys_by_numbers(&numbers)
+        .await?
+        .into_iter()
+        .map(|(number, id, village)| (number, (id, village)))
+        .collect();
+
+    let mut problems = Vec::new();
+    let mut lines: Vec<EntitlementRecord> = Vec::new();
+    let mut first_row: HashMap<(Uuid, String, i32), u32> = HashMap::new();
+    for (i, row) in sheet.table.rows.iter().enumerate() {
+        if i % 1024 == 0 {
+            progress.set_done(i as u32);
+        }
+        let mut r = RowReader {
+            sheet,
+            row,
+            problems: &mut problems,
+        };
+        let household = r.text(NUMBER).and_then(|n| match households.get(&n) {
+            Some((id, village)) if actor.area.contains(village) => Some(*id),
+            Some(_) => {
+                r.note(
+                    NUMBER,
+                    format!("户 {n} 不在本辖区（{}）内", actor.area_name),
+                );
+                None
+            }
+            None => {
+                r.note(NUMBER, format!("系统中没有户编号 {n}：请先导入农户名单"));
+                None
+            }
+        });
+        let item = r.text(ITEM).and_then(|t| match item_of(&t) {
+            Some(item) => Some(item),
+            None => {
+                r.note(ITEM, format!("补贴目录中没有“{t}”"));
+                None
+            }
+        });
+        let year = match r.sheet.cell(row, YEAR) {
+            Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
+            _ => r
+                .text(YEAR)
+                .and_then(|t| match t.trim_end_matches('年').parse::<i64>() {
+                    Ok(y) => Some(y),
+                    Err(_) => {
+                        r.note(YEAR, format!("“{t}”不是年份，应填如 {this_year}"));
+                        None
+                    }
+                }),
+        }
+        .and_then(|y| {
+            if (2016..=i64::from(this_year) + 1).contains(&y) {
+                Some(y as i32)
+            } else {
+                r.note(YEAR, format!("统计年度应在 2016 至 {} 之间", this_year + 1));
+                None
+            }
+        });
+        let amount = match r.sheet.cell(row, AMOUNT) {
+            Cell::Number(n) => fen_of_number(*n).map_err(|e| r.note(AMOUNT, e)).ok(),
+            _ => r.text(AMOUNT).and_then(|t| {
+                Fen::parse_yuan(&t)
+                    .map_err(|e| r.note(AMOUNT, format!("“{t}”：{e}")))
+                    .ok()
+            }),
+        }
+        .and_then(|fen| {
+            if fen.0 <= 0 {
+                r.note(AMOUNT, "应发金额应大于0");
+                None
+            } else if fen.0 > 100_000_000 {
+                r.note(AMOUNT, format!("金额异常：{fen} 元超过 100 万元"));
+                None
+            } else {
+                Some(fen)
+            }
+        });
+        let date = match r.sheet.cell(row, DATE) {
+            Cell::Date(d) => Some(*d),
+            _ => r.text(DATE).and_then(|t| match parse_date(&t) {
+                Some(d) => Some(d),
+                None => {
+                    r.note(DATE, format!("“{t}”不是日期，应填如 2026-03-31"));
+                    None
+                }
+            }),
+        };
+        if let (Some(year), Some(date)) = (year, date) {
+            let y = StatYear(year);
+            if date < y.first_day() || date > y.last_day() {
+                r.note(DATE, format!("{date} 不在{}内", y.label()));
+            }
+        }
+        let department = r.text(DEPARTMENT);
+        let channel = match r.sheet.cell(row, CHANNEL) {
+            Cell::Empty => item.map(|i| i.default_channel),
+            _ => r.choice(CHANNEL, &channels),
+        };
+        if let (Some(h), Some(item), Some(year)) = (household, item, year) {
+            let key = (h, item.code.clone(), year);
+            if let Some(first) = first_row.get(&key) {
+                r.note(
+                    ITEM,
+                    format!("与第{first}行重复：同一户、同一项目、同一年度只能有一行"),
+                );
+                continue;
+            }
+            first_row.insert(key, row.number);
+        }
+        if let (
+            Some(h),
+            Some(item),
+            Some(year),
+            Some(amount),
+            Some(date),
+            Some(department),
+            Some(channel),
+        ) = (household, item, year, amount, date, department, channel)
+        {
+            lines.push(EntitlementRecord {
+                id: Uuid::now_v7(),
+                household_id: h,
+                item_code: item.code.clone(),
+                stat_year: year,
+                expected_fen: amount.0,
+                expected_date: date,
+                department,
+                channel,
+            });
+        }
+    }
+    progress.set_done(sheet.table.rows.len() as u32);
+    if !problems.is_empty() {
+        problems.sort_by_key(|p| p.row);
+        return Err(ImportFailure::Refused(problems));
+    }
+
+    let ids: Vec<Uuid> = {
+        let mut seen = HashSet::new();
+        lines
+            .iter()
+            .map(|l| l.household_id)
+            .filter(|id| seen.insert(*id))
+            .collect()
+    };
+    let stored: HashMap<(Uuid, String, i32), EntitlementRecord> = store
+        .entitlements_of_households(&ids)
+        .await?
+        .into_iter()
+        .map(|e| ((e.household_id, e.item_code.clone(), e.stat_year), e))
+        .collect();
+    let mut report = ImportReport {
+        rows: sheet.table.rows.len() as u32,
+        ..ImportReport::default()
+    };
+    let mut write = RosterWrite::default();
+    for mut line in lines {
+        match stored.get(&(line.household_id, line.item_code.clone(), line.stat_year)) {
+            Some(old)
+                if old.expected_fen == line.expected_fen
+                    && old.expected_date == line.expected_date
+                    && old.department == line.department
+                    && old.channel == line.channel =>
+            {
+                report.unchanged += 1
+            }
+            Some(old) => {
+                line.id = old.id;
+                report.changed += 1;
+                write.entitlements.push(line);
+            }
+            None => {
+                report.added += 1;
+                write.entitlements.push(line);
+            }
+        }
+    }
+    Ok((write, report))
+}
+
+/// An amount Excel holds as a number, in fen, refusing fractions of a fen
+/// (float noise below that is Excel's, not the user's).
+fn fen_of_number(n: f64) -> Result<Fen, String> {
+    let fen = (n * 100.0).round();
+    if (n * 100.0 - fen).abs() > 1e-6 {
+        return Err(format!("{n} 元：金额最多两位小数（精确到分）"));
+    }
+    if !(0.0..1e15).contains(&fen) {
+        return Err(format!("{n} 元：金额不能为负数"));
+    }
+    Ok(Fen(fen as i64))
+}
+
+/// `2026-03-31`, `2026/3/31`, `2026.3.31` or `2026年3月31日`.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let normalised: String = text
+        .trim()
+        .trim_end_matches('日')
+        .chars()
+        .map(|c| match c {
+            '/' | '.' | '年' | '月' => '-',
+            c => c,
+        })
+        .collect();
+    let mut parts = normalised.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_read_in_the_forms_people_type() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 31);
+        assert_eq!(parse_date("2026-03-31"), d);
+        assert_eq!(parse_date("2026/3/31"), d);
+        assert_eq!(parse_date("2026.3.31"), d);
+        assert_eq!(parse_date("2026年3月31日"), d);
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("31/03/2026"), None);
+    }
+
+    #[test]
+    fn amounts_stored_as_numbers_are_exact_to_the_fen() {
+        assert_eq!(fen_of_number(3600.0), Ok(Fen(360_000)));
+        assert_eq!(fen_of_number(0.1 + 0.2), Ok(Fen(30)));
+        assert!(fen_of_number(1.005).unwrap_err().contains("两位小数"));
+        assert!(fen_of_number(-5.0).is_err());
+    }
+}

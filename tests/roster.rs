@@ -1,0 +1,617 @@
+//! Roster import through the router, on both backends: good files written
+//! once, every kind of bad row refused with its place and nothing written,
+//! files that are not rosters, access, and the templates.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{TestDb, call, send, sign_in, year};
+use daohu::roster::{ImportJob, ImportPhase, ImportReport, Problem, RosterKind};
+use daohu::server::AppState;
+
+const VILLAGE: &str = "621102100201";
+
+/// A multipart form as a browser posts it.
+async fn upload(
+    state: &AppState,
+    cookie: Option<&str>,
+    kind: &str,
+    file: &str,
+    bytes: &[u8],
+) -> common::Reply {
+    let boundary = "----daohu-test-boundary";
+    let mut body = Vec::new();
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut req = Request::post("/roster/upload").header(
+        header::CONTENT_TYPE,
+        format!("multipart/form-data; boundary={boundary}"),
+    );
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    send(state, req.body(Body::from(body)).unwrap()).await
+}
+
+/// Uploads and waits for the import to finish, as the page does.
+async fn import(state: &AppState, cookie: &str, kind: &str, file: &str, bytes: &[u8]) -> ImportJob {
+    let r = upload(state, Some(cookie), kind, file, bytes).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    for _ in 0..600 {
+        let r = call(state, Some(cookie), "/api/roster/job", &[("id", &id)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let job: Option<ImportJob> = serde_json::from_str(&r.body).unwrap();
+        let job = job.expect("the importer sees their job");
+        if job.phase.is_finished() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("import did not finish");
+}
+
+fn done(job: &ImportJob) -> ImportReport {
+    match &job.phase {
+        ImportPhase::Done(r) => r.clone(),
+        other => panic!("expected a finished import, got {other:?}"),
+    }
+}
+
+fn refused(job: &ImportJob) -> Vec<(u32, String, String)> {
+    match &job.phase {
+        ImportPhase::Refused { problems, .. } => problems
+            .iter()
+            .map(|p: &Problem| (p.row, p.column.clone(), p.reason.clone()))
+            .collect(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+const HEADER: &str = "户编号,所在村代码,户主姓名,户类型,监测类型,易地搬迁,联系电话,成员姓名,与户主关系,身份证号,劳动能力,健康状况";
+
+fn households_csv() -> String {
+    format!(
+        "{HEADER}\n\
+         T0001,{VILLAGE},王大山,脱贫户,,否,13800000001,王大山,户主,621102198001010018,普通劳动力,健康\n\
+         T0001,{VILLAGE},王大山,脱贫户,,否,13800000001,李秀英,配偶,621102198505050021,弱劳动力,长期慢性病\n\
+         T0002,{VILLAGE},赵小河,监测户,边缘易致贫户,是,,赵小河,户主,621102197003030042,丧失劳动力,残疾\n"
+    )
+}
+
+async fn household_count(db: &TestDb) -> i64 {
+    db.store.count_households().await.unwrap()
+}
+
+async fn a_households_file_is_written_once_and_re_importing_changes_nothing(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let before = household_count(&db).await;
+
+    let job = import(
+        &state,
+        &county,
+        "households",
+        "名单.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    assert_eq!(job.kind, RosterKind::Households);
+    assert_eq!(
+        done(&job),
+        ImportReport {
+            rows: 3,
+            added: 2,
+            changed: 0,
+            unchanged: 0
+        }
+    );
+    assert_eq!(household_count(&db).await, before + 2);
+    let stored = db
+        .store
+        .households_by_numbers(&["T0001".into(), "T0002".into()])
+        .await
+        .unwrap();
+    let t1 = stored.iter().find(|h| h.number == "T0001").unwrap();
+    assert_eq!(t1.members.len(), 2);
+    assert_eq!(t1.members[1].name, "李秀英");
+    assert_eq!(t1.phone.as_deref(), Some("13800000001"));
+    let t2 = stored.iter().find(|h| h.number == "T0002").unwrap();
+    assert!(t2.relocated && t2.category.is_monitored());
+
+    // The same file again: nothing to write.
+    let again = import(
+        &state,
+        &county,
+        "households",
+        "名单.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    assert_eq!(done(&again).unchanged, 2);
+    assert_eq!(done(&again).added + done(&again).changed, 0);
+    assert_eq!(household_count(&db).await, before + 2);
+    let same = db
+        .store
+        .households_by_numbers(&["T0001".into()])
+        .await
+        .unwrap();
+    assert_eq!(same[0].id, t1.id);
+    assert_eq!(same[0].members[0].id, t1.members[0].id);
+
+    // One member's labour changes: that household is updated, ids kept.
+    let changed_csv = households_csv().replace(
+        "李秀英,配偶,621102198505050021,弱劳动力",
+        "李秀英,配偶,621102198505050021,普通劳动力",
+    );
+    let third = import(
+        &state,
+        &county,
+        "households",
+        "名单.csv",
+        changed_csv.as_bytes(),
+    )
+    .await;
+    assert_eq!((done(&third).changed, done(&third).unchanged), (1, 1));
+    let after = db
+        .store
+        .households_by_numbers(&["T0001".into()])
+        .await
+        .unwrap();
+    assert_eq!(after[0].id, t1.id);
+    assert_eq!(after[0].members[1].id, t1.members[1].id);
+    assert_eq!(
+        after[0].members[1].labour,
+        daohu::households::LabourStatus::Full
+    );
+    let audit = db.store.audit_events("roster.import").await.unwrap();
+    assert_eq!(audit.len(), 3);
+    assert!(audit.iter().all(|e| e.outcome.starts_with("imported")));
+}
+
+async fn every_kind_of_bad_household_row_is_named_and_nothing_is_written(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let before = household_count(&db).await;
+    let long = "长".repeat(201);
+    let csv = format!(
+        "{HEADER}\n\
+         B0001,{VILLAGE},钱一,脱贫户,,否,,钱一,户主,621102198001010019,普通劳动力,健康\n\
+         B0002,620102100201,孙二,脱贫户,,否,,孙二,户主,621102198505050021,普通劳动力,健康\n\
+         B0003,621102100299,周三,监测户,,否,,周三,户主,621102197003030042,普通劳动力,健康\n\
+         B0004,{VILLAGE},吴四,脱贫户,,否,,吴四,户主,621102198505050021,能干活,健康\n\
+         B0005,{VILLAGE},郑五,脱贫户,,否,,郑五,户主,621102197507070056,普通劳动力,健康\n\
+         B0005,{VILLAGE},郑五,脱贫户,,否,,郑六,户主,621102199002020060,普通劳动力,健康\n\
+         B0006,{VILLAGE},冯七,脱贫户,,否,,冯八,户主,621102201009090037,普通劳动力,健康\n\
+         B0007,{VILLAGE},{long},脱贫户,,否,,陈九,户主,621102198001010018,普通劳动力,健康\n"
+    );
+    let job = import(&state, &county, "households", "坏名单.csv", csv.as_bytes()).await;
+    let problems = refused(&job);
+    let expect = |row: u32, column: &str, reason: &str| (row, column.to_owned(), reason.to_owned());
+    assert_eq!(
+        problems,
+        vec![expect(
+            9,
+            "户主姓名",
+            "单元格过长（201 个字，最多 200 个字）"
+        )],
+        "a huge cell stops the file before the rows are read"
+    );
+
+    let csv = csv.replace(&long, "陈九");
+    let job = import(&state, &county, "households", "坏名单.csv", csv.as_bytes()).await;
+    assert_eq!(
+        refused(&job),
+        vec![
+            expect(2, "身份证号", "身份证号校验位错误，请核对"),
+            expect(3, "所在村代码", "620102100201 不在本辖区（安定区）内"),
+            expect(4, "所在村代码", "系统中没有村代码 621102100299"),
+            expect(4, "监测类型", "监测户须填写监测类型"),
+            expect(5, "身份证号", "与第3行的身份证号重复"),
+            expect(
+                5,
+                "劳动能力",
+                "“能干活”不是可选的值：应为 普通劳动力、弱劳动力、丧失劳动力、无劳动力"
+            ),
+            expect(
+                7,
+                "与户主关系",
+                "户 B0005 已有户主（第6行），每户只能有一名户主"
+            ),
+            expect(8, "户主姓名", "户主姓名“冯七”与户主成员的姓名“冯八”不一致"),
+        ]
+    );
+    assert_eq!(household_count(&db).await, before, "nothing written");
+    let audit = db.store.audit_events("roster.import").await.unwrap();
+    assert!(audit.iter().all(|e| e.outcome.starts_with("refused")));
+}
+
+async fn missing_or_unknown_columns_and_unreadable_files_are_refused(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let reasons = |job: &ImportJob| refused(job);
+
+    let job = import(
+        &state,
+        &county,
+        "households",
+        "x.csv",
+        "户编号,户主名字\nA,B\n".as_bytes(),
+    )
+    .await;
+    let p = reasons(&job);
+    assert_eq!(p[0].0, 1);
+    assert_eq!(p[0].1, "户主名字");
+    assert!(p[0].2.starts_with("不认识这一列"), "{}", p[0].2);
+    assert!(p.contains(&(1, "身份证号".into(), "缺少这一列".into())));
+
+    let job = import(
+        &state,
+        &county,
+        "households",
+        "图片.xlsx",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    )
+    .await;
+    assert_eq!(
+        reasons(&job),
+        vec![(0, String::new(), "不是 Excel（.xlsx）或 CSV 文件".into())]
+    );
+    let job = import(
+        &state,
+        &county,
+        "households",
+        "坏.xlsx",
+        b"PK\x03\x04 truncated zip",
+    )
+    .await;
+    assert!(reasons(&job)[0].2.starts_with("无法作为 Excel"));
+    let job = import(&state, &county, "entitlements", "空.csv", b"").await;
+    assert_eq!(reasons(&job), vec![(0, String::new(), "文件是空的".into())]);
+}
+
+async fn entitlements_are_checked_against_households_items_and_years(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    done(
+        &import(
+            &state,
+            &county,
+            "households",
+            "名单.csv",
+            households_csv().as_bytes(),
+        )
+        .await,
+    );
+    let y = year();
+    let (first, last) = (y.first_day(), y.last_day());
+    let header = "户编号,补贴项目,统计年度,应发金额（元）,应发日期,发放部门,发放渠道";
+    let good = format!(
+        "{header}\nT0001,农村低保,{y},3600,{last},县民政局,\nT0001,cropland_protection,{y},\"1,234.50\",{first},县农业农村局,银行转账\nT0002,农村低保,{y},1200.5,{last},县民政局,一卡通\n",
+        y = y.0
+    );
+    let job = import(&state, &county, "entitlements", "应发.csv", good.as_bytes()).await;
+    assert_eq!(done(&job).added, 3);
+    let t1 = db
+        .store
+        .household_keys_by_numbers(&["T0001".into()])
+        .await
+        .unwrap()[0]
+        .1;
+    let lines = db.store.entitlements(t1, y.0).await.unwrap();
+    let dibao = lines.iter().find(|l| l.item.code == "rural_dibao").unwrap();
+    assert_eq!(dibao.entitlement.expected_fen, 360_000);
+    assert_eq!(
+        dibao.entitlement.channel,
+        daohu::subsidies::Channel::OneCard,
+        "the item's default"
+    );
+    let crop = lines
+        .iter()
+        .find(|l| l.item.code == "cropland_protection")
+        .unwrap();
+    assert_eq!(crop.entitlement.expected_fen, 123_450);
+    assert_eq!(
+        crop.entitlement.channel,
+        daohu::subsidies::Channel::BankTransfer
+    );
+
+    let again = import(&state, &county, "entitlements", "应发.csv", good.as_bytes()).await;
+    assert_eq!(
+        done(&again),
+        ImportReport {
+            rows: 3,
+            added: 0,
+            changed: 0,
+            unchanged: 3
+        }
+    );
+
+    let next_day = last.succ_opt().unwrap();
+    let bad = format!(
+        "{header}\n\
+         NOPE,农村低保,{y},100,{last},县民政局,\n\
+         T0001,不存在的补贴,{y},100,{last},县民政局,\n\
+         T0001,农村低保,{y},12.345,{last},县民政局,\n\
+         T0002,农村低保,{y},0,{last},县民政局,\n\
+         T0002,耕地地力保护补贴,{y},100,{next_day},县农业农村局,\n\
+         T0002,农村特困供养金,{y},100,{last},县民政局,微信\n\
+         T0002,合作社分红,{y},100,{last},县农业农村局,\n\
+         T0002,coop_dividend,{y},100,{last},县农业农村局,\n\
+         T0002,村集体经济分红,1999,100,1999-01-01,,\n",
+        y = y.0
+    );
+    let job = import(
+        &state,
+        &county,
+        "entitlements",
+        "应发错.csv",
+        bad.as_bytes(),
+    )
+    .await;
+    let p = refused(&job);
+    let expect = |row: u32, column: &str, reason: String| (row, column.to_owned(), reason);
+    assert_eq!(
+        p,
+        vec![
+            expect(
+                2,
+                "户编号",
+                "系统中没有户编号 NOPE：请先导入农户名单".into()
+            ),
+            expect(3, "补贴项目", "补贴目录中没有“不存在的补贴”".into()),
+            expect(
+                4,
+                "应发金额（元）",
+                "“12.345”：金额最多两位小数（精确到分）".into()
+            ),
+            expect(5, "应发金额（元）", "应发金额应大于0".into()),
+            expect(6, "应发日期", format!("{next_day} 不在{}内", y.label())),
+            expect(
+                7,
+                "发放渠道",
+                "“微信”不是可选的值：应为 一卡通、银行转账、现金、实物、代缴".into()
+            ),
+            expect(
+                9,
+                "补贴项目",
+                "与第8行重复：同一户、同一项目、同一年度只能有一行".into()
+            ),
+            expect(
+                10,
+                "统计年度",
+                format!("统计年度应在 2016 至 {} 之间", y.0 + 1)
+            ),
+            expect(10, "发放部门", "不能为空".into()),
+        ]
+    );
+    assert_eq!(
+        db.store.entitlements(t1, y.0).await.unwrap().len(),
+        2,
+        "nothing written"
+    );
+}
+
+async fn an_xlsx_roster_is_read_with_its_numbers_and_dates(db: TestDb) {
+    use rust_xlsxwriter::{Format, Workbook};
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (i, h) in HEADER.split(',').enumerate() {
+        sheet.write_string(0, i as u16, h).unwrap();
+    }
+    let row = [
+        "X0001",
+        VILLAGE,
+        "王大山",
+        "脱贫户",
+        "",
+        "否",
+        "",
+        "王大山",
+        "户主",
+        "621102198001010018",
+        "普通劳动力",
+        "健康",
+    ];
+    for (i, v) in row.iter().enumerate() {
+        sheet.write_string(1, i as u16, *v).unwrap();
+    }
+    // The classic mistake: an ID number typed into a number cell.
+    sheet.write_string(2, 0, "X0001").unwrap();
+    sheet.write_number(2, 1, 621_102_100_201.0).unwrap();
+    for (i, v) in ["王大山", "脱贫户", "", "否", "", "王小山", "子"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(2, i as u16 + 2, *v).unwrap();
+    }
+    sheet.write_number(2, 9, 621_102_201_009_090_037.0).unwrap();
+    sheet.write_string(2, 10, "无劳动力").unwrap();
+    sheet.write_string(2, 11, "健康").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let job = import(&state, &county, "households", "名单.xlsx", &bytes).await;
+    assert_eq!(
+        refused(&job),
+        vec![(
+            3,
+            "身份证号".into(),
+            "Excel 把身份证号存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写".into()
+        )],
+        "a village code as a whole number is fine, an ID number is not"
+    );
+
+    // Fixed, with entitlements whose amounts and dates are Excel numbers and dates.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (i, h) in HEADER.split(',').enumerate() {
+        sheet.write_string(0, i as u16, h).unwrap();
+    }
+    for (i, v) in row.iter().enumerate() {
+        sheet.write_string(1, i as u16, *v).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    assert_eq!(
+        done(&import(&state, &county, "households", "名单.xlsx", &bytes).await).added,
+        1
+    );
+
+    let y = year();
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (i, h) in [
+        "户编号",
+        "补贴项目",
+        "统计年度",
+        "应发金额（元）",
+        "应发日期",
+        "发放部门",
+        "发放渠道",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, i as u16, *h).unwrap();
+    }
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    sheet.write_string(1, 0, "X0001").unwrap();
+    sheet.write_string(1, 1, "农村低保").unwrap();
+    sheet.write_number(1, 2, f64::from(y.0)).unwrap();
+    sheet.write_number(1, 3, 1200.1).unwrap();
+    sheet
+        .write_datetime_with_format(
+            1,
+            4,
+            rust_xlsxwriter::ExcelDateTime::parse_from_str(&y.last_day().to_string()).unwrap(),
+            &date,
+        )
+        .unwrap();
+    sheet.write_string(1, 5, "县民政局").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    assert_eq!(
+        done(&import(&state, &county, "entitlements", "应发.xlsx", &bytes).await).added,
+        1
+    );
+    let id = db
+        .store
+        .household_keys_by_numbers(&["X0001".into()])
+        .await
+        .unwrap()[0]
+        .1;
+    let line = &db.store.entitlements(id, y.0).await.unwrap()[0].entitlement;
+    assert_eq!(
+        (line.expected_fen, line.expected_date),
+        (120_010, y.last_day())
+    );
+}
+
+async fn only_county_offices_and_above_import_and_only_they_see_their_job(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let r = upload(
+        &state,
+        None,
+        "households",
+        "名单.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[header::LOCATION], "/login");
+    for user in ["township1", "worker1"] {
+        let cookie = sign_in(&state, user).await;
+        let r = upload(
+            &state,
+            Some(&cookie),
+            "households",
+            "名单.csv",
+            households_csv().as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{user}");
+    }
+    let refused = db.store.audit_events("roster.import").await.unwrap();
+    assert_eq!(refused.len(), 2);
+    assert!(refused.iter().all(|e| e.outcome == "forbidden"));
+
+    let county = sign_in(&state, "county").await;
+    let r = upload(
+        &state,
+        Some(&county),
+        "households",
+        "名单.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    let id = r.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let other = sign_in(&state, "township1").await;
+    let r = call(&state, Some(&other), "/api/roster/job", &[("id", &id)]).await;
+    assert_eq!(r.body, "null", "another user cannot read the job");
+    let r = call(
+        &state,
+        Some(&county),
+        "/api/roster/job",
+        &[("id", &uuid::Uuid::now_v7().to_string())],
+    )
+    .await;
+    assert_eq!(
+        r.body, "null",
+        "an unknown job (server restarted) is said to be unknown"
+    );
+}
+
+async fn templates_hold_exactly_the_columns_the_import_reads(db: TestDb) {
+    use calamine::{Reader, Xlsx};
+    let state = db.state();
+    for kind in RosterKind::ALL {
+        let r = common::page(&state, None, &daohu::roster::template_href(kind, "xlsx")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(r.bytes)).unwrap();
+        assert_eq!(book.sheet_names(), [kind.label(), "填写说明"]);
+        let range = book.worksheet_range_at(0).unwrap().unwrap();
+        let headers: Vec<String> = range
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let expected: Vec<&str> = kind.columns().iter().map(|c| c.header).collect();
+        assert_eq!(headers, expected);
+        let r = common::page(&state, None, &daohu::roster::template_href(kind, "csv")).await;
+        assert_eq!(r.body, format!("\u{FEFF}{}\r\n", expected.join(",")));
+    }
+}
+
+on_both_backends!(
+    a_households_file_is_written_once_and_re_importing_changes_nothing,
+    every_kind_of_bad_household_row_is_named_and_nothing_is_written,
+    missing_or_unknown_columns_and_unreadable_files_are_refused,
+    entitlements_are_checked_against_households_items_and_years,
+    an_xlsx_roster_is_read_with_its_numbers_and_dates,
+    only_county_offices_and_above_import_and_only_they_see_their_job,
+    templates_hold_exactly_the_columns_the_import_reads,
+);
