@@ -37,6 +37,31 @@ async fn main() -> anyhow::Result<()> {
         } => {
             load_demo(store.as_ref(), households, seed, if_empty, visited_percent).await?;
         }
+        Command::DemoRoster {
+            households,
+            seed,
+            out,
+        } => {
+            let spec = DemoSpec {
+                households,
+                seed,
+                year: StatYear::containing(daohu::subsidies::china_date(chrono::Utc::now())),
+            };
+            let data = demo::generate(&spec);
+            demo::load_places_and_people(store.as_ref(), &data).await?;
+            let (households_csv, entitlements_csv) =
+                demo::roster::csv_files(&data, &store.subsidy_items().await?);
+            std::fs::create_dir_all(&out)?;
+            std::fs::write(out.join("households.csv"), households_csv)?;
+            std::fs::write(out.join("entitlements.csv"), entitlements_csv)?;
+            println!(
+                "已写出 / written: {}/households.csv ({} 户), {}/entitlements.csv ({} 条)",
+                out.display(),
+                data.households.len(),
+                out.display(),
+                data.entitlements.len()
+            );
+        }
         Command::User {
             command:
                 UserCommand::Add {

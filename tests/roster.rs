@@ -606,6 +606,107 @@ async fn templates_hold_exactly_the_columns_the_import_reads(db: TestDb) {
     }
 }
 
+/// The demo county written as the two import files, imported into a
+/// database holding only its areas and people, comes back whole.
+async fn the_demo_roster_files_import_whole(db: TestDb) {
+    use daohu::demo::{self, DemoSpec};
+    let spec = DemoSpec {
+        households: 120,
+        seed: 5,
+        year: year(),
+    };
+    let data = demo::generate(&spec);
+    demo::load_places_and_people(db.store.as_ref(), &data)
+        .await
+        .unwrap();
+    let items = db.store.subsidy_items().await.unwrap();
+    let (households, entitlements) = demo::roster::csv_files(&data, &items);
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let report = done(
+        &import(
+            &state,
+            &county,
+            "households",
+            "households.csv",
+            households.as_bytes(),
+        )
+        .await,
+    );
+    assert_eq!(report.added as usize, data.households.len());
+    let report = done(
+        &import(
+            &state,
+            &county,
+            "entitlements",
+            "entitlements.csv",
+            entitlements.as_bytes(),
+        )
+        .await,
+    );
+    assert_eq!(report.added as usize, data.entitlements.len());
+
+    let numbers: Vec<String> = data.households.iter().map(|h| h.number.clone()).collect();
+    let stored = db.store.households_by_numbers(&numbers).await.unwrap();
+    assert_eq!(stored.len(), data.households.len());
+    for h in &data.households {
+        let s = stored.iter().find(|s| s.number == h.number).unwrap();
+        assert_eq!(
+            (&s.head_name, s.category, s.relocated, &s.village, &s.phone),
+            (&h.head_name, h.category, h.relocated, &h.village, &h.phone)
+        );
+        let people = |h: &daohu::server::db::HouseholdRecord| {
+            h.members
+                .iter()
+                .map(|m| {
+                    (
+                        m.name.clone(),
+                        m.relation.clone(),
+                        m.id_number.clone(),
+                        m.labour,
+                        m.health,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(people(s), people(h), "{}", h.number);
+    }
+    let ids: Vec<uuid::Uuid> = stored.iter().map(|s| s.id).collect();
+    let mut lines: Vec<(String, String, i64, chrono::NaiveDate)> = db
+        .store
+        .entitlements_of_households(&ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            let n = stored
+                .iter()
+                .find(|s| s.id == e.household_id)
+                .unwrap()
+                .number
+                .clone();
+            (n, e.item_code, e.expected_fen, e.expected_date)
+        })
+        .collect();
+    let mut expected: Vec<(String, String, i64, chrono::NaiveDate)> = data
+        .entitlements
+        .iter()
+        .map(|e| {
+            let n = data
+                .households
+                .iter()
+                .find(|h| h.id == e.household_id)
+                .unwrap()
+                .number
+                .clone();
+            (n, e.item_code.clone(), e.expected_fen, e.expected_date)
+        })
+        .collect();
+    lines.sort();
+    expected.sort();
+    assert_eq!(lines, expected);
+}
+
 on_both_backends!(
     a_households_file_is_written_once_and_re_importing_changes_nothing,
     every_kind_of_bad_household_row_is_named_and_nothing_is_written,
@@ -614,4 +715,5 @@ on_both_backends!(
     an_xlsx_roster_is_read_with_its_numbers_and_dates,
     only_county_offices_and_above_import_and_only_they_see_their_job,
     templates_hold_exactly_the_columns_the_import_reads,
+    the_demo_roster_files_import_whole,
 );

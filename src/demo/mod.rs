@@ -9,6 +9,7 @@
 
 mod names;
 mod rng;
+pub mod roster;
 mod visits;
 
 pub use visits::load_visits;
@@ -198,22 +199,12 @@ pub struct DemoSummary {
     pub logins: Vec<DemoLogin>,
 }
 
-/// Loads the demo into `store`. With `if_empty`, does nothing when the store
-/// already holds households (so `run` can call it every time).
-pub async fn load(
+/// Loads the demo's areas and sign-ins (not its households): what a roster
+/// import needs to be in place. Returns the user id of each login.
+pub async fn load_places_and_people(
     store: &dyn Store,
-    spec: &DemoSpec,
-    if_empty: bool,
-) -> anyhow::Result<DemoSummary> {
-    let mut data = generate(spec);
-    if if_empty && store.count_households().await? > 0 {
-        return Ok(DemoSummary {
-            loaded: false,
-            households: 0,
-            entitlements: 0,
-            logins: data.logins,
-        });
-    }
+    data: &DemoData,
+) -> anyhow::Result<Vec<Uuid>> {
     store.upsert_areas(&data.areas).await?;
     let mut user_ids = Vec::with_capacity(data.logins.len());
     for login in &data.logins {
@@ -237,6 +228,26 @@ pub async fn load(
         };
         user_ids.push(id);
     }
+    Ok(user_ids)
+}
+
+/// Loads the demo into `store`. With `if_empty`, does nothing when the store
+/// already holds households (so `run` can call it every time).
+pub async fn load(
+    store: &dyn Store,
+    spec: &DemoSpec,
+    if_empty: bool,
+) -> anyhow::Result<DemoSummary> {
+    let mut data = generate(spec);
+    if if_empty && store.count_households().await? > 0 {
+        return Ok(DemoSummary {
+            loaded: false,
+            households: 0,
+            entitlements: 0,
+            logins: data.logins,
+        });
+    }
+    let user_ids = load_places_and_people(store, &data).await?;
     for (h, worker) in data.households.iter_mut().zip(&data.assignments) {
         h.worker_id = worker.map(|w| user_ids[w]);
     }

@@ -183,7 +183,7 @@ fn Problems(problems: Vec<Problem>, total: u32) -> impl IntoView {
         <div class="notice notice-error" role="alert" data-testid="import-refused">
             {zh::IMPORT_REFUSED_BEFORE} " " <strong data-testid="import-problem-count">{total}</strong> " " {zh::IMPORT_REFUSED_AFTER}
         </div>
-        <div class="table-scroll">
+        <div class="table-wrap">
             <table class="problems" data-testid="import-problems">
                 <caption>{file}</caption>
                 <thead><tr><th>{zh::ROW}</th><th>{zh::COLUMN}</th><th>{zh::PROBLEM}</th></tr></thead>

@@ -45,6 +45,19 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
         visited_percent: u32,
     },
+    /// Load the demo county's areas and sign-ins without its households,
+    /// and write those households and their payments due as the two import
+    /// files (CSV): to try the roster import, or to time it.
+    DemoRoster {
+        /// How many households (≈4 members and ≈7 payments due each).
+        #[arg(long, default_value_t = 300)]
+        households: usize,
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+        /// Directory to write `households.csv` and `entitlements.csv` into.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
