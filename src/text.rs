@@ -2,6 +2,8 @@
 //! English module can follow with the same names.
 
 pub mod zh {
+    pub const SHOW_UNPAID: &str = "看未核实到户的";
+    pub const SHOW_PAID: &str = "看已核实到户的";
 
     // roster import
     pub const IMPORT_TITLE: &str = "导入名单";

@@ -35,6 +35,7 @@ async fn a_worker_downloads_exactly_their_households_masked(db: TestDb) {
             worker_id: Some(worker.id),
             village: None,
             search: None,
+            payment: None,
             limit: 10_000,
             offset: 0,
         })

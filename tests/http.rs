@@ -20,6 +20,7 @@ on_both_backends!(
     dispatch_table_is_scoped_to_the_callers_area,
     dispatch_xlsx_matches_the_table_cell_by_cell,
     a_supervisor_reviews_a_visit_and_the_worker_sees_the_issue,
+    a_drill_down_from_the_dispatch_table_lists_the_cells_households,
 );
 
 async fn sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home(db: TestDb) {
@@ -205,6 +206,7 @@ async fn out_of_scope_household_page_is_403_and_logged(db: TestDb) {
         worker_id: Some(other.id),
         village: None,
         search: None,
+        payment: None,
         limit: 1,
         offset: 0,
     };
@@ -646,4 +648,78 @@ async fn a_supervisor_reviews_a_visit_and_the_worker_sees_the_issue(db: TestDb) 
         .collect();
     assert_eq!(steps, ["HasIssues", "Approved"]);
     assert_eq!(detail.json()["may_review"], true);
+}
+
+async fn a_drill_down_from_the_dispatch_table_lists_the_cells_households(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let township = sign_in(&state, "township1").await;
+    let list = |form: Vec<(&'static str, String)>| {
+        let state = state.clone();
+        let township = township.clone();
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            call(&state, Some(&township), "/api/households/list", &form).await
+        }
+    };
+    let area = || ("village", "621102100000".to_owned());
+    let due = list(vec![
+        area(),
+        ("item", "rural_dibao".into()),
+        ("paid", "due".into()),
+    ])
+    .await;
+    assert_eq!(due.status, StatusCode::OK, "{}", due.body);
+    let due = due.json();
+    assert!(due["total"].as_i64().unwrap() > 0);
+    assert!(
+        due["payment_note"]
+            .as_str()
+            .unwrap()
+            .starts_with("农村低保 · 应发 · 截至")
+    );
+    let paid = list(vec![
+        area(),
+        ("item", "rural_dibao".into()),
+        ("paid", "yes".into()),
+    ])
+    .await
+    .json();
+    let unpaid = list(vec![
+        area(),
+        ("item", "rural_dibao".into()),
+        ("paid", "no".into()),
+    ])
+    .await
+    .json();
+    assert_eq!(
+        paid["total"].as_i64().unwrap() + unpaid["total"].as_i64().unwrap(),
+        due["total"].as_i64().unwrap()
+    );
+
+    let r = list(vec![area(), ("paid", "maybe".into())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("paid"), "{}", r.body);
+    let r = list(vec![
+        area(),
+        ("item", "no_such_item".into()),
+        ("paid", "yes".into()),
+    ])
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("no_such_item"), "{}", r.body);
+    let r = list(vec![
+        area(),
+        ("paid", "yes".into()),
+        ("as_of", "2999-01-01".into()),
+    ])
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Out of the caller's area: refused as before.
+    let r = list(vec![
+        ("village", "621102200000".into()),
+        ("paid", "yes".into()),
+    ])
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

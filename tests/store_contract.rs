@@ -37,6 +37,7 @@ fn query(scope: &str) -> HouseholdQuery {
         worker_id: None,
         village: None,
         search: None,
+        payment: None,
         limit: 1000,
         offset: 0,
     }
@@ -607,6 +608,38 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
         }
     }
     assert!(checked > 10, "the cases exercised paid cells ({checked})");
+
+    // Drill-down: each cell's households, listed, are as many as it counts
+    // (one payment per household, item and year).
+    use daohu::reports::PaymentState;
+    let mut drilled = 0;
+    for cutoff in [day(45), day(60)] {
+        for (child, item, p) in dispatch_by_hand(store, &code("621102100000"), y, cutoff).await {
+            for (state, n) in [
+                (PaymentState::Due, p.due),
+                (PaymentState::Paid, p.paid),
+                (PaymentState::Unpaid, p.due - p.paid),
+            ] {
+                let mut q = query("621102000000");
+                q.village = Some(code(&child));
+                q.limit = 100_000;
+                q.payment = Some(daohu::server::db::PaymentQuery {
+                    stat_year: y,
+                    item_code: Some(item.clone()),
+                    cutoff,
+                    state,
+                });
+                let (rows, total) = store.list_households(&q).await.unwrap();
+                assert_eq!(
+                    (total, rows.len() as i64),
+                    (n, n),
+                    "{child} {item} {state:?} before {cutoff}"
+                );
+                drilled += usize::from(state == PaymentState::Paid && n > 0);
+            }
+        }
+    }
+    assert!(drilled > 0, "some drilled cells held paid households");
     // Another year has nothing due.
     assert!(
         dispatch_figures(store, &code("621102000000"), y + 1, day(400))

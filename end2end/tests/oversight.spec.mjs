@@ -185,6 +185,31 @@ describe('township dashboard', () => {
     );
     assert.match((await table.locator('tfoot [data-testid="households"]').textContent()).replace(/\s+/g, ''), new RegExp(`/${itemDue}$`));
 
+    // A figure leads to the households behind it: the village's verified
+    // payments of this item, as many as the cell says; the note offers the
+    // unpaid rest; and each household opens.
+    const dispatchUrl = page.url();
+    const firstRow = table.locator('tbody tr').first();
+    const [rowPaid, rowDue] = (await firstRow.locator('[data-testid="households"]').textContent())
+      .replace(/\s+/g, '')
+      .split('/')
+      .map(Number);
+    await firstRow.locator('[data-testid="due-households"]').click();
+    await page.waitForURL(new RegExp(`/households\\?village=621102100\\d{3}&as_of=[\\d-]+&paid=due&item=${code}$`));
+    await byTestId(page, 'payment-note').filter({ hasText: name }).waitFor();
+    assert.equal(Number((await byTestId(page, 'household-count').locator('strong').textContent()).trim()), rowDue);
+    await byTestId(page, 'payment-flip').click();
+    await page.waitForURL(/paid=yes/);
+    await byTestId(page, 'payment-note').filter({ hasText: '已核实到户' }).waitFor();
+    assert.equal(Number((await byTestId(page, 'household-count').locator('strong').textContent()).trim()), rowPaid);
+    await screenshot(page, 'dispatch-drill-down-phone');
+    if (rowPaid > 0) {
+      await byTestId(page, 'household-list').locator('a').first().click();
+      await page.waitForURL(/\/households\/[0-9a-f-]{36}$/);
+    }
+    await page.goto(dispatchUrl);
+    await table.waitFor();
+
     // A village row leads to that village's households.
     await table.locator('tbody tr').first().locator('th a').click();
     await page.waitForURL(/\/households\?village=621102100\d{3}$/);

@@ -53,6 +53,7 @@ pub async fn load_visits(
             worker_id: Some(user.id),
             village: None,
             search: None,
+            payment: None,
             limit: u32::MAX,
             offset: 0,
         };

@@ -11,6 +11,9 @@ use crate::households::{HouseholdDetail, HouseholdPage};
 pub async fn list_households(
     search: Option<String>,
     village: Option<String>,
+    item: Option<String>,
+    paid: Option<String>,
+    as_of: Option<String>,
     page: Option<u32>,
 ) -> Result<HouseholdPage, AppError> {
     use crate::households::service::{HouseholdFilter, list};
@@ -21,6 +24,9 @@ pub async fn list_households(
             let filter = HouseholdFilter {
                 search,
                 village,
+                item,
+                paid,
+                as_of,
                 page: page.unwrap_or(0),
             };
             list(state.store.as_ref(), &caller, filter).await

@@ -188,6 +188,8 @@ pub struct HouseholdPage {
     pub total: i64,
     pub page: u32,
     pub page_size: u32,
+    /// What a drill-down from the dispatch table limits the list to.
+    pub payment_note: Option<String>,
 }
 
 /// A member as shown to users: the ID number arrives masked.

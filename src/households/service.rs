@@ -13,9 +13,10 @@ use crate::households::{
     EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView, VisitLineView,
     VisitView,
 };
-use crate::server::db::{HouseholdQuery, HouseholdRecord, Store};
+use crate::reports::PaymentState;
+use crate::server::db::{HouseholdQuery, HouseholdRecord, PaymentQuery, Store};
 use crate::server::session::Caller;
-use crate::subsidies::{Fen, StatYear};
+use crate::subsidies::{Fen, StatYear, china_date};
 use crate::visits::{ReviewEntry, ReviewState};
 
 pub const PAGE_SIZE: u32 = 30;
@@ -25,6 +26,11 @@ pub const PAGE_SIZE: u32 = 30;
 pub struct HouseholdFilter {
     pub search: Option<String>,
     pub village: Option<String>,
+    /// A dispatch table cell: `paid` (`due`, `yes`, `no`) of `item` (or
+    /// every item) as of `as_of` (default today).
+    pub item: Option<String>,
+    pub paid: Option<String>,
+    pub as_of: Option<String>,
     pub page: u32,
 }
 
@@ -49,11 +55,16 @@ pub async fn list(
             Some(code)
         }
     };
+    let (payment, payment_note) = match payment_filter(store, &filter).await? {
+        Some((query, note)) => (Some(query), Some(note)),
+        None => (None, None),
+    };
     let query = HouseholdQuery {
         scope: actor.area.clone(),
         worker_id: (actor.role == Role::FieldWorker).then_some(actor.user_id),
         village,
         search: filter.search.map(|s| s.chars().take(50).collect()),
+        payment,
         limit: PAGE_SIZE,
         offset: filter.page.saturating_mul(PAGE_SIZE),
     };
@@ -74,7 +85,50 @@ pub async fn list(
         total,
         page: filter.page,
         page_size: PAGE_SIZE,
+        payment_note,
     })
+}
+
+/// The payment filter of a drill-down from the dispatch table, with the
+/// line that tells the reader what the list holds.
+async fn payment_filter(
+    store: &dyn Store,
+    filter: &HouseholdFilter,
+) -> AppResult<Option<(PaymentQuery, String)>> {
+    let Some(paid) = filter.paid.as_deref().filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let state = PaymentState::parse(paid)
+        .ok_or_else(|| AppError::validation("paid", format!("“{paid}”应为 due、yes 或 no")))?;
+    let today = china_date(chrono::Utc::now());
+    let as_of = crate::reports::service::parse_as_of(filter.as_of.as_deref(), today)?;
+    let item = match filter.item.as_deref().filter(|i| !i.is_empty()) {
+        None => None,
+        Some(code) => Some(
+            store
+                .subsidy_items()
+                .await?
+                .into_iter()
+                .find(|i| i.code == code)
+                .ok_or_else(|| {
+                    AppError::validation("补贴项目", format!("补贴目录中没有“{code}”"))
+                })?,
+        ),
+    };
+    let note = format!(
+        "{} · {} · {} {as_of}",
+        item.as_ref()
+            .map_or(crate::text::zh::ALL_ITEMS, |i| i.name.as_str()),
+        state.label(),
+        crate::text::zh::AS_OF,
+    );
+    let query = PaymentQuery {
+        stat_year: StatYear::containing(as_of).0,
+        item_code: item.map(|i| i.code),
+        cutoff: crate::reports::service::end_of_china_day(as_of),
+        state,
+    };
+    Ok(Some((query, note)))
 }
 
 /// The villages a caller can filter their list by.
@@ -152,6 +206,7 @@ pub async fn roster(
         worker_id: Some(actor.user_id),
         village: None,
         search: None,
+        payment: None,
         limit: MAX_ROSTER,
         offset: 0,
     };

@@ -13,6 +13,9 @@ use crate::text::zh;
 use crate::visits::api::ReviewVisit;
 use crate::visits::{Location, PaymentStatus, ReviewEntry, ReviewState};
 
+/// Query keys of a drill-down from the dispatch table (see `households_href`).
+const DRILL_DOWN_KEYS: [&str; 3] = ["item", "paid", "as_of"];
+
 /// The list a field worker starts from: their households, searchable and
 /// filterable by village. Supervisors get the same list for their area.
 #[component]
@@ -20,14 +23,15 @@ pub fn HouseholdListPage() -> impl IntoView {
     let query = use_query_map();
     let params = move || {
         let q = query.read();
+        let text = |key: &str| q.get(key).filter(|s| !s.is_empty());
         (
-            q.get("q").filter(|s| !s.is_empty()),
-            q.get("village").filter(|s| !s.is_empty()),
+            (text("q"), text("village")),
+            (text("item"), text("paid"), text("as_of")),
             q.get("page").and_then(|p| p.parse::<u32>().ok()),
         )
     };
-    let page = Resource::new(params, |(search, village, page)| {
-        list_households(search, village, page)
+    let page = Resource::new(params, |((search, village), (item, paid, as_of), page)| {
+        list_households(search, village, item, paid, as_of, page)
     });
     let villages = Resource::new(|| (), |_| list_my_villages());
     view! {
@@ -57,6 +61,15 @@ pub fn HouseholdListPage() -> impl IntoView {
                         })
                     })}
                 </Suspense>
+                // A drill-down from the dispatch table stays one while searching.
+                {move || {
+                    let q = query.read();
+                    DRILL_DOWN_KEYS
+                        .iter()
+                        .filter_map(|key| q.get(key).filter(|v| !v.is_empty()).map(|v| (*key, v)))
+                        .map(|(key, value)| view! { <input type="hidden" name=key value=value/> })
+                        .collect_view()
+                }}
                 <button type="submit" class="btn btn-primary">{zh::SEARCH}</button>
             </Form>
             <Suspense fallback=Loading>
@@ -77,7 +90,7 @@ fn HouseholdList(page: HouseholdPage) -> impl IntoView {
     let link_to_page = move |n: u32| {
         let q = query.read_untracked();
         let mut parts = Vec::new();
-        for key in ["q", "village"] {
+        for key in ["q", "village"].iter().chain(&DRILL_DOWN_KEYS) {
             if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
                 parts.push(format!("{key}={}", urlencode(&v)));
             }
@@ -88,7 +101,33 @@ fn HouseholdList(page: HouseholdPage) -> impl IntoView {
     let shown_to = (page.page * page.page_size) as i64 + page.households.len() as i64;
     let has_next = shown_to < page.total;
     let has_prev = page.page > 0;
+    let note = page.payment_note.clone().map(|note| {
+        // The other half of the same cell: paid ↔ not paid.
+        let q = query.read_untracked();
+        let flipped = match q.get("paid").as_deref() {
+            Some("yes") => Some(("no", zh::SHOW_UNPAID)),
+            Some("no") | Some("due") => Some(("yes", zh::SHOW_PAID)),
+            _ => None,
+        };
+        let flip = flipped.map(|(paid, label)| {
+            let mut parts = Vec::new();
+            for key in ["village", "item", "as_of"] {
+                if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
+                    parts.push(format!("{key}={}", urlencode(&v)));
+                }
+            }
+            parts.push(format!("paid={paid}"));
+            (format!("/households?{}", parts.join("&")), label)
+        });
+        view! {
+            <p class="notice notice-warn drill-note" data-testid="payment-note">
+                {note}
+                {flip.map(|(href, label)| view! { " · " <A href=href attr:data-testid="payment-flip">{label}</A> })}
+            </p>
+        }
+    });
     view! {
+        {note}
         <p class="count" data-testid="household-count">
             "共 " <strong>{page.total}</strong> " 户"
         </p>

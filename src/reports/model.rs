@@ -102,3 +102,53 @@ pub struct DispatchFigure {
 pub fn xlsx_href(code: &str, as_of: NaiveDate) -> String {
     format!("/reports/dispatch/{code}/xlsx?as_of={as_of}")
 }
+
+/// Which payments due a drill-down from the dispatch table lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentState {
+    /// Every payment due.
+    Due,
+    /// Verified paid (the table's 核实到户).
+    Paid,
+    /// Due and not (or no longer) verified paid.
+    Unpaid,
+}
+
+impl PaymentState {
+    pub const ALL: [PaymentState; 3] =
+        [PaymentState::Due, PaymentState::Paid, PaymentState::Unpaid];
+
+    /// The value in a link's `paid=` parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Due => "due",
+            PaymentState::Paid => "yes",
+            PaymentState::Unpaid => "no",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        PaymentState::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentState::Due => "应发",
+            PaymentState::Paid => "已核实到户",
+            PaymentState::Unpaid => "未核实到户",
+        }
+    }
+}
+
+/// The households behind a figure of the dispatch table.
+pub fn households_href(area: &str, as_of: NaiveDate, item: &str, state: PaymentState) -> String {
+    let mut href = format!(
+        "/households?village={area}&as_of={as_of}&paid={}",
+        state.as_str()
+    );
+    if !item.is_empty() {
+        href.push_str("&item=");
+        href.push_str(item);
+    }
+    href
+}

@@ -126,7 +126,7 @@ pub async fn dispatch_figures(
         .collect())
 }
 
-fn parse_as_of(as_of: Option<&str>, today: NaiveDate) -> AppResult<NaiveDate> {
+pub fn parse_as_of(as_of: Option<&str>, today: NaiveDate) -> AppResult<NaiveDate> {
     let Some(text) = as_of.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(today);
     };
@@ -144,7 +144,7 @@ fn parse_as_of(as_of: Option<&str>, today: NaiveDate) -> AppResult<NaiveDate> {
 
 /// The first instant after `day` ends in China (UTC+8): visits started
 /// before it count for that day.
-fn end_of_china_day(day: NaiveDate) -> DateTime<Utc> {
+pub fn end_of_china_day(day: NaiveDate) -> DateTime<Utc> {
     (day + Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .expect("midnight exists")

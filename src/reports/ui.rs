@@ -6,7 +6,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::areas::AreaLevel;
 use crate::components::{AppFrame, ErrorNotice, Loading};
 use crate::reports::api::get_dispatch_table;
-use crate::reports::{DispatchRow, DispatchTable, Progress, xlsx_href};
+use crate::reports::{
+    DispatchRow, DispatchTable, PaymentState, Progress, households_href, xlsx_href,
+};
 use crate::text::zh;
 
 /// `/reports/dispatch/<area>?as_of=YYYY-MM-DD&item=<code>`: the dispatch
@@ -59,6 +61,11 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
         let as_of = as_of.clone();
         let item_code = column.map(|i| t.items[i].code.clone()).unwrap_or_default();
         move |code: &str| format!("/reports/dispatch/{code}?as_of={as_of}&item={item_code}")
+    };
+    // Each figure leads to the households behind it.
+    let drill = Drill {
+        as_of: t.as_of,
+        item: column.map(|i| t.items[i].code.clone()).unwrap_or_default(),
     };
     let crumbs = t
         .breadcrumbs
@@ -118,10 +125,10 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {rows.into_iter().map(|(href, r)| view! { <Row href r column/> }).collect_view()}
+                            {rows.into_iter().map(|(href, r)| view! { <Row href r column drill=drill.clone()/> }).collect_view()}
                         </tbody>
                         <tfoot>
-                            <Row href=None r=t.total.clone() column/>
+                            <Row href=None r=t.total.clone() column drill/>
                         </tfoot>
                     </table>
                 </div>
@@ -130,15 +137,28 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
     }
 }
 
+/// What a figure's link to its households needs besides the area.
+#[derive(Clone)]
+struct Drill {
+    as_of: chrono::NaiveDate,
+    item: String,
+}
+
+impl Drill {
+    fn href(&self, area: &str, state: PaymentState) -> String {
+        households_href(area, self.as_of, &self.item, state)
+    }
+}
+
 #[component]
-fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>) -> impl IntoView {
+fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>, drill: Drill) -> impl IntoView {
     let (now, before): (Progress, Progress) = r.figures(column);
     let change = now.percent_paid() - before.percent_paid();
     let rising = change > 0;
     let name = r.area.name.clone();
     let code = r.area.code.to_string();
     view! {
-        <tr data-area=code>
+        <tr data-area=code.clone()>
             <th scope="row">
                 {match href {
                     Some(href) => Either::Left(view! { <A href=href>{name}</A> }),
@@ -146,7 +166,8 @@ fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>) -> impl Into
                 }}
             </th>
             <td class="num" data-testid="households">
-                <strong>{now.paid}</strong><span class="of">" / " {now.due}</span>
+                <strong><A href=drill.href(&code, PaymentState::Paid) attr:data-testid="paid-households">{now.paid}</A></strong>
+                <span class="of">" / " <A href=drill.href(&code, PaymentState::Due) attr:data-testid="due-households">{now.due}</A></span>
             </td>
             <td class="num" data-testid="amounts">
                 <strong>{now.paid_yuan().to_string()}</strong><span class="of">" / " {now.due_yuan().to_string()}</span>

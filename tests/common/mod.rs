@@ -343,6 +343,7 @@ pub async fn household_of(store: &dyn Store, username: &str) -> uuid::Uuid {
         worker_id: Some(w.id),
         village: None,
         search: None,
+        payment: None,
         limit: 1,
         offset: 0,
     };

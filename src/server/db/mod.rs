@@ -132,8 +132,22 @@ pub struct HouseholdQuery {
     pub village: Option<AreaCode>,
     /// Matches the head's name (substring) or the household number (prefix).
     pub search: Option<String>,
+    /// Only households with a payment due in this state (the dispatch
+    /// table's cells drill down through this).
+    pub payment: Option<PaymentQuery>,
     pub limit: u32,
     pub offset: u32,
+}
+
+/// Households behind a dispatch table cell: with a payment due in
+/// `stat_year` (of `item_code`, or any item) that, as of `cutoff`, is in
+/// `state`, by the rule in [`crate::reports`].
+#[derive(Debug, Clone)]
+pub struct PaymentQuery {
+    pub stat_year: i32,
+    pub item_code: Option<String>,
+    pub cutoff: DateTime<Utc>,
+    pub state: crate::reports::PaymentState,
 }
 
 /// What a roster import writes, computed by the import against what is

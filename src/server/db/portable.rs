@@ -613,13 +613,33 @@ impl Store for ThisStore {
         const WHERE: &str = "h.village_code BETWEEN $1 AND $2 \
              AND h.village_code BETWEEN $3 AND $4 \
              AND ($5 IS NULL OR h.worker_id = $5) \
-             AND ($6 IS NULL OR h.head_name LIKE $6 ESCAPE '\\' OR h.number LIKE $7 ESCAPE '\\')";
+             AND ($6 IS NULL OR h.head_name LIKE $6 ESCAPE '\\' OR h.number LIKE $7 ESCAPE '\\') \
+             AND ($8 IS NULL OR EXISTS ( \
+                 SELECT 1 FROM entitlements e \
+                 WHERE e.household_id = h.id AND e.stat_year = $8 \
+                   AND ($9 IS NULL OR e.item_code = $9) \
+                   AND ($10 = 'due' OR ($10 = 'paid') = (COALESCE(( \
+                       SELECT l.status FROM verification_lines l \
+                       JOIN visits v ON v.id = l.visit_id \
+                       WHERE l.entitlement_id = e.id AND v.started_at < $11 \
+                       ORDER BY v.started_at DESC, v.id DESC LIMIT 1 \
+                   ), 'none') IN ('received_in_full', 'received_in_part')))))";
+        // The payment filter's binds ($8–$11): NULL year means no filter.
+        let payment = q.payment.as_ref();
+        let pay_year = payment.map(|p| p.stat_year);
+        let pay_item = payment.and_then(|p| p.item_code.clone());
+        let pay_state = match payment.map(|p| p.state) {
+            Some(crate::reports::PaymentState::Paid) => "paid",
+            Some(crate::reports::PaymentState::Unpaid) => "unpaid",
+            _ => "due",
+        };
+        let pay_cutoff = payment.map_or_else(Utc::now, |p| p.cutoff);
         let rows = db(sqlx::query(&format!(
             "SELECT h.id, h.number, h.head_name, h.category, h.monitoring_kind, h.relocated, \
                     h.worker_id, a.code AS village_code, a.name AS village_name, \
                     (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS size \
              FROM households h JOIN areas a ON a.code = h.village_code \
-             WHERE {WHERE} ORDER BY h.village_code, h.number LIMIT $8 OFFSET $9"
+             WHERE {WHERE} ORDER BY h.village_code, h.number LIMIT $12 OFFSET $13"
         ))
         .bind(&lo)
         .bind(&hi)
@@ -628,6 +648,10 @@ impl Store for ThisStore {
         .bind(q.worker_id)
         .bind(&name_pattern)
         .bind(&number_pattern)
+        .bind(pay_year)
+        .bind(&pay_item)
+        .bind(pay_state)
+        .bind(pay_cutoff)
         .bind(i64::from(q.limit))
         .bind(i64::from(q.offset))
         .fetch_all(&self.pool)
@@ -642,6 +666,10 @@ impl Store for ThisStore {
         .bind(q.worker_id)
         .bind(&name_pattern)
         .bind(&number_pattern)
+        .bind(pay_year)
+        .bind(&pay_item)
+        .bind(pay_state)
+        .bind(pay_cutoff)
         .fetch_one(&self.pool)
         .await)?;
         let households = rows
