@@ -163,6 +163,7 @@ async fn rich_households(
         worker_id: None,
         village: None,
         search: None,
+        payment: None,
         limit: 5000,
         offset: 0,
     };
