@@ -705,6 +705,23 @@ async fn the_demo_roster_files_import_whole(db: TestDb) {
     lines.sort();
     expected.sort();
     assert_eq!(lines, expected);
+
+    // The dispatch table's roll-up follows the import.
+    let county = daohu::areas::AreaCode::parse("621102000000").unwrap();
+    let due: i64 = db
+        .store
+        .dispatch_due(&county, year().0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.progress.due)
+        .sum();
+    let this_year = data
+        .entitlements
+        .iter()
+        .filter(|e| e.stat_year == year().0)
+        .count();
+    assert_eq!(due as usize, this_year);
 }
 
 on_both_backends!(

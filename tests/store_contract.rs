@@ -596,7 +596,10 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
     ] {
         let area = code(area);
         for cutoff in [day(0), day(45), day(60), day(200)] {
-            let got: Vec<_> = dispatch_figures(store, &area, y, cutoff)
+            // The table is as of the end of a China day.
+            let as_of = daohu::subsidies::china_date(cutoff);
+            let cutoff = daohu::reports::service::end_of_china_day(as_of);
+            let got: Vec<_> = dispatch_figures(store, &area, y, as_of)
                 .await
                 .unwrap()
                 .into_iter()
@@ -614,6 +617,8 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
     use daohu::reports::PaymentState;
     let mut drilled = 0;
     for cutoff in [day(45), day(60)] {
+        let cutoff =
+            daohu::reports::service::end_of_china_day(daohu::subsidies::china_date(cutoff));
         for (child, item, p) in dispatch_by_hand(store, &code("621102100000"), y, cutoff).await {
             for (state, n) in [
                 (PaymentState::Due, p.due),
@@ -642,9 +647,14 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
     assert!(drilled > 0, "some drilled cells held paid households");
     // Another year has nothing due.
     assert!(
-        dispatch_figures(store, &code("621102000000"), y + 1, day(400))
-            .await
-            .unwrap()
-            .is_empty()
+        dispatch_figures(
+            store,
+            &code("621102000000"),
+            y + 1,
+            daohu::subsidies::china_date(day(400))
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 }

@@ -35,17 +35,9 @@ pub async fn dispatch_table(
     // What is due does not depend on the date: read it once.
     let due = store.dispatch_due(&code, year.0).await?;
     let mut now = due.clone();
-    now.extend(
-        store
-            .dispatch_paid(&code, year.0, end_of_china_day(as_of))
-            .await?,
-    );
+    now.extend(store.dispatch_paid(&code, year.0, as_of).await?);
     let mut before = due;
-    before.extend(
-        store
-            .dispatch_paid(&code, year.0, end_of_china_day(week_before))
-            .await?,
-    );
+    before.extend(store.dispatch_paid(&code, year.0, week_before).await?);
     let catalogue = store.subsidy_items().await?;
     let items: Vec<ItemColumn> = catalogue
         .into_iter()
@@ -105,11 +97,11 @@ pub async fn dispatch_figures(
     store: &dyn Store,
     area: &AreaCode,
     stat_year: i32,
-    cutoff: DateTime<Utc>,
+    as_of: NaiveDate,
 ) -> AppResult<Vec<DispatchFigure>> {
     let mut merged: BTreeMap<(String, String), Progress> = BTreeMap::new();
     let due = store.dispatch_due(area, stat_year).await?;
-    let paid = store.dispatch_paid(area, stat_year, cutoff).await?;
+    let paid = store.dispatch_paid(area, stat_year, as_of).await?;
     for f in due.into_iter().chain(paid) {
         merged
             .entry((f.child, f.item_code))

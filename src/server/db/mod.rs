@@ -267,12 +267,13 @@ pub trait Store: Send + Sync + 'static {
     /// subsidy item: the payments due in `stat_year` (`paid` left 0).
     async fn dispatch_due(&self, area: &AreaCode, stat_year: i32) -> DbResult<Vec<DispatchFigure>>;
     /// The same grouping: payments of `stat_year` whose latest verification
-    /// by a visit started before `cutoff` found money (`due` left 0).
+    /// by a visit started by the end of `as_of` (China time) found money
+    /// (`due` left 0).
     async fn dispatch_paid(
         &self,
         area: &AreaCode,
         stat_year: i32,
-        cutoff: DateTime<Utc>,
+        as_of: NaiveDate,
     ) -> DbResult<Vec<DispatchFigure>>;
     /// The area's `limit` most recently started visits.
     async fn recent_visits(&self, area: &AreaCode, limit: i64) -> DbResult<Vec<RecentVisit>>;

@@ -2,10 +2,12 @@
 // and compiled once per backend: `sqlite.rs` and `postgres.rs` each define
 // `Db`, `ThisStore` and `BACKEND` and then include this file. Rules for
 // keeping it portable: `$n` placeholders, `CAST(SUM(..) AS BIGINT)` (PG sums
-// bigints into numeric), no ILIKE, no backend-only functions.
+// bigints into numeric), no ILIKE, no backend-only functions (the one
+// exception, a visit's China date, comes from the backend file as
+// `CHINA_DAY_OF_VISIT`).
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -121,6 +123,97 @@ const USER_COLUMNS: &str =
 
 fn db<T>(r: Result<T, sqlx::Error>) -> DbResult<T> {
     r.map_err(DbError::from_sqlx)
+}
+
+/// Rewrites the dispatch roll-ups (`rollup_due`, `rollup_paid`, see
+/// migration 0007) of these villages from their rows, inside the caller's
+/// transaction: every write that changes what a village is due or was
+/// verified to have received calls this before committing.
+async fn refresh_rollups(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    villages: &std::collections::BTreeSet<String>,
+) -> DbResult<()> {
+    let villages: Vec<&String> = villages.iter().collect();
+    for chunk in villages.chunks(CHUNK) {
+        let in_list = |q: &mut sqlx::QueryBuilder<'static, Db>| {
+            let mut list = q.separated(", ");
+            for v in chunk {
+                list.push_bind((*v).clone());
+            }
+            q.push(")");
+        };
+        for table in ["rollup_due", "rollup_paid"] {
+            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                "DELETE FROM {table} WHERE village_code IN ("
+            ));
+            in_list(&mut q);
+            db(q.build().execute(&mut **tx).await)?;
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO rollup_due (village_code, item_code, stat_year, due, due_fen) \
+             SELECT h.village_code, e.item_code, e.stat_year, COUNT(*), \
+                    CAST(SUM(e.expected_fen) AS BIGINT) \
+             FROM households h JOIN entitlements e ON e.household_id = h.id \
+             WHERE h.village_code IN (",
+        );
+        in_list(&mut q);
+        q.push(" GROUP BY h.village_code, e.item_code, e.stat_year");
+        db(q.build().execute(&mut **tx).await)?;
+        // Each verification line counts itself minus what the previous
+        // verification of the same payment counted, on the day it was made.
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+            "INSERT INTO rollup_paid (village_code, item_code, stat_year, day, paid, paid_fen) \
+             SELECT village_code, item_code, stat_year, day, \
+                    CAST(SUM(d_paid) AS BIGINT), CAST(SUM(d_fen) AS BIGINT) \
+             FROM ( \
+                 SELECT h.village_code, e.item_code, e.stat_year, {CHINA_DAY_OF_VISIT} AS day, \
+                        x.paid - COALESCE(LAG(x.paid) OVER w, 0) AS d_paid, \
+                        x.fen - COALESCE(LAG(x.fen) OVER w, 0) AS d_fen \
+                 FROM ( \
+                     SELECT l.entitlement_id, l.visit_id, \
+                            CASE WHEN l.status IN ('received_in_full', 'received_in_part') \
+                                 THEN 1 ELSE 0 END AS paid, \
+                            CASE WHEN l.status IN ('received_in_full', 'received_in_part') \
+                                 THEN COALESCE(l.received_fen, 0) ELSE 0 END AS fen \
+                     FROM verification_lines l \
+                 ) x \
+                 JOIN visits v ON v.id = x.visit_id \
+                 JOIN entitlements e ON e.id = x.entitlement_id \
+                 JOIN households h ON h.id = e.household_id \
+                 WHERE h.village_code IN ("
+        ));
+        in_list(&mut q);
+        q.push(
+            " WINDOW w AS (PARTITION BY x.entitlement_id ORDER BY v.started_at, v.id) \
+             ) d \
+             GROUP BY village_code, item_code, stat_year, day \
+             HAVING SUM(d_paid) <> 0 OR SUM(d_fen) <> 0",
+        );
+        db(q.build().execute(&mut **tx).await)?;
+    }
+    Ok(())
+}
+
+/// The villages of these households, as stored now.
+async fn villages_of(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    households: &[Uuid],
+) -> DbResult<std::collections::BTreeSet<String>> {
+    let mut villages = std::collections::BTreeSet::new();
+    for chunk in households.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT DISTINCT village_code FROM households WHERE id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        for r in db(q.build().fetch_all(&mut **tx).await)? {
+            villages.insert(r.try_get("village_code")?);
+        }
+    }
+    Ok(villages)
 }
 
 #[async_trait]
@@ -332,12 +425,11 @@ impl Store for ThisStore {
         let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
         let (lo, hi) = area.subtree_range();
         let rows = db(sqlx::query(
-            "SELECT substr(h.village_code, 1, $1) AS child, e.item_code, \
-                    COUNT(*) AS due, CAST(SUM(e.expected_fen) AS BIGINT) AS due_fen, \
+            "SELECT substr(village_code, 1, $1) AS child, item_code, \
+                    CAST(SUM(due) AS BIGINT) AS due, CAST(SUM(due_fen) AS BIGINT) AS due_fen, \
                     CAST(0 AS BIGINT) AS paid, CAST(0 AS BIGINT) AS paid_fen \
-             FROM households h \
-             JOIN entitlements e ON e.household_id = h.id AND e.stat_year = $4 \
-             WHERE h.village_code BETWEEN $2 AND $3 \
+             FROM rollup_due \
+             WHERE village_code BETWEEN $2 AND $3 AND stat_year = $4 \
              GROUP BY 1, 2",
         )
         .bind(child_len as i32)
@@ -353,36 +445,25 @@ impl Store for ThisStore {
         &self,
         area: &AreaCode,
         stat_year: i32,
-        cutoff: DateTime<Utc>,
+        as_of: NaiveDate,
     ) -> DbResult<Vec<DispatchFigure>> {
         let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
         let (lo, hi) = area.subtree_range();
-        // `latest`: each payment's most recent verification before the
-        // cutoff; it counts as paid only if that one found the money. Only
-        // visited payments are read, never the whole entitlement table.
+        // The days' changes up to `as_of` add up to the state at its end.
         let rows = db(sqlx::query(
-            "WITH latest AS ( \
-                 SELECT h.village_code, l.entitlement_id, l.status, l.received_fen, \
-                        ROW_NUMBER() OVER (PARTITION BY l.entitlement_id \
-                                           ORDER BY v.started_at DESC, v.id DESC) AS rn \
-                 FROM households h \
-                 JOIN visits v ON v.household_id = h.id \
-                 JOIN verification_lines l ON l.visit_id = v.id \
-                 WHERE h.village_code BETWEEN $2 AND $3 AND v.stat_year = $4 AND v.started_at < $5 \
-             ) \
-             SELECT substr(p.village_code, 1, $1) AS child, e.item_code, \
+            "SELECT substr(village_code, 1, $1) AS child, item_code, \
                     CAST(0 AS BIGINT) AS due, CAST(0 AS BIGINT) AS due_fen, \
-                    COUNT(*) AS paid, CAST(SUM(p.received_fen) AS BIGINT) AS paid_fen \
-             FROM latest p \
-             JOIN entitlements e ON e.id = p.entitlement_id \
-             WHERE p.rn = 1 AND p.status IN ('received_in_full', 'received_in_part') \
-             GROUP BY 1, 2",
+                    CAST(SUM(paid) AS BIGINT) AS paid, CAST(SUM(paid_fen) AS BIGINT) AS paid_fen \
+             FROM rollup_paid \
+             WHERE village_code BETWEEN $2 AND $3 AND stat_year = $4 AND day <= $5 \
+             GROUP BY 1, 2 \
+             HAVING SUM(paid) <> 0 OR SUM(paid_fen) <> 0",
         )
         .bind(child_len as i32)
         .bind(lo)
         .bind(hi)
         .bind(stat_year)
-        .bind(cutoff)
+        .bind(as_of)
         .fetch_all(&self.pool)
         .await)?;
         rows.iter().map(dispatch_figure_from_row).collect()
@@ -590,6 +671,8 @@ impl Store for ThisStore {
             .execute(&mut *tx)
             .await)?;
         }
+        let villages = households.iter().map(|h| h.village.to_string()).collect();
+        refresh_rollups(&mut tx, &villages).await?;
         db(tx.commit().await)
     }
 
@@ -874,6 +957,16 @@ impl Store for ThisStore {
         progress: &(dyn Fn(usize) + Sync),
     ) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
+        // The villages whose roll-ups change: where the households were and
+        // are, and where the households of the payments due live.
+        let touched: Vec<Uuid> = write
+            .households
+            .iter()
+            .map(|h| h.id)
+            .chain(write.entitlements.iter().map(|e| e.household_id))
+            .collect();
+        let mut villages = villages_of(&mut tx, &touched).await?;
+        villages.extend(write.households.iter().map(|h| h.village.to_string()));
         // Members first: a person moving between two households of the file
         // must leave the old one before joining the new (ID numbers are unique).
         for chunk in write.replaced_members_of.chunks(CHUNK) {
@@ -962,6 +1055,7 @@ impl Store for ThisStore {
             done += chunk.len();
             progress(done);
         }
+        refresh_rollups(&mut tx, &villages).await?;
         db(tx.commit().await)
     }
 
@@ -978,6 +1072,14 @@ impl Store for ThisStore {
         for record in records {
             answers.push(insert_visit_in(&mut tx, record).await);
         }
+        let stored: Vec<Uuid> = records
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| matches!(a, Ok(VisitInsert::Stored)))
+            .map(|(r, _)| r.visit.household_id)
+            .collect();
+        let villages = villages_of(&mut tx, &stored).await?;
+        refresh_rollups(&mut tx, &villages).await?;
         db(tx.commit().await)?;
         Ok(answers)
     }

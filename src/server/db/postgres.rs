@@ -38,4 +38,6 @@ impl PostgresStore {
 type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;
 const BACKEND: &str = "postgres";
+/// The China date a visit (`v`) started on.
+const CHINA_DAY_OF_VISIT: &str = "CAST(v.started_at AT TIME ZONE 'Asia/Shanghai' AS DATE)";
 include!("portable.rs");

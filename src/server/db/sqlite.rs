@@ -39,4 +39,6 @@ impl SqliteStore {
 type Db = sqlx::Sqlite;
 type ThisStore = SqliteStore;
 const BACKEND: &str = "sqlite";
+/// The China date a visit (`v`) started on, as `YYYY-MM-DD` text.
+const CHINA_DAY_OF_VISIT: &str = "date(v.started_at, '+8 hours')";
 include!("portable.rs");
