@@ -37,6 +37,47 @@ async fn main() -> anyhow::Result<()> {
         } => {
             load_demo(store.as_ref(), households, seed, if_empty, visited_percent).await?;
         }
+        Command::DemoProvince {
+            households,
+            seed,
+            visited_percent,
+        } => {
+            let year = StatYear::containing(daohu::subsidies::china_date(chrono::Utc::now()));
+            let shape = demo::province::ProvinceShape::with_households(households);
+            println!("{shape:?}");
+            let summary = demo::province::load(store.as_ref(), shape, seed, year, &|n, s, secs| {
+                if n % 10 == 0 || n == shape.counties {
+                    println!(
+                        "{n}/{} 县 · {} 户 · {} 人 · {} 条应发补贴 · {secs:.0} s",
+                        shape.counties, s.households, s.members, s.entitlements
+                    );
+                }
+            })
+            .await?;
+            println!(
+                "已载入 / loaded: {} 个区划, {} 个用户, {} 户, {} 人, {} 条应发补贴",
+                summary.areas,
+                summary.users,
+                summary.households,
+                summary.members,
+                summary.entitlements
+            );
+            if visited_percent > 0 {
+                let start = std::time::Instant::now();
+                let visits = demo::load_visits(
+                    store.as_ref(),
+                    &summary.workers,
+                    year,
+                    visited_percent,
+                    seed,
+                )
+                .await?;
+                println!(
+                    "已载入演示走访 / visits: {visits} 次, {:.0} s",
+                    start.elapsed().as_secs_f64()
+                );
+            }
+        }
         Command::DemoRoster {
             households,
             seed,

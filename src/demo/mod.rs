@@ -8,6 +8,7 @@
 //! townships (3 villages each) and workers (2 per township) with it.
 
 mod names;
+pub mod province;
 mod rng;
 pub mod roster;
 mod visits;
@@ -157,7 +158,7 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
         per_village[v] += 1;
         let number = format!("{}{:04}", village.as_str(), per_village[v]);
         let id = uuid_from(&mut rng);
-        let members = generate_members(&mut rng, spec.year, &mut ids_taken);
+        let members = generate_members(&mut rng, spec.year, &COUNTY.0[..6], &mut ids_taken);
         let category = if rng.chance(0.16) {
             Category::Monitored(*rng.pick(&MonitoringKind::ALL))
         } else {
@@ -281,9 +282,12 @@ fn uuid_from(rng: &mut Rng) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// A household's members, ID numbers issued in the county whose 6-digit
+/// code prefix is `county`.
 fn generate_members(
     rng: &mut Rng,
     year: StatYear,
+    county: &str,
     taken: &mut HashSet<String>,
 ) -> Vec<MemberRecord> {
     let today = year.first_day();
@@ -296,7 +300,7 @@ fn generate_members(
     let surname = names::surname(rng);
     let mut members = Vec::new();
     let mut push = |rng: &mut Rng, name: String, relation: &str, sex: rng::Sex, age: i32| {
-        let id_number = id_number(rng, today, age, sex, taken);
+        let id_number = id_number(rng, today, county, age, sex, taken);
         let (labour, health) = condition(rng, age);
         members.push(MemberRecord {
             id: uuid_from(rng),
@@ -391,10 +395,12 @@ fn condition(rng: &mut Rng, age: i32) -> (LabourStatus, HealthStatus) {
     (labour, health)
 }
 
-/// A valid ID number of someone `age` years old on `today`, unique in `taken`.
+/// A valid ID number of someone `age` years old on `today`, issued in
+/// `county` (6-digit prefix), unique in `taken`.
 fn id_number(
     rng: &mut Rng,
     today: NaiveDate,
+    county: &str,
     age: i32,
     sex: rng::Sex,
     taken: &mut HashSet<String>,
@@ -407,7 +413,7 @@ fn id_number(
         if (seq % 2 == 1) != (sex == rng::Sex::Male) {
             seq = (seq + 1) % 1000;
         }
-        let first17 = format!("{}{}{seq:03}", &COUNTY.0[..6], birth.format("%Y%m%d"));
+        let first17 = format!("{county}{}{seq:03}", birth.format("%Y%m%d"));
         let id = format!("{first17}{}", check_char(first17.as_bytes()) as char);
         debug_assert!(IdNumber::parse(&id).is_ok(), "{id}");
         if taken.insert(id.clone()) {

@@ -58,6 +58,20 @@ pub enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Load the demo at province scale into an empty database (Gansu's
+    /// shape: 14 cities, 86 counties, ~1,300 townships, ~16,000 villages),
+    /// for measuring; sign in as `province`, `county620101`, … with the
+    /// demo password.
+    DemoProvince {
+        /// Households in all (1.5 million is Gansu's scale).
+        #[arg(long, default_value_t = 1_500_000)]
+        households: usize,
+        #[arg(long, default_value_t = 2023)]
+        seed: u64,
+        /// Also visit this per cent of the households (as the phones would).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+        visited_percent: u32,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Province-scale benchmark on PostgreSQL: loads the demo province (Gansu's
+# shape, default 1,500,000 households) into a fresh database, timing the
+# load, then times the oversight pages through their real HTTP endpoints:
+# the province's dispatch table, a county's and a township's, and the
+# township dashboard. Prints the median and max of RUNS calls each.
+#   cargo build --release --features ssr && scripts/bench-province.sh [households] [visited %]
+# ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) must be
+# allowed to create databases; KEEP=1 keeps the database afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+households="${1:-1500000}"
+visited="${2:-10}"
+runs="${RUNS:-11}"
+bin=target/release/daohu
+admin="${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+name=daohu_bench_province
+dir=$(mktemp -d)
+cleanup() {
+  if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; fi
+  if [ -z "${KEEP:-}" ]; then psql -q "$admin" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+psql -q "$admin" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+export DATABASE_URL="${admin%/*}/$name"
+export DAOHU_ADDR="127.0.0.1:${PORT:-3597}"
+export DAOHU_SITE_ROOT=target/site
+export RUST_LOG=warn
+"$bin" migrate >/dev/null
+start=$(date +%s)
+"$bin" demo-province --households "$households" --visited-percent "$visited"
+echo "province loaded in $(($(date +%s) - start)) s"
+psql -qAt "$DATABASE_URL" -c "select 'households', count(*) from households" \
+  -c "select 'entitlements', count(*) from entitlements" -c "select 'visits', count(*) from visits" \
+  -c "select 'database size', pg_size_pretty(pg_database_size(current_database()))"
+
+"$bin" serve >"$dir/serve.log" 2>&1 &
+server=$!
+base="http://$DAOHU_ADDR"
+for _ in $(seq 1 100); do curl -sf "$base/login" >/dev/null && break; sleep 0.2; done
+sign_in() {
+  curl -s -i -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+    -d "username=$1&password=daohu2026" "$base/api/auth/sign_in" |
+    grep -i '^set-cookie' | head -1 | sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//'
+}
+time_calls() { # cookie endpoint code → "median max" in ms
+  for _ in $(seq 1 "$runs"); do
+    curl -sf -o /dev/null -w '%{time_total}\n' -b "$1" -X POST \
+      -H 'Content-Type: application/x-www-form-urlencoded' -d "code=$3" "$base$2"
+  done | sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "median %7.1f ms   max %7.1f ms\n", t[int((NR + 1) / 2)], t[NR] }'
+}
+province=$(sign_in province)
+township=620101100000
+township_user=$(sign_in "township${township:0:9}")
+printf '%-36s %s\n' "dispatch table, province" "$(time_calls "$province" /api/reports/dispatch 620000000000)"
+printf '%-36s %s\n' "dispatch table, city (620100000000)" "$(time_calls "$province" /api/reports/dispatch 620100000000)"
+printf '%-36s %s\n' "dispatch table, county (620101000000)" "$(time_calls "$province" /api/reports/dispatch 620101000000)"
+printf '%-36s %s\n' "dispatch table, township" "$(time_calls "$township_user" /api/reports/dispatch "$township")"
+printf '%-36s %s\n' "township dashboard" "$(time_calls "$township_user" /api/areas/overview "$township")"
+printf '%-36s %s\n' "province overview" "$(time_calls "$province" /api/areas/overview 620000000000)"
