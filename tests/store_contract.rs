@@ -25,6 +25,7 @@ on_both_backends!(
     a_failing_visit_in_a_batch_leaves_only_itself_out,
     township_progress_counts_households_visited_this_year,
     dispatch_figures_match_a_count_over_the_raw_rows,
+    a_small_province_loads_whole_with_its_roll_ups,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -657,4 +658,53 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
         .unwrap()
         .is_empty()
     );
+}
+
+/// The province-scale generator at 1/500 of Gansu: every level present,
+/// every household in its village with its worker, and the dispatch
+/// roll-up adding up to the payments written.
+async fn a_small_province_loads_whole_with_its_roll_ups(db: TestDb) {
+    use daohu::demo::province::{ProvinceShape, load};
+    let store = db.store.as_ref();
+    let shape = ProvinceShape::with_households(3_000);
+    let summary = load(store, shape, 3, year(), &|_, _, _| {}).await.unwrap();
+    assert_eq!(summary.households, 3_000);
+    assert_eq!(store.count_households().await.unwrap(), 3_000);
+    assert_eq!(summary.workers.len(), shape.villages);
+    let province = code("620000000000");
+    let cities = store.child_areas(&province).await.unwrap();
+    assert_eq!(cities.len(), shape.cities);
+    let villages: usize = {
+        let mut n = 0;
+        let mut stack = vec![province.clone()];
+        while let Some(a) = stack.pop() {
+            let children = store.child_areas(&a).await.unwrap();
+            if children.is_empty() {
+                n += 1;
+            }
+            stack.extend(children.into_iter().map(|c| c.code));
+        }
+        n
+    };
+    assert_eq!(villages, shape.villages);
+    let due: i64 = store
+        .dispatch_due(&province, year().0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.progress.due)
+        .sum();
+    assert_eq!(due as usize, summary.entitlements);
+    // A village's households are its worker's.
+    let worker = store
+        .user_by_username(&summary.workers[0])
+        .await
+        .unwrap()
+        .unwrap();
+    let mut q = query(worker.area.as_str());
+    q.limit = 1_000;
+    let (all, total) = store.list_households(&q).await.unwrap();
+    q.worker_id = Some(worker.id);
+    let (mine, _) = store.list_households(&q).await.unwrap();
+    assert!(total > 0 && mine.len() == all.len());
 }
