@@ -231,9 +231,14 @@ pub async fn load(
             summary.entitlements += write.entitlements.len();
             store.apply_roster(&write, &|_| {}).await?;
             county_index += 1;
+            if county_index == 1 || county_index.is_power_of_two() {
+                // The tables have doubled since the planner last looked.
+                store.analyze().await?;
+            }
             report(county_index, &summary, started.elapsed().as_secs_f64());
         }
     }
+    store.analyze().await?;
     Ok(summary)
 }
 

@@ -19,6 +19,10 @@ use crate::server::db::{
 };
 use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
 
+/// After writing this many rows the planner's statistics are refreshed:
+/// a county's first import can grow the tables many times over.
+const LARGE_IMPORT_ROWS: usize = 10_000;
+
 /// Why an import wrote nothing.
 #[derive(Debug)]
 pub enum ImportFailure {
@@ -78,6 +82,9 @@ pub async fn import(
             }]),
             other => other.into(),
         })?;
+    if rows >= LARGE_IMPORT_ROWS {
+        store.analyze().await?;
+    }
     Ok(report)
 }
 

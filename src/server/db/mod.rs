@@ -324,6 +324,11 @@ pub trait Store: Send + Sync + 'static {
         stat_year: i32,
     ) -> DbResult<Vec<(Uuid, i64)>>;
 
+    /// Refreshes the query planner's statistics. After a bulk load the
+    /// tables are many times larger than the planner believes, and it would
+    /// scan where it should look up.
+    async fn analyze(&self) -> DbResult<()>;
+
     // roster import
     /// The stored households (with members) among these numbers.
     async fn households_by_numbers(&self, numbers: &[String]) -> DbResult<Vec<HouseholdRecord>>;

@@ -843,6 +843,11 @@ impl Store for ThisStore {
             .collect()
     }
 
+    async fn analyze(&self) -> DbResult<()> {
+        db(sqlx::query("ANALYZE").execute(&self.pool).await)?;
+        Ok(())
+    }
+
     async fn households_by_numbers(&self, numbers: &[String]) -> DbResult<Vec<HouseholdRecord>> {
         let mut households = Vec::with_capacity(numbers.len());
         for chunk in numbers.chunks(CHUNK) {
