@@ -18,6 +18,7 @@ pub mod reports;
 pub mod subsidies;
 pub mod sync;
 pub mod text;
+pub mod users;
 pub mod visits;
 
 #[cfg(feature = "ssr")]

@@ -25,6 +25,9 @@ on_both_backends!(
     a_failing_visit_in_a_batch_leaves_only_itself_out,
     township_progress_counts_households_visited_this_year,
     dispatch_figures_match_a_count_over_the_raw_rows,
+    users_in_area_lists_the_subtree_with_caseloads,
+    disabling_a_user_ends_their_sessions_for_good,
+    assignment_is_compare_and_set_and_leaves_a_trail,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -613,5 +616,170 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn users_in_area_lists_the_subtree_with_caseloads(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let mut township: Vec<_> = store
+        .users_in_area(&code("621102100000"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.username, u.area.name.is_empty(), u.active))
+        .collect();
+    township.sort();
+    assert_eq!(
+        township,
+        [
+            ("township1".into(), false, true),
+            ("worker1".into(), false, true),
+            ("worker2".into(), false, true)
+        ]
+    );
+    let county = store.users_in_area(&code("621102000000")).await.unwrap();
+    assert_eq!(county.len(), 7, "the admin, 2 supervisors, 4 workers");
+    for u in &county {
+        let (_, held) = store
+            .list_households(&HouseholdQuery {
+                worker_id: Some(u.id),
+                limit: 1,
+                ..query("621102000000")
+            })
+            .await
+            .unwrap();
+        assert_eq!(u.caseload, held, "{}", u.username);
+    }
+    assert!(county.iter().any(|u| u.caseload > 0));
+}
+
+async fn disabling_a_user_ends_their_sessions_for_good(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let user = store.user_by_username("worker1").await.unwrap().unwrap();
+    let now = Utc::now();
+    store
+        .insert_session("phone", user.id, now + Duration::days(30))
+        .await
+        .unwrap();
+    assert!(store.session_user("phone", now).await.unwrap().is_some());
+    assert!(store.set_user_active(user.id, false).await.unwrap());
+    assert!(
+        !store.set_user_active(user.id, false).await.unwrap(),
+        "already disabled"
+    );
+    assert!(store.session_user("phone", now).await.unwrap().is_none());
+    assert!(!store.user_by_id(user.id).await.unwrap().unwrap().active);
+    assert!(store.set_user_active(user.id, true).await.unwrap());
+    assert!(
+        store.session_user("phone", now).await.unwrap().is_none(),
+        "re-enabling does not revive an old session"
+    );
+}
+
+async fn assignment_is_compare_and_set_and_leaves_a_trail(db: TestDb) {
+    use daohu::server::db::AssignTarget;
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let id =
+        |name: &'static str| async move { store.user_by_username(name).await.unwrap().unwrap().id };
+    let (worker1, worker2, boss) = (
+        id("worker1").await,
+        id("worker2").await,
+        id("township1").await,
+    );
+    let village = code("621102100202");
+    let households = || async {
+        store
+            .list_households(&HouseholdQuery {
+                village: Some(village.clone()),
+                ..query("621102100000")
+            })
+            .await
+            .unwrap()
+            .0
+    };
+    let before = households().await;
+    let of = |w: Uuid| before.iter().filter(|h| h.worker_id == Some(w)).count() as u64;
+    let none = before.iter().filter(|h| h.worker_id.is_none()).count() as u64;
+
+    // Only those waiting: the unassigned ones, then also a disabled worker's.
+    let waiting = AssignTarget::Village {
+        code: village.clone(),
+        only_unassigned: true,
+    };
+    assert_eq!(
+        store
+            .assign_households(&waiting, worker1, boss)
+            .await
+            .unwrap(),
+        none
+    );
+    assert_eq!(
+        store
+            .assign_households(&waiting, worker1, boss)
+            .await
+            .unwrap(),
+        0
+    );
+    store.set_user_active(worker2, false).await.unwrap();
+    assert_eq!(
+        store
+            .assign_households(&waiting, worker1, boss)
+            .await
+            .unwrap(),
+        of(worker2)
+    );
+    assert!(
+        households()
+            .await
+            .iter()
+            .all(|h| h.worker_id == Some(worker1))
+    );
+    let summaries = store
+        .child_area_summaries(&code("621102100000"), year().0)
+        .await
+        .unwrap();
+    let line = summaries.iter().find(|s| s.area.code == village).unwrap();
+    assert_eq!(line.unassigned, 0);
+
+    // One household back to worker2 (active again), recorded old → new.
+    store.set_user_active(worker2, true).await.unwrap();
+    let h = before[0].id;
+    let one = AssignTarget::Household(h);
+    assert_eq!(
+        store.assign_households(&one, worker2, boss).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.assign_households(&one, worker2, boss).await.unwrap(),
+        0
+    );
+    let trail = store.assignments_of_household(h).await.unwrap();
+    let steps: Vec<_> = trail
+        .iter()
+        .map(|t| (t.old_worker_id, t.new_worker_id, t.assigned_by))
+        .collect();
+    let mut expected = Vec::new();
+    if before[0].worker_id != Some(worker1) {
+        expected.push((before[0].worker_id, worker1, boss));
+    }
+    expected.push((Some(worker1), worker2, boss));
+    assert_eq!(steps, expected);
+    // The whole village moves in one call, each change in the trail.
+    let all = AssignTarget::Village {
+        code: village.clone(),
+        only_unassigned: false,
+    };
+    assert_eq!(
+        store.assign_households(&all, worker2, boss).await.unwrap(),
+        before.len() as u64 - 1
+    );
+    assert!(
+        households()
+            .await
+            .iter()
+            .all(|h| h.worker_id == Some(worker2))
     );
 }
