@@ -14,6 +14,7 @@ use crate::field::ui::FieldPage;
 use crate::households::ui::{HouseholdListPage, HouseholdPage};
 use crate::reports::ui::DispatchPage;
 use crate::text::zh;
+use crate::users::ui::UsersPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/households") view=HouseholdListPage ssr=SsrMode::Async/>
                 <Route path=path!("/households/:id") view=HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code") view=AreaPage ssr=SsrMode::Async/>
+                <Route path=path!("/areas/:code/users") view=UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports/dispatch/:code") view=DispatchPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

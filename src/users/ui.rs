@@ -91,6 +91,7 @@ fn UserRow(u: UserSummary, toggle: ServerAction<SetUserActive>) -> impl IntoView
             <span class="row-main">
                 <span class="row-title">
                     {u.display_name} " " <small class="row-size mono">{u.username}</small>
+                    {(!u.active).then(|| view! { " " <span class="tag tag-red" data-testid="disabled-tag">{zh::WORKER_DISABLED}</span> })}
                 </span>
                 <span class="row-sub">
                     {u.role.label()} " · " {u.area.name}
@@ -98,7 +99,6 @@ fn UserRow(u: UserSummary, toggle: ServerAction<SetUserActive>) -> impl IntoView
                 </span>
             </span>
             <span class="row-tags">
-                {(!u.active).then(|| view! { <span class="tag tag-red" data-testid="disabled-tag">{zh::WORKER_DISABLED}</span> })}
                 <ActionForm action=toggle attr:class="inline-form">
                     <input type="hidden" name="user_id" value=u.id.to_string()/>
                     <input type="hidden" name="active" value=(!u.active).to_string()/>
