@@ -28,6 +28,7 @@ on_both_backends!(
     users_in_area_lists_the_subtree_with_caseloads,
     disabling_a_user_ends_their_sessions_for_good,
     assignment_is_compare_and_set_and_leaves_a_trail,
+    assignments_succeed_while_others_write,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -782,4 +783,46 @@ async fn assignment_is_compare_and_set_and_leaves_a_trail(db: TestDb) {
             .iter()
             .all(|h| h.worker_id == Some(worker2))
     );
+}
+
+async fn assignments_succeed_while_others_write(db: TestDb) {
+    use daohu::server::db::AssignTarget;
+    let db = db.with_demo().await;
+    let store = db.store.clone();
+    let worker1 = store.user_by_username("worker1").await.unwrap().unwrap().id;
+    let worker2 = store.user_by_username("worker2").await.unwrap().unwrap().id;
+    let village = AssignTarget::Village {
+        code: code("621102100203"),
+        only_unassigned: false,
+    };
+    // Assignments back and forth while audit rows are written alongside:
+    // none may fail for the other writers (SQLite's lock upgrade).
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let store = store.clone();
+        let village = village.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let to = if i % 4 == 0 { worker1 } else { worker2 };
+                store
+                    .assign_households(&village, to, worker1)
+                    .await
+                    .map(|_| ())
+            } else {
+                store
+                    .record_audit(&AuditEvent {
+                        user_id: None,
+                        action: "concurrent".into(),
+                        target: i.to_string(),
+                        outcome: "ok".into(),
+                        address: None,
+                    })
+                    .await
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(store.audit_events("concurrent").await.unwrap().len(), 12);
 }

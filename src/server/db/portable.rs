@@ -780,6 +780,14 @@ impl Store for ThisStore {
         by: Uuid,
     ) -> DbResult<u64> {
         let mut tx = db(self.pool.begin().await)?;
+        // Write first (a no-op): in SQLite a transaction that reads first
+        // cannot become a writer once another connection has committed (a
+        // visit synced meanwhile), and would fail as "database is locked".
+        db(
+            sqlx::query("UPDATE households SET worker_id = worker_id WHERE id IS NULL")
+                .execute(&mut *tx)
+                .await,
+        )?;
         let candidates = match target {
             AssignTarget::Household(id) => db(sqlx::query(
                 "SELECT h.id, h.worker_id FROM households h \
