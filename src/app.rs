@@ -15,6 +15,7 @@ use crate::households::ui::{HouseholdListPage, HouseholdPage};
 use crate::reports::ui::DispatchPage;
 use crate::roster::ui::{ImportJobPage, ImportPage};
 use crate::text::zh;
+use crate::users::ui::UsersPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/households") view=HouseholdListPage ssr=SsrMode::Async/>
                 <Route path=path!("/households/:id") view=HouseholdPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code") view=AreaPage ssr=SsrMode::Async/>
+                <Route path=path!("/areas/:code/users") view=UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports/dispatch/:code") view=DispatchPage ssr=SsrMode::Async/>
                 <Route path=path!("/roster/import") view=ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/roster/import/:id") view=ImportJobPage ssr=SsrMode::Async/>

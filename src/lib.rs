@@ -19,6 +19,7 @@ pub mod roster;
 pub mod subsidies;
 pub mod sync;
 pub mod text;
+pub mod users;
 pub mod visits;
 
 #[cfg(feature = "ssr")]

@@ -86,7 +86,7 @@ pub mod zh {
     pub const AREA_CHILDREN: &str = "下辖区域";
     pub const HOUSEHOLD_COUNT: &str = "户数";
     pub const MONITORED_COUNT: &str = "监测户";
-    pub const UNASSIGNED_COUNT: &str = "未分配";
+    pub const UNASSIGNED_COUNT: &str = "待分配";
     pub const VISITED_COUNT: &str = "已走访";
     pub const NOT_VISITED_COUNT: &str = "未走访";
     pub const DAYS_LEFT_BEFORE: &str = "距9月30日截止还有";
@@ -118,6 +118,27 @@ pub mod zh {
     pub const REVIEW: &str = "审核";
     pub const REVIEW_COMMENT: &str = "审核意见（“有问题”时必填）";
     pub const REVIEW_SUBMIT: &str = "提交审核";
+
+    // Users and assignment
+    pub const WORKER_DISABLED: &str = "已停用";
+    pub const USERS_TITLE: &str = "用户管理";
+    pub const NEW_USER: &str = "新建账号";
+    pub const DISPLAY_NAME: &str = "姓名";
+    pub const ROLE: &str = "角色";
+    pub const BOUND_AREA: &str = "所属区域";
+    pub const INITIAL_PASSWORD: &str = "初始密码（至少8位）";
+    pub const CREATE_USER: &str = "创建账号";
+    pub const ACCOUNTS: &str = "账号";
+    pub const NO_USERS: &str = "本区域暂无您可管理的账号";
+    pub const DISABLE: &str = "停用";
+    pub const ENABLE: &str = "启用";
+    pub const ASSIGN_TITLE: &str = "分配帮扶干部";
+    pub const BULK_ASSIGN_TITLE: &str = "按村分配农户";
+    pub const CHOOSE_WORKER: &str = "请选择帮扶干部";
+    pub const ONLY_UNASSIGNED: &str = "仅待分配的农户";
+    pub const WHOLE_VILLAGE: &str = "本村全部农户";
+    pub const ASSIGN: &str = "分配";
+    pub const NO_ASSIGNABLE_WORKERS: &str = "暂无可分配的帮扶干部，请先在用户管理中新建";
 
     pub const FORBIDDEN_TITLE: &str = "无权访问";
     pub const FORBIDDEN_BODY: &str = "该内容不在您的管辖范围内。此次访问已记录。";
@@ -198,6 +219,22 @@ pub mod zh {
         format!(
             "还有 {n} 条走访未上传。退出后它们仍保存在本手机，您下次登录时会自动上传；其他人登录看不到。"
         )
+    }
+
+    pub fn assigned(changed: u64) -> String {
+        if changed == 0 {
+            "没有需要变更的农户".to_owned()
+        } else {
+            format!("已分配 {changed} 户")
+        }
+    }
+
+    pub fn caseload(n: i64) -> String {
+        format!("负责 {n} 户")
+    }
+
+    pub fn user_created(name: &str, username: &str) -> String {
+        format!("已创建账号：{name}（{username}）")
     }
 
     pub fn households_count(n: usize) -> String {

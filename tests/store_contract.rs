@@ -26,6 +26,10 @@ on_both_backends!(
     township_progress_counts_households_visited_this_year,
     dispatch_figures_match_a_count_over_the_raw_rows,
     a_small_province_loads_whole_with_its_roll_ups,
+    users_in_area_lists_the_subtree_with_caseloads,
+    disabling_a_user_ends_their_sessions_for_good,
+    assignment_is_compare_and_set_and_leaves_a_trail,
+    assignments_succeed_while_others_write,
 );
 
 fn code(s: &str) -> AreaCode {
@@ -707,4 +711,211 @@ async fn a_small_province_loads_whole_with_its_roll_ups(db: TestDb) {
     q.worker_id = Some(worker.id);
     let (mine, _) = store.list_households(&q).await.unwrap();
     assert!(total > 0 && mine.len() == all.len());
+}
+
+async fn users_in_area_lists_the_subtree_with_caseloads(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let mut township: Vec<_> = store
+        .users_in_area(&code("621102100000"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.username, u.area.name.is_empty(), u.active))
+        .collect();
+    township.sort();
+    assert_eq!(
+        township,
+        [
+            ("township1".into(), false, true),
+            ("worker1".into(), false, true),
+            ("worker2".into(), false, true)
+        ]
+    );
+    let county = store.users_in_area(&code("621102000000")).await.unwrap();
+    assert_eq!(county.len(), 7, "the admin, 2 supervisors, 4 workers");
+    for u in &county {
+        let (_, held) = store
+            .list_households(&HouseholdQuery {
+                worker_id: Some(u.id),
+                limit: 1,
+                ..query("621102000000")
+            })
+            .await
+            .unwrap();
+        assert_eq!(u.caseload, held, "{}", u.username);
+    }
+    assert!(county.iter().any(|u| u.caseload > 0));
+}
+
+async fn disabling_a_user_ends_their_sessions_for_good(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let user = store.user_by_username("worker1").await.unwrap().unwrap();
+    let now = Utc::now();
+    store
+        .insert_session("phone", user.id, now + Duration::days(30))
+        .await
+        .unwrap();
+    assert!(store.session_user("phone", now).await.unwrap().is_some());
+    assert!(store.set_user_active(user.id, false).await.unwrap());
+    assert!(
+        !store.set_user_active(user.id, false).await.unwrap(),
+        "already disabled"
+    );
+    assert!(store.session_user("phone", now).await.unwrap().is_none());
+    assert!(!store.user_by_id(user.id).await.unwrap().unwrap().active);
+    assert!(store.set_user_active(user.id, true).await.unwrap());
+    assert!(
+        store.session_user("phone", now).await.unwrap().is_none(),
+        "re-enabling does not revive an old session"
+    );
+}
+
+async fn assignment_is_compare_and_set_and_leaves_a_trail(db: TestDb) {
+    use daohu::server::db::AssignTarget;
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let id =
+        |name: &'static str| async move { store.user_by_username(name).await.unwrap().unwrap().id };
+    let (worker1, worker2, boss) = (
+        id("worker1").await,
+        id("worker2").await,
+        id("township1").await,
+    );
+    let village = code("621102100202");
+    let households = || async {
+        store
+            .list_households(&HouseholdQuery {
+                village: Some(village.clone()),
+                ..query("621102100000")
+            })
+            .await
+            .unwrap()
+            .0
+    };
+    let before = households().await;
+    let of = |w: Uuid| before.iter().filter(|h| h.worker_id == Some(w)).count() as u64;
+    let none = before.iter().filter(|h| h.worker_id.is_none()).count() as u64;
+
+    // Only those waiting: the unassigned ones, then also a disabled worker's.
+    let waiting = AssignTarget::Village {
+        code: village.clone(),
+        only_unassigned: true,
+    };
+    assert_eq!(
+        store
+            .assign_households(&waiting, worker1, boss)
+            .await
+            .unwrap(),
+        none
+    );
+    assert_eq!(
+        store
+            .assign_households(&waiting, worker1, boss)
+            .await
+            .unwrap(),
+        0
+    );
+    store.set_user_active(worker2, false).await.unwrap();
+    assert_eq!(
+        store
+            .assign_households(&waiting, worker1, boss)
+            .await
+            .unwrap(),
+        of(worker2)
+    );
+    assert!(
+        households()
+            .await
+            .iter()
+            .all(|h| h.worker_id == Some(worker1))
+    );
+    let summaries = store
+        .child_area_summaries(&code("621102100000"), year().0)
+        .await
+        .unwrap();
+    let line = summaries.iter().find(|s| s.area.code == village).unwrap();
+    assert_eq!(line.unassigned, 0);
+
+    // One household back to worker2 (active again), recorded old → new.
+    store.set_user_active(worker2, true).await.unwrap();
+    let h = before[0].id;
+    let one = AssignTarget::Household(h);
+    assert_eq!(
+        store.assign_households(&one, worker2, boss).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.assign_households(&one, worker2, boss).await.unwrap(),
+        0
+    );
+    let trail = store.assignments_of_household(h).await.unwrap();
+    let steps: Vec<_> = trail
+        .iter()
+        .map(|t| (t.old_worker_id, t.new_worker_id, t.assigned_by))
+        .collect();
+    let mut expected = Vec::new();
+    if before[0].worker_id != Some(worker1) {
+        expected.push((before[0].worker_id, worker1, boss));
+    }
+    expected.push((Some(worker1), worker2, boss));
+    assert_eq!(steps, expected);
+    // The whole village moves in one call, each change in the trail.
+    let all = AssignTarget::Village {
+        code: village.clone(),
+        only_unassigned: false,
+    };
+    assert_eq!(
+        store.assign_households(&all, worker2, boss).await.unwrap(),
+        before.len() as u64 - 1
+    );
+    assert!(
+        households()
+            .await
+            .iter()
+            .all(|h| h.worker_id == Some(worker2))
+    );
+}
+
+async fn assignments_succeed_while_others_write(db: TestDb) {
+    use daohu::server::db::AssignTarget;
+    let db = db.with_demo().await;
+    let store = db.store.clone();
+    let worker1 = store.user_by_username("worker1").await.unwrap().unwrap().id;
+    let worker2 = store.user_by_username("worker2").await.unwrap().unwrap().id;
+    let village = AssignTarget::Village {
+        code: code("621102100203"),
+        only_unassigned: false,
+    };
+    // Assignments back and forth while audit rows are written alongside:
+    // none may fail for the other writers (SQLite's lock upgrade).
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let store = store.clone();
+        let village = village.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let to = if i % 4 == 0 { worker1 } else { worker2 };
+                store
+                    .assign_households(&village, to, worker1)
+                    .await
+                    .map(|_| ())
+            } else {
+                store
+                    .record_audit(&AuditEvent {
+                        user_id: None,
+                        action: "concurrent".into(),
+                        target: i.to_string(),
+                        outcome: "ok".into(),
+                        address: None,
+                    })
+                    .await
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(store.audit_events("concurrent").await.unwrap().len(), 12);
 }

@@ -233,7 +233,7 @@ pub struct UnvisitedHousehold {
     pub number: String,
     pub head_name: String,
     pub village: String,
-    /// `None` while nobody is assigned.
+    /// `None` while nobody (active) is assigned: the household waits.
     pub worker: Option<String>,
 }
 

@@ -1,15 +1,19 @@
-use leptos::either::Either;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::areas::api::get_area_overview;
 use crate::areas::{
-    AreaLevel, AreaOverview, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress,
+    Area, AreaCode, AreaLevel, AreaOverview, AreaSummary, RecentVisit, UnvisitedHousehold,
+    WorkerProgress,
 };
 use crate::components::{AppFrame, Bar, ErrorNotice, Loading};
+use crate::households::api::AssignVillage;
 use crate::subsidies::china_time;
 use crate::text::zh;
+use crate::users::api::list_assignable_workers;
+use crate::users::ui::WorkerSelect;
 
 /// An area and its children with household and visit counts (villages lead
 /// to their household list); for a township, the supervisor's dashboard:
@@ -17,9 +21,17 @@ use crate::text::zh;
 #[component]
 pub fn AreaPage() -> impl IntoView {
     let params = use_params_map();
+    // An assignment re-reads the page, so the 待分配 counts follow it.
+    let assign = ServerAction::<AssignVillage>::new();
+    provide_context(assign);
     let overview = Resource::new(
-        move || params.read().get("code").unwrap_or_default(),
-        get_area_overview,
+        move || {
+            (
+                params.read().get("code").unwrap_or_default(),
+                assign.version().get(),
+            )
+        },
+        |(code, _)| get_area_overview(code),
     );
     view! {
         <AppFrame>
@@ -39,6 +51,13 @@ pub fn AreaPage() -> impl IntoView {
 fn AreaView(o: AreaOverview) -> impl IntoView {
     let child_label = o.area.level().child().map(AreaLevel::label).unwrap_or("");
     let t = o.total.clone();
+    // Households are assigned village by village, from the village's page
+    // or its township's.
+    let assign_villages = match o.area.level() {
+        AreaLevel::Village => Some(vec![o.area.clone()]),
+        AreaLevel::Township => Some(o.children.iter().map(|c| c.area.clone()).collect()),
+        _ => None,
+    };
     view! {
         <nav class="crumbs">
             {o.breadcrumbs.into_iter().map(|a| view! {
@@ -64,13 +83,17 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
                 {zh::IMPORT_LINK} " ›"
             </A>
         })}
+        <A href=format!("/areas/{}/users", o.area.code) attr:class="btn btn-block" attr:data-testid="users-link">
+            {zh::USERS_TITLE} " ›"
+        </A>
         <p class="muted stats-note">
-            {zh::MONITORED_COUNT} " " {t.monitored} " · " {zh::UNASSIGNED_COUNT} " " {t.unassigned}
+            {zh::MONITORED_COUNT} " " {t.monitored} " · " {zh::UNASSIGNED_COUNT} " " <span data-testid="total-unassigned">{t.unassigned}</span>
         </p>
         <h2>{zh::AREA_CHILDREN} " · " {child_label}</h2>
         <ul class="list" data-testid="child-areas">
             {o.children.into_iter().map(|c| view! { <ChildRow c/> }).collect_view()}
         </ul>
+        {assign_villages.map(|villages| view! { <BulkAssign area=o.area.code.clone() villages/> })}
         {o.township.map(|d| view! {
             <h2>{zh::WORKER_PROGRESS}</h2>
             {if d.workers.is_empty() {
@@ -182,4 +205,58 @@ fn RecentList(visits: Vec<RecentVisit>) -> impl IntoView {
             }).collect_view()}
         </ul>
     })
+}
+
+/// Assigns a village's households, all of them or only those waiting for a
+/// worker, to one field worker; answers with how many changed hands.
+#[component]
+fn BulkAssign(area: AreaCode, villages: Vec<Area>) -> impl IntoView {
+    let action = expect_context::<ServerAction<AssignVillage>>();
+    let workers = Resource::new(move || area.to_string(), list_assignable_workers);
+    let outcome = move || match action.value().get() {
+        Some(Ok(a)) => Some(Either::Left(view! {
+            <p class="notice notice-ok" role="status" data-testid="bulk-result">{zh::assigned(a.changed)}</p>
+        })),
+        Some(Err(e)) => Some(Either::Right(view! {
+            <p class="notice notice-error" role="alert" data-testid="bulk-error">{e.to_string()}</p>
+        })),
+        None => None,
+    };
+    view! {
+        <section class="card assign" data-testid="bulk-assign">
+            <h2>{zh::BULK_ASSIGN_TITLE}</h2>
+            {outcome}
+            <Suspense fallback=Loading>
+                {move || Suspend::new({
+                    let villages = villages.clone();
+                    async move {
+                        match workers.await {
+                            Ok(ws) if ws.is_empty() => EitherOf3::A(view! { <p class="empty">{zh::NO_ASSIGNABLE_WORKERS}</p> }),
+                            Ok(ws) => EitherOf3::B(view! {
+                                <ActionForm action attr:class="form-grid">
+                                    <label class="field">
+                                        <span>{zh::VILLAGE}</span>
+                                        <select name="village" data-testid="bulk-village">
+                                            {villages.into_iter().map(|v| view! { <option value=v.code.to_string()>{v.name}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <label class="field">
+                                        <span>{zh::WORKER}</span>
+                                        <WorkerSelect workers=ws testid="bulk-worker"/>
+                                    </label>
+                                    <div class="field choice-row">
+                                        <label class="check"><input type="radio" name="only_unassigned" value="true" checked=true data-testid="bulk-only-unassigned"/>{zh::ONLY_UNASSIGNED}</label>
+                                        <label class="check"><input type="radio" name="only_unassigned" value="false" data-testid="bulk-whole-village"/>{zh::WHOLE_VILLAGE}</label>
+                                    </div>
+                                    <button type="submit" class="btn btn-primary btn-block" data-testid="bulk-submit"
+                                        disabled=move || action.pending().get()>{zh::ASSIGN}</button>
+                                </ActionForm>
+                            }),
+                            Err(e) => EitherOf3::C(view! { <p class="notice notice-error">{e.to_string()}</p> }),
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
 }

@@ -4,8 +4,9 @@ use uuid::Uuid;
 use crate::areas::{AreaCode, AreaLevel};
 
 /// What a user does, which decides the pages they get and the level of area
-/// they are bound to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// they are bound to. Declared from the field up: a role outranks every role
+/// before it (the order users may be created and disabled in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Role {
     FieldWorker,
     TownshipSupervisor,
@@ -85,5 +86,13 @@ impl Actor {
     /// node holds it (area pages, reports, visit review).
     pub fn supervises(&self, area: &AreaCode) -> bool {
         self.role != Role::FieldWorker && self.area.contains(area)
+    }
+
+    /// Whether this user may create, disable and re-enable a user of `role`
+    /// bound to `area`: a role strictly below their own, inside their node.
+    /// A township supervisor thus manages the field workers of their
+    /// township, a county admin everyone below them in the county.
+    pub fn manages(&self, role: Role, area: &AreaCode) -> bool {
+        role < self.role && self.supervises(area)
     }
 }

@@ -170,7 +170,14 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
         password_hash,
         active: true,
     };
-    store.insert_user(&user).await?;
+    // Two creations racing for one name: the constraint decides, and the
+    // loser gets the same message as above.
+    store.insert_user(&user).await.map_err(|e| match e {
+        crate::server::db::DbError::Conflict { .. } => {
+            AppError::validation("用户名", format!("“{}”已被使用", user.username))
+        }
+        other => other.into(),
+    })?;
     Ok(user)
 }
 

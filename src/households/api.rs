@@ -59,3 +59,63 @@ pub async fn get_household(id: Uuid) -> Result<HouseholdDetail, AppError> {
         .await,
     )
 }
+
+/// Assigns one household to a field worker (a supervisor of its village).
+#[server(prefix = "/api", endpoint = "households/assign")]
+pub async fn assign_household(
+    household_id: String,
+    worker_id: String,
+) -> Result<crate::households::Assigned, AppError> {
+    use crate::server::session::{require_caller, respond};
+    respond(
+        async {
+            let (state, caller) = require_caller().await?;
+            let household_id = parse_id("household_id", &household_id)?;
+            let worker_id = parse_id(crate::text::zh::WORKER, &worker_id)?;
+            crate::households::service::assign_household(
+                state.store.as_ref(),
+                &caller,
+                household_id,
+                worker_id,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Assigns the households of a village, all or only those waiting for a
+/// worker, to one field worker.
+#[server(prefix = "/api", endpoint = "households/assign_village")]
+pub async fn assign_village(
+    village: String,
+    worker_id: String,
+    only_unassigned: bool,
+) -> Result<crate::households::Assigned, AppError> {
+    use crate::server::session::{require_caller, respond};
+    respond(
+        async {
+            let (state, caller) = require_caller().await?;
+            let worker_id = parse_id(crate::text::zh::WORKER, &worker_id)?;
+            crate::households::service::assign_village(
+                state.store.as_ref(),
+                &caller,
+                &village,
+                worker_id,
+                only_unassigned,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// An id from a form; an empty or malformed one names the field.
+#[cfg(feature = "ssr")]
+fn parse_id(field: &str, value: &str) -> Result<Uuid, AppError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AppError::validation(field, "请选择"));
+    }
+    Uuid::parse_str(value).map_err(|_| AppError::validation(field, "编号格式错误"))
+}

@@ -279,3 +279,10 @@ impl HouseholdDetail {
         Fen(self.entitlements.iter().map(|e| e.expected.0).sum())
     }
 }
+
+/// What an assignment did: how many households changed hands (0 when they
+/// were all the worker's already).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assigned {
+    pub changed: u64,
+}

@@ -10,13 +10,14 @@ use crate::error::{AppError, AppResult};
 use crate::field::{Roster, RosterHousehold};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
 use crate::households::{
-    EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView, VisitLineView,
-    VisitView,
+    Assigned, EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView,
+    VisitLineView, VisitView,
 };
 use crate::reports::PaymentState;
-use crate::server::db::{HouseholdQuery, HouseholdRecord, PaymentQuery, Store};
+use crate::server::db::{AssignTarget, HouseholdQuery, HouseholdRecord, PaymentQuery, Store};
 use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
+use crate::text::zh;
 use crate::visits::{ReviewEntry, ReviewState};
 
 pub const PAGE_SIZE: u32 = 30;
@@ -160,7 +161,13 @@ pub async fn detail(
         .await?
         .ok_or(AppError::NotFound)?;
     let worker_name = match household.worker_id {
-        Some(w) => store.user_by_id(w).await?.map(|u| u.display_name),
+        Some(w) => store.user_by_id(w).await?.map(|u| {
+            if u.active {
+                u.display_name
+            } else {
+                format!("{}（{}）", u.display_name, zh::WORKER_DISABLED)
+            }
+        }),
         None => None,
     };
     let year = StatYear::containing(today);
@@ -386,6 +393,92 @@ pub fn may_see(caller: &Caller, household: &HouseholdRecord) -> bool {
     let actor = &caller.actor;
     actor.area.contains(&household.village)
         && (actor.role != Role::FieldWorker || household.worker_id == Some(actor.user_id))
+}
+
+/// Assigns one household to a field worker. Only a supervisor of the
+/// household's village may (403, audited); the worker must be able to take
+/// it (422 naming 帮扶干部, see [`check_assignee`]).
+pub async fn assign_household(
+    store: &dyn Store,
+    caller: &Caller,
+    household_id: Uuid,
+    worker_id: Uuid,
+) -> AppResult<Assigned> {
+    let household = store
+        .household(household_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !caller.actor.supervises(&household.village) {
+        return deny(store, caller, "assign_household", &household_id.to_string()).await;
+    }
+    check_assignee(store, worker_id, &household.village).await?;
+    let changed = store
+        .assign_households(
+            &AssignTarget::Household(household_id),
+            worker_id,
+            caller.actor.user_id,
+        )
+        .await?;
+    Ok(Assigned { changed })
+}
+
+/// Assigns every household of a village, or only those waiting for a
+/// worker (none, or a disabled one), to one field worker.
+pub async fn assign_village(
+    store: &dyn Store,
+    caller: &Caller,
+    village: &str,
+    worker_id: Uuid,
+    only_unassigned: bool,
+) -> AppResult<Assigned> {
+    let code = AreaCode::parse(village).map_err(|m| AppError::validation("村", m))?;
+    if code.level() != crate::areas::AreaLevel::Village {
+        return Err(AppError::validation(
+            "村",
+            format!("{code} 不是村级区划代码"),
+        ));
+    }
+    if !caller.actor.supervises(&code) {
+        return deny(store, caller, "assign_village", code.as_str()).await;
+    }
+    if store.area(&code).await?.is_none() {
+        return Err(AppError::validation("村", format!("村 {code} 不存在")));
+    }
+    check_assignee(store, worker_id, &code).await?;
+    let target = AssignTarget::Village {
+        code,
+        only_unassigned,
+    };
+    let changed = store
+        .assign_households(&target, worker_id, caller.actor.user_id)
+        .await?;
+    Ok(Assigned { changed })
+}
+
+/// Who may take a household of `village`: an active field worker bound to
+/// its township or to the village itself. A worker of a neighbouring
+/// village is bound there and could neither download nor open it.
+async fn check_assignee(store: &dyn Store, worker_id: Uuid, village: &AreaCode) -> AppResult<()> {
+    let refuse = |message: String| Err(AppError::validation(zh::WORKER, message));
+    let Some(worker) = store.user_by_id(worker_id).await? else {
+        return refuse("该帮扶干部不存在".into());
+    };
+    let name = &worker.display_name;
+    if worker.role != Role::FieldWorker {
+        return refuse(format!("“{name}”是{}，不是帮扶干部", worker.role.label()));
+    }
+    if !worker.active {
+        return refuse(format!("“{name}”的账号已停用，不能分配农户"));
+    }
+    if !worker.area.contains(village) {
+        let township = village.parent().unwrap_or_else(|| village.clone());
+        return refuse(if township.contains(&worker.area) {
+            format!("“{name}”负责本乡镇的另一个村，只能分配给本村或本乡镇的帮扶干部")
+        } else {
+            format!("“{name}”不在本乡镇，只能分配给本乡镇的帮扶干部")
+        });
+    }
+    Ok(())
 }
 
 /// Checks households before they are stored, all of them before any is

@@ -4,12 +4,15 @@ use leptos_router::components::{A, Form};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
+use crate::areas::AreaCode;
 use crate::components::{AppFrame, ErrorNotice, Loading, NotFound};
-use crate::households::api::{get_household, list_households, list_my_villages};
+use crate::households::api::{AssignHousehold, get_household, list_households, list_my_villages};
 use crate::households::{
     Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
 };
 use crate::text::zh;
+use crate::users::api::list_assignable_workers;
+use crate::users::ui::WorkerSelect;
 use crate::visits::api::ReviewVisit;
 use crate::visits::{Location, PaymentStatus, ReviewEntry, ReviewState};
 
@@ -185,12 +188,15 @@ pub fn HouseholdPage() -> impl IntoView {
             .get("id")
             .and_then(|s| Uuid::parse_str(&s).ok())
     };
-    // A review re-reads the page, so the new state and its history show.
+    // A review re-reads the page, so the new state and its history show;
+    // so does an assignment, for the worker's name.
     let review = ServerAction::<ReviewVisit>::new();
     provide_context(review);
+    let assign = ServerAction::<AssignHousehold>::new();
+    provide_context(assign);
     let detail = Resource::new(
-        move || (id(), review.version().get()),
-        |(id, _)| async move {
+        move || (id(), review.version().get(), assign.version().get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => get_household(id).await.map(Some),
                 None => Ok(None),
@@ -216,6 +222,7 @@ pub fn HouseholdPage() -> impl IntoView {
 fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
     let total = d.expected_total();
     let s = d.summary;
+    let assign = d.may_review.then(|| (s.id, s.village.code.clone()));
     let kind = match s.category {
         Category::Monitored(k) => Some(k.label()),
         Category::Alleviated => None,
@@ -233,9 +240,10 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                 <dt>"户编号"</dt><dd>{s.number}</dd>
                 <dt>{zh::VILLAGE}</dt><dd>{s.village.name}</dd>
                 <dt>{zh::PHONE}</dt><dd>{d.phone_masked.unwrap_or_else(|| "—".into())}</dd>
-                <dt>{zh::WORKER}</dt><dd>{d.worker_name.unwrap_or_else(|| "未分配".into())}</dd>
+                <dt>{zh::WORKER}</dt><dd data-testid="worker-name">{d.worker_name.unwrap_or_else(|| zh::UNASSIGNED_COUNT.into())}</dd>
             </dl>
         </section>
+        {assign.map(|(id, village)| view! { <AssignPart id village/> })}
 
         <section class="card">
             <h2>{zh::MEMBERS} "（" {d.members.len()} "人）"</h2>
@@ -440,5 +448,44 @@ fn ReviewForm(id: Uuid) -> impl IntoView {
             <button type="submit" class="btn btn-primary" data-testid="review-submit">{zh::REVIEW_SUBMIT}</button>
             {move || error().map(|m| view! { <p class="notice notice-error" role="alert" data-testid="review-error">{m}</p> })}
         </ActionForm>
+    }
+}
+
+/// For a supervisor: hand the household to a field worker of its village or
+/// township.
+#[component]
+fn AssignPart(id: Uuid, village: AreaCode) -> impl IntoView {
+    let action = expect_context::<ServerAction<AssignHousehold>>();
+    let workers = Resource::new(move || village.to_string(), list_assignable_workers);
+    let outcome = move || match action.value().get() {
+        Some(Ok(a)) => Some(Either::Left(view! {
+            <p class="notice notice-ok" role="status" data-testid="assign-result">{zh::assigned(a.changed)}</p>
+        })),
+        Some(Err(e)) => Some(Either::Right(view! {
+            <p class="notice notice-error" role="alert" data-testid="assign-error">{e.to_string()}</p>
+        })),
+        None => None,
+    };
+    view! {
+        <section class="card assign" data-testid="assign">
+            <h2>{zh::ASSIGN_TITLE}</h2>
+            {outcome}
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match workers.await {
+                        Ok(ws) if ws.is_empty() => EitherOf3::A(view! { <p class="empty">{zh::NO_ASSIGNABLE_WORKERS}</p> }),
+                        Ok(ws) => EitherOf3::B(view! {
+                            <ActionForm action attr:class="assign-form">
+                                <input type="hidden" name="household_id" value=id.to_string()/>
+                                <WorkerSelect workers=ws testid="assign-worker"/>
+                                <button type="submit" class="btn btn-primary" data-testid="assign-submit"
+                                    disabled=move || action.pending().get()>{zh::ASSIGN}</button>
+                            </ActionForm>
+                        }),
+                        Err(e) => EitherOf3::C(view! { <p class="notice notice-error">{e.to_string()}</p> }),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -20,6 +20,7 @@ use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::reports::DispatchFigure;
 use crate::subsidies::{Channel, SubsidyItem};
+use crate::users::UserSummary;
 use crate::visits::VisitSubmission;
 
 pub use postgres::PostgresStore;
@@ -219,6 +220,28 @@ pub struct ReviewRecord {
     pub at: DateTime<Utc>,
 }
 
+/// Which households an assignment covers.
+#[derive(Debug, Clone)]
+pub enum AssignTarget {
+    Household(Uuid),
+    /// Every household of the village, or only those waiting for a worker
+    /// (none, or a disabled one).
+    Village {
+        code: AreaCode,
+        only_unassigned: bool,
+    },
+}
+
+/// One step of a household's assignment trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentRecord {
+    pub household_id: Uuid,
+    pub old_worker_id: Option<Uuid>,
+    pub new_worker_id: Uuid,
+    pub assigned_by: Uuid,
+    pub at: DateTime<Utc>,
+}
+
 /// Something a user tried, for the audit trail.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
@@ -297,6 +320,12 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> DbResult<Option<UserRecord>>;
     async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
+    /// Users bound to `area` or below it, with their caseload (households
+    /// assigned to them anywhere), by area code.
+    async fn users_in_area(&self, area: &AreaCode) -> DbResult<Vec<UserSummary>>;
+    /// Disables or re-enables a user; disabling also ends their sessions,
+    /// in the same transaction. Whether anything changed.
+    async fn set_user_active(&self, id: Uuid, active: bool) -> DbResult<bool>;
 
     // catalogue
     async fn subsidy_items(&self) -> DbResult<Vec<SubsidyItem>>;
@@ -323,6 +352,18 @@ pub trait Store: Send + Sync + 'static {
         household_id: Uuid,
         stat_year: i32,
     ) -> DbResult<Vec<(Uuid, i64)>>;
+    /// Assigns the households of `target` not yet held by `worker_id` to
+    /// them, each step recorded with the old worker, in one transaction.
+    /// How many households changed hands.
+    async fn assign_households(
+        &self,
+        target: &AssignTarget,
+        worker_id: Uuid,
+        by: Uuid,
+    ) -> DbResult<u64>;
+    /// A household's assignment trail, oldest first.
+    async fn assignments_of_household(&self, household_id: Uuid)
+    -> DbResult<Vec<AssignmentRecord>>;
 
     /// Refreshes the query planner's statistics. After a bulk load the
     /// tables are many times larger than the planner believes, and it would

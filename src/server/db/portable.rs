@@ -16,11 +16,12 @@ use crate::auth::Role;
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::reports::{DispatchFigure, Progress};
 use crate::server::db::{
-    AuditEvent, DbError, DbResult, EntitlementRecord, EntitlementRow, HouseholdQuery,
-    HouseholdRecord, HouseholdRow, MemberRecord, ReviewRecord, RosterWrite, Store, StoredVisit,
-    UserRecord, VisitInsert, VisitRecord,
+    AssignTarget, AssignmentRecord, AuditEvent, DbError, DbResult, EntitlementRecord,
+    EntitlementRow, HouseholdQuery, HouseholdRecord, HouseholdRow, MemberRecord, ReviewRecord,
+    RosterWrite, Store, StoredVisit, UserRecord, VisitInsert, VisitRecord,
 };
 use crate::subsidies::{Channel, IncomeBucket, SubsidyItem};
+use crate::users::UserSummary;
 use crate::visits::{
     Location, PaymentStatus, ReviewState, ShortfallReason, Signature, VerificationLine,
     VisitSubmission,
@@ -317,7 +318,7 @@ impl Store for ThisStore {
                  SELECT substr(h.village_code, 1, $1) AS prefix, \
                         COUNT(*) AS households, \
                         CAST(SUM(CASE WHEN h.category = 'monitored' THEN 1 ELSE 0 END) AS BIGINT) AS monitored, \
-                        CAST(SUM(CASE WHEN h.worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unassigned, \
+                        CAST(SUM(CASE WHEN {TO_ASSIGN} THEN 1 ELSE 0 END) AS BIGINT) AS unassigned, \
                         CAST(SUM(CASE WHEN {visited} THEN 1 ELSE 0 END) AS BIGINT) AS visited \
                  FROM households h WHERE h.village_code BETWEEN $2 AND $3 \
                  GROUP BY 1 \
@@ -397,7 +398,7 @@ impl Store for ThisStore {
             "SELECT h.id, h.number, h.head_name, a.name AS village, u.display_name AS worker \
              FROM households h \
              JOIN areas a ON a.code = h.village_code \
-             LEFT JOIN users u ON u.id = h.worker_id \
+             LEFT JOIN users u ON u.id = h.worker_id AND u.active \
              WHERE h.village_code BETWEEN $1 AND $2 AND NOT {visited} \
              ORDER BY h.village_code, h.number \
              LIMIT $4",
@@ -601,6 +602,61 @@ impl Store for ThisStore {
             .execute(&self.pool)
             .await)?;
         Ok(())
+    }
+
+    async fn users_in_area(&self, area: &AreaCode) -> DbResult<Vec<UserSummary>> {
+        let (lo, hi) = area.subtree_range();
+        let rows = db(sqlx::query(
+            "SELECT u.id, u.username, u.display_name, u.role, u.area_code, a.name AS area_name, \
+                    u.active, \
+                    (SELECT COUNT(*) FROM households h WHERE h.worker_id = u.id) AS caseload \
+             FROM users u JOIN areas a ON a.code = u.area_code \
+             WHERE u.area_code BETWEEN $1 AND $2 \
+             ORDER BY u.area_code, u.display_name, u.id",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get("role")?;
+                Ok(UserSummary {
+                    id: r.try_get("id")?,
+                    username: r.try_get("username")?,
+                    display_name: r.try_get("display_name")?,
+                    role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+                    area: Area {
+                        code: area_code(r.try_get("area_code")?)?,
+                        name: r.try_get("area_name")?,
+                    },
+                    active: r.try_get("active")?,
+                    caseload: r.try_get("caseload")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_user_active(&self, id: Uuid, active: bool) -> DbResult<bool> {
+        let mut tx = db(self.pool.begin().await)?;
+        let changed = db(sqlx::query(
+            "UPDATE users SET active = $1 WHERE id = $2 AND active <> $1",
+        )
+        .bind(active)
+        .bind(id)
+        .execute(&mut *tx)
+        .await)?
+        .rows_affected();
+        if !active {
+            // A disabled user is out at once, on every device; re-enabling
+            // must not bring an old (perhaps stolen) session back.
+            db(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await)?;
+        }
+        db(tx.commit().await)?;
+        Ok(changed > 0)
     }
 
     async fn subsidy_items(&self) -> DbResult<Vec<SubsidyItem>> {
@@ -1064,6 +1120,114 @@ impl Store for ThisStore {
         db(tx.commit().await)
     }
 
+    async fn assign_households(
+        &self,
+        target: &AssignTarget,
+        worker_id: Uuid,
+        by: Uuid,
+    ) -> DbResult<u64> {
+        let mut tx = db(self.pool.begin().await)?;
+        // Write first (a no-op): in SQLite a transaction that reads first
+        // cannot become a writer once another connection has committed (a
+        // visit synced meanwhile), and would fail as "database is locked".
+        db(
+            sqlx::query("UPDATE households SET worker_id = worker_id WHERE id IS NULL")
+                .execute(&mut *tx)
+                .await,
+        )?;
+        let candidates = match target {
+            AssignTarget::Household(id) => db(sqlx::query(
+                "SELECT h.id, h.worker_id FROM households h \
+                 WHERE h.id = $1 AND (h.worker_id IS NULL OR h.worker_id <> $2)",
+            )
+            .bind(id)
+            .bind(worker_id)
+            .fetch_all(&mut *tx)
+            .await)?,
+            AssignTarget::Village {
+                code,
+                only_unassigned,
+            } => {
+                let waiting = if *only_unassigned {
+                    format!("AND {TO_ASSIGN}")
+                } else {
+                    String::new()
+                };
+                db(sqlx::query(&format!(
+                    "SELECT h.id, h.worker_id FROM households h \
+                     WHERE h.village_code = $1 AND (h.worker_id IS NULL OR h.worker_id <> $2) \
+                     {waiting} ORDER BY h.number"
+                ))
+                .bind(code.as_str())
+                .bind(worker_id)
+                .fetch_all(&mut *tx)
+                .await)?
+            }
+        };
+        let now = Utc::now();
+        let mut changed = 0;
+        for row in &candidates {
+            let id: Uuid = row.try_get("id")?;
+            let old: Option<Uuid> = row.try_get("worker_id")?;
+            // Compare-and-set: a household someone else reassigned since it
+            // was read is left alone and not counted, so the trail never
+            // records an old worker the household did not have.
+            let updated = db(sqlx::query(
+                "UPDATE households SET worker_id = $1 \
+                 WHERE id = $2 AND worker_id IS NOT DISTINCT FROM $3",
+            )
+            .bind(worker_id)
+            .bind(id)
+            .bind(old)
+            .execute(&mut *tx)
+            .await)?
+            .rows_affected();
+            if updated == 0 {
+                continue;
+            }
+            db(sqlx::query(
+                "INSERT INTO household_assignments \
+                 (id, household_id, old_worker_id, new_worker_id, assigned_by, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(id)
+            .bind(old)
+            .bind(worker_id)
+            .bind(by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await)?;
+            changed += 1;
+        }
+        db(tx.commit().await)?;
+        Ok(changed)
+    }
+
+    async fn assignments_of_household(
+        &self,
+        household_id: Uuid,
+    ) -> DbResult<Vec<AssignmentRecord>> {
+        let rows = db(sqlx::query(
+            "SELECT household_id, old_worker_id, new_worker_id, assigned_by, at \
+             FROM household_assignments WHERE household_id = $1 ORDER BY at, id",
+        )
+        .bind(household_id)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AssignmentRecord {
+                    household_id: r.try_get("household_id")?,
+                    old_worker_id: r.try_get("old_worker_id")?,
+                    new_worker_id: r.try_get("new_worker_id")?,
+                    assigned_by: r.try_get("assigned_by")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
     async fn insert_visit(&self, record: &VisitRecord) -> DbResult<VisitInsert> {
         self.insert_visits(std::slice::from_ref(record))
             .await?
@@ -1241,6 +1405,11 @@ fn dispatch_figure_from_row(r: &DbRow) -> DbResult<DispatchFigure> {
         },
     })
 }
+
+/// SQL true when household `h` waits for a worker (待分配): nobody is
+/// assigned, or the one assigned is disabled and will not visit.
+const TO_ASSIGN: &str = "(h.worker_id IS NULL OR NOT EXISTS \
+     (SELECT 1 FROM users w WHERE w.id = h.worker_id AND w.active))";
 
 /// SQL true when household `h` has a visit in the statistics year bound at
 /// `year_param`: one probe of the visits' household index.
