@@ -8,6 +8,7 @@ use crate::areas::{
     AreaLevel, AreaOverview, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress,
 };
 use crate::components::{AppFrame, ErrorNotice, Loading};
+use crate::discrepancies::ui::DiscrepancyLink;
 use crate::subsidies::china_time;
 use crate::text::zh;
 
@@ -59,6 +60,7 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         <A href=format!("/reports/dispatch/{}", o.area.code) attr:class="btn btn-block dispatch-link" attr:data-testid="dispatch-link">
             {zh::DISPATCH_LINK} " ›"
         </A>
+        <DiscrepancyLink code=o.area.code.to_string()/>
         <p class="muted stats-note">
             {zh::MONITORED_COUNT} " " {t.monitored} " · " {zh::UNASSIGNED_COUNT} " " {t.unassigned}
         </p>
