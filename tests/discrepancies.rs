@@ -180,9 +180,26 @@ async fn a_visit_opens_one_item_per_line_short_or_late_and_a_replay_opens_none(d
         assert!(d.conflict.is_none());
     }
 
+    // Pages split the same newest-first list.
+    let mut ids = Vec::new();
+    for offset in [0, 2] {
+        let q = DiscrepancyQuery {
+            limit: 2,
+            offset,
+            ..open_in(TOWNSHIP)
+        };
+        let (page, total) = store.discrepancies(&q).await.unwrap();
+        assert_eq!(total, 3);
+        ids.extend(page.into_iter().map(|d| d.id));
+    }
+    assert_eq!(ids, items.iter().map(|d| d.id).collect::<Vec<_>>());
+
     // Delivered again (the phone never heard back): nothing new.
     assert!(matches!(
-        store.insert_visits(&[visit.clone()]).await.unwrap()[0],
+        store
+            .insert_visits(std::slice::from_ref(&visit))
+            .await
+            .unwrap()[0],
         Ok(VisitInsert::AlreadyStored)
     ));
     assert_eq!(store.discrepancies(&open_in(TOWNSHIP)).await.unwrap().1, 3);
@@ -696,7 +713,9 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let cases: Vec<(&str, Vec<(&str, String)>, &str, &str)> = vec![
+    // (server function, form without the id, field at fault, message)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "/api/discrepancies/close",
             vec![("note", "已处理".into())],
