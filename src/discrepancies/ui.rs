@@ -74,9 +74,11 @@ fn QueueView(q: DiscrepancyQueue) -> impl IntoView {
         <p class="muted">{zh::DISC_INTRO}</p>
         <nav class="tabs" data-testid="queue-filters">
             {QueueFilter::ALL.into_iter().map(|f| {
-                let current = f == q.filter;
+                // A class, not aria-current: the router's <A> marks every
+                // tab current, since they differ only in the query.
+                let class = if f == q.filter { "tab tab-on" } else { "tab" };
                 view! {
-                    <A href=queue_href(&code, f, 0) attr:class="tab" attr:aria-current=current.then_some("page")
+                    <A href=queue_href(&code, f, 0) attr:class=class
                         attr:data-testid=format!("filter-{}", f.as_str())>
                         {f.label()} " " <strong>{q.counts.of(f).total()}</strong>
                     </A>
@@ -446,7 +448,9 @@ pub fn DiscrepancyLink(code: String) -> impl IntoView {
                     match count.await {
                         Ok(n) => EitherOf3::A(view! {
                             <A href=href attr:class="btn btn-block disc-link" attr:data-testid="discrepancy-link">
-                                {zh::DISC_LINK} " · " <strong data-testid="open-discrepancies">{n}</strong> " " {zh::DISC_OPEN_SUFFIX} " ›"
+                                // One span: the button is a flex box, which would
+                                // drop the spaces around the figure.
+                                <span>{zh::DISC_LINK} " · " <strong data-testid="open-discrepancies">{n}</strong> " " {zh::DISC_OPEN_SUFFIX} " ›"</span>
                             </A>
                         }),
                         Err(AppError::Forbidden) => EitherOf3::B(()),
