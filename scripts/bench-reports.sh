@@ -38,3 +38,8 @@ printf '%-34s %s\n' "dispatch table, township" "$(time_calls /api/reports/dispat
 printf '%-34s %s\n' "dispatch table, county" "$(time_calls /api/reports/dispatch 621102000000)"
 printf '%-34s %s\n' "discrepancy queue, township" "$(time_calls /api/discrepancies/list 621102100000)"
 printf '%-34s %s\n' "discrepancy queue, county" "$(time_calls /api/discrepancies/list 621102000000)"
+# How much the queue held: its figures depend on the day (payments fall due
+# through the year, so visits early in the year find few discrepancies).
+curl -sf -b "$cookie" -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+  -d 'code=621102000000' "$base/api/discrepancies/list" |
+  grep -o '"total":[0-9]*' | sed 's/"total":/open discrepancies in the county: /'
