@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Oversight benchmark: a county of N households (default 30,000) with 40 %
 # visited, on SQLite (or DATABASE_URL), served by the release build; times
-# the township dashboard, the county overview and the dispatch table
-# through their real HTTP endpoints. Prints the median and max of RUNS calls.
+# the township dashboard, the county overview, the dispatch table and the
+# discrepancy queue through their real HTTP endpoints. Prints the median
+# and max of RUNS calls.
 #   cargo leptos build --release && scripts/bench-reports.sh [households]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,3 +36,10 @@ printf '%-34s %s\n' "township dashboard (621102100000)" "$(time_calls /api/areas
 printf '%-34s %s\n' "county overview (621102000000)" "$(time_calls /api/areas/overview 621102000000)"
 printf '%-34s %s\n' "dispatch table, township" "$(time_calls /api/reports/dispatch 621102100000)"
 printf '%-34s %s\n' "dispatch table, county" "$(time_calls /api/reports/dispatch 621102000000)"
+printf '%-34s %s\n' "discrepancy queue, township" "$(time_calls /api/discrepancies/list 621102100000)"
+printf '%-34s %s\n' "discrepancy queue, county" "$(time_calls /api/discrepancies/list 621102000000)"
+# How much the queue held: its figures depend on the day (payments fall due
+# through the year, so visits early in the year find few discrepancies).
+curl -sf -b "$cookie" -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+  -d 'code=621102000000' "$base/api/discrepancies/list" |
+  grep -o '"total":[0-9]*' | sed 's/"total":/open discrepancies in the county: /'

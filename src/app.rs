@@ -10,6 +10,7 @@ use crate::areas::ui::AreaPage;
 use crate::auth::api::current_user;
 use crate::auth::ui::LoginPage;
 use crate::components::{ErrorNotice, Loading, NotFound};
+use crate::discrepancies::ui::{DiscrepancyPage, DiscrepancyQueuePage};
 use crate::field::ui::FieldPage;
 use crate::households::ui::{HouseholdListPage, HouseholdPage};
 use crate::reports::ui::DispatchPage;
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reports/dispatch/:code") view=DispatchPage ssr=SsrMode::Async/>
                 <Route path=path!("/roster/import") view=ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/roster/import/:id") view=ImportJobPage ssr=SsrMode::Async/>
+                <Route path=path!("/areas/:code/discrepancies") view=DiscrepancyQueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/discrepancies/:id") view=DiscrepancyPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -11,6 +11,7 @@ pub mod app;
 pub mod areas;
 pub mod auth;
 pub mod components;
+pub mod discrepancies;
 pub mod error;
 pub mod field;
 pub mod households;

@@ -118,6 +118,49 @@ pub mod zh {
     pub const REVIEW: &str = "审核";
     pub const REVIEW_COMMENT: &str = "审核意见（“有问题”时必填）";
     pub const REVIEW_SUBMIT: &str = "提交审核";
+    // The discrepancy queue
+    pub const DISC_TITLE: &str = "核实问题清单";
+    pub const DISC_INTRO: &str = "应发与实收不符的核实记录，以及内容不一致的走访记录";
+    pub const DISC_LINK: &str = "核实问题清单";
+    pub const DISC_OPEN_SUFFIX: &str = "项待处理";
+    pub const DISC_NONE: &str = "没有符合条件的事项";
+    pub const DISC_HANDLE: &str = "处理";
+    pub const DISC_BACK: &str = "‹ 核实问题清单";
+    pub const DISC_HOUSEHOLD_LINK: &str = "查看农户 ›";
+    pub const DISC_ITEM: &str = "补贴项目";
+    pub const DISC_EXPECTED: &str = "应发";
+    pub const DISC_RECEIVED: &str = "实收";
+    pub const DISC_EXPECTED_DATE: &str = "应到账日期";
+    pub const DISC_RECEIVED_ON: &str = "实际到账";
+    pub const DISC_REASON: &str = "农户说明";
+    pub const DISC_WORKER: &str = "走访干部";
+    pub const DISC_VISIT_DATE: &str = "走访日期";
+    pub const DISC_AGE: &str = "已过";
+    pub const DISC_DAYS: &str = "天";
+    pub const DISC_ASSIGNEE: &str = "负责人";
+    pub const DISC_UNASSIGNED: &str = "未指派";
+    pub const DISC_STATE: &str = "状态";
+    pub const DISC_OPEN: &str = "待处理";
+    pub const DISC_CLOSED: &str = "已结案";
+    pub const DISC_CONFLICT_NOTE: &str =
+        "同一走访编号收到了内容不同的两份记录，系统保留了先到的一份";
+    pub const DISC_STORED_COPY: &str = "已保存的记录";
+    pub const DISC_OTHER_COPY: &str = "内容不同的记录";
+    pub const DISC_RECEIVED_AT: &str = "收到于";
+    pub const DISC_HISTORY: &str = "处理记录";
+    pub const DISC_NO_HISTORY: &str = "尚无处理记录";
+    pub const DISC_ACTIONS: &str = "处理";
+    pub const DISC_ASSIGN_TO: &str = "指派给";
+    pub const DISC_ASSIGN: &str = "指派";
+    pub const DISC_NOTE_OPTIONAL: &str = "说明（可选）";
+    pub const DISC_NOTE: &str = "备注内容";
+    pub const DISC_ADD_NOTE: &str = "添加备注";
+    pub const DISC_RESOLUTION: &str = "处理结果";
+    pub const DISC_CLOSE_NOTE: &str = "处理情况（必填）";
+    pub const DISC_CLOSE: &str = "结案";
+    pub const DISC_REOPEN_NOTE: &str = "重新打开的原因（必填）";
+    pub const DISC_REOPEN: &str = "重新打开";
+    pub const DISC_ME: &str = "（我）";
 
     // Users and assignment
     pub const WORKER_DISABLED: &str = "已停用";

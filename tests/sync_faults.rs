@@ -268,4 +268,38 @@ async fn every_visit_arrives_exactly_once_through_drops_and_kills(db: TestDb) {
         );
         assert!(store.visit_conflicts(id).await.unwrap().is_empty());
     }
+
+    // The dispatch roll-up, refreshed by concurrent batches, agrees with the
+    // raw rows (the household list's payment filter reads those).
+    let county = daohu::areas::AreaCode::parse("621102000000").unwrap();
+    let today = daohu::subsidies::china_date(chrono::Utc::now());
+    let y = common::year().0;
+    let paid = store.dispatch_paid(&county, y, today).await.unwrap();
+    let mut items: Vec<String> = paid.iter().map(|f| f.item_code.clone()).collect();
+    items.sort();
+    items.dedup();
+    assert!(!items.is_empty(), "the visits verified payments");
+    for item in items {
+        let rolled: i64 = paid
+            .iter()
+            .filter(|f| f.item_code == item)
+            .map(|f| f.progress.paid)
+            .sum();
+        let q = daohu::server::db::HouseholdQuery {
+            scope: county.clone(),
+            worker_id: None,
+            village: None,
+            search: None,
+            payment: Some(daohu::server::db::PaymentQuery {
+                stat_year: y,
+                item_code: Some(item.clone()),
+                cutoff: daohu::reports::service::end_of_china_day(today),
+                state: daohu::reports::PaymentState::Paid,
+            }),
+            limit: 1,
+            offset: 0,
+        };
+        let (_, raw) = store.list_households(&q).await.unwrap();
+        assert_eq!(rolled, raw, "{item}: roll-up against the raw rows");
+    }
 }

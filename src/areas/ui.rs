@@ -9,6 +9,7 @@ use crate::areas::{
     WorkerProgress,
 };
 use crate::components::{AppFrame, Bar, ErrorNotice, Loading};
+use crate::discrepancies::ui::DiscrepancyLink;
 use crate::households::api::AssignVillage;
 use crate::subsidies::china_time;
 use crate::text::zh;
@@ -78,6 +79,7 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         <A href=format!("/reports/dispatch/{}", o.area.code) attr:class="btn btn-block dispatch-link" attr:data-testid="dispatch-link">
             {zh::DISPATCH_LINK} " ›"
         </A>
+        <DiscrepancyLink code=o.area.code.to_string()/>
         {o.may_import.then(|| view! {
             <A href=crate::roster::IMPORT_PATH attr:class="btn btn-block" attr:data-testid="import-link">
                 {zh::IMPORT_LINK} " ›"

@@ -242,6 +242,84 @@ pub struct AssignmentRecord {
     pub at: DateTime<Utc>,
 }
 
+/// A discrepancy with what the queue shows beside it, read in one query.
+#[derive(Debug, Clone)]
+pub struct DiscrepancyRecord {
+    pub id: Uuid,
+    pub kind: crate::discrepancies::DiscrepancyKind,
+    pub household_id: Uuid,
+    pub household_number: String,
+    pub head_name: String,
+    pub village: Area,
+    pub visit_id: Uuid,
+    pub worker_name: String,
+    pub visit_started_at: DateTime<Utc>,
+    pub reported_at: DateTime<Utc>,
+    pub item_name: Option<String>,
+    pub expected_fen: Option<i64>,
+    pub received_fen: Option<i64>,
+    pub expected_date: Option<NaiveDate>,
+    pub received_on: Option<NaiveDate>,
+    pub reason: Option<crate::visits::ShortfallReason>,
+    pub reason_text: Option<String>,
+    pub status: DiscrepancyStatus,
+    pub assignee_name: Option<String>,
+    /// For a conflict: the stored copy's hash and arrival, the other's.
+    pub conflict: Option<ConflictRecord>,
+}
+
+/// The part of a discrepancy that its events change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscrepancyStatus {
+    pub closed: bool,
+    pub assignee_id: Option<Uuid>,
+    pub resolution: Option<crate::discrepancies::Resolution>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConflictRecord {
+    pub stored_hash: String,
+    pub stored_at: DateTime<Utc>,
+    pub other_hash: String,
+    pub other_at: DateTime<Utc>,
+    pub other_worker_name: String,
+}
+
+/// Which discrepancies to list: the scope is mandatory, as for households.
+#[derive(Debug, Clone)]
+pub struct DiscrepancyQuery {
+    pub scope: AreaCode,
+    pub closed: bool,
+    /// Only items assigned to this user.
+    pub assignee_id: Option<Uuid>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// How many items of a kind an area holds in one state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscrepancyCount {
+    pub kind: crate::discrepancies::DiscrepancyKind,
+    pub closed: bool,
+    /// Assigned to the user the counts were asked for.
+    pub mine: bool,
+    pub n: i64,
+}
+
+/// A step of a discrepancy's history as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscrepancyEvent {
+    pub id: Uuid,
+    pub discrepancy_id: Uuid,
+    pub action: crate::discrepancies::DiscrepancyAction,
+    pub actor_id: Uuid,
+    pub assignee_id: Option<Uuid>,
+    pub resolution: Option<crate::discrepancies::Resolution>,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
 /// Something a user tried, for the audit trail.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
@@ -405,6 +483,33 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_review(&self, review: &ReviewRecord) -> DbResult<()>;
     /// The review steps of a household's visits, oldest first.
     async fn reviews_of_household(&self, household_id: Uuid) -> DbResult<Vec<ReviewRecord>>;
+
+    // discrepancies (opened by `insert_visits` with the visit or conflict)
+    /// A page of the area's discrepancies, newest first, and how many match.
+    async fn discrepancies(
+        &self,
+        query: &DiscrepancyQuery,
+    ) -> DbResult<(Vec<DiscrepancyRecord>, i64)>;
+    /// The area's items per kind, state and whether assigned to `user_id`.
+    async fn discrepancy_counts(
+        &self,
+        scope: &AreaCode,
+        user_id: Uuid,
+    ) -> DbResult<Vec<DiscrepancyCount>>;
+    async fn discrepancy(&self, id: Uuid) -> DbResult<Option<DiscrepancyRecord>>;
+    /// The item's history, oldest first.
+    async fn discrepancy_events(&self, id: Uuid) -> DbResult<Vec<DiscrepancyEvent>>;
+    /// Adds a step to the history and sets the item's state to `to` in one
+    /// transaction, only if the item is still `from_closed` (else
+    /// `Conflict`: someone else moved it first).
+    async fn record_discrepancy_event(
+        &self,
+        event: &DiscrepancyEvent,
+        from_closed: bool,
+        to: &DiscrepancyStatus,
+    ) -> DbResult<()>;
+    /// Active users bound to one of `areas`.
+    async fn active_users_in(&self, areas: &[AreaCode]) -> DbResult<Vec<UserRecord>>;
 
     // audit
     async fn record_audit(&self, event: &AuditEvent) -> DbResult<()>;

@@ -13,12 +13,14 @@ use uuid::Uuid;
 
 use crate::areas::{Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold, WorkerProgress};
 use crate::auth::Role;
+use crate::discrepancies::{DiscrepancyAction, DiscrepancyKind, Resolution};
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::reports::{DispatchFigure, Progress};
 use crate::server::db::{
-    AssignTarget, AssignmentRecord, AuditEvent, DbError, DbResult, EntitlementRecord,
-    EntitlementRow, HouseholdQuery, HouseholdRecord, HouseholdRow, MemberRecord, ReviewRecord,
-    RosterWrite, Store, StoredVisit, UserRecord, VisitInsert, VisitRecord,
+    AssignTarget, AssignmentRecord, AuditEvent, ConflictRecord, DbError, DbResult,
+    DiscrepancyCount, DiscrepancyEvent, DiscrepancyQuery, DiscrepancyRecord, DiscrepancyStatus,
+    EntitlementRecord, EntitlementRow, HouseholdQuery, HouseholdRecord, HouseholdRow, MemberRecord,
+    ReviewRecord, RosterWrite, Store, StoredVisit, UserRecord, VisitInsert, VisitRecord,
 };
 use crate::subsidies::{Channel, IncomeBucket, SubsidyItem};
 use crate::users::UserSummary;
@@ -136,6 +138,20 @@ async fn refresh_rollups(
 ) -> DbResult<()> {
     let villages: Vec<&String> = villages.iter().collect();
     for chunk in villages.chunks(CHUNK) {
+        // Two transactions refreshing one village would each delete, then
+        // both insert (a duplicate key), and the later could write totals
+        // that miss the earlier's rows. Locking the villages' area rows, in
+        // code order, makes the second wait and then read the first's
+        // committed rows.
+        if !LOCK_ROWS.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
+            let mut list = q.separated(", ");
+            for v in chunk {
+                list.push_bind((*v).clone());
+            }
+            q.push(format!(") ORDER BY code{LOCK_ROWS}"));
+            db(q.build().fetch_all(&mut **tx).await)?;
+        }
         let in_list = |q: &mut sqlx::QueryBuilder<'static, Db>| {
             let mut list = q.separated(", ");
             for v in chunk {
@@ -1341,6 +1357,173 @@ impl Store for ThisStore {
             .collect()
     }
 
+    async fn discrepancies(&self, q: &DiscrepancyQuery) -> DbResult<(Vec<DiscrepancyRecord>, i64)> {
+        let (lo, hi) = q.scope.subtree_range();
+        let state = if q.closed { "closed" } else { "open" };
+        // One WHERE clause for the page and the count, so they cannot disagree.
+        const WHERE: &str = "d.village_code BETWEEN $1 AND $2 AND d.state = $3 \
+             AND ($4 IS NULL OR d.assignee_id = $4)";
+        let rows = db(sqlx::query(&format!(
+            "SELECT {DISCREPANCY_COLUMNS} FROM {DISCREPANCY_FROM} WHERE {WHERE} \
+             ORDER BY d.reported_at DESC, d.id DESC LIMIT $5 OFFSET $6"
+        ))
+        .bind(&lo)
+        .bind(&hi)
+        .bind(state)
+        .bind(q.assignee_id)
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(&self.pool)
+        .await)?;
+        let total = db(sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM discrepancies d WHERE {WHERE}"
+        ))
+        .bind(&lo)
+        .bind(&hi)
+        .bind(state)
+        .bind(q.assignee_id)
+        .fetch_one(&self.pool)
+        .await)?;
+        let items = rows
+            .iter()
+            .map(discrepancy_from_row)
+            .collect::<DbResult<Vec<_>>>()?;
+        Ok((items, total.try_get("n")?))
+    }
+
+    async fn discrepancy_counts(
+        &self,
+        scope: &AreaCode,
+        user_id: Uuid,
+    ) -> DbResult<Vec<DiscrepancyCount>> {
+        let (lo, hi) = scope.subtree_range();
+        let rows = db(sqlx::query(
+            "SELECT d.kind, d.state, \
+                    CASE WHEN d.assignee_id = $3 THEN 1 ELSE 0 END AS mine, COUNT(*) AS n \
+             FROM discrepancies d WHERE d.village_code BETWEEN $1 AND $2 \
+             GROUP BY 1, 2, 3",
+        )
+        .bind(&lo)
+        .bind(&hi)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let state: String = r.try_get("state")?;
+                let mine: i32 = r.try_get("mine")?;
+                Ok(DiscrepancyCount {
+                    kind: DiscrepancyKind::parse(&kind)
+                        .ok_or_else(|| corrupt("discrepancy kind", &kind))?,
+                    closed: state == "closed",
+                    mine: mine == 1,
+                    n: r.try_get("n")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn discrepancy(&self, id: Uuid) -> DbResult<Option<DiscrepancyRecord>> {
+        let row = db(sqlx::query(&format!(
+            "SELECT {DISCREPANCY_COLUMNS} FROM {DISCREPANCY_FROM} WHERE d.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await)?;
+        row.as_ref().map(discrepancy_from_row).transpose()
+    }
+
+    async fn discrepancy_events(&self, id: Uuid) -> DbResult<Vec<DiscrepancyEvent>> {
+        let rows = db(sqlx::query(
+            "SELECT id, discrepancy_id, action, actor_id, assignee_id, resolution, note, at \
+             FROM discrepancy_events WHERE discrepancy_id = $1 ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| {
+                let action: String = r.try_get("action")?;
+                let resolution: Option<String> = r.try_get("resolution")?;
+                Ok(DiscrepancyEvent {
+                    id: r.try_get("id")?,
+                    discrepancy_id: r.try_get("discrepancy_id")?,
+                    action: DiscrepancyAction::parse(&action)
+                        .ok_or_else(|| corrupt("discrepancy action", &action))?,
+                    actor_id: r.try_get("actor_id")?,
+                    assignee_id: r.try_get("assignee_id")?,
+                    resolution: resolution.as_deref().map(resolution_from).transpose()?,
+                    note: r.try_get("note")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_discrepancy_event(
+        &self,
+        e: &DiscrepancyEvent,
+        from_closed: bool,
+        to: &DiscrepancyStatus,
+    ) -> DbResult<()> {
+        let state = |closed: bool| if closed { "closed" } else { "open" };
+        let mut tx = db(self.pool.begin().await)?;
+        let updated = db(sqlx::query(
+            "UPDATE discrepancies SET state = $2, assignee_id = $3, resolution = $4, closed_at = $5 \
+             WHERE id = $1 AND state = $6",
+        )
+        .bind(e.discrepancy_id)
+        .bind(state(to.closed))
+        .bind(to.assignee_id)
+        .bind(to.resolution.map(Resolution::as_str))
+        .bind(to.closed_at)
+        .bind(state(from_closed))
+        .execute(&mut *tx)
+        .await)?
+        .rows_affected();
+        if updated == 0 {
+            return Err(DbError::Conflict {
+                constraint: "discrepancies.state".into(),
+            });
+        }
+        db(sqlx::query(
+            "INSERT INTO discrepancy_events (id, discrepancy_id, action, actor_id, assignee_id, \
+             resolution, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(e.id)
+        .bind(e.discrepancy_id)
+        .bind(e.action.as_str())
+        .bind(e.actor_id)
+        .bind(e.assignee_id)
+        .bind(e.resolution.map(Resolution::as_str))
+        .bind(&e.note)
+        .bind(e.at)
+        .execute(&mut *tx)
+        .await)?;
+        db(tx.commit().await)
+    }
+
+    async fn active_users_in(&self, areas: &[AreaCode]) -> DbResult<Vec<UserRecord>> {
+        if areas.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = (1..=areas.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.active AND u.area_code IN ({placeholders}) \
+             ORDER BY u.area_code, u.display_name, u.id"
+        );
+        let mut query = sqlx::query(&sql);
+        for a in areas {
+            query = query.bind(a.as_str());
+        }
+        let rows = db(query.fetch_all(&self.pool).await)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     async fn record_audit(&self, e: &AuditEvent) -> DbResult<()> {
         db(sqlx::query(
             "INSERT INTO audit_events (id, at, user_id, action, target, outcome, address) \
@@ -1410,6 +1593,83 @@ fn dispatch_figure_from_row(r: &DbRow) -> DbResult<DispatchFigure> {
 /// assigned, or the one assigned is disabled and will not visit.
 const TO_ASSIGN: &str = "(h.worker_id IS NULL OR NOT EXISTS \
      (SELECT 1 FROM users w WHERE w.id = h.worker_id AND w.active))";
+
+fn resolution_from(s: &str) -> DbResult<Resolution> {
+    Resolution::parse(s).ok_or_else(|| corrupt("resolution", s))
+}
+
+/// What the queue shows of an item: the household, the visit and its
+/// worker, the line (for a shortfall) or both copies (for a conflict).
+const DISCREPANCY_COLUMNS: &str = "d.id, d.kind, d.household_id, h.number, h.head_name, \
+     d.village_code, a.name AS village_name, d.visit_id, w.display_name AS worker_name, \
+     v.started_at, d.reported_at, i.name AS item_name, d.expected_fen, d.received_fen, \
+     e.expected_date, l.received_on, l.reason, l.reason_text, d.state, d.assignee_id, \
+     d.resolution, d.closed_at, au.display_name AS assignee_name, \
+     v.payload_hash AS stored_hash, v.received_at AS stored_at, \
+     c.payload_hash AS other_hash, c.received_at AS other_at, cw.display_name AS other_worker";
+
+const DISCREPANCY_FROM: &str = "discrepancies d \
+     JOIN households h ON h.id = d.household_id \
+     JOIN areas a ON a.code = d.village_code \
+     JOIN visits v ON v.id = d.visit_id \
+     JOIN users w ON w.id = v.worker_id \
+     LEFT JOIN verification_lines l ON l.visit_id = d.visit_id AND l.entitlement_id = d.entitlement_id \
+     LEFT JOIN entitlements e ON e.id = d.entitlement_id \
+     LEFT JOIN subsidy_items i ON i.code = e.item_code \
+     LEFT JOIN users au ON au.id = d.assignee_id \
+     LEFT JOIN visit_conflicts c ON c.id = d.conflict_id \
+     LEFT JOIN users cw ON cw.id = c.worker_id";
+
+fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
+    let kind: String = r.try_get("kind")?;
+    let kind = DiscrepancyKind::parse(&kind).ok_or_else(|| corrupt("discrepancy kind", &kind))?;
+    let state: String = r.try_get("state")?;
+    let reason: Option<String> = r.try_get("reason")?;
+    let resolution: Option<String> = r.try_get("resolution")?;
+    let conflict = if kind == DiscrepancyKind::VisitConflict {
+        Some(ConflictRecord {
+            stored_hash: r.try_get("stored_hash")?,
+            stored_at: r.try_get("stored_at")?,
+            other_hash: r.try_get("other_hash")?,
+            other_at: r.try_get("other_at")?,
+            other_worker_name: r.try_get("other_worker")?,
+        })
+    } else {
+        None
+    };
+    Ok(DiscrepancyRecord {
+        id: r.try_get("id")?,
+        kind,
+        household_id: r.try_get("household_id")?,
+        household_number: r.try_get("number")?,
+        head_name: r.try_get("head_name")?,
+        village: Area {
+            code: area_code(r.try_get("village_code")?)?,
+            name: r.try_get("village_name")?,
+        },
+        visit_id: r.try_get("visit_id")?,
+        worker_name: r.try_get("worker_name")?,
+        visit_started_at: r.try_get("started_at")?,
+        reported_at: r.try_get("reported_at")?,
+        item_name: r.try_get("item_name")?,
+        expected_fen: r.try_get("expected_fen")?,
+        received_fen: r.try_get("received_fen")?,
+        expected_date: r.try_get("expected_date")?,
+        received_on: r.try_get("received_on")?,
+        reason: reason
+            .map(|x| ShortfallReason::parse(&x).ok_or_else(|| corrupt("shortfall reason", &x)))
+            .transpose()?,
+        reason_text: r.try_get("reason_text")?,
+        status: DiscrepancyStatus {
+            closed: state == "closed",
+            assignee_id: r.try_get("assignee_id")?,
+            resolution: resolution.as_deref().map(resolution_from).transpose()?,
+            closed_at: r.try_get("closed_at")?,
+        },
+        assignee_name: r.try_get("assignee_name")?,
+        conflict,
+    })
+}
 
 /// SQL true when household `h` has a visit in the statistics year bound at
 /// `year_param`: one probe of the visits' household index.
@@ -1570,18 +1830,37 @@ async fn insert_visit_in(
             return Ok(VisitInsert::AlreadyStored);
         }
         let payload = serde_json::to_string(v).map_err(|e| corrupt("visit", &e.to_string()))?;
-        db(sqlx::query(
+        let conflict_id = Uuid::now_v7();
+        let kept = db(sqlx::query(
             "INSERT INTO visit_conflicts (id, visit_id, worker_id, payload, payload_hash, received_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (visit_id, payload_hash) DO NOTHING",
         )
-        .bind(Uuid::now_v7())
+        .bind(conflict_id)
         .bind(v.id)
         .bind(record.worker_id)
         .bind(payload)
         .bind(&record.payload_hash)
         .bind(now)
         .execute(&mut **tx)
-        .await)?;
+        .await)?
+        .rows_affected();
+        // A new conflicting copy opens an item for a supervisor; the same
+        // copy arriving again is already in the queue.
+        if kept == 1 {
+            db(sqlx::query(
+                "INSERT INTO discrepancies (id, kind, household_id, village_code, visit_id, \
+                 conflict_id, reported_at) \
+                 SELECT $1, $2, v.household_id, h.village_code, v.id, $3, $4 \
+                 FROM visits v JOIN households h ON h.id = v.household_id WHERE v.id = $5",
+            )
+            .bind(Uuid::now_v7())
+            .bind(DiscrepancyKind::VisitConflict.as_str())
+            .bind(conflict_id)
+            .bind(now)
+            .bind(v.id)
+            .execute(&mut **tx)
+            .await)?;
+        }
         return Ok(VisitInsert::Conflict);
     }
     for l in &v.lines {
@@ -1600,6 +1879,62 @@ async fn insert_visit_in(
         .execute(&mut *sp)
         .await)?;
     }
+    open_line_discrepancies(&mut sp, record).await?;
     db(sp.commit().await)?;
     Ok(VisitInsert::Stored)
+}
+
+/// Opens a discrepancy for each line of a just-stored visit where what
+/// arrived differs from what was due, in the visit's own transaction.
+async fn open_line_discrepancies(
+    sp: &mut sqlx::Transaction<'_, Db>,
+    record: &VisitRecord,
+) -> DbResult<()> {
+    let v = &record.visit;
+    let due = db(sqlx::query(
+        "SELECT e.id, e.expected_fen, e.expected_date, h.village_code \
+         FROM entitlements e JOIN households h ON h.id = e.household_id \
+         WHERE e.household_id = $1 AND e.stat_year = $2",
+    )
+    .bind(v.household_id)
+    .bind(v.stat_year)
+    .fetch_all(&mut **sp)
+    .await)?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get::<Uuid, _>("id")?,
+            (
+                r.try_get::<i64, _>("expected_fen")?,
+                r.try_get::<chrono::NaiveDate, _>("expected_date")?,
+                r.try_get::<String, _>("village_code")?,
+            ),
+        ))
+    })
+    .collect::<DbResult<std::collections::HashMap<_, _>>>()?;
+    for l in &v.lines {
+        let Some((expected_fen, expected_date, village)) = due.get(&l.entitlement_id) else {
+            continue;
+        };
+        let Some(kind) = DiscrepancyKind::of_line(l, *expected_date) else {
+            continue;
+        };
+        db(sqlx::query(
+            "INSERT INTO discrepancies (id, kind, household_id, village_code, visit_id, \
+             entitlement_id, expected_fen, received_fen, reported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(kind.as_str())
+        .bind(v.household_id)
+        .bind(village)
+        .bind(v.id)
+        .bind(l.entitlement_id)
+        .bind(expected_fen)
+        .bind(l.received_fen.unwrap_or(0))
+        .bind(v.started_at)
+        .execute(&mut **sp)
+        .await)?;
+    }
+    Ok(())
 }

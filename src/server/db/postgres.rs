@@ -38,6 +38,8 @@ impl PostgresStore {
 type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;
 const BACKEND: &str = "postgres";
+/// Row locks for a roll-up refresh (see `refresh_rollups`).
+const LOCK_ROWS: &str = " FOR UPDATE";
 /// The China date a visit (`v`) started on.
 const CHINA_DAY_OF_VISIT: &str = "CAST(v.started_at AT TIME ZONE 'Asia/Shanghai' AS DATE)";
 include!("portable.rs");

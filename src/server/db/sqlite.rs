@@ -39,6 +39,9 @@ impl SqliteStore {
 type Db = sqlx::Sqlite;
 type ThisStore = SqliteStore;
 const BACKEND: &str = "sqlite";
+/// SQLite lets one transaction write at a time: a roll-up refresh never
+/// races another, so no row locks (nor `FOR UPDATE`, which it lacks).
+const LOCK_ROWS: &str = "";
 /// The China date a visit (`v`) started on, as `YYYY-MM-DD` text.
 const CHINA_DAY_OF_VISIT: &str = "date(v.started_at, '+8 hours')";
 include!("portable.rs");
