@@ -137,6 +137,7 @@ describe('roster import', () => {
 
   test('a township supervisor has no import page', async (t) => {
     const context = await newMobileContext(browser, server.baseURL);
+    await installHydrationProbe(context);
     t.after(() => context.close());
     const page = await context.newPage();
     await signIn(page, 'township1', '/areas/621102100000');

@@ -157,7 +157,7 @@ fn JobView(j: ImportJob) -> impl IntoView {
             _ => EitherOf4::D(()),
         }}
         {(!running).then(|| view! {
-            <A href=IMPORT_PATH attr:class="btn btn-block" attr:data-testid="import-again">{zh::IMPORT_AGAIN}</A>
+            <A href=IMPORT_PATH attr:class="btn btn-block import-again" attr:data-testid="import-again">{zh::IMPORT_AGAIN}</A>
         })}
     }
 }
