@@ -4,13 +4,15 @@
 # load, then times the oversight pages through their real HTTP endpoints:
 # the province's dispatch table, a county's and a township's, and the
 # township dashboard. Prints the median and max of RUNS calls each.
-#   cargo build --release --features ssr && scripts/bench-province.sh [households] [visited %]
+#   cargo build --release --features ssr && scripts/bench-province.sh [households] [visited %, default 1]
+# The visits go through the real ingest path, one worker at a time (≈ 20–40
+# visits/s here), so a large percentage takes long.
 # ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres) must be
 # allowed to create databases; KEEP=1 keeps the database afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 households="${1:-1500000}"
-visited="${2:-10}"
+visited="${2:-1}"
 runs="${RUNS:-11}"
 bin=target/release/daohu
 admin="${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
