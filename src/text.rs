@@ -139,7 +139,6 @@ pub mod zh {
     pub const DISC_DAYS: &str = "天";
     pub const DISC_ASSIGNEE: &str = "负责人";
     pub const DISC_UNASSIGNED: &str = "未指派";
-    pub const DISC_STATE: &str = "状态";
     pub const DISC_OPEN: &str = "待处理";
     pub const DISC_CLOSED: &str = "已结案";
     pub const DISC_CONFLICT_NOTE: &str =

@@ -150,6 +150,17 @@ async fn a_households_file_is_written_once_and_re_importing_changes_nothing(db: 
     assert_eq!(same[0].id, t1.id);
     assert_eq!(same[0].members[0].id, t1.members[0].id);
 
+    // Assigned to a worker, then re-imported with a change: the worker stays.
+    let worker = db.store.user_by_username("worker1").await.unwrap().unwrap();
+    db.store
+        .assign_households(
+            &daohu::server::db::AssignTarget::Household(t1.id),
+            worker.id,
+            worker.id,
+        )
+        .await
+        .unwrap();
+
     // One member's labour changes: that household is updated, ids kept.
     let changed_csv = households_csv().replace(
         "李秀英,配偶,621102198505050021,弱劳动力",
@@ -175,8 +186,23 @@ async fn a_households_file_is_written_once_and_re_importing_changes_nothing(db: 
         after[0].members[1].labour,
         daohu::households::LabourStatus::Full
     );
+    assert_eq!(after[0].worker_id, Some(worker.id), "the worker is kept");
+
+    // Moved to another village: it waits there to be assigned (待分配).
+    let moved = changed_csv.replace(&format!("T0001,{VILLAGE}"), "T0001,621102100202");
+    assert_eq!(
+        done(&import(&state, &county, "households", "名单.csv", moved.as_bytes()).await).changed,
+        1
+    );
+    let after = db
+        .store
+        .households_by_numbers(&["T0001".into()])
+        .await
+        .unwrap();
+    assert_eq!(after[0].village.as_str(), "621102100202");
+    assert_eq!(after[0].worker_id, None);
     let audit = db.store.audit_events("roster.import").await.unwrap();
-    assert_eq!(audit.len(), 3);
+    assert_eq!(audit.len(), 4);
     assert!(audit.iter().all(|e| e.outcome.starts_with("imported")));
 }
 

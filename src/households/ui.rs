@@ -52,7 +52,10 @@ pub fn HouseholdListPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let villages = villages.await.unwrap_or_default();
                         let selected = query.read_untracked().get("village").unwrap_or_default();
-                        (!villages.is_empty()).then(|| view! {
+                        // A drill-down's area may be a township: it stays a
+                        // hidden field (below) instead of a village choice.
+                        let drilling = query.read_untracked().get("paid").is_some_and(|p| !p.is_empty());
+                        (!villages.is_empty() && !drilling).then(|| view! {
                             <select name="village" data-testid="village-filter">
                                 <option value="">{zh::ALL_VILLAGES}</option>
                                 {villages.into_iter().map(|v| {
@@ -67,8 +70,10 @@ pub fn HouseholdListPage() -> impl IntoView {
                 // A drill-down from the dispatch table stays one while searching.
                 {move || {
                     let q = query.read();
+                    let drilling = q.get("paid").is_some_and(|p| !p.is_empty());
                     DRILL_DOWN_KEYS
                         .iter()
+                        .chain(drilling.then_some(&"village"))
                         .filter_map(|key| q.get(key).filter(|v| !v.is_empty()).map(|v| (*key, v)))
                         .map(|(key, value)| view! { <input type="hidden" name=key value=value/> })
                         .collect_view()

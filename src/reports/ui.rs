@@ -166,8 +166,16 @@ fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>, drill: Drill
                 }}
             </th>
             <td class="num" data-testid="households">
-                <strong><A href=drill.href(&code, PaymentState::Paid) attr:data-testid="paid-households">{now.paid}</A></strong>
-                <span class="of">" / " <A href=drill.href(&code, PaymentState::Due) attr:data-testid="due-households">{now.due}</A></span>
+                // With all items a figure counts payments, not households:
+                // only one item's figures lead to a list of households.
+                {if drill.item.is_empty() {
+                    Either::Left(view! { <strong>{now.paid}</strong><span class="of">" / " {now.due}</span> })
+                } else {
+                    Either::Right(view! {
+                        <strong><A href=drill.href(&code, PaymentState::Paid) attr:data-testid="paid-households">{now.paid}</A></strong>
+                        <span class="of">" / " <A href=drill.href(&code, PaymentState::Due) attr:data-testid="due-households">{now.due}</A></span>
+                    })
+                }}
             </td>
             <td class="num" data-testid="amounts">
                 <strong>{now.paid_yuan().to_string()}</strong><span class="of">" / " {now.due_yuan().to_string()}</span>

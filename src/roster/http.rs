@@ -91,10 +91,21 @@ async fn start_import(
     let location = job_href(job.id);
     let state = state.clone();
     tokio::spawn(async move {
+        use futures::FutureExt;
         let _one_at_a_time = state.imports.writer.lock().await;
         let store = state.store.as_ref();
-        let outcome =
-            service::import(store, &caller.actor, kind, &name, &bytes, &job.progress).await;
+        // A panic must still end the job, or its page would wait forever.
+        let outcome = std::panic::AssertUnwindSafe(service::import(
+            store,
+            &caller.actor,
+            kind,
+            &name,
+            bytes,
+            &job.progress,
+        ))
+        .catch_unwind()
+        .await
+        .unwrap_or(Err(service::ImportFailure::Error(AppError::Internal)));
         if let Err(service::ImportFailure::Error(e)) = &outcome {
             tracing::error!(file = %name, error = ?e, "roster import failed");
         }

@@ -12,7 +12,8 @@
 //! - A household is identified by its number, a person by their ID number,
 //!   a payment due by household, item and year. Re-importing a file writes
 //!   only what differs, so the same file twice changes nothing. A household
-//!   in the file replaces its stored members; its worker is kept.
+//!   in the file replaces its stored members; its worker is kept, unless it
+//!   moved to another village (then it waits to be assigned there).
 //! - Imports run one at a time, in the background, so the page can show
 //!   how far a large file has got.
 

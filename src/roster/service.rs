@@ -50,14 +50,23 @@ pub async fn import(
     actor: &Actor,
     kind: RosterKind,
     file: &str,
-    bytes: &[u8],
+    bytes: axum::body::Bytes,
     progress: &JobProgress,
 ) -> Result<ImportReport, ImportFailure> {
     if !may_import(actor) {
         return Err(AppError::Forbidden.into());
     }
     progress.enter(ImportPhase::Reading, 0);
-    let table = table::read(file, bytes).map_err(ImportFailure::Refused)?;
+    // Unzipping and parsing a large workbook is seconds of CPU: off the
+    // threads that answer requests.
+    let name = file.to_owned();
+    let table = tokio::task::spawn_blocking(move || table::read(&name, &bytes))
+        .await
+        .map_err(|e| {
+            tracing::error!(file, error = %e, "reading an import file panicked");
+            ImportFailure::Error(AppError::Internal)
+        })?
+        .map_err(ImportFailure::Refused)?;
     progress.enter(ImportPhase::Checking, table.rows.len() as u32);
     let sheet = Sheet::new(file, &table, kind).map_err(ImportFailure::Refused)?;
     let (write, report) = match kind {
@@ -580,7 +589,14 @@ async fn check_households(
             Some(old) if same_household(old, &record) => report.unchanged += 1,
             Some(old) => {
                 record.id = old.id;
-                record.worker_id = old.worker_id;
+                // A household moved to another village waits for that
+                // village's supervisor to assign it (待分配): its worker may
+                // not work there.
+                record.worker_id = if old.village == record.village {
+                    old.worker_id
+                } else {
+                    None
+                };
                 report.changed += 1;
                 write.replaced_members_of.push(old.id);
                 write.households.push(record);
@@ -873,8 +889,11 @@ fn fen_of_number(n: f64) -> Result<Fen, String> {
     if (n * 100.0 - fen).abs() > 1e-6 {
         return Err(format!("{n} 元：金额最多两位小数（精确到分）"));
     }
-    if !(0.0..1e15).contains(&fen) {
+    if fen < 0.0 {
         return Err(format!("{n} 元：金额不能为负数"));
+    }
+    if fen >= 1e15 {
+        return Err(format!("{n} 元：金额过大"));
     }
     Ok(Fen(fen as i64))
 }

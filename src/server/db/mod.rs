@@ -155,8 +155,8 @@ pub struct PaymentQuery {
 /// stored: only what is new or different.
 #[derive(Debug, Clone, Default)]
 pub struct RosterWrite {
-    /// New households, and changed ones under their stored id (values
-    /// overwritten; worker and creation time kept).
+    /// New households, and changed ones under their stored id (values and
+    /// worker overwritten, creation time kept).
     pub households: Vec<HouseholdRecord>,
     /// Stored households (among `households`) whose members are replaced.
     pub replaced_members_of: Vec<Uuid>,

@@ -1043,6 +1043,14 @@ impl Store for ThisStore {
         progress: &(dyn Fn(usize) + Sync),
     ) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
+        // Write first (a no-op), as in `assign_households`: SQLite cannot
+        // make a transaction that has read into a writer once another
+        // connection has committed meanwhile.
+        db(
+            sqlx::query("UPDATE households SET worker_id = worker_id WHERE id IS NULL")
+                .execute(&mut *tx)
+                .await,
+        )?;
         // The villages whose roll-ups change: where the households were and
         // are, and where the households of the payments due live.
         let touched: Vec<Uuid> = write
@@ -1085,12 +1093,15 @@ impl Store for ThisStore {
                     .push_bind(&h.phone)
                     .push_bind(now);
             });
-            // An existing household keeps its id, worker and creation time.
+            // An existing household keeps its id and creation time; its
+            // worker is the one the import decided (kept, or none after a
+            // move to another village).
             q.push(
                 " ON CONFLICT (id) DO UPDATE SET number = excluded.number, \
                  head_name = excluded.head_name, category = excluded.category, \
                  monitoring_kind = excluded.monitoring_kind, relocated = excluded.relocated, \
-                 village_code = excluded.village_code, phone = excluded.phone",
+                 village_code = excluded.village_code, phone = excluded.phone, \
+                 worker_id = excluded.worker_id",
             );
             db(q.build().execute(&mut *tx).await)?;
             let members: Vec<(Uuid, usize, &MemberRecord)> = chunk

@@ -38,8 +38,11 @@ impl PostgresStore {
 type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;
 const BACKEND: &str = "postgres";
-/// Row locks for a roll-up refresh (see `refresh_rollups`).
-const LOCK_ROWS: &str = " FOR UPDATE";
+/// Row locks for a roll-up refresh (see `refresh_rollups`). `NO KEY`:
+/// refreshes wait for each other, but not for the key-share locks that
+/// inserting a household or discrepancy of the village takes (a plain
+/// `FOR UPDATE` would deadlock two syncs that each opened a discrepancy).
+const LOCK_ROWS: &str = " FOR NO KEY UPDATE";
 /// The China date a visit (`v`) started on.
 const CHINA_DAY_OF_VISIT: &str = "CAST(v.started_at AT TIME ZONE 'Asia/Shanghai' AS DATE)";
 include!("portable.rs");
