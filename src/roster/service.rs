@@ -233,15 +233,16 @@ impl RowReader<'_, '_> {
             Cell::Empty => None,
             Cell::Text(t) => Some(t.clone()),
             Cell::Date(d) => Some(d.to_string()),
-            // Codes typed into a number-formatted cell: fine while exact.
-            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Some(format!("{n:.0}")),
-            Cell::Number(_) => {
-                self.note(
-                    column,
-                    "Excel 把它存成了数字，末几位可能已丢失：请把这一列设为文本格式后重新填写",
-                );
-                return None;
-            }
+            Cell::Number(n) => match exact_whole(*n) {
+                Some(text) => Some(text),
+                None => {
+                    self.note(
+                        column,
+                        "Excel 把它存成了数字，末几位可能已丢失：请把这一列设为文本格式后重新填写",
+                    );
+                    return None;
+                }
+            },
         };
         if value.is_none() && self.sheet.columns[column].required {
             self.note(column, "不能为空");
@@ -264,6 +265,12 @@ impl RowReader<'_, '_> {
             }
         }
     }
+}
+
+/// A code typed into a number-formatted cell, as text: fine while Excel
+/// holds it exactly (a whole number below 2^53).
+fn exact_whole(n: f64) -> Option<String> {
+    (n.fract() == 0.0 && n.abs() < 9.0e15).then(|| format!("{n:.0}"))
 }
 
 /// One household as the file describes it, with the row of each member.
@@ -694,7 +701,7 @@ async fn check_entitlements(
             .iter()
             .filter_map(|row| match sheet.cell(row, NUMBER) {
                 Cell::Text(t) => Some(t.clone()),
-                Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Some(format!("{n:.0}")),
+                Cell::Number(n) => exact_whole(*n),
                 _ => None,
             })
             .filter(|n| seen.insert(n.clone()))

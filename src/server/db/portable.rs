@@ -128,6 +128,18 @@ fn db<T>(r: Result<T, sqlx::Error>) -> DbResult<T> {
     r.map_err(DbError::from_sqlx)
 }
 
+/// Binds each value and closes the list: the tail of an `IN (` clause.
+fn push_in_list<'a, T>(q: &mut sqlx::QueryBuilder<'a, Db>, values: impl IntoIterator<Item = T>)
+where
+    T: 'a + sqlx::Encode<'a, Db> + sqlx::Type<Db> + Send,
+{
+    let mut list = q.separated(", ");
+    for v in values {
+        list.push_bind(v);
+    }
+    q.push(")");
+}
+
 /// Rewrites the dispatch roll-ups (`rollup_due`, `rollup_paid`, see
 /// migration 0007) of these villages from their rows, inside the caller's
 /// transaction: every write that changes what a village is due or was
@@ -145,25 +157,15 @@ async fn refresh_rollups(
         // committed rows.
         if !LOCK_ROWS.is_empty() {
             let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
-            let mut list = q.separated(", ");
-            for v in chunk {
-                list.push_bind((*v).clone());
-            }
-            q.push(format!(") ORDER BY code{LOCK_ROWS}"));
+            push_in_list(&mut q, chunk.iter().copied());
+            q.push(format!(" ORDER BY code{LOCK_ROWS}"));
             db(q.build().fetch_all(&mut **tx).await)?;
         }
-        let in_list = |q: &mut sqlx::QueryBuilder<'static, Db>| {
-            let mut list = q.separated(", ");
-            for v in chunk {
-                list.push_bind((*v).clone());
-            }
-            q.push(")");
-        };
         for table in ["rollup_due", "rollup_paid"] {
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
                 "DELETE FROM {table} WHERE village_code IN ("
             ));
-            in_list(&mut q);
+            push_in_list(&mut q, chunk.iter().copied());
             db(q.build().execute(&mut **tx).await)?;
         }
         let mut q = sqlx::QueryBuilder::<Db>::new(
@@ -173,7 +175,7 @@ async fn refresh_rollups(
              FROM households h JOIN entitlements e ON e.household_id = h.id \
              WHERE h.village_code IN (",
         );
-        in_list(&mut q);
+        push_in_list(&mut q, chunk.iter().copied());
         q.push(" GROUP BY h.village_code, e.item_code, e.stat_year");
         db(q.build().execute(&mut **tx).await)?;
         // Each verification line counts itself minus what the previous
@@ -199,7 +201,7 @@ async fn refresh_rollups(
                  JOIN households h ON h.id = e.household_id \
                  WHERE h.village_code IN ("
         ));
-        in_list(&mut q);
+        push_in_list(&mut q, chunk.iter().copied());
         q.push(
             " WINDOW w AS (PARTITION BY x.entitlement_id ORDER BY v.started_at, v.id) \
              ) d \
@@ -221,11 +223,7 @@ async fn villages_of(
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "SELECT DISTINCT village_code FROM households WHERE id IN (",
         );
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        q.push(")");
+        push_in_list(&mut q, chunk.iter().copied());
         for r in db(q.build().fetch_all(&mut **tx).await)? {
             villages.insert(r.try_get("village_code")?);
         }
@@ -935,11 +933,7 @@ impl Store for ThisStore {
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
                 "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE number IN ("
             ));
-            let mut list = q.separated(", ");
-            for n in chunk {
-                list.push_bind(n);
-            }
-            q.push(")");
+            push_in_list(&mut q, chunk);
             let rows = db(q.build().fetch_all(&self.pool).await)?;
             let ids: Vec<Uuid> = rows
                 .iter()
@@ -952,11 +946,8 @@ impl Store for ThisStore {
                     "SELECT household_id, id, name, relation, id_number, labour, health \
                      FROM members WHERE household_id IN (",
                 );
-                let mut list = q.separated(", ");
-                for id in &ids {
-                    list.push_bind(*id);
-                }
-                q.push(") ORDER BY household_id, position");
+                push_in_list(&mut q, ids.iter().copied());
+                q.push(" ORDER BY household_id, position");
                 for r in db(q.build().fetch_all(&self.pool).await)? {
                     members
                         .entry(r.try_get("household_id")?)
@@ -983,11 +974,7 @@ impl Store for ThisStore {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "SELECT number, id, village_code FROM households WHERE number IN (",
             );
-            let mut list = q.separated(", ");
-            for n in chunk {
-                list.push_bind(n);
-            }
-            q.push(")");
+            push_in_list(&mut q, chunk);
             for r in db(q.build().fetch_all(&self.pool).await)? {
                 keys.push((
                     r.try_get("number")?,
@@ -1006,11 +993,7 @@ impl Store for ThisStore {
                 "SELECT m.id_number, h.number FROM members m \
                  JOIN households h ON h.id = m.household_id WHERE m.id_number IN (",
             );
-            let mut list = q.separated(", ");
-            for n in chunk {
-                list.push_bind(n);
-            }
-            q.push(")");
+            push_in_list(&mut q, chunk);
             for r in db(q.build().fetch_all(&self.pool).await)? {
                 owners.push((r.try_get("id_number")?, r.try_get("number")?));
             }
@@ -1025,11 +1008,7 @@ impl Store for ThisStore {
                 "SELECT id, household_id, item_code, stat_year, expected_fen, expected_date, \
                  department, channel FROM entitlements WHERE household_id IN (",
             );
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(")");
+            push_in_list(&mut q, chunk.iter().copied());
             for r in db(q.build().fetch_all(&self.pool).await)? {
                 lines.push(entitlement_from_row(&r)?);
             }
@@ -1066,11 +1045,7 @@ impl Store for ThisStore {
         for chunk in write.replaced_members_of.chunks(CHUNK) {
             let mut q =
                 sqlx::QueryBuilder::<Db>::new("DELETE FROM members WHERE household_id IN (");
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push(")");
+            push_in_list(&mut q, chunk.iter().copied());
             db(q.build().execute(&mut *tx).await)?;
         }
         let now = Utc::now();
