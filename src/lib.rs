@@ -15,6 +15,8 @@ pub mod discrepancies;
 pub mod error;
 pub mod field;
 pub mod households;
+pub mod income;
+pub mod plans;
 pub mod reports;
 pub mod roster;
 pub mod subsidies;

@@ -179,6 +179,9 @@ async fn visit(
             content_hash: String::new(),
         },
         photo_base64: None,
+        measure_updates: Vec::new(),
+        income: Vec::new(),
+        household_size: None,
     };
     v.signature.content_hash = confirmation_hash(&v);
     Ok(v)

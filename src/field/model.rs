@@ -289,6 +289,9 @@ impl VisitDraft {
                 content_hash: mark.content_hash,
             },
             photo_base64: self.photo_base64.clone(),
+            measure_updates: Vec::new(),
+            income: Vec::new(),
+            household_size: None,
         })
     }
 

@@ -3,6 +3,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::income::IncomeLine;
+use crate::plans::MeasureUpdate;
 use crate::subsidies::Channel;
 
 /// Where a supervisor's review of a visit stands.
@@ -238,6 +240,16 @@ pub struct VisitSubmission {
     pub signature: Signature,
     /// Optional photo, JPEG, base64, at most [`MAX_PHOTO_BYTES`] decoded.
     pub photo_base64: Option<String>,
+    /// Plan measures whose status the visit moved. Left out of the JSON
+    /// when empty, so a visit from an older app hashes as it did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measure_updates: Vec<MeasureUpdate>,
+    /// Income figures the household declared for the year.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub income: Vec<IncomeLine>,
+    /// The household size the worker confirmed for the year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_size: Option<i32>,
 }
 
 /// The answer for one visit of a batch.
@@ -390,11 +402,19 @@ pub fn check_signer(s: &Signature) -> Result<(), Problem> {
 /// The exact text a household confirms, one fact per line, in a fixed
 /// order, so that phone and server derive the same hash from the same
 /// content and any change after signing is detectable. Versioned: a new
-/// layout gets a new first line, old signatures keep verifying.
+/// layout gets a new first line, old signatures keep verifying: a visit
+/// with plan or income lines is v2, one without is v1 exactly as before.
 pub fn confirmation_text(visit: &VisitSubmission) -> String {
     let mut lines: Vec<&VerificationLine> = visit.lines.iter().collect();
     lines.sort_by_key(|l| l.entitlement_id);
-    let mut out = String::from("daohu-confirmation-v1\n");
+    let v2 = !visit.measure_updates.is_empty()
+        || !visit.income.is_empty()
+        || visit.household_size.is_some();
+    let mut out = String::from(if v2 {
+        "daohu-confirmation-v2\n"
+    } else {
+        "daohu-confirmation-v1\n"
+    });
     let field = |s: &str| {
         s.replace('\\', "\\\\")
             .replace('\n', "\\n")
@@ -414,6 +434,34 @@ pub fn confirmation_text(visit: &VisitSubmission) -> String {
             l.reason.map(ShortfallReason::as_str).unwrap_or_default(),
             field(&l.reason_text),
         ));
+    }
+    if v2 {
+        let mut updates: Vec<&MeasureUpdate> = visit.measure_updates.iter().collect();
+        updates.sort_by_key(|u| u.measure_id);
+        for u in updates {
+            out.push_str(&format!(
+                "measure|{}|{}|{}|{}|{}\n",
+                u.measure_id,
+                u.status.as_str(),
+                u.done_on.map(|d| d.to_string()).unwrap_or_default(),
+                field(u.drop_reason.as_deref().unwrap_or_default()),
+                field(&u.note),
+            ));
+        }
+        let mut income: Vec<&IncomeLine> = visit.income.iter().collect();
+        income.sort_by_key(|l| l.kind);
+        for l in income {
+            out.push_str(&format!(
+                "income|{}|{}|{}|{}\n",
+                l.kind.as_str(),
+                l.amount_fen,
+                l.evidence,
+                field(&l.note),
+            ));
+        }
+        if let Some(n) = visit.household_size {
+            out.push_str(&format!("size|{n}\n"));
+        }
     }
     let s = &visit.signature;
     out.push_str(&format!(
@@ -491,6 +539,9 @@ pub(crate) mod tests {
                 content_hash: String::new(),
             },
             photo_base64: None,
+            measure_updates: Vec::new(),
+            income: Vec::new(),
+            household_size: None,
         };
         v.signature.content_hash = confirmation_hash(&v);
         v
@@ -520,6 +571,26 @@ pub(crate) mod tests {
         b.lines[0].reason_text = "x\\|y".into();
         assert_ne!(confirmation_text(&a), confirmation_text(&b));
         assert_eq!(confirmation_text(&a).lines().count(), 6);
+    }
+
+    #[test]
+    fn a_visit_without_plan_or_income_keeps_the_v1_text_and_json() {
+        let v = sample(Uuid::now_v7(), &[Uuid::now_v7()]);
+        assert!(confirmation_text(&v).starts_with("daohu-confirmation-v1\n"));
+        let json = serde_json::to_value(&v).unwrap();
+        assert!(json.get("income").is_none() && json.get("measure_updates").is_none());
+        let mut with_income = v.clone();
+        with_income.income.push(IncomeLine {
+            kind: crate::income::IncomeKind::WageMigrant,
+            amount_fen: 1_200_000,
+            evidence: true,
+            note: "兰州建筑工地".into(),
+        });
+        let text = confirmation_text(&with_income);
+        assert!(text.starts_with("daohu-confirmation-v2\n"));
+        assert!(text.contains("income|wage_migrant|1200000|true|兰州建筑工地\n"));
+        with_income.income[0].amount_fen += 1;
+        assert_ne!(confirmation_text(&with_income), text);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! lives in `sqlite.rs` and `postgres.rs`. Portable columns: ids are UUIDs,
 //! money is integer fen, times are UTC, dates are calendar dates.
 
+mod income;
+mod plans;
 mod postgres;
 mod sqlite;
 
@@ -23,6 +25,8 @@ use crate::subsidies::{Channel, SubsidyItem};
 use crate::users::UserSummary;
 use crate::visits::VisitSubmission;
 
+pub use income::IncomeStore;
+pub use plans::PlanStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -331,7 +335,7 @@ pub struct AuditEvent {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PlanStore + IncomeStore + Send + Sync + 'static {
     /// Brings the schema up to date and loads the default catalogue items
     /// that are missing (local edits are kept).
     async fn migrate(&self) -> DbResult<()>;

@@ -15,6 +15,8 @@ use crate::areas::{Area, AreaCode, AreaSummary, RecentVisit, UnvisitedHousehold,
 use crate::auth::Role;
 use crate::discrepancies::{DiscrepancyAction, DiscrepancyKind, Resolution};
 use crate::households::{Category, HealthStatus, LabourStatus};
+use crate::income::{IncomeKind, IncomeLine};
+use crate::plans::{MeasureStatus, MeasureUpdate};
 use crate::reports::{DispatchFigure, Progress};
 use crate::server::db::{
     AssignTarget, AssignmentRecord, AuditEvent, ConflictRecord, DbError, DbResult,
@@ -1677,7 +1679,7 @@ fn visited_in_year(year_param: &str) -> String {
 const VISIT_COLUMNS: &str = "id, household_id, worker_id, stat_year, started_at, ended_at, \
      met_with, notes, location_kind, lat_e6, lon_e6, accuracy_m, signer_name, signer_relation, \
      thumbprint, proxy_reason, signature_strokes, signature_png, content_hash, photo_jpeg, \
-     payload_hash, received_at";
+     payload_hash, received_at, household_size";
 
 impl ThisStore {
     /// Rebuilds a visit in the form it arrived in, lines in entitlement order.
@@ -1730,6 +1732,43 @@ impl ThisStore {
                 })
             })
             .collect::<DbResult<Vec<_>>>()?;
+        let income = db(sqlx::query(
+            "SELECT kind, amount_fen, evidence, note FROM income_entries WHERE visit_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await)?
+        .iter()
+        .map(|l| {
+            let kind: String = l.try_get("kind")?;
+            Ok(IncomeLine {
+                kind: IncomeKind::parse(&kind).ok_or_else(|| corrupt("income kind", &kind))?,
+                amount_fen: l.try_get("amount_fen")?,
+                evidence: l.try_get("evidence")?,
+                note: l.try_get("note")?,
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+        let measure_updates = db(sqlx::query(
+            "SELECT measure_id, status, done_on, drop_reason, note FROM measure_events \
+             WHERE visit_id = $1 ORDER BY measure_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await)?
+        .iter()
+        .map(|u| {
+            let status: String = u.try_get("status")?;
+            Ok(MeasureUpdate {
+                measure_id: u.try_get("measure_id")?,
+                status: MeasureStatus::parse(&status)
+                    .ok_or_else(|| corrupt("measure status", &status))?,
+                done_on: u.try_get("done_on")?,
+                drop_reason: u.try_get("drop_reason")?,
+                note: u.try_get("note")?,
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
         let png: Vec<u8> = r.try_get("signature_png")?;
         let photo: Option<Vec<u8>> = r.try_get("photo_jpeg")?;
         Ok(StoredVisit {
@@ -1753,6 +1792,9 @@ impl ThisStore {
                     content_hash: r.try_get("content_hash")?,
                 },
                 photo_base64: photo.map(|p| b64.encode(p)),
+                measure_updates,
+                income,
+                household_size: r.try_get("household_size")?,
             },
             worker_id: r.try_get("worker_id")?,
             payload_hash: r.try_get("payload_hash")?,
@@ -1784,9 +1826,9 @@ async fn insert_visit_in(
         "INSERT INTO visits (id, household_id, worker_id, stat_year, started_at, ended_at, \
          met_with, notes, location_kind, lat_e6, lon_e6, accuracy_m, signer_name, \
          signer_relation, thumbprint, proxy_reason, signature_strokes, signature_png, \
-         content_hash, photo_jpeg, payload_hash, received_at) \
+         content_hash, photo_jpeg, payload_hash, received_at, household_size) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20, $21, $22) ON CONFLICT (id) DO NOTHING",
+         $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (id) DO NOTHING",
     )
     .bind(v.id)
     .bind(v.household_id)
@@ -1810,6 +1852,7 @@ async fn insert_visit_in(
     .bind(&record.photo_jpeg)
     .bind(&record.payload_hash)
     .bind(now)
+    .bind(v.household_size)
     .execute(&mut *sp)
     .await)?
     .rows_affected();
@@ -1875,6 +1918,57 @@ async fn insert_visit_in(
         .await)?;
     }
     open_line_discrepancies(&mut sp, record).await?;
+    for l in &v.income {
+        db(sqlx::query(
+            "INSERT INTO income_entries (id, visit_id, household_id, stat_year, kind, amount_fen, \
+             evidence, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(v.id)
+        .bind(v.household_id)
+        .bind(v.stat_year)
+        .bind(l.kind.as_str())
+        .bind(l.amount_fen)
+        .bind(l.evidence)
+        .bind(&l.note)
+        .execute(&mut *sp)
+        .await)?;
+    }
+    for u in &v.measure_updates {
+        // The measure must be this household's: a phone cannot move another's.
+        let moved = db(sqlx::query(
+            "UPDATE measures SET status = $1, done_on = $2, drop_reason = $3, note = $4, \
+             updated_at = $5 WHERE id = $6 AND household_id = $7",
+        )
+        .bind(u.status.as_str())
+        .bind(u.done_on)
+        .bind(u.drop_reason.as_deref())
+        .bind(&u.note)
+        .bind(now)
+        .bind(u.measure_id)
+        .bind(v.household_id)
+        .execute(&mut *sp)
+        .await)?
+        .rows_affected();
+        if moved == 0 {
+            return Err(DbError::NotFound);
+        }
+        db(sqlx::query(
+            "INSERT INTO measure_events (id, measure_id, visit_id, user_id, status, done_on, \
+             drop_reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(u.measure_id)
+        .bind(v.id)
+        .bind(record.worker_id)
+        .bind(u.status.as_str())
+        .bind(u.done_on)
+        .bind(u.drop_reason.as_deref())
+        .bind(&u.note)
+        .bind(now)
+        .execute(&mut *sp)
+        .await)?;
+    }
     db(sp.commit().await)?;
     Ok(VisitInsert::Stored)
 }

@@ -46,3 +46,14 @@ const LOCK_ROWS: &str = " FOR NO KEY UPDATE";
 /// The China date a visit (`v`) started on.
 const CHINA_DAY_OF_VISIT: &str = "CAST(v.started_at AT TIME ZONE 'Asia/Shanghai' AS DATE)";
 include!("portable.rs");
+
+// Each domain's part of the store, in a module of its own so that its
+// imports stay its own.
+mod plans_sql {
+    use super::*;
+    include!("portable_plans.rs");
+}
+mod income_sql {
+    use super::*;
+    include!("portable_income.rs");
+}

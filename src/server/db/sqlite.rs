@@ -45,3 +45,14 @@ const LOCK_ROWS: &str = "";
 /// The China date a visit (`v`) started on, as `YYYY-MM-DD` text.
 const CHINA_DAY_OF_VISIT: &str = "date(v.started_at, '+8 hours')";
 include!("portable.rs");
+
+// Each domain's part of the store, in a module of its own so that its
+// imports stay its own.
+mod plans_sql {
+    use super::*;
+    include!("portable_plans.rs");
+}
+mod income_sql {
+    use super::*;
+    include!("portable_income.rs");
+}

@@ -1,0 +1,487 @@
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::subsidies::{Fen, IncomeBucket};
+
+/// Income a household declares that is not a subsidy payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum IncomeKind {
+    /// 本地务工收入
+    WageLocal,
+    /// 外出务工收入
+    WageMigrant,
+    /// 公益性岗位工资 not already on the household's payment list
+    WagePublicJob,
+    /// 家庭经营收入
+    BusinessIncome,
+    /// 生产经营性支出
+    BusinessCost,
+    /// 财产性收入 (rent, land transfer, dividends not on the payment list)
+    Property,
+}
+
+impl IncomeKind {
+    pub const ALL: [IncomeKind; 6] = [
+        IncomeKind::WageLocal,
+        IncomeKind::WageMigrant,
+        IncomeKind::WagePublicJob,
+        IncomeKind::BusinessIncome,
+        IncomeKind::BusinessCost,
+        IncomeKind::Property,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncomeKind::WageLocal => "wage_local",
+            IncomeKind::WageMigrant => "wage_migrant",
+            IncomeKind::WagePublicJob => "wage_public_job",
+            IncomeKind::BusinessIncome => "business_income",
+            IncomeKind::BusinessCost => "business_cost",
+            IncomeKind::Property => "property",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        IncomeKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            IncomeKind::WageLocal => "本地务工收入",
+            IncomeKind::WageMigrant => "外出务工收入",
+            IncomeKind::WagePublicJob => "公益性岗位工资（未列入应发补贴的）",
+            IncomeKind::BusinessIncome => "家庭经营收入",
+            IncomeKind::BusinessCost => "生产经营性支出",
+            IncomeKind::Property => "财产性收入（租金、流转费、分红等）",
+        }
+    }
+
+    pub fn bucket(self) -> IncomeBucket {
+        match self {
+            IncomeKind::WageLocal | IncomeKind::WageMigrant | IncomeKind::WagePublicJob => {
+                IncomeBucket::Wage
+            }
+            IncomeKind::BusinessIncome => IncomeBucket::Business,
+            IncomeKind::BusinessCost => IncomeBucket::BusinessCost,
+            IncomeKind::Property => IncomeBucket::Property,
+        }
+    }
+}
+
+/// One income figure declared during a visit: the year's total so far for
+/// its kind. The latest visit's figure for a kind replaces earlier ones; the
+/// household signs it with the rest of the visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeLine {
+    pub kind: IncomeKind,
+    pub amount_fen: i64,
+    /// Backed by a record the worker saw: pay slip, bank statement, contract.
+    pub evidence: bool,
+    pub note: String,
+}
+
+/// The most a single declared figure may be: 10,000,000 元.
+pub const MAX_INCOME_FEN: i64 = 1_000_000_000;
+
+/// The rules income lines meet, on the phone and on the server.
+pub fn check_income_lines(lines: &[IncomeLine]) -> Result<(), (String, &'static str)> {
+    let mut seen = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let at = |name: &str| format!("income[{i}].{name}");
+        if seen.contains(&l.kind) {
+            return Err((at("kind"), "同一收入项重复填写"));
+        }
+        seen.push(l.kind);
+        if l.amount_fen < 0 {
+            return Err((at("amount_fen"), "金额不能为负数"));
+        }
+        if l.amount_fen > MAX_INCOME_FEN {
+            return Err((at("amount_fen"), "金额过大"));
+        }
+        if l.note.chars().count() > 200 {
+            return Err((at("note"), "说明过长（最多200字）"));
+        }
+    }
+    Ok(())
+}
+
+/// A declared figure as the account uses it: the latest for its kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclaredIncome {
+    pub kind: IncomeKind,
+    pub amount: Fen,
+    pub evidence: bool,
+    pub visit_id: Uuid,
+    pub visit_day: NaiveDate,
+}
+
+/// A subsidy payment a signed visit verified as received: the latest
+/// visit's line for the entitlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedPayment {
+    pub item_name: String,
+    pub bucket: IncomeBucket,
+    pub received: Fen,
+    pub visit_id: Uuid,
+    pub visit_day: NaiveDate,
+}
+
+/// Where the account's household size came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdSize {
+    pub people: i32,
+    /// The visit that confirmed it; `None`: the members on record.
+    pub from_visit: Option<Uuid>,
+}
+
+/// What one year's account is computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeInputs {
+    pub stat_year: i32,
+    pub declared: Vec<DeclaredIncome>,
+    pub payments: Vec<VerifiedPayment>,
+    pub size: HouseholdSize,
+}
+
+impl IncomeInputs {
+    /// Whether anything at all was recorded for the year.
+    pub fn has_records(&self) -> bool {
+        !self.declared.is_empty() || !self.payments.is_empty()
+    }
+}
+
+/// One number of the account and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeSource {
+    pub bucket: IncomeBucket,
+    /// The declared kind's label or the subsidy item's name.
+    pub line: String,
+    pub amount: Fen,
+    pub visit_id: Uuid,
+    pub visit_day: NaiveDate,
+    /// A verified payment, or a declared figure with evidence.
+    pub backed: bool,
+}
+
+/// A household's income account for one statistics year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeAccount {
+    pub stat_year: i32,
+    pub wage: Fen,
+    pub business: Fen,
+    pub property: Fen,
+    pub transfer: Fen,
+    /// Production costs after machinery subsidies offset them, never below 0.
+    pub cost: Fen,
+    pub net: Fen,
+    /// The part of the income backed by records (verified payments, declared
+    /// figures with evidence), before costs.
+    pub backed: Fen,
+    pub size: HouseholdSize,
+    /// Net ÷ size, rounded half away from zero to the fen; `None` for size 0.
+    pub per_capita: Option<Fen>,
+    /// Whether anything was recorded for the year at all.
+    pub has_records: bool,
+    pub sources: Vec<IncomeSource>,
+}
+
+/// The rounding rule, stated once: per-capita income is net income divided
+/// by household size, exactly, then rounded to the fen, half away from zero
+/// (四舍五入到分).
+pub fn per_capita(net: Fen, size: i32) -> Option<Fen> {
+    if size <= 0 {
+        return None;
+    }
+    let exact = Decimal::from(net.0) / Decimal::from(size);
+    let rounded = exact.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    Some(Fen(rounded.try_into().expect("fen fit in i64")))
+}
+
+/// Computes the account: net = wages + business + property + transfers −
+/// production costs. Declared figures land in their kind's bucket; verified
+/// payments in their catalogue item's bucket; items that are not income
+/// (earmarked, paid on the household's behalf) are listed but not counted;
+/// machinery subsidies (bucket 生产经营性支出) reduce the declared costs.
+pub fn account(inputs: &IncomeInputs) -> IncomeAccount {
+    let mut sums = [0i64; 4];
+    let (mut declared_cost, mut cost_offset, mut backed) = (0i64, 0i64, 0i64);
+    let mut sources = Vec::new();
+    let slot = |b: IncomeBucket| match b {
+        IncomeBucket::Wage => Some(0),
+        IncomeBucket::Business => Some(1),
+        IncomeBucket::Property => Some(2),
+        IncomeBucket::Transfer => Some(3),
+        IncomeBucket::BusinessCost | IncomeBucket::None => None,
+    };
+    for d in &inputs.declared {
+        let bucket = d.kind.bucket();
+        match slot(bucket) {
+            Some(i) => {
+                sums[i] += d.amount.0;
+                if d.evidence {
+                    backed += d.amount.0;
+                }
+            }
+            None => declared_cost += d.amount.0,
+        }
+        sources.push(IncomeSource {
+            bucket,
+            line: d.kind.label().to_owned(),
+            amount: d.amount,
+            visit_id: d.visit_id,
+            visit_day: d.visit_day,
+            backed: d.evidence,
+        });
+    }
+    for p in &inputs.payments {
+        match slot(p.bucket) {
+            Some(i) => {
+                sums[i] += p.received.0;
+                backed += p.received.0;
+            }
+            None if p.bucket == IncomeBucket::BusinessCost => cost_offset += p.received.0,
+            None => {}
+        }
+        sources.push(IncomeSource {
+            bucket: p.bucket,
+            line: p.item_name.clone(),
+            amount: p.received,
+            visit_id: p.visit_id,
+            visit_day: p.visit_day,
+            backed: true,
+        });
+    }
+    let cost = (declared_cost - cost_offset).max(0);
+    let net = Fen(sums.iter().sum::<i64>() - cost);
+    IncomeAccount {
+        stat_year: inputs.stat_year,
+        wage: Fen(sums[0]),
+        business: Fen(sums[1]),
+        property: Fen(sums[2]),
+        transfer: Fen(sums[3]),
+        cost: Fen(cost),
+        net,
+        backed: Fen(backed),
+        size: inputs.size.clone(),
+        per_capita: per_capita(net, inputs.size.people),
+        has_records: inputs.has_records(),
+        sources,
+    }
+}
+
+/// A risk signal on a household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IncomeFlag {
+    /// 人均纯收入低于监测标准
+    BelowThreshold,
+    /// 人均纯收入比上年下降超过10%
+    Fell,
+    /// 人均纯收入比上年增长超过50%，增收部分不足一半有核实记录 (数字增收)
+    UnbackedJump,
+    /// 帮扶措施逾期未完成
+    OverdueMeasure,
+    /// 监测户识别超过30天仍无帮扶措施
+    NoMeasure,
+}
+
+impl IncomeFlag {
+    pub const ALL: [IncomeFlag; 5] = [
+        IncomeFlag::BelowThreshold,
+        IncomeFlag::Fell,
+        IncomeFlag::UnbackedJump,
+        IncomeFlag::OverdueMeasure,
+        IncomeFlag::NoMeasure,
+    ];
+
+    pub fn bit(self) -> i32 {
+        match self {
+            IncomeFlag::BelowThreshold => 1,
+            IncomeFlag::Fell => 2,
+            IncomeFlag::UnbackedJump => 4,
+            IncomeFlag::OverdueMeasure => 8,
+            IncomeFlag::NoMeasure => 16,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncomeFlag::BelowThreshold => "below_threshold",
+            IncomeFlag::Fell => "fell",
+            IncomeFlag::UnbackedJump => "unbacked_jump",
+            IncomeFlag::OverdueMeasure => "overdue_measure",
+            IncomeFlag::NoMeasure => "no_measure",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        IncomeFlag::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// Short, for badges and column heads.
+    pub fn label(self) -> &'static str {
+        match self {
+            IncomeFlag::BelowThreshold => "低于监测标准",
+            IncomeFlag::Fell => "收入下降超10%",
+            IncomeFlag::UnbackedJump => "增收缺少核实",
+            IncomeFlag::OverdueMeasure => "措施逾期",
+            IncomeFlag::NoMeasure => "识别30天无措施",
+        }
+    }
+
+    /// One sentence, for the household's page.
+    pub fn explain(self) -> &'static str {
+        match self {
+            IncomeFlag::BelowThreshold => "人均纯收入低于本年度监测标准",
+            IncomeFlag::Fell => "人均纯收入比上年下降超过10%",
+            IncomeFlag::UnbackedJump => {
+                "人均纯收入比上年增长超过50%，但增收部分不足一半有核实记录（谨防“数字增收”）"
+            }
+            IncomeFlag::OverdueMeasure => "有帮扶措施已过完成期限仍未完成",
+            IncomeFlag::NoMeasure => "监测户识别已超过30天，仍没有帮扶措施",
+        }
+    }
+}
+
+/// A set of [`IncomeFlag`]s, stored as the sum of their bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Flags(pub i32);
+
+impl Flags {
+    pub fn has(self, f: IncomeFlag) -> bool {
+        self.0 & f.bit() != 0
+    }
+
+    pub fn with(self, f: IncomeFlag) -> Flags {
+        Flags(self.0 | f.bit())
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = IncomeFlag> {
+        IncomeFlag::ALL.into_iter().filter(move |f| self.has(*f))
+    }
+}
+
+/// What the plan contributes to the signals: one line per measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureFacts {
+    pub status: crate::plans::MeasureStatus,
+    pub due_on: NaiveDate,
+    pub done_on: Option<NaiveDate>,
+}
+
+/// Days a monitored household may go without a measure after identification.
+pub const DAYS_TO_FIRST_MEASURE: i64 = 30;
+
+/// Everything the signals of one household and year are judged on.
+#[derive(Debug, Clone, Copy)]
+pub struct SignalInputs<'a> {
+    pub this_year: &'a IncomeAccount,
+    pub last_year: Option<&'a IncomeAccount>,
+    pub threshold: Option<Fen>,
+    pub measures: &'a [MeasureFacts],
+    /// A monitored household's identification date; `None` for others.
+    pub identified_on: Option<NaiveDate>,
+    pub today: NaiveDate,
+}
+
+/// The risk signals, each a strict comparison as the rules read:
+/// - below the threshold: per-capita < threshold, once anything was
+///   recorded for the year (a household with no record yet is not judged);
+/// - fell: per-capita < 90 % of last year's (last year > 0);
+/// - unbacked jump: per-capita > 150 % of last year's (last year > 0) and
+///   the rise of backed income is less than half the rise of net income;
+/// - overdue: a planned or in-progress measure whose due date has passed;
+/// - no measure: a monitored household more than 30 days after
+///   identification with no measure that was not dropped.
+pub fn signals(s: SignalInputs<'_>) -> Flags {
+    let mut flags = Flags::default();
+    let this = s.this_year;
+    if let (Some(pc), Some(line), true) = (this.per_capita, s.threshold, this.has_records)
+        && pc < line
+    {
+        flags = flags.with(IncomeFlag::BelowThreshold);
+    }
+    let last = s
+        .last_year
+        .filter(|l| l.has_records)
+        .and_then(|l| Some((l, l.per_capita.filter(|p| p.0 > 0)?)));
+    if let (Some((last, last_pc)), Some(pc), true) = (last, this.per_capita, this.has_records) {
+        if 10 * i128::from(pc.0) < 9 * i128::from(last_pc.0) {
+            flags = flags.with(IncomeFlag::Fell);
+        }
+        let rise = i128::from(this.net.0) - i128::from(last.net.0);
+        let backed_rise = i128::from(this.backed.0) - i128::from(last.backed.0);
+        if 2 * i128::from(pc.0) > 3 * i128::from(last_pc.0) && rise > 0 && 2 * backed_rise < rise {
+            flags = flags.with(IncomeFlag::UnbackedJump);
+        }
+    }
+    if s.measures
+        .iter()
+        .any(|m| m.status.is_open() && m.due_on < s.today)
+    {
+        flags = flags.with(IncomeFlag::OverdueMeasure);
+    }
+    if let Some(identified) = s.identified_on
+        && (s.today - identified).num_days() > DAYS_TO_FIRST_MEASURE
+        && !s
+            .measures
+            .iter()
+            .any(|m| m.status != crate::plans::MeasureStatus::Dropped)
+    {
+        flags = flags.with(IncomeFlag::NoMeasure);
+    }
+    flags
+}
+
+/// Implementation rate inputs for one household on `today`: measures due
+/// (not dropped, due date passed) and of those, done by their due date.
+pub fn measures_due_and_on_time(measures: &[MeasureFacts], today: NaiveDate) -> (i64, i64) {
+    let due: Vec<&MeasureFacts> = measures
+        .iter()
+        .filter(|m| m.status != crate::plans::MeasureStatus::Dropped && m.due_on < today)
+        .collect();
+    let on_time = due
+        .iter()
+        .filter(|m| {
+            m.status == crate::plans::MeasureStatus::Done
+                && m.done_on.is_some_and(|d| d <= m.due_on)
+        })
+        .count();
+    (due.len() as i64, on_time as i64)
+}
+
+/// Implementation rate as a percentage with one decimal, `None` when
+/// nothing is due.
+pub fn implementation_rate(due: i64, on_time: i64) -> Option<Decimal> {
+    (due > 0).then(|| {
+        (Decimal::from(on_time) * Decimal::from(100) / Decimal::from(due))
+            .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+    })
+}
+
+/// The monitoring threshold of a statistics year: its own, or failing that
+/// the latest earlier year's.
+pub fn threshold_for(thresholds: &[(i32, Fen)], stat_year: i32) -> Option<Fen> {
+    thresholds
+        .iter()
+        .filter(|(y, _)| *y <= stat_year)
+        .max_by_key(|(y, _)| *y)
+        .map(|(_, f)| *f)
+}
+
+/// A computed account and its signals, as the store keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeStatus {
+    pub account: IncomeAccount,
+    pub last_year: Option<IncomeAccount>,
+    pub threshold: Option<Fen>,
+    pub flags: Flags,
+    pub measures_due: i64,
+    pub measures_on_time: i64,
+    pub as_of: NaiveDate,
+}
