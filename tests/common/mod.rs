@@ -330,6 +330,9 @@ pub async fn signed_visit(
             content_hash: String::new(),
         },
         photo_base64: None,
+        measure_updates: Vec::new(),
+        income: Vec::new(),
+        household_size: None,
     };
     v.signature.content_hash = confirmation_hash(&v);
     v
