@@ -67,7 +67,7 @@ impl PlanStore for ThisStore {
         let mut out = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-                "SELECT {MEASURE_COLUMNS} FROM measures WHERE household_id IN "
+                "SELECT {MEASURE_COLUMNS} FROM measures WHERE household_id IN ("
             ));
             push_in_list(&mut q, chunk.iter().copied());
             q.push(" ORDER BY household_id, due_on, id");
