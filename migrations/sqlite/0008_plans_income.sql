@@ -124,5 +124,7 @@ CREATE TABLE rollup_income (
     no_measure       BIGINT NOT NULL,
     measures_due     BIGINT NOT NULL,
     measures_on_time BIGINT NOT NULL,
+    -- The oldest day any of the village's accounts was computed on.
+    as_of            TEXT NOT NULL,
     PRIMARY KEY (village_code, stat_year)
 );

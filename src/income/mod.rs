@@ -11,5 +11,7 @@
 //! year, edited by the province.
 
 pub mod model;
+#[cfg(feature = "ssr")]
+pub mod service;
 
 pub use model::*;

@@ -485,3 +485,229 @@ pub struct IncomeStatus {
     pub measures_on_time: i64,
     pub as_of: NaiveDate,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plans::MeasureStatus;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// An account with the given net income, backed part and size.
+    fn acct(net: i64, backed: i64, size: i32) -> IncomeAccount {
+        account(&IncomeInputs {
+            stat_year: 2027,
+            declared: vec![
+                DeclaredIncome {
+                    kind: IncomeKind::WageLocal,
+                    amount: Fen(net - backed),
+                    evidence: false,
+                    visit_id: Uuid::nil(),
+                    visit_day: day(2027, 3, 1),
+                },
+                DeclaredIncome {
+                    kind: IncomeKind::WageMigrant,
+                    amount: Fen(backed),
+                    evidence: true,
+                    visit_id: Uuid::nil(),
+                    visit_day: day(2027, 3, 1),
+                },
+            ],
+            payments: vec![],
+            size: HouseholdSize {
+                people: size,
+                from_visit: None,
+            },
+        })
+    }
+
+    fn judge(this: &IncomeAccount, last: Option<&IncomeAccount>, threshold: i64) -> Flags {
+        signals(SignalInputs {
+            this_year: this,
+            last_year: last,
+            threshold: Some(Fen(threshold)),
+            measures: &[],
+            identified_on: None,
+            today: day(2027, 3, 1),
+        })
+    }
+
+    #[test]
+    fn per_capita_rounds_half_away_from_zero_to_the_fen() {
+        assert_eq!(per_capita(Fen(2_150_000), 3), Some(Fen(716_667)));
+        assert_eq!(per_capita(Fen(5), 2), Some(Fen(3)));
+        assert_eq!(per_capita(Fen(-5), 2), Some(Fen(-3)));
+        assert_eq!(per_capita(Fen(7), 2), Some(Fen(4)));
+        assert_eq!(per_capita(Fen(100), 0), None);
+    }
+
+    #[test]
+    fn buckets_not_income_are_listed_and_machinery_offsets_costs_not_below_zero() {
+        let pay = |name: &str, bucket, fen| VerifiedPayment {
+            item_name: name.into(),
+            bucket,
+            received: Fen(fen),
+            visit_id: Uuid::nil(),
+            visit_day: day(2027, 3, 1),
+        };
+        let inputs = IncomeInputs {
+            stat_year: 2027,
+            declared: vec![DeclaredIncome {
+                kind: IncomeKind::BusinessCost,
+                amount: Fen(50_000),
+                evidence: false,
+                visit_id: Uuid::nil(),
+                visit_day: day(2027, 3, 1),
+            }],
+            payments: vec![
+                pay("户厕改造补助", IncomeBucket::None, 150_000),
+                pay("农机购置补贴", IncomeBucket::BusinessCost, 80_000),
+                pay("农村低保", IncomeBucket::Transfer, 240_000),
+            ],
+            size: HouseholdSize {
+                people: 2,
+                from_visit: None,
+            },
+        };
+        let a = account(&inputs);
+        assert_eq!(a.transfer, Fen(240_000));
+        assert_eq!(
+            a.cost,
+            Fen(0),
+            "machinery above the declared costs stops at zero"
+        );
+        assert_eq!(a.net, Fen(240_000));
+        assert_eq!(a.backed, Fen(240_000));
+        assert_eq!(a.per_capita, Some(Fen(120_000)));
+        assert_eq!(a.sources.len(), 4, "every line is shown, counted or not");
+    }
+
+    #[test]
+    fn below_threshold_is_strictly_below_and_needs_a_record() {
+        let at = acct(2 * 780_000, 0, 2);
+        assert!(!judge(&at, None, 780_000).has(IncomeFlag::BelowThreshold));
+        let under = acct(2 * 780_000 - 2, 0, 2);
+        assert!(judge(&under, None, 780_000).has(IncomeFlag::BelowThreshold));
+        let mut nothing = acct(0, 0, 2);
+        nothing.has_records = false;
+        assert!(!judge(&nothing, None, 780_000).has(IncomeFlag::BelowThreshold));
+    }
+
+    #[test]
+    fn fell_is_more_than_ten_percent_down() {
+        let last = acct(1_000_000, 0, 1);
+        assert!(!judge(&acct(900_000, 0, 1), Some(&last), 1).has(IncomeFlag::Fell));
+        assert!(judge(&acct(899_999, 0, 1), Some(&last), 1).has(IncomeFlag::Fell));
+        // Per capita: the same net income shared by one more person fell.
+        let bigger = acct(1_000_000, 0, 2);
+        assert!(judge(&bigger, Some(&last), 1).has(IncomeFlag::Fell));
+    }
+
+    #[test]
+    fn a_jump_over_half_needs_half_its_rise_backed() {
+        let last = acct(1_000_000, 200_000, 1);
+        // +50% exactly is not a jump.
+        assert!(!judge(&acct(1_500_000, 200_000, 1), Some(&last), 1).has(IncomeFlag::UnbackedJump));
+        // +50% and a fen, rise 500,001, backed rise 250,000: under half.
+        let jump = acct(1_500_001, 450_000, 1);
+        assert!(judge(&jump, Some(&last), 1).has(IncomeFlag::UnbackedJump));
+        // The same jump with exactly half the rise backed is not flagged.
+        let half = acct(1_500_002, 450_001, 1);
+        assert!(!judge(&half, Some(&last), 1).has(IncomeFlag::UnbackedJump));
+        // No figure last year: nothing to compare.
+        assert!(!judge(&jump, None, 1).has(IncomeFlag::UnbackedJump));
+    }
+
+    #[test]
+    fn overdue_is_an_open_measure_past_its_due_day() {
+        let today = day(2027, 3, 1);
+        let m = |status, due| MeasureFacts {
+            status,
+            due_on: due,
+            done_on: (status == MeasureStatus::Done).then_some(due),
+        };
+        let flags = |ms: &[MeasureFacts]| {
+            signals(SignalInputs {
+                this_year: &acct(0, 0, 1),
+                last_year: None,
+                threshold: None,
+                measures: ms,
+                identified_on: None,
+                today,
+            })
+        };
+        assert!(!flags(&[m(MeasureStatus::InProgress, today)]).has(IncomeFlag::OverdueMeasure));
+        assert!(
+            flags(&[m(MeasureStatus::InProgress, day(2027, 2, 28))])
+                .has(IncomeFlag::OverdueMeasure)
+        );
+        assert!(
+            flags(&[m(MeasureStatus::Planned, day(2027, 2, 28))]).has(IncomeFlag::OverdueMeasure)
+        );
+        assert!(
+            !flags(&[m(MeasureStatus::Done, day(2027, 2, 28))]).has(IncomeFlag::OverdueMeasure)
+        );
+        assert!(
+            !flags(&[m(MeasureStatus::Dropped, day(2027, 2, 28))]).has(IncomeFlag::OverdueMeasure)
+        );
+    }
+
+    #[test]
+    fn no_measure_counts_from_the_thirty_first_day_after_identification() {
+        let identified = day(2027, 1, 1);
+        let flags = |today, ms: &[MeasureFacts]| {
+            signals(SignalInputs {
+                this_year: &acct(0, 0, 1),
+                last_year: None,
+                threshold: None,
+                measures: ms,
+                identified_on: Some(identified),
+                today,
+            })
+        };
+        assert!(!flags(day(2027, 1, 31), &[]).has(IncomeFlag::NoMeasure));
+        assert!(flags(day(2027, 2, 1), &[]).has(IncomeFlag::NoMeasure));
+        let dropped = MeasureFacts {
+            status: MeasureStatus::Dropped,
+            due_on: day(2027, 6, 1),
+            done_on: None,
+        };
+        assert!(flags(day(2027, 2, 1), &[dropped]).has(IncomeFlag::NoMeasure));
+        let planned = MeasureFacts {
+            status: MeasureStatus::Planned,
+            ..dropped
+        };
+        assert!(!flags(day(2027, 2, 1), &[planned]).has(IncomeFlag::NoMeasure));
+    }
+
+    #[test]
+    fn implementation_rate_counts_measures_due_and_done_by_their_day() {
+        let today = day(2027, 3, 1);
+        let m = |status, due, done| MeasureFacts {
+            status,
+            due_on: due,
+            done_on: done,
+        };
+        let ms = [
+            m(MeasureStatus::Done, day(2027, 2, 1), Some(day(2027, 2, 1))),
+            m(MeasureStatus::Done, day(2027, 2, 1), Some(day(2027, 2, 2))),
+            m(MeasureStatus::InProgress, day(2027, 2, 1), None),
+            m(MeasureStatus::Dropped, day(2027, 2, 1), None),
+            m(MeasureStatus::Done, day(2027, 4, 1), Some(day(2027, 2, 1))),
+            m(MeasureStatus::Planned, today, None),
+        ];
+        assert_eq!(measures_due_and_on_time(&ms, today), (3, 1));
+        assert_eq!(implementation_rate(3, 1), Some(Decimal::new(333, 1)));
+        assert_eq!(implementation_rate(0, 0), None);
+    }
+
+    #[test]
+    fn thresholds_fall_back_to_the_latest_earlier_year() {
+        let t = [(2023, Fen(720_000)), (2024, Fen(780_000))];
+        assert_eq!(threshold_for(&t, 2023), Some(Fen(720_000)));
+        assert_eq!(threshold_for(&t, 2027), Some(Fen(780_000)));
+        assert_eq!(threshold_for(&t, 2022), None);
+    }
+}

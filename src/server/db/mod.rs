@@ -25,7 +25,10 @@ use crate::subsidies::{Channel, SubsidyItem};
 use crate::users::UserSummary;
 use crate::visits::VisitSubmission;
 
-pub use income::IncomeStore;
+pub use income::{
+    DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeRollupRow, IncomeScope,
+    IncomeStore, PaymentFact, SizeFact,
+};
 pub use plans::PlanStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
