@@ -13,6 +13,7 @@ use crate::components::{ErrorNotice, Loading, NotFound};
 use crate::discrepancies::ui::{DiscrepancyPage, DiscrepancyQueuePage};
 use crate::field::ui::FieldPage;
 use crate::households::ui::{HouseholdListPage, HouseholdPage};
+use crate::income::ui::{IncomeTablePage, ThresholdsPage};
 use crate::reports::ui::DispatchPage;
 use crate::roster::ui::{ImportJobPage, ImportPage};
 use crate::text::zh;
@@ -64,6 +65,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/roster/import/:id") view=ImportJobPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code/discrepancies") view=DiscrepancyQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/discrepancies/:id") view=DiscrepancyPage ssr=SsrMode::Async/>
+                <Route path=path!("/areas/:code/income") view=IncomeTablePage ssr=SsrMode::Async/>
+                <Route path=path!("/income/thresholds") view=ThresholdsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

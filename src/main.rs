@@ -137,6 +137,9 @@ async fn main() -> anyhow::Result<()> {
                 load_demo(store.as_ref(), 300, 2023, true, DEMO_VISITED_PERCENT).await?;
             }
             let addr = config.addr;
+            // Accounts and signals follow the calendar (overdue measures):
+            // recomputed at start and every few hours.
+            tokio::spawn(daohu::income::service::refresh_periodically(store.clone()));
             let state = AppState::new(config, store);
             let app = router(state);
             let listener = tokio::net::TcpListener::bind(addr)

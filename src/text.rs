@@ -2,6 +2,37 @@
 //! English module can follow with the same names.
 
 pub mod zh {
+    // income and risk signals
+    pub const INCOME_TITLE: &str = "家庭收入";
+    pub const PER_CAPITA: &str = "人均纯收入";
+    pub const INCOME_NO_RECORDS: &str =
+        "本年度还没有核实的补贴或登记的收入，暂不判断是否低于监测标准。";
+    pub const NET_INCOME: &str = "家庭纯收入";
+    pub const HOUSEHOLD_SIZE: &str = "家庭人口";
+    pub const SIZE_FROM_VISIT: &str = "走访时确认";
+    pub const SIZE_FROM_MEMBERS: &str = "按在册成员";
+    pub const THRESHOLD: &str = "监测标准";
+    pub const LAST_YEAR_PER_CAPITA: &str = "上年人均纯收入";
+    pub const INCOME_RULE: &str = "纯收入 = 工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营性支出（农机购置补贴冲减支出，最低为0）；人均 = 纯收入 ÷ 家庭人口，四舍五入到分。补贴按走访核实的实际到账金额计入；每类自报收入以本年度最近一次走访登记的为准。";
+    pub const INCOME_SOURCES: &str = "每笔收入的来源";
+    pub const VISIT_OF: &str = "走访于";
+    pub const BACKED: &str = "已核实/有凭证";
+    pub const DECLARED_ONLY: &str = "农户自报";
+    pub const NOT_COUNTED: &str = " · 不计收入";
+    pub const INCOME_TABLE_TITLE: &str = "一户一策落实与收入监测";
+    pub const INCOME_TABLE_LINK: &str = "一户一策与收入监测";
+    pub const COMPUTED_ON: &str = "计算于";
+    pub const FLAGGED_HOUSEHOLDS: &str = "风险户";
+    pub const IMPLEMENTATION_RATE: &str = "措施落实率";
+    pub const MEASURES_ON_TIME_DUE: &str = "按期完成/到期措施";
+    pub const THRESHOLDS_TITLE: &str = "收入监测标准";
+    pub const THRESHOLDS_INTRO: &str = "每个统计年度（上年10月1日至当年9月30日）的人均纯收入监测标准。未设置的年度沿用此前最近一年的标准。修改后所有农户的收入监测在后台重新计算。";
+    pub const THRESHOLD_SET: &str = "设置或修改";
+    pub const THRESHOLD_FIELD: &str = "监测标准（元/人·年）";
+    pub const SAVE: &str = "保存";
+    pub const FLAG_FILTER_NOTE: &str = "仅显示有以下风险提示的农户：";
+    pub const ANY_FLAG: &str = "任一风险提示";
+
     pub const SHOW_UNPAID: &str = "看未核实到户的";
     pub const SHOW_PAID: &str = "看已核实到户的";
 

@@ -64,6 +64,7 @@ async fn village_households(store: &dyn Store, village: &str) -> Vec<(Uuid, Opti
             village: Some(code),
             search: None,
             payment: None,
+            flags: None,
             limit: 10_000,
             offset: 0,
         })

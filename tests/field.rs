@@ -36,6 +36,7 @@ async fn a_worker_downloads_exactly_their_households_masked(db: TestDb) {
             village: None,
             search: None,
             payment: None,
+            flags: None,
             limit: 10_000,
             offset: 0,
         })

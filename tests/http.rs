@@ -207,6 +207,7 @@ async fn out_of_scope_household_page_is_403_and_logged(db: TestDb) {
         village: None,
         search: None,
         payment: None,
+        flags: None,
         limit: 1,
         offset: 0,
     };

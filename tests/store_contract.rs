@@ -43,6 +43,7 @@ fn query(scope: &str) -> HouseholdQuery {
         village: None,
         search: None,
         payment: None,
+        flags: None,
         limit: 1000,
         offset: 0,
     }

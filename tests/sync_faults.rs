@@ -296,6 +296,7 @@ async fn every_visit_arrives_exactly_once_through_drops_and_kills(db: TestDb) {
                 cutoff: daohu::reports::service::end_of_china_day(today),
                 state: daohu::reports::PaymentState::Paid,
             }),
+            flags: None,
             limit: 1,
             offset: 0,
         };

@@ -209,6 +209,7 @@ async fn a_county_admin_lists_and_creates_users_below_them(db: TestDb) {
             village: None,
             search: None,
             payment: None,
+            flags: None,
             limit: 1,
             offset: 0,
         })

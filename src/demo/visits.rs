@@ -54,6 +54,7 @@ pub async fn load_visits(
             village: None,
             search: None,
             payment: None,
+            flags: None,
             limit: u32::MAX,
             offset: 0,
         };

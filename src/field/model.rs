@@ -376,6 +376,7 @@ mod tests {
                     name: "一村".into(),
                 },
                 size: 3,
+                flags: Default::default(),
             },
             phone_masked: None,
             members: vec![],

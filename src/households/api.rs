@@ -14,6 +14,7 @@ pub async fn list_households(
     item: Option<String>,
     paid: Option<String>,
     as_of: Option<String>,
+    flag: Option<String>,
     page: Option<u32>,
 ) -> Result<HouseholdPage, AppError> {
     use crate::households::service::{HouseholdFilter, list};
@@ -27,6 +28,7 @@ pub async fn list_households(
                 item,
                 paid,
                 as_of,
+                flag,
                 page: page.unwrap_or(0),
             };
             list(state.store.as_ref(), &caller, filter).await

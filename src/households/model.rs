@@ -179,6 +179,9 @@ pub struct HouseholdSummary {
     pub relocated: bool,
     pub village: Area,
     pub size: i64,
+    /// Risk signals of the household's income account (一户一策 and income).
+    #[serde(default)]
+    pub flags: crate::income::Flags,
 }
 
 /// One page of a household search.

@@ -13,8 +13,11 @@ use crate::households::{
     Assigned, EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView,
     VisitLineView, VisitView,
 };
+use crate::income::IncomeFlag;
 use crate::reports::PaymentState;
-use crate::server::db::{AssignTarget, HouseholdQuery, HouseholdRecord, PaymentQuery, Store};
+use crate::server::db::{
+    AssignTarget, FlagQuery, HouseholdQuery, HouseholdRecord, PaymentQuery, Store,
+};
 use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
 use crate::text::zh;
@@ -32,6 +35,8 @@ pub struct HouseholdFilter {
     pub item: Option<String>,
     pub paid: Option<String>,
     pub as_of: Option<String>,
+    /// A risk count: households with this signal (`any` for any signal).
+    pub flag: Option<String>,
     pub page: u32,
 }
 
@@ -60,34 +65,59 @@ pub async fn list(
         Some((query, note)) => (Some(query), Some(note)),
         None => (None, None),
     };
+    let (flags, flag_note) = match flag_filter(&filter)? {
+        Some((query, note)) => (Some(query), Some(note)),
+        None => (None, None),
+    };
     let query = HouseholdQuery {
         scope: actor.area.clone(),
         worker_id: (actor.role == Role::FieldWorker).then_some(actor.user_id),
         village,
         search: filter.search.map(|s| s.chars().take(50).collect()),
         payment,
+        flags,
         limit: PAGE_SIZE,
         offset: filter.page.saturating_mul(PAGE_SIZE),
     };
     let (rows, total) = store.list_households(&query).await?;
     Ok(HouseholdPage {
-        households: rows
-            .into_iter()
-            .map(|r| HouseholdSummary {
-                id: r.id,
-                number: r.number,
-                head_name: r.head_name,
-                category: r.category,
-                relocated: r.relocated,
-                village: r.village,
-                size: r.size,
-            })
-            .collect(),
+        households: rows.into_iter().map(HouseholdSummary::from).collect(),
         total,
         page: filter.page,
         page_size: PAGE_SIZE,
-        payment_note,
+        payment_note: match (payment_note, flag_note) {
+            (Some(p), Some(f)) => Some(format!("{p} · {f}")),
+            (p, f) => p.or(f),
+        },
     })
+}
+
+/// The risk filter of a drill-down from the plan and risk table, with the
+/// line that tells the reader what the list holds.
+fn flag_filter(filter: &HouseholdFilter) -> AppResult<Option<(FlagQuery, String)>> {
+    let Some(flag) = filter.flag.as_deref().filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    let (bits, label) = if flag == crate::income::ANY_FLAG {
+        let all = IncomeFlag::ALL.iter().map(|f| f.bit()).sum();
+        (all, zh::ANY_FLAG)
+    } else {
+        let f = IncomeFlag::parse(flag)
+            .ok_or_else(|| AppError::validation("flag", format!("未知的风险提示“{flag}”")))?;
+        (f.bit(), f.label())
+    };
+    let year = StatYear::containing(china_date(chrono::Utc::now())).0;
+    Ok(Some((
+        FlagQuery {
+            stat_year: year,
+            bits,
+        },
+        format!(
+            "{}{label}（{year}{}）",
+            zh::FLAG_FILTER_NOTE,
+            zh::YEAR_SUFFIX
+        ),
+    )))
 }
 
 /// The payment filter of a drill-down from the dispatch table, with the
@@ -186,6 +216,9 @@ pub async fn detail(
             relocated: household.relocated,
             village,
             size: household.members.len() as i64,
+            // The page computes the account live (income card) and shows
+            // its signals there; the stored ones may be hours old.
+            flags: crate::income::Flags::default(),
         },
         phone_masked: household.phone.as_deref().map(mask_phone),
         worker_name,
@@ -214,6 +247,7 @@ pub async fn roster(
         village: None,
         search: None,
         payment: None,
+        flags: None,
         limit: MAX_ROSTER,
         offset: 0,
     };
@@ -227,15 +261,7 @@ pub async fn roster(
             phone_masked: record.phone.as_deref().map(mask_phone),
             members: member_views(&record),
             entitlements: entitlement_views(store, row.id, year).await?,
-            summary: HouseholdSummary {
-                id: row.id,
-                number: row.number,
-                head_name: row.head_name,
-                category: row.category,
-                relocated: row.relocated,
-                village: row.village,
-                size: row.size,
-            },
+            summary: HouseholdSummary::from(row),
         });
     }
     Ok(Roster {

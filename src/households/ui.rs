@@ -10,6 +10,7 @@ use crate::households::api::{AssignHousehold, get_household, list_households, li
 use crate::households::{
     Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
 };
+use crate::income::ui::{FlagBadges, HouseholdIncome};
 use crate::text::zh;
 use crate::users::api::list_assignable_workers;
 use crate::users::ui::WorkerSelect;
@@ -17,7 +18,15 @@ use crate::visits::api::ReviewVisit;
 use crate::visits::{Location, PaymentStatus, ReviewEntry, ReviewState};
 
 /// Query keys of a drill-down from the dispatch table (see `households_href`).
-const DRILL_DOWN_KEYS: [&str; 3] = ["item", "paid", "as_of"];
+const DRILL_DOWN_KEYS: [&str; 4] = ["item", "paid", "as_of", "flag"];
+
+/// Whether the list is the households behind a figure (a dispatch cell or
+/// a risk count), whose area may be a township rather than a village.
+fn is_drill_down(q: &leptos_router::params::ParamsMap) -> bool {
+    ["paid", "flag"]
+        .iter()
+        .any(|key| q.get(key).is_some_and(|v| !v.is_empty()))
+}
 
 /// The list a field worker starts from: their households, searchable and
 /// filterable by village. Supervisors get the same list for their area.
@@ -29,13 +38,16 @@ pub fn HouseholdListPage() -> impl IntoView {
         let text = |key: &str| q.get(key).filter(|s| !s.is_empty());
         (
             (text("q"), text("village")),
-            (text("item"), text("paid"), text("as_of")),
+            (text("item"), text("paid"), text("as_of"), text("flag")),
             q.get("page").and_then(|p| p.parse::<u32>().ok()),
         )
     };
-    let page = Resource::new(params, |((search, village), (item, paid, as_of), page)| {
-        list_households(search, village, item, paid, as_of, page)
-    });
+    let page = Resource::new(
+        params,
+        |((search, village), (item, paid, as_of, flag), page)| {
+            list_households(search, village, item, paid, as_of, flag, page)
+        },
+    );
     let villages = Resource::new(|| (), |_| list_my_villages());
     view! {
         <AppFrame>
@@ -54,7 +66,7 @@ pub fn HouseholdListPage() -> impl IntoView {
                         let selected = query.read_untracked().get("village").unwrap_or_default();
                         // A drill-down's area may be a township: it stays a
                         // hidden field (below) instead of a village choice.
-                        let drilling = query.read_untracked().get("paid").is_some_and(|p| !p.is_empty());
+                        let drilling = is_drill_down(&query.read_untracked());
                         (!villages.is_empty() && !drilling).then(|| view! {
                             <select name="village" data-testid="village-filter">
                                 <option value="">{zh::ALL_VILLAGES}</option>
@@ -70,7 +82,7 @@ pub fn HouseholdListPage() -> impl IntoView {
                 // A drill-down from the dispatch table stays one while searching.
                 {move || {
                     let q = query.read();
-                    let drilling = q.get("paid").is_some_and(|p| !p.is_empty());
+                    let drilling = is_drill_down(&q);
                     DRILL_DOWN_KEYS
                         .iter()
                         .chain(drilling.then_some(&"village"))
@@ -167,6 +179,7 @@ fn HouseholdRow(h: HouseholdSummary) -> impl IntoView {
                 <span class="row-tags">
                     <CategoryTag category=h.category/>
                     {h.relocated.then(|| view! { <span class="tag tag-blue">{zh::RELOCATED}</span> })}
+                    <FlagBadges flags=h.flags/>
                 </span>
             </A>
         </li>
@@ -227,6 +240,7 @@ pub fn HouseholdPage() -> impl IntoView {
 fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
     let total = d.expected_total();
     let s = d.summary;
+    let s_id = s.id;
     let assign = d.may_review.then(|| (s.id, s.village.code.clone()));
     let kind = match s.category {
         Category::Monitored(k) => Some(k.label()),
@@ -292,6 +306,8 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                 })
             }}
         </section>
+
+        <HouseholdIncome household_id=s_id/>
 
         <section class="card" data-testid="visits">
             <h2>{zh::VISITS}</h2>

@@ -10,8 +10,10 @@
 //! keeps the visit and line it came from. The thresholds are data, per
 //! year, edited by the province.
 
+pub mod api;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod ui;
 
 pub use model::*;

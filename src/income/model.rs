@@ -711,3 +711,102 @@ mod tests {
         assert_eq!(threshold_for(&t, 2022), None);
     }
 }
+
+/// One household's account of a year as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdIncomeView {
+    pub household_id: Uuid,
+    pub status: IncomeStatus,
+}
+
+impl HouseholdIncomeView {
+    /// Per-capita change on last year, in percent with one decimal.
+    pub fn change_percent(&self) -> Option<Decimal> {
+        let this = self.status.account.per_capita?;
+        let last = self
+            .status
+            .last_year
+            .as_ref()?
+            .per_capita
+            .filter(|p| p.0 > 0)?;
+        Some(
+            (Decimal::from(this.0 - last.0) * Decimal::from(100) / Decimal::from(last.0))
+                .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero),
+        )
+    }
+}
+
+/// One row of the plan and risk table: an area's households, flagged
+/// households per signal and its measures due / done on time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeRow {
+    pub area: crate::areas::Area,
+    pub households: i64,
+    /// Households with any signal.
+    pub flagged: i64,
+    /// Per [`IncomeFlag::ALL`], in that order.
+    pub by_flag: [i64; 5],
+    pub measures_due: i64,
+    pub measures_on_time: i64,
+}
+
+impl IncomeRow {
+    pub fn new(area: crate::areas::Area) -> IncomeRow {
+        IncomeRow {
+            area,
+            households: 0,
+            flagged: 0,
+            by_flag: [0; 5],
+            measures_due: 0,
+            measures_on_time: 0,
+        }
+    }
+
+    pub fn rate(&self) -> Option<Decimal> {
+        implementation_rate(self.measures_due, self.measures_on_time)
+    }
+
+    pub fn flag_count(&self, f: IncomeFlag) -> i64 {
+        let i = IncomeFlag::ALL
+            .iter()
+            .position(|x| *x == f)
+            .expect("every flag listed");
+        self.by_flag[i]
+    }
+}
+
+/// The plan and risk roll-up of an area: a row per area one level down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeTable {
+    pub area: crate::areas::Area,
+    /// From the caller's own node down to (not including) `area`.
+    pub breadcrumbs: Vec<crate::areas::Area>,
+    pub stat_year: i32,
+    pub threshold: Option<Fen>,
+    /// The oldest day the area's accounts were computed on.
+    pub as_of: Option<NaiveDate>,
+    pub rows: Vec<IncomeRow>,
+    pub total: IncomeRow,
+}
+
+/// A year's monitoring threshold as the province sees and edits it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Threshold {
+    pub stat_year: i32,
+    pub threshold: Fen,
+}
+
+/// The list of households behind a figure: `/households?village=…&flag=…`.
+pub fn flagged_households_href(area: &crate::areas::AreaCode, flag: Option<IncomeFlag>) -> String {
+    let mut href = format!("/households?village={}&flag=", area.as_str());
+    href.push_str(flag.map(IncomeFlag::as_str).unwrap_or(ANY_FLAG));
+    href
+}
+
+/// The `flag` value that means "any signal".
+pub const ANY_FLAG: &str = "any";
+
+/// Where an area's plan and risk table is.
+pub fn income_table_href(area: &crate::areas::AreaCode) -> String {
+    format!("/areas/{}/income", area.as_str())
+}

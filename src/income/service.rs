@@ -6,15 +6,21 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::areas::AreaLevel;
+use crate::areas::service::breadcrumbs;
+use crate::areas::{AreaCode, AreaLevel};
+use crate::auth::Role;
+use crate::auth::service::deny;
+use crate::error::{AppError, AppResult};
+use crate::households::service::may_see;
 use crate::income::{
-    DeclaredIncome, HouseholdSize, IncomeAccount, IncomeInputs, IncomeKind, IncomeStatus,
-    MeasureFacts, SignalInputs, VerifiedPayment, account, measures_due_and_on_time, signals,
-    threshold_for,
+    DeclaredIncome, HouseholdIncomeView, HouseholdSize, IncomeAccount, IncomeInputs, IncomeKind,
+    IncomeRow, IncomeStatus, IncomeTable, MeasureFacts, SignalInputs, Threshold, VerifiedPayment,
+    account, measures_due_and_on_time, signals, threshold_for,
 };
 use crate::server::db::{
-    DbResult, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeScope, Store,
+    AuditEvent, DbResult, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeScope, Store,
 };
+use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
 
 /// The accounts and signals of every household in `facts`, for
@@ -189,17 +195,29 @@ pub async fn recompute(
     Ok(rows.len())
 }
 
-/// After visits or plan changes: the households' accounts of the current
-/// statistics year, today. A failure is logged, not raised: what caused it
-/// is stored already, and the next full refresh catches up.
-pub async fn recompute_households(store: &dyn Store, households: Vec<Uuid>) {
-    if households.is_empty() {
+/// After visits or plan changes: the households' accounts of the years
+/// the changes belong to and of the current statistics year (which compares
+/// itself with the year before), as of today. A failure is logged, not
+/// raised: what caused it is stored already, and the next full refresh
+/// catches up.
+pub async fn recompute_households(store: &dyn Store, changed: Vec<(Uuid, i32)>) {
+    if changed.is_empty() {
         return;
     }
     let today = china_date(Utc::now());
-    let year = StatYear::containing(today).0;
-    if let Err(e) = recompute(store, &IncomeScope::Households(households), year, today).await {
-        tracing::error!(error = %e, "recomputing household income failed");
+    let current = StatYear::containing(today).0;
+    let mut years: Vec<i32> = changed.iter().map(|(_, y)| *y).collect();
+    years.push(current);
+    years.sort_unstable();
+    years.dedup();
+    let mut households: Vec<Uuid> = changed.into_iter().map(|(h, _)| h).collect();
+    households.sort_unstable();
+    households.dedup();
+    for year in years.into_iter().filter(|y| *y <= current) {
+        let scope = IncomeScope::Households(households.clone());
+        if let Err(e) = recompute(store, &scope, year, today).await {
+            tracing::error!(error = %e, year, "recomputing household income failed");
+        }
     }
 }
 
@@ -234,4 +252,146 @@ pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>) {
             Err(e) => tracing::error!(error = %e, "household income refresh failed"),
         }
     }
+}
+
+/// A household's account of `stat_year` (the current one when `None`),
+/// computed now from its records, with where every number came from.
+pub async fn household_income(
+    store: &dyn Store,
+    caller: &Caller,
+    household_id: Uuid,
+    stat_year: Option<i32>,
+) -> AppResult<HouseholdIncomeView> {
+    let household = store
+        .household(household_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !may_see(caller, &household) {
+        return deny(
+            store,
+            caller,
+            "get_household_income",
+            &household_id.to_string(),
+        )
+        .await;
+    }
+    let today = china_date(Utc::now());
+    let year = stat_year.unwrap_or(StatYear::containing(today).0);
+    let facts = store
+        .income_facts(&IncomeScope::Households(vec![household_id]), year)
+        .await?;
+    let thresholds = store.income_thresholds().await?;
+    let (_, status) = statuses(&facts, year, &thresholds, today)
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    Ok(HouseholdIncomeView {
+        household_id,
+        status,
+    })
+}
+
+/// The plan and risk table of area `code` for the current statistics year.
+pub async fn income_table(
+    store: &dyn Store,
+    caller: &Caller,
+    code: &str,
+) -> AppResult<IncomeTable> {
+    let actor = &caller.actor;
+    let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
+    if !actor.supervises(&code) {
+        return deny(store, caller, "income_table", code.as_str()).await;
+    }
+    let year = StatYear::containing(china_date(Utc::now())).0;
+    let area = store.area(&code).await?.ok_or(AppError::NotFound)?;
+    let children = if code.level() == AreaLevel::Village {
+        vec![area.clone()]
+    } else {
+        store.child_areas(&code).await?
+    };
+    let mut rows: Vec<IncomeRow> = children.into_iter().map(IncomeRow::new).collect();
+    let mut total = IncomeRow::new(area.clone());
+    for f in store.income_rollup(&code, year).await? {
+        let Some(row) = rows.iter_mut().find(|r| r.area.code.as_str() == f.child) else {
+            continue;
+        };
+        for r in [row, &mut total] {
+            r.households += f.households;
+            r.flagged += f.flagged;
+            for (sum, n) in r.by_flag.iter_mut().zip(f.by_flag) {
+                *sum += n;
+            }
+            r.measures_due += f.measures_due;
+            r.measures_on_time += f.measures_on_time;
+        }
+    }
+    let thresholds = store.income_thresholds().await?;
+    Ok(IncomeTable {
+        breadcrumbs: breadcrumbs(store, &actor.area, &code).await?,
+        area,
+        stat_year: year,
+        threshold: threshold_for(&thresholds, year),
+        as_of: store.income_as_of(&code, year).await?,
+        rows,
+        total,
+    })
+}
+
+/// The configured thresholds; everyone signed in may read them.
+pub async fn thresholds(store: &dyn Store) -> AppResult<Vec<Threshold>> {
+    Ok(store
+        .income_thresholds()
+        .await?
+        .into_iter()
+        .map(|(stat_year, threshold)| Threshold {
+            stat_year,
+            threshold,
+        })
+        .collect())
+}
+
+/// Sets a year's threshold: the province admin only. Every account is then
+/// recomputed in the background.
+pub async fn set_threshold(
+    store: std::sync::Arc<dyn Store>,
+    caller: &Caller,
+    stat_year: &str,
+    threshold: &str,
+) -> AppResult<Vec<Threshold>> {
+    if caller.actor.role != Role::ProvinceAdmin {
+        return deny(store.as_ref(), caller, "set_income_threshold", stat_year).await;
+    }
+    let year: i32 = stat_year
+        .trim()
+        .parse()
+        .ok()
+        .filter(|y| (2016..=2100).contains(y))
+        .ok_or_else(|| AppError::validation("统计年度", "应为2016至2100之间的年份"))?;
+    let fen =
+        Fen::parse_yuan(threshold).map_err(|m| AppError::validation("监测标准（元/人·年）", m))?;
+    if fen.0 <= 0 {
+        return Err(AppError::validation(
+            "监测标准（元/人·年）",
+            "监测标准应大于0",
+        ));
+    }
+    store
+        .set_income_threshold(year, fen, caller.actor.user_id)
+        .await?;
+    store
+        .record_audit(&AuditEvent {
+            user_id: Some(caller.actor.user_id),
+            action: "set_income_threshold".into(),
+            target: format!("{year}={fen}"),
+            outcome: "ok".into(),
+            address: caller.address.clone(),
+        })
+        .await?;
+    let background = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = refresh_all(background.as_ref()).await {
+            tracing::error!(error = %e, "recomputing after a threshold change failed");
+        }
+    });
+    thresholds(store.as_ref()).await
 }

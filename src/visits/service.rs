@@ -53,7 +53,11 @@ pub async fn ingest_batch(
                 .collect();
         }
     };
+    let mut visited = Vec::new();
     for ((slot, record), result) in slots.into_iter().zip(&records).zip(stored) {
+        if matches!(result, Ok(VisitInsert::Stored)) {
+            visited.push((record.visit.household_id, record.visit.stat_year));
+        }
         let id = record.visit.id;
         let code = receipt_code(&record.visit.signature.content_hash);
         answers[slot] = Some(match result {
@@ -79,6 +83,9 @@ pub async fn ingest_batch(
             }
         });
     }
+    // The households' accounts move with what the visits verified and
+    // declared.
+    crate::income::service::recompute_households(store, visited).await;
     answers
         .into_iter()
         .map(|a| a.expect("every visit answered"))

@@ -347,6 +347,7 @@ pub async fn household_of(store: &dyn Store, username: &str) -> uuid::Uuid {
         village: None,
         search: None,
         payment: None,
+        flags: None,
         limit: 1,
         offset: 0,
     };

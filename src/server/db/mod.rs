@@ -143,8 +143,18 @@ pub struct HouseholdQuery {
     /// Only households with a payment due in this state (the dispatch
     /// table's cells drill down through this).
     pub payment: Option<PaymentQuery>,
+    /// Only households whose account has one of these risk signals.
+    pub flags: Option<FlagQuery>,
     pub limit: u32,
     pub offset: u32,
+}
+
+/// Households whose account of `stat_year` carries any signal in `bits`
+/// (a sum of [`crate::income::IncomeFlag::bit`]s).
+#[derive(Debug, Clone)]
+pub struct FlagQuery {
+    pub stat_year: i32,
+    pub bits: i32,
 }
 
 /// Households behind a dispatch table cell: with a payment due in
@@ -182,6 +192,23 @@ pub struct HouseholdRow {
     pub village: Area,
     pub size: i64,
     pub worker_id: Option<Uuid>,
+    /// The signals of the household's latest computed account.
+    pub flags: crate::income::Flags,
+}
+
+impl From<HouseholdRow> for crate::households::HouseholdSummary {
+    fn from(r: HouseholdRow) -> Self {
+        crate::households::HouseholdSummary {
+            id: r.id,
+            number: r.number,
+            head_name: r.head_name,
+            category: r.category,
+            relocated: r.relocated,
+            village: r.village,
+            size: r.size,
+            flags: r.flags,
+        }
+    }
 }
 
 /// A checked visit, ready to store: the submission plus what the server

@@ -787,7 +787,10 @@ impl Store for ThisStore {
                        JOIN visits v ON v.id = l.visit_id \
                        WHERE l.entitlement_id = e.id AND v.started_at < $11 \
                        ORDER BY v.started_at DESC, v.id DESC LIMIT 1 \
-                   ), 'none') IN ('received_in_full', 'received_in_part')))))";
+                   ), 'none') IN ('received_in_full', 'received_in_part'))))) \
+             AND ($12 IS NULL OR EXISTS ( \
+                 SELECT 1 FROM household_income hi \
+                 WHERE hi.household_id = h.id AND hi.stat_year = $12 AND (hi.flags & $13) <> 0))";
         // The payment filter's binds ($8–$11): NULL year means no filter.
         let payment = q.payment.as_ref();
         let pay_year = payment.map(|p| p.stat_year);
@@ -798,12 +801,18 @@ impl Store for ThisStore {
             _ => "due",
         };
         let pay_cutoff = payment.map_or_else(Utc::now, |p| p.cutoff);
+        // The risk signal filter's binds ($12, $13): NULL year means none.
+        let flag_year = q.flags.as_ref().map(|f| f.stat_year);
+        let flag_bits = q.flags.as_ref().map_or(0, |f| f.bits);
         let rows = db(sqlx::query(&format!(
             "SELECT h.id, h.number, h.head_name, h.category, h.monitoring_kind, h.relocated, \
                     h.worker_id, a.code AS village_code, a.name AS village_name, \
-                    (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS size \
+                    (SELECT COUNT(*) FROM members m WHERE m.household_id = h.id) AS size, \
+                    COALESCE((SELECT hi.flags FROM household_income hi \
+                              WHERE hi.household_id = h.id \
+                              ORDER BY hi.stat_year DESC LIMIT 1), 0) AS flags \
              FROM households h JOIN areas a ON a.code = h.village_code \
-             WHERE {WHERE} ORDER BY h.village_code, h.number LIMIT $12 OFFSET $13"
+             WHERE {WHERE} ORDER BY h.village_code, h.number LIMIT $14 OFFSET $15"
         ))
         .bind(&lo)
         .bind(&hi)
@@ -816,6 +825,8 @@ impl Store for ThisStore {
         .bind(&pay_item)
         .bind(pay_state)
         .bind(pay_cutoff)
+        .bind(flag_year)
+        .bind(flag_bits)
         .bind(i64::from(q.limit))
         .bind(i64::from(q.offset))
         .fetch_all(&self.pool)
@@ -834,6 +845,8 @@ impl Store for ThisStore {
         .bind(&pay_item)
         .bind(pay_state)
         .bind(pay_cutoff)
+        .bind(flag_year)
+        .bind(flag_bits)
         .fetch_one(&self.pool)
         .await)?;
         let households = rows
@@ -851,6 +864,7 @@ impl Store for ThisStore {
                     },
                     size: r.try_get("size")?,
                     worker_id: r.try_get("worker_id")?,
+                    flags: crate::income::Flags(r.try_get("flags")?),
                 })
             })
             .collect::<DbResult<Vec<_>>>()?;
