@@ -79,6 +79,14 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         <A href=format!("/reports/dispatch/{}", o.area.code) attr:class="btn btn-block dispatch-link" attr:data-testid="dispatch-link">
             {zh::DISPATCH_LINK} " ›"
         </A>
+        <A href=crate::income::income_table_href(&o.area.code) attr:class="btn btn-block" attr:data-testid="income-link">
+            {zh::INCOME_TABLE_LINK} " ›"
+        </A>
+        {(o.area.code.level() == crate::areas::AreaLevel::Province).then(|| view! {
+            <A href="/income/thresholds" attr:class="btn btn-block" attr:data-testid="thresholds-link">
+                {zh::THRESHOLDS_TITLE} " ›"
+            </A>
+        })}
         <DiscrepancyLink code=o.area.code.to_string()/>
         {o.may_import.then(|| view! {
             <A href=crate::roster::IMPORT_PATH attr:class="btn btn-block" attr:data-testid="import-link">

@@ -38,7 +38,9 @@ pub async fn dispatch_xlsx(
             q.as_of.as_deref(),
         )
         .await?;
-        let bytes = crate::reports::xlsx::dispatch_workbook(&table).map_err(|e| {
+        let income =
+            crate::income::service::income_table(state.store.as_ref(), &caller, &code).await?;
+        let bytes = crate::reports::xlsx::dispatch_workbook(&table, &income).map_err(|e| {
             tracing::error!("dispatch xlsx: {e}");
             AppError::Internal
         })?;

@@ -1,10 +1,12 @@
 //! The dispatch table as the .xlsx file that goes upward every Monday:
 //! a title row, the year and dates, two header rows (each item's name
 //! merged over its six figures), one row per child area and a bold total;
-//! 元 with two decimals, progress as a percentage, headers frozen.
+//! 元 with two decimals, progress as a percentage, headers frozen. A second
+//! sheet carries the plan and risk table (一户一策与收入监测) of the area.
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
+use crate::income::{IncomeFlag, IncomeTable};
 use crate::reports::{DispatchTable, Progress};
 use crate::text::zh;
 
@@ -25,7 +27,9 @@ pub fn file_name(t: &DispatchTable) -> String {
     format!("{}补贴发放进展调度表-{}.xlsx", t.area.name, t.as_of)
 }
 
-pub fn dispatch_workbook(t: &DispatchTable) -> Result<Vec<u8>, XlsxError> {
+/// The dispatch table, and on a second sheet the plan and risk table of
+/// the same area.
+pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("调度表")?;
@@ -128,7 +132,102 @@ pub fn dispatch_workbook(t: &DispatchTable) -> Result<Vec<u8>, XlsxError> {
     }
     sheet.set_row_height(3, 32)?;
     sheet.set_freeze_panes(HEADER_ROWS, 1)?;
+    income_sheet(&mut workbook, income)?;
     workbook.save_to_buffer()
+}
+
+/// The columns of the plan and risk sheet after the area's name.
+pub fn income_headers() -> Vec<String> {
+    let mut h = vec![zh::HOUSEHOLD_COUNT.to_owned(), zh::FLAGGED_HOUSEHOLDS.to_owned()];
+    h.extend(IncomeFlag::ALL.iter().map(|f| f.label().to_owned()));
+    h.extend([
+        "到期措施".to_owned(),
+        "按期完成".to_owned(),
+        zh::IMPLEMENTATION_RATE.to_owned(),
+    ]);
+    h
+}
+
+/// Rows above the first area on the plan and risk sheet.
+pub const INCOME_HEADER_ROWS: u32 = 3;
+
+fn income_sheet(workbook: &mut Workbook, t: &IncomeTable) -> Result<(), XlsxError> {
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("一户一策与收入监测")?;
+    let border = |f: Format| f.set_border(FormatBorder::Thin);
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center);
+    let header = border(
+        Format::new()
+            .set_bold()
+            .set_align(FormatAlign::Center)
+            .set_text_wrap()
+            .set_background_color("#F2E6E4"),
+    );
+    let count = border(Format::new().set_num_format("#,##0"));
+    let pct = border(Format::new().set_num_format("0.0%"));
+    let name = border(Format::new());
+    let headers = income_headers();
+    let last_col = headers.len() as u16;
+    sheet.merge_range(
+        0,
+        0,
+        0,
+        last_col,
+        &format!("{}{}", t.area.name, zh::INCOME_TABLE_TITLE),
+        &title,
+    )?;
+    sheet.merge_range(
+        1,
+        0,
+        1,
+        last_col,
+        &format!(
+            "统计年度：{}年度　监测标准：{}　计算于：{}　单位：户、项",
+            t.stat_year,
+            t.threshold
+                .map(|f| format!("{f} 元/人·年"))
+                .unwrap_or_else(|| "—".into()),
+            t.as_of.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+        ),
+        &Format::new(),
+    )?;
+    sheet.write_string_with_format(2, 0, zh::AREA, &header)?;
+    for (i, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(2, 1 + i as u16, h, &header)?;
+    }
+    let rows = t.rows.iter().map(|r| (r, false)).chain([(&t.total, true)]);
+    for (n, (row, is_total)) in rows.enumerate() {
+        let r = INCOME_HEADER_ROWS + n as u32;
+        let pick = |f: &Format| if is_total { f.clone().set_bold() } else { f.clone() };
+        let label = if is_total {
+            zh::TOTAL
+        } else {
+            row.area.name.as_str()
+        };
+        sheet.write_string_with_format(r, 0, label, &pick(&name))?;
+        let mut figures = vec![row.households, row.flagged];
+        figures.extend(row.by_flag);
+        figures.extend([row.measures_due, row.measures_on_time]);
+        for (i, n) in figures.iter().enumerate() {
+            sheet.write_number_with_format(r, 1 + i as u16, *n as f64, &pick(&count))?;
+        }
+        let rate = if row.measures_due == 0 {
+            0.0
+        } else {
+            row.measures_on_time as f64 / row.measures_due as f64
+        };
+        sheet.write_number_with_format(r, last_col, rate, &pick(&pct))?;
+    }
+    sheet.set_column_width(0, 14)?;
+    for c in 1..=last_col {
+        sheet.set_column_width(c, 11)?;
+    }
+    sheet.set_row_height(2, 32)?;
+    sheet.set_freeze_panes(INCOME_HEADER_ROWS, 1)?;
+    Ok(())
 }
 
 /// Verified amount over due amount as a fraction, for a `0.0%` cell.
