@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::rng::Rng;
+use crate::income::{IncomeKind, IncomeLine};
 use crate::server::db::{HouseholdQuery, Store};
 use crate::server::session::{Caller, actor_from};
 use crate::subsidies::{StatYear, china_date};
@@ -181,9 +182,45 @@ async fn visit(
         },
         photo_base64: None,
         measure_updates: Vec::new(),
-        income: Vec::new(),
+        // A generator of its own, seeded from the visit's id: the income
+        // does not shift the payments of the visits drawn after it.
+        income: declared_income(&mut Rng::new(id.as_u64_pair().1)),
         household_size: None,
     };
     v.signature.content_hash = confirmation_hash(&v);
     Ok(v)
+}
+
+/// What a household of the demo declares at a visit: most have wages
+/// (migrant work more often than local), many a small farm business with
+/// its costs, a few property income; about half backed by a record.
+fn declared_income(rng: &mut Rng) -> Vec<IncomeLine> {
+    let mut lines = Vec::new();
+    let mut declare = |rng: &mut Rng, kind, yuan: u64| {
+        lines.push(IncomeLine {
+            kind,
+            amount_fen: yuan as i64 * 100,
+            evidence: rng.range(0, 2) == 0,
+            note: String::new(),
+        });
+    };
+    if rng.range(0, 100) < 60 {
+        let yuan = 8_000 + rng.range(0, 32_000);
+        declare(rng, IncomeKind::WageMigrant, yuan);
+    }
+    if rng.range(0, 100) < 30 {
+        let yuan = 3_000 + rng.range(0, 12_000);
+        declare(rng, IncomeKind::WageLocal, yuan);
+    }
+    if rng.range(0, 100) < 40 {
+        let income = 2_000 + rng.range(0, 18_000);
+        declare(rng, IncomeKind::BusinessIncome, income);
+        let cost = income * (30 + rng.range(0, 31)) / 100;
+        declare(rng, IncomeKind::BusinessCost, cost);
+    }
+    if rng.range(0, 100) < 10 {
+        let yuan = 500 + rng.range(0, 2_500);
+        declare(rng, IncomeKind::Property, yuan);
+    }
+    lines
 }
