@@ -10,6 +10,7 @@ use crate::households::api::{AssignHousehold, get_household, list_households, li
 use crate::households::{
     Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
 };
+use crate::plans::ui::PlanSection;
 use crate::text::zh;
 use crate::users::api::list_assignable_workers;
 use crate::users::ui::WorkerSelect;
@@ -227,6 +228,7 @@ pub fn HouseholdPage() -> impl IntoView {
 fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
     let total = d.expected_total();
     let s = d.summary;
+    let household_id = s.id;
     let assign = d.may_review.then(|| (s.id, s.village.code.clone()));
     let kind = match s.category {
         Category::Monitored(k) => Some(k.label()),
@@ -292,6 +294,8 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                 })
             }}
         </section>
+
+        <PlanSection household_id/>
 
         <section class="card" data-testid="visits">
             <h2>{zh::VISITS}</h2>

@@ -162,13 +162,20 @@ pub struct MeasureUpdate {
 pub const MAX_PLAN_TEXT_CHARS: usize = 500;
 
 /// The rules a measure update meets, on the phone and on the server;
-/// `field` prefixes the field names in the error (`measure_updates[0]`).
+/// `field` prefixes the field names in the error (`measure_updates[0]`);
+/// an empty `field` leaves them bare, as the online form names them.
 pub fn check_measure_update(
     u: &MeasureUpdate,
     field: &str,
     today: NaiveDate,
 ) -> Result<(), (String, &'static str)> {
-    let at = |name: &str| format!("{field}.{name}");
+    let at = |name: &str| {
+        if field.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{field}.{name}")
+        }
+    };
     match u.status {
         MeasureStatus::Done => match u.done_on {
             None => return Err((at("done_on"), "请填写完成日期")),
@@ -190,6 +197,287 @@ pub fn check_measure_update(
         return Err((at("note"), "文字过长（最多500字）"));
     }
     Ok(())
+}
+
+/// A form field at fault and what to tell the user, in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    fn new(field: &str, message: impl Into<String>) -> FieldProblem {
+        FieldProblem {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldProblem> for crate::error::AppError {
+    fn from(p: FieldProblem) -> Self {
+        crate::error::AppError::validation(p.field, p.message)
+    }
+}
+
+/// Longest name of a responsible cadre.
+pub const MAX_NAME_CHARS: usize = 30;
+/// How long ago a new measure's due date may lie: plans are often written
+/// down after the work began, but not years later.
+pub const MAX_DAYS_DUE_BEFORE_TODAY: i64 = 366;
+/// How far ahead a due date may lie (ten years).
+pub const MAX_DAYS_DUE_AFTER_TODAY: i64 = 3653;
+
+/// The plan's own fields as typed into its form (create or edit).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanDraft {
+    pub responsible_name: String,
+    /// Left empty on an edit to keep the number on file: a field worker
+    /// sees it masked and cannot retype it.
+    pub responsible_phone: String,
+    pub labour_situation: String,
+    pub health_situation: String,
+}
+
+impl PlanDraft {
+    /// The draft trimmed, or the first field at fault. With `phone_on_file`
+    /// an empty phone is allowed (it keeps the stored one).
+    pub fn check(&self, phone_on_file: bool) -> Result<PlanDraft, FieldProblem> {
+        let name = self.responsible_name.trim();
+        if name.is_empty() {
+            return Err(FieldProblem::new(
+                "responsible_name",
+                "请填写帮扶责任人姓名",
+            ));
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(FieldProblem::new(
+                "responsible_name",
+                format!("姓名不能超过{MAX_NAME_CHARS}字"),
+            ));
+        }
+        let phone: String = self
+            .responsible_phone
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if phone.is_empty() && !phone_on_file {
+            return Err(FieldProblem::new(
+                "responsible_phone",
+                "请填写帮扶责任人联系电话",
+            ));
+        }
+        if !phone.is_empty() && !is_phone(&phone) {
+            return Err(FieldProblem::new(
+                "responsible_phone",
+                "联系电话应为11位手机号或带区号的座机号",
+            ));
+        }
+        Ok(PlanDraft {
+            responsible_name: name.to_owned(),
+            responsible_phone: phone,
+            labour_situation: text(
+                "labour_situation",
+                &self.labour_situation,
+                Some("请填写家庭劳动力状况"),
+            )?,
+            health_situation: text(
+                "health_situation",
+                &self.health_situation,
+                Some("请填写家庭成员健康状况"),
+            )?,
+        })
+    }
+}
+
+/// A mobile number (11 digits, 1…) or a landline with its area code
+/// (`0932-8123456`).
+fn is_phone(s: &str) -> bool {
+    if s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    s.starts_with('0')
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+        && (10..=12).contains(&digits)
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+/// Free text, trimmed; `required` is the message when it is empty.
+fn text(field: &str, value: &str, required: Option<&str>) -> Result<String, FieldProblem> {
+    let value = value.trim();
+    if let Some(message) = required
+        && value.is_empty()
+    {
+        return Err(FieldProblem::new(field, message));
+    }
+    if value.chars().count() > MAX_PLAN_TEXT_CHARS {
+        return Err(FieldProblem::new(
+            field,
+            format!("文字过长（最多{MAX_PLAN_TEXT_CHARS}字）"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A day typed as `YYYY-MM-DD` (what a date input sends).
+fn day(field: &str, value: &str) -> Result<NaiveDate, FieldProblem> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(FieldProblem::new(field, "请填写日期"));
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| FieldProblem::new(field, "日期格式应为“年-月-日”，如 2027-03-01"))
+}
+
+fn money(field: &str, value: &str) -> Result<Fen, FieldProblem> {
+    Fen::parse_yuan(value).map_err(|m| FieldProblem::new(field, m))
+}
+
+/// A new measure as typed into its form; amounts in 元.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureDraft {
+    pub category: String,
+    pub action: String,
+    pub funding_source: String,
+    pub funding: String,
+    /// `YYYY-MM-DD`
+    pub due_on: String,
+    pub expected_income: String,
+    pub note: String,
+}
+
+impl MeasureDraft {
+    /// The measure it describes (planned, with `id`), or the first field
+    /// at fault.
+    pub fn check(&self, id: Uuid, today: NaiveDate) -> Result<Measure, FieldProblem> {
+        let category = MeasureCategory::parse(self.category.trim())
+            .ok_or_else(|| FieldProblem::new("category", "请选择措施类别"))?;
+        let action = text("action", &self.action, Some("请填写具体措施"))?;
+        let funding_source = text("funding_source", &self.funding_source, None)?;
+        let funding = money("funding", &self.funding)?;
+        if funding.0 > 0 && funding_source.is_empty() {
+            return Err(FieldProblem::new(
+                "funding_source",
+                "有资金投入时请填写资金来源",
+            ));
+        }
+        let due_on = day("due_on", &self.due_on)?;
+        if due_on < today - chrono::Duration::days(MAX_DAYS_DUE_BEFORE_TODAY) {
+            return Err(FieldProblem::new("due_on", "完成期限不能早于一年前"));
+        }
+        if due_on > today + chrono::Duration::days(MAX_DAYS_DUE_AFTER_TODAY) {
+            return Err(FieldProblem::new("due_on", "完成期限不能晚于十年后"));
+        }
+        let expected_income = money("expected_income", &self.expected_income)?;
+        Ok(Measure {
+            id,
+            category,
+            action,
+            funding_source,
+            funding,
+            due_on,
+            expected_income,
+            status: MeasureStatus::Planned,
+            done_on: None,
+            drop_reason: None,
+            note: text("note", &self.note, None)?,
+        })
+    }
+}
+
+/// A status change typed into the online form (the same rules as one made
+/// during a visit, [`check_measure_update`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureStatusDraft {
+    pub status: String,
+    /// `YYYY-MM-DD`, only for done.
+    pub done_on: String,
+    /// Only for dropped.
+    pub drop_reason: String,
+    pub note: String,
+}
+
+impl MeasureStatusDraft {
+    pub fn check(&self, measure_id: Uuid, today: NaiveDate) -> Result<MeasureUpdate, FieldProblem> {
+        let status = MeasureStatus::parse(self.status.trim())
+            .ok_or_else(|| FieldProblem::new("status", "请选择措施状态"))?;
+        let done_on = match self.done_on.trim() {
+            "" => None,
+            d => Some(day("done_on", d)?),
+        };
+        let reason = self.drop_reason.trim();
+        let update = MeasureUpdate {
+            measure_id,
+            status,
+            done_on,
+            drop_reason: (!reason.is_empty()).then(|| reason.to_owned()),
+            note: self.note.trim().to_owned(),
+        };
+        check_measure_update(&update, "", today).map_err(|(f, m)| FieldProblem::new(&f, m))?;
+        Ok(update)
+    }
+}
+
+/// The plan part of a household page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanPage {
+    pub household_id: Uuid,
+    pub plan: Option<PlanView>,
+    /// The China date overdue is judged on; the latest a done date may be.
+    pub today: NaiveDate,
+}
+
+/// A plan as its reader may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub id: Uuid,
+    pub responsible_name: String,
+    /// Masked (`138****5678`) unless the reader supervises the household.
+    pub responsible_phone: String,
+    pub phone_masked: bool,
+    pub labour_situation: String,
+    pub health_situation: String,
+    /// China time of the last edit, `2027-03-01 14:05`.
+    pub updated_local: String,
+    pub measures: Vec<MeasureView>,
+}
+
+impl PlanView {
+    /// (done, overdue) among the measures.
+    pub fn counts(&self) -> (usize, usize) {
+        let done = self
+            .measures
+            .iter()
+            .filter(|m| m.measure.status == MeasureStatus::Done)
+            .count();
+        let overdue = self.measures.iter().filter(|m| m.overdue).count();
+        (done, overdue)
+    }
+}
+
+/// A measure with whether it is overdue and every move it made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureView {
+    pub measure: Measure,
+    pub overdue: bool,
+    /// Oldest first.
+    pub history: Vec<MeasureEntry>,
+}
+
+/// One move of a measure: who, when, and during which visit (or online).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureEntry {
+    pub at_local: String,
+    pub user_name: String,
+    pub status: MeasureStatus,
+    pub done_on: Option<NaiveDate>,
+    pub drop_reason: Option<String>,
+    pub note: String,
+    /// China time the visit started, when the move came with one.
+    pub visit_local: Option<String>,
 }
 
 #[cfg(test)]

@@ -26,7 +26,9 @@ use crate::users::UserSummary;
 use crate::visits::VisitSubmission;
 
 pub use income::IncomeStore;
-pub use plans::PlanStore;
+pub use plans::{
+    MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
