@@ -24,6 +24,9 @@ on_both_backends!(
     a_demo_plan_reads_back_with_its_history,
 );
 
+/// A form as the browser posts it.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 const PLAN_EXISTS: &str = "该户已有帮扶计划（一户一策），请在原计划上修改";
 
 /// A household of the first demo village, assigned to worker1, with no
@@ -48,7 +51,7 @@ async fn fresh_household(store: &dyn Store) -> Uuid {
     h.id
 }
 
-fn plan_form<'a>(household: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)> {
+fn plan_form<'a>(household: &'a str, name: &'a str) -> Form<'a> {
     vec![
         ("household_id", household),
         ("responsible_name", name),
@@ -59,7 +62,7 @@ fn plan_form<'a>(household: &'a str, name: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 /// A good measure form.
-fn measure_form<'a>(household: &'a str, due_on: &'a str) -> Vec<(&'a str, &'a str)> {
+fn measure_form<'a>(household: &'a str, due_on: &'a str) -> Form<'a> {
     vec![
         ("household_id", household),
         ("category", "industry"),
@@ -215,7 +218,7 @@ async fn measures_are_added_and_every_move_is_kept_with_who_and_where(db: TestDb
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let measure: Uuid = serde_json::from_value(r.json()).unwrap();
     let m = measure.to_string();
-    let moves: [(&str, Vec<(&str, &str)>); 3] = [
+    let moves: [(&str, Form); 3] = [
         (
             worker.as_str(),
             vec![("status", "in_progress"), ("note", "已购入1头")],
@@ -298,7 +301,7 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing(db: TestDb) {
     let worker = sign_in(&state, "worker1").await;
 
     // (server function, fields replaced in its good form, field at fault, message)
-    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    type Case<'a> = (&'a str, Form<'a>, &'a str, &'a str);
     let too_long = "病".repeat(501);
     let create_cases: Vec<Case> = vec![
         (
@@ -502,10 +505,7 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing(db: TestDb) {
     assert_eq!(plan.measures[0].status, MeasureStatus::Planned);
 }
 
-fn with<'a>(
-    mut form: Vec<(&'a str, &'a str)>,
-    changes: &[(&'a str, &'a str)],
-) -> Vec<(&'a str, &'a str)> {
+fn with<'a>(mut form: Form<'a>, changes: &[(&'a str, &'a str)]) -> Form<'a> {
     for (key, value) in changes {
         match form.iter_mut().find(|(k, _)| k == key) {
             Some(pair) => pair.1 = value,
@@ -579,7 +579,7 @@ async fn only_the_households_worker_and_supervisors_of_its_area_may_touch_its_pl
         ("measure_id", m.as_str()),
         ("status", "in_progress"),
     ];
-    let attempts: [(&str, &str, Vec<(&str, &str)>); 5] = [
+    let attempts: [(&str, &str, Form); 5] = [
         (
             "get_plan",
             "/api/plans/get",

@@ -352,3 +352,107 @@ fn health_situation(h: &HouseholdRecord) -> String {
         parts.join("；")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{DemoSpec, generate as generate_demo};
+    use crate::plans::check_measure_update;
+    use crate::subsidies::StatYear;
+
+    /// The demo as `load` makes it: workers' user ids in place.
+    fn demo_plans(today: NaiveDate) -> (DemoData, DemoPlans) {
+        let mut data = generate_demo(&DemoSpec {
+            households: 300,
+            seed: 7,
+            year: StatYear::containing(today),
+        });
+        let ids: Vec<Uuid> = (0..data.logins.len()).map(|_| Uuid::now_v7()).collect();
+        for (h, w) in data.households.iter_mut().zip(&data.assignments) {
+            h.worker_id = w.map(|w| ids[w]);
+        }
+        let plans = generate(&data, today, 7);
+        (data, plans)
+    }
+
+    #[test]
+    fn demo_plans_show_every_state_and_households_still_without_a_measure() {
+        let today = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let (data, demo) = demo_plans(today);
+        let measures: Vec<&Measure> = demo.plans.iter().flat_map(|p| &p.measures).collect();
+        let on_time = |m: &&&Measure| m.done_on.is_some_and(|d| d <= m.due_on);
+        assert!(measures.iter().any(|m| on_time(&m)));
+        assert!(
+            measures
+                .iter()
+                .any(|m| m.status == MeasureStatus::InProgress && !m.is_overdue(today))
+        );
+        assert!(measures.iter().any(|m| m.status == MeasureStatus::Planned));
+        assert!(measures.iter().any(|m| m.status == MeasureStatus::Dropped));
+        let overdue = measures.iter().filter(|m| m.is_overdue(today)).count();
+        assert!(
+            (1..=measures.len() / 10).contains(&overdue),
+            "{overdue} overdue"
+        );
+        assert!((1..=3).contains(&demo.plans.iter().map(|p| p.measures.len()).min().unwrap()));
+        assert!(demo.plans.iter().all(|p| p.measures.len() <= 3));
+        // Monitored households without a plan, identified over 30 days ago.
+        let planned: std::collections::HashSet<Uuid> =
+            demo.plans.iter().map(|p| p.plan.household_id).collect();
+        let waiting = demo
+            .identified
+            .iter()
+            .filter(|(h, day)| !planned.contains(h) && (today - *day).num_days() > 30)
+            .count();
+        assert!(waiting >= 2, "{waiting}");
+        let monitored = data
+            .households
+            .iter()
+            .filter(|h| h.category.is_monitored())
+            .count();
+        assert_eq!(demo.identified.len(), monitored);
+    }
+
+    #[test]
+    fn every_demo_measure_and_move_keeps_the_rules() {
+        let today = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let (_, demo) = demo_plans(today);
+        for p in &demo.plans {
+            for m in &p.measures {
+                let moves: Vec<_> = p.events.iter().filter(|e| e.measure_id == m.id).collect();
+                assert_eq!(moves[0].status, MeasureStatus::Planned);
+                let last = moves.last().unwrap();
+                assert_eq!((last.status, last.done_on), (m.status, m.done_on));
+                assert!(moves.windows(2).all(|w| w[0].at <= w[1].at));
+                for e in moves {
+                    let u = crate::plans::MeasureUpdate {
+                        measure_id: m.id,
+                        status: e.status,
+                        done_on: e.done_on,
+                        drop_reason: e.drop_reason.clone(),
+                        note: e.note.clone(),
+                    };
+                    check_measure_update(&u, "demo", today).unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_plans_shifted_with_the_day() {
+        let a = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let b = a + Duration::days(40);
+        let (_, x) = demo_plans(a);
+        let (_, y) = demo_plans(b);
+        assert_eq!(x.plans.len(), y.plans.len());
+        for (p, q) in x.plans.iter().zip(&y.plans) {
+            assert_eq!(p.plan.household_id, q.plan.household_id);
+            for (m, n) in p.measures.iter().zip(&q.measures) {
+                assert_eq!(
+                    (m.id, m.status, m.due_on + Duration::days(40)),
+                    (n.id, n.status, n.due_on)
+                );
+            }
+        }
+    }
+}

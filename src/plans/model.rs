@@ -516,4 +516,151 @@ mod tests {
         assert!(check_measure_update(&d, "m", today).is_ok());
         assert!(check_measure_update(&update(MeasureStatus::InProgress), "m", today).is_ok());
     }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn plan_draft() -> PlanDraft {
+        PlanDraft {
+            responsible_name: " 张建国 ".into(),
+            responsible_phone: "138 1234 5678".into(),
+            labour_situation: "普通劳动力2人".into(),
+            health_situation: "健康".into(),
+        }
+    }
+
+    #[test]
+    fn a_plan_draft_is_trimmed_and_each_bad_field_is_named() {
+        let ok = plan_draft().check(false).unwrap();
+        assert_eq!(ok.responsible_name, "张建国");
+        assert_eq!(ok.responsible_phone, "13812345678");
+        for phone in ["0932-8123456", "09328123456"] {
+            let d = PlanDraft {
+                responsible_phone: phone.into(),
+                ..plan_draft()
+            };
+            assert!(d.check(false).is_ok(), "{phone}");
+        }
+        let field = |d: PlanDraft, on_file: bool| d.check(on_file).unwrap_err().field;
+        let bad = |f: fn(&mut PlanDraft)| {
+            let mut d = plan_draft();
+            f(&mut d);
+            d
+        };
+        assert_eq!(
+            field(bad(|d| d.responsible_name = " ".into()), false),
+            "responsible_name"
+        );
+        assert_eq!(
+            field(bad(|d| d.responsible_name = "名".repeat(31)), false),
+            "responsible_name"
+        );
+        assert_eq!(
+            field(bad(|d| d.responsible_phone = String::new()), false),
+            "responsible_phone"
+        );
+        for phone in [
+            "1381234567",
+            "23812345678",
+            "0932--812345",
+            "0932-812345-",
+            "12345",
+        ] {
+            let d = PlanDraft {
+                responsible_phone: phone.into(),
+                ..plan_draft()
+            };
+            assert_eq!(field(d, true), "responsible_phone", "{phone}");
+        }
+        assert_eq!(
+            field(bad(|d| d.labour_situation = String::new()), false),
+            "labour_situation"
+        );
+        assert_eq!(
+            field(
+                bad(|d| d.health_situation = "病".repeat(MAX_PLAN_TEXT_CHARS + 1)),
+                false
+            ),
+            "health_situation"
+        );
+        // Editing: an empty phone keeps the one on file.
+        let kept = bad(|d| d.responsible_phone = " ".into())
+            .check(true)
+            .unwrap();
+        assert_eq!(kept.responsible_phone, "");
+    }
+
+    fn measure_draft() -> MeasureDraft {
+        MeasureDraft {
+            category: "employment".into(),
+            action: "推荐到帮扶车间就业".into(),
+            funding_source: String::new(),
+            funding: "0".into(),
+            due_on: "2027-06-30".into(),
+            expected_income: "1,2000.5元".into(),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_measure_draft_reads_money_and_dates_exactly_and_names_each_bad_field() {
+        let today = day("2027-03-01");
+        let id = Uuid::now_v7();
+        let m = measure_draft().check(id, today).unwrap();
+        assert_eq!(m.id, id);
+        assert_eq!(m.category, MeasureCategory::Employment);
+        assert_eq!(m.expected_income, Fen(1_200_050));
+        assert_eq!(m.due_on, day("2027-06-30"));
+        assert_eq!(m.status, MeasureStatus::Planned);
+        let field = |f: fn(&mut MeasureDraft)| {
+            let mut d = measure_draft();
+            f(&mut d);
+            d.check(id, today).unwrap_err().field
+        };
+        assert_eq!(field(|d| d.category = "jobs".into()), "category");
+        assert_eq!(field(|d| d.action = "  ".into()), "action");
+        assert_eq!(field(|d| d.funding = "1.234".into()), "funding");
+        assert_eq!(field(|d| d.funding = "-5".into()), "funding");
+        // Money spent must say where it comes from.
+        assert_eq!(field(|d| d.funding = "300".into()), "funding_source");
+        assert_eq!(field(|d| d.due_on = "2027/06/30".into()), "due_on");
+        assert_eq!(field(|d| d.due_on = "2026-02-27".into()), "due_on");
+        assert_eq!(field(|d| d.due_on = "2037-03-02".into()), "due_on");
+        assert_eq!(
+            field(|d| d.expected_income = String::new()),
+            "expected_income"
+        );
+        assert_eq!(field(|d| d.note = "注".repeat(501)), "note");
+        let mut funded = measure_draft();
+        funded.funding = "300".into();
+        funded.funding_source = "衔接资金".into();
+        assert_eq!(funded.check(id, today).unwrap().funding, Fen(30_000));
+    }
+
+    #[test]
+    fn a_status_draft_follows_the_visit_rules_with_bare_field_names() {
+        let today = day("2027-03-01");
+        let id = Uuid::now_v7();
+        let draft = |status: &str, done_on: &str, reason: &str| MeasureStatusDraft {
+            status: status.into(),
+            done_on: done_on.into(),
+            drop_reason: reason.into(),
+            note: " 已验收 ".into(),
+        };
+        let u = draft("done", "2027-02-20", "").check(id, today).unwrap();
+        assert_eq!(
+            (u.measure_id, u.status, u.done_on, u.note.as_str()),
+            (id, MeasureStatus::Done, Some(day("2027-02-20")), "已验收")
+        );
+        let u = draft("dropped", "", " 外出务工 ").check(id, today).unwrap();
+        assert_eq!(u.drop_reason.as_deref(), Some("外出务工"));
+        let field = |d: MeasureStatusDraft| d.check(id, today).unwrap_err().field;
+        assert_eq!(field(draft("finished", "", "")), "status");
+        assert_eq!(field(draft("done", "", "")), "done_on");
+        assert_eq!(field(draft("done", "2027-03-02", "")), "done_on");
+        assert_eq!(field(draft("done", "20/2/2027", "")), "done_on");
+        assert_eq!(field(draft("dropped", "", "")), "drop_reason");
+        assert_eq!(field(draft("planned", "", "理由")), "drop_reason");
+    }
 }
