@@ -6,7 +6,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestDb, call, sign_in};
+use common::{TestDb, call, page, sign_in};
 use daohu::areas::AreaCode;
 use daohu::households::Category;
 use daohu::plans::MeasureStatus;
@@ -22,6 +22,7 @@ on_both_backends!(
     only_the_households_worker_and_supervisors_of_its_area_may_touch_its_plan,
     the_cadres_phone_is_masked_below_township_level_and_kept_when_left_empty,
     a_demo_plan_reads_back_with_its_history,
+    the_household_page_shows_the_plan_with_overdue_measures_marked,
 );
 
 /// A form as the browser posts it.
@@ -710,5 +711,50 @@ async fn a_demo_plan_reads_back_with_its_history(db: TestDb) {
         shown
             .iter()
             .all(|m| !m["history"].as_array().unwrap().is_empty())
+    );
+}
+
+async fn the_household_page_shows_the_plan_with_overdue_measures_marked(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let household = fresh_household(db.store.as_ref()).await;
+    let id = household.to_string();
+    let boss = sign_in(&state, "township1").await;
+    let r = call(
+        &state,
+        Some(&boss),
+        "/api/plans/create",
+        &plan_form(&id, "张建国"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let ten_days_ago =
+        (daohu::subsidies::china_date(chrono::Utc::now()) - chrono::Duration::days(10)).to_string();
+    let r = call(
+        &state,
+        Some(&boss),
+        "/api/plans/add_measure",
+        &measure_form(&id, &ten_days_ago),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let worker = sign_in(&state, "worker1").await;
+    let r = page(&state, Some(&worker), &format!("/households/{id}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for shown in [
+        "帮扶计划（一户一策）",
+        "张建国",
+        "138****5678",
+        "养殖肉牛2头，申请见犊补母奖补",
+        "6,000.50",
+        "data-testid=\"overdue\"",
+        "线上修改",
+    ] {
+        assert!(r.body.contains(shown), "{shown} shown");
+    }
+    assert!(
+        !r.body.contains("13812345678"),
+        "the cadre's full phone leaked"
     );
 }
