@@ -5,7 +5,8 @@
 //! give the same households, members, ID numbers and amounts on every
 //! machine. The default (300 households) is one county with 2 townships and
 //! 6 villages; `--households N` scales villages (≈50 households each),
-//! townships (3 villages each) and workers (2 per township) with it.
+//! townships (3 villages each) and workers (2 per township) with it. Most
+//! monitored households and some others get a plan (`plans.rs`).
 
 mod names;
 mod plans;

@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::components::{ErrorNotice, Loading};
 use crate::error::AppError;
 use crate::plans::api::{AddMeasure, CreatePlan, SetMeasureStatus, UpdatePlan, get_plan};
-use crate::plans::{MeasureCategory, MeasureEntry, MeasureStatus, MeasureView, PlanPage, PlanView};
+use crate::plans::{
+    MeasureCategory, MeasureEntry, MeasureStatus, MeasureView, PlanDraft, PlanPage, PlanView,
+};
 use crate::text::zh;
 
 /// Bumped by every form that saved, so the section reads the plan again.
@@ -57,8 +59,18 @@ fn PlanDetails(plan: PlanView, household_id: Uuid, today: chrono::NaiveDate) -> 
     let (done, overdue) = plan.counts();
     let total = plan.measures.len();
     let no_measures = plan.measures.is_empty();
+    // A masked phone cannot be prefilled: left empty, it keeps the number.
     let phone_kept = plan.phone_masked.then(|| plan.responsible_phone.clone());
-    let edit = plan.clone();
+    let prefill = PlanDraft {
+        responsible_name: plan.responsible_name.clone(),
+        responsible_phone: if plan.phone_masked {
+            String::new()
+        } else {
+            plan.responsible_phone.clone()
+        },
+        labour_situation: plan.labour_situation.clone(),
+        health_situation: plan.health_situation.clone(),
+    };
     view! {
         <dl class="facts plan-facts">
             <dt>{zh::RESPONSIBLE}</dt><dd data-testid="responsible">{plan.responsible_name}</dd>
@@ -69,7 +81,7 @@ fn PlanDetails(plan: PlanView, household_id: Uuid, today: chrono::NaiveDate) -> 
         <p class="muted plan-updated">{zh::PLAN_UPDATED} {plan.updated_local}</p>
         <details class="plan-more">
             <summary>{zh::EDIT_PLAN}</summary>
-            <EditPlanForm plan=edit household_id phone_kept/>
+            <EditPlanForm prefill household_id phone_kept/>
         </details>
 
         <h3 class="plan-sub">{zh::MEASURES}</h3>
@@ -119,7 +131,7 @@ fn MeasureCard(m: MeasureView, household_id: Uuid, today: chrono::NaiveDate) -> 
     } else {
         format!("{}{} · {}", x.funding, zh::YUAN, x.funding_source)
     };
-    let current = (x.status, x.note.clone());
+    let note = x.note.clone();
     view! {
         <li class=class data-testid="measure" data-status=x.status.as_str()>
             <div class="measure-head">
@@ -139,7 +151,7 @@ fn MeasureCard(m: MeasureView, household_id: Uuid, today: chrono::NaiveDate) -> 
             {(!history.is_empty()).then(|| view! { <History history/> })}
             <details class="plan-more">
                 <summary>{zh::UPDATE_MEASURE}</summary>
-                <StatusForm household_id measure_id=x.id current today/>
+                <StatusForm household_id measure_id=x.id status=x.status note today/>
             </details>
         </li>
     }
@@ -184,7 +196,7 @@ type Problem = Signal<Option<AppError>>;
 
 /// The message under the field a validation error names.
 #[component]
-fn FieldProblem(problem: Problem, field: &'static str) -> impl IntoView {
+fn FieldNote(problem: Problem, field: &'static str) -> impl IntoView {
     move || match problem.get() {
         Some(AppError::Validation { field: f, message }) if f == field => Some(view! {
             <p class="field-problem" role="alert" data-testid="field-problem" data-field=field>{message}</p>
@@ -228,7 +240,7 @@ fn CreatePlanForm(household_id: Uuid) -> impl IntoView {
     view! {
         <ActionForm action attr:class="plan-form" attr:data-testid="create-plan">
             <input type="hidden" name="household_id" value=household_id.to_string()/>
-            <PlanFields problem plan=None phone_kept=None/>
+            <PlanFields problem prefill=PlanDraft::default() phone_kept=None creating=true/>
             <FormProblem problem/>
             <button type="submit" class="btn btn-primary btn-block" data-testid="save-plan"
                 disabled=move || action.pending().get()>{zh::CREATE_PLAN}</button>
@@ -237,13 +249,17 @@ fn CreatePlanForm(household_id: Uuid) -> impl IntoView {
 }
 
 #[component]
-fn EditPlanForm(plan: PlanView, household_id: Uuid, phone_kept: Option<String>) -> impl IntoView {
+fn EditPlanForm(
+    prefill: PlanDraft,
+    household_id: Uuid,
+    phone_kept: Option<String>,
+) -> impl IntoView {
     let action = ServerAction::<UpdatePlan>::new();
     let problem = watch(action);
     view! {
         <ActionForm action attr:class="plan-form" attr:data-testid="edit-plan">
             <input type="hidden" name="household_id" value=household_id.to_string()/>
-            <PlanFields problem plan=Some(plan) phone_kept/>
+            <PlanFields problem prefill phone_kept creating=false/>
             <FormProblem problem/>
             <button type="submit" class="btn btn-primary btn-block" data-testid="save-plan"
                 disabled=move || action.pending().get()>{zh::SAVE_PLAN}</button>
@@ -251,53 +267,40 @@ fn EditPlanForm(plan: PlanView, household_id: Uuid, phone_kept: Option<String>) 
     }
 }
 
-/// The plan's own fields; a masked phone (`phone_kept`) is not prefilled:
-/// left empty, it keeps the number on file.
+/// The plan's own fields, prefilled; with `phone_kept` (the masked number
+/// on file) the phone may stay empty.
 #[component]
 fn PlanFields(
     problem: Problem,
-    plan: Option<PlanView>,
+    prefill: PlanDraft,
     phone_kept: Option<String>,
+    creating: bool,
 ) -> impl IntoView {
-    let name = plan
-        .as_ref()
-        .map(|p| p.responsible_name.clone())
-        .unwrap_or_default();
-    let phone = match (&plan, &phone_kept) {
-        (Some(p), None) => p.responsible_phone.clone(),
-        _ => String::new(),
-    };
     let phone_hint = match &phone_kept {
         Some(masked) => format!("{}{masked}", zh::PHONE_KEEP_HINT),
         None => zh::PHONE_HINT.to_owned(),
     };
-    let phone_required = plan.is_none();
-    let labour = plan
-        .as_ref()
-        .map(|p| p.labour_situation.clone())
-        .unwrap_or_default();
-    let health = plan.map(|p| p.health_situation).unwrap_or_default();
     view! {
         <label class="field">
             <span>{zh::RESPONSIBLE}</span>
-            <input type="text" name="responsible_name" value=name maxlength="30" autocomplete="off" required/>
-            <FieldProblem problem field="responsible_name"/>
+            <input type="text" name="responsible_name" value=prefill.responsible_name maxlength="30" autocomplete="off" required/>
+            <FieldNote problem field="responsible_name"/>
         </label>
         <label class="field">
             <span>{zh::PHONE}</span>
-            <input type="tel" name="responsible_phone" value=phone inputmode="tel" autocomplete="off"
-                placeholder=phone_hint required=phone_required/>
-            <FieldProblem problem field="responsible_phone"/>
+            <input type="tel" name="responsible_phone" value=prefill.responsible_phone inputmode="tel" autocomplete="off"
+                placeholder=phone_hint required=creating/>
+            <FieldNote problem field="responsible_phone"/>
         </label>
         <label class="field">
             <span>{zh::LABOUR_SITUATION}</span>
-            <textarea name="labour_situation" class="input" rows="2" maxlength="500" placeholder=zh::LABOUR_HINT required>{labour}</textarea>
-            <FieldProblem problem field="labour_situation"/>
+            <textarea name="labour_situation" class="input" rows="2" maxlength="500" placeholder=zh::LABOUR_HINT required>{prefill.labour_situation}</textarea>
+            <FieldNote problem field="labour_situation"/>
         </label>
         <label class="field">
             <span>{zh::HEALTH_SITUATION}</span>
-            <textarea name="health_situation" class="input" rows="2" maxlength="500" placeholder=zh::HEALTH_HINT required>{health}</textarea>
-            <FieldProblem problem field="health_situation"/>
+            <textarea name="health_situation" class="input" rows="2" maxlength="500" placeholder=zh::HEALTH_HINT required>{prefill.health_situation}</textarea>
+            <FieldNote problem field="health_situation"/>
         </label>
     }
 }
@@ -314,37 +317,37 @@ fn MeasureForm(household_id: Uuid, today: chrono::NaiveDate) -> impl IntoView {
                 <select name="category">
                     {MeasureCategory::ALL.into_iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
                 </select>
-                <FieldProblem problem field="category"/>
+                <FieldNote problem field="category"/>
             </label>
             <label class="field">
                 <span>{zh::MEASURE_ACTION}</span>
                 <textarea name="action" class="input" rows="2" maxlength="500" placeholder=zh::MEASURE_ACTION_HINT required></textarea>
-                <FieldProblem problem field="action"/>
+                <FieldNote problem field="action"/>
             </label>
             <label class="field">
                 <span>{zh::FUNDING_YUAN}</span>
                 <input type="text" name="funding" value="0" inputmode="decimal" autocomplete="off" required/>
-                <FieldProblem problem field="funding"/>
+                <FieldNote problem field="funding"/>
             </label>
             <label class="field">
                 <span>{zh::FUNDING_SOURCE}</span>
                 <input type="text" name="funding_source" maxlength="500" placeholder=zh::FUNDING_SOURCE_HINT autocomplete="off"/>
-                <FieldProblem problem field="funding_source"/>
+                <FieldNote problem field="funding_source"/>
             </label>
             <label class="field">
                 <span>{zh::DUE_ON}</span>
                 <input type="date" name="due_on" min=(today - chrono::Duration::days(crate::plans::MAX_DAYS_DUE_BEFORE_TODAY)).to_string() required/>
-                <FieldProblem problem field="due_on"/>
+                <FieldNote problem field="due_on"/>
             </label>
             <label class="field">
                 <span>{zh::EXPECTED_INCOME_YUAN}</span>
                 <input type="text" name="expected_income" value="0" inputmode="decimal" autocomplete="off" required/>
-                <FieldProblem problem field="expected_income"/>
+                <FieldNote problem field="expected_income"/>
             </label>
             <label class="field">
                 <span>{zh::MEASURE_NOTE}</span>
                 <textarea name="note" class="input" rows="2" maxlength="500"></textarea>
-                <FieldProblem problem field="note"/>
+                <FieldNote problem field="note"/>
             </label>
             <FormProblem problem/>
             <button type="submit" class="btn btn-primary btn-block" data-testid="save-measure"
@@ -359,12 +362,12 @@ fn MeasureForm(household_id: Uuid, today: chrono::NaiveDate) -> impl IntoView {
 fn StatusForm(
     household_id: Uuid,
     measure_id: Uuid,
-    current: (MeasureStatus, String),
+    status: MeasureStatus,
+    note: String,
     today: chrono::NaiveDate,
 ) -> impl IntoView {
     let action = ServerAction::<SetMeasureStatus>::new();
     let problem = watch(action);
-    let (status, note) = current;
     let chosen = RwSignal::new(status);
     view! {
         <ActionForm action attr:class="plan-form" attr:data-testid="measure-status-form">
@@ -381,26 +384,26 @@ fn StatusForm(
                         <option value=s.as_str() selected=s == status>{s.label()}</option>
                     }).collect_view()}
                 </select>
-                <FieldProblem problem field="status"/>
+                <FieldNote problem field="status"/>
             </label>
             {move || (chosen.get() == MeasureStatus::Done).then(|| view! {
                 <label class="field">
                     <span>{zh::DONE_ON}</span>
                     <input type="date" name="done_on" max=today.to_string() value=today.to_string() required/>
-                    <FieldProblem problem field="done_on"/>
+                    <FieldNote problem field="done_on"/>
                 </label>
             })}
             {move || (chosen.get() == MeasureStatus::Dropped).then(|| view! {
                 <label class="field">
                     <span>{zh::DROP_REASON}</span>
                     <textarea name="drop_reason" class="input" rows="2" maxlength="500" required></textarea>
-                    <FieldProblem problem field="drop_reason"/>
+                    <FieldNote problem field="drop_reason"/>
                 </label>
             })}
             <label class="field">
                 <span>{zh::MEASURE_NOTE}</span>
                 <textarea name="note" class="input" rows="2" maxlength="500">{note}</textarea>
-                <FieldProblem problem field="note"/>
+                <FieldNote problem field="note"/>
             </label>
             <FormProblem problem/>
             <button type="submit" class="btn btn-primary btn-block" data-testid="save-status"
