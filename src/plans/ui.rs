@@ -84,7 +84,7 @@ fn PlanDetails(plan: PlanView, household_id: Uuid, today: chrono::NaiveDate) -> 
             <EditPlanForm prefill household_id phone_kept/>
         </details>
 
-        <h3 class="plan-sub">{zh::MEASURES}</h3>
+        <h3>{zh::MEASURES}</h3>
         {if no_measures {
             Either::Left(view! { <p class="empty">{zh::NO_MEASURES}</p> })
         } else {
