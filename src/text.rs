@@ -284,6 +284,54 @@ pub mod zh {
     pub const SIGN_AGAIN: &str = "重新签字";
     pub const NOT_CHECKED: &str = "未核实";
 
+    // 一户一策 (the plan section of the household page)
+    pub const PLAN_TITLE: &str = "帮扶计划（一户一策）";
+    pub const NO_PLAN: &str = "该户还没有帮扶计划。";
+    pub const CREATE_PLAN: &str = "建立帮扶计划";
+    pub const EDIT_PLAN: &str = "修改计划";
+    pub const SAVE_PLAN: &str = "保存修改";
+    pub const RESPONSIBLE: &str = "帮扶责任人";
+    pub const LABOUR_SITUATION: &str = "劳动力状况";
+    pub const HEALTH_SITUATION: &str = "健康状况";
+    pub const LABOUR_HINT: &str = "如：普通劳动力2人，弱劳动力1人；户主在县城务工";
+    pub const HEALTH_HINT: &str = "如：户主母亲患长期慢性病，需常年服药";
+    pub const PHONE_HINT: &str = "手机号或带区号的座机号";
+    pub const PHONE_KEEP_HINT: &str = "不修改请留空，现为 ";
+    pub const PLAN_UPDATED: &str = "更新于 ";
+    pub const MEASURES: &str = "帮扶措施";
+    pub const NO_MEASURES: &str = "还没有帮扶措施。";
+    pub const ADD_MEASURE: &str = "新增措施";
+    pub const MEASURE_CATEGORY: &str = "措施类别";
+    pub const MEASURE_ACTION: &str = "具体措施";
+    pub const MEASURE_ACTION_HINT: &str = "如：养殖肉牛2头，申请见犊补母奖补";
+    pub const FUNDING: &str = "资金";
+    pub const FUNDING_YUAN: &str = "资金金额（元）";
+    pub const FUNDING_SOURCE: &str = "资金来源";
+    pub const FUNDING_SOURCE_HINT: &str = "如：衔接资金、自筹；无资金投入可不填";
+    pub const NO_FUNDING: &str = "无资金投入";
+    pub const DUE_ON: &str = "完成期限";
+    pub const EXPECTED_INCOME: &str = "预期年增收";
+    pub const EXPECTED_INCOME_YUAN: &str = "预期年增收（元）";
+    pub const MEASURE_STATUS: &str = "措施状态";
+    pub const DONE_ON: &str = "完成日期";
+    pub const DROP_REASON: &str = "放弃原因";
+    pub const MEASURE_NOTE: &str = "备注";
+    pub const UPDATE_MEASURE: &str = "更新进展";
+    pub const SAVE_MEASURE: &str = "保存进展";
+    pub const OVERDUE: &str = "逾期";
+    pub const MEASURE_HISTORY: &str = "变更记录";
+    pub const MOVED_ONLINE: &str = "线上修改";
+    pub const MOVED_IN_VISIT: &str = "走访时 ";
+    pub const YUAN: &str = " 元";
+
+    pub fn measure_counts(total: usize, done: usize) -> String {
+        format!("共 {total} 项 · 已完成 {done} 项")
+    }
+
+    pub fn overdue_count(n: usize) -> String {
+        format!("逾期 {n} 项")
+    }
+
     pub fn pending(n: usize) -> String {
         format!("待上传 {n} 条")
     }

@@ -213,6 +213,24 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             );
         }
 
+        // get_plan: the household's plan part, same reach as its page
+        let r = call(
+            &state,
+            c,
+            "/api/plans/get",
+            &[("household_id", &mine.to_string())],
+        )
+        .await;
+        expect(&r, StatusCode::OK, "get_plan in scope");
+        let r = call(
+            &state,
+            c,
+            "/api/plans/get",
+            &[("household_id", &case.other_household.to_string())],
+        )
+        .await;
+        expect(&r, StatusCode::FORBIDDEN, "get_plan out of scope");
+
         // list_households: unfiltered, in-scope village, out-of-scope village
         let r = call(&state, c, "/api/households/list", &[]).await;
         expect(&r, StatusCode::OK, "list_households");
@@ -309,4 +327,5 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         5
     );
     assert_eq!(store.audit_events("area_overview").await.unwrap().len(), 6);
+    assert_eq!(store.audit_events("get_plan").await.unwrap().len(), 5);
 }

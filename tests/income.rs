@@ -25,6 +25,7 @@ on_both_backends!(
     a_visit_after_midnight_on_1_october_belongs_to_the_new_year,
     the_roll_up_agrees_with_the_flagged_lists,
     only_supervisors_see_the_table_and_only_the_province_sets_thresholds,
+    a_measure_added_online_moves_the_signals_and_the_roll_up,
 );
 
 const VILLAGE: &str = "621102100201";
@@ -531,4 +532,110 @@ async fn only_supervisors_see_the_table_and_only_the_province_sets_thresholds(db
         .find(|t| t["stat_year"] == 2027)
         .unwrap();
     assert_eq!(set["threshold"], 810_050);
+}
+
+/// The households a list of `flag` holds in the county, by id.
+async fn flagged(state: &daohu::server::AppState, cookie: &str, flag: &str) -> Vec<String> {
+    let listed = call(
+        state,
+        Some(cookie),
+        "/api/households/list",
+        &[("village", "621102000000"), ("flag", flag)],
+    )
+    .await
+    .json();
+    listed["households"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_measure_added_online_moves_the_signals_and_the_roll_up(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let store = db.store.as_ref();
+    let county = daohu::areas::AreaCode::parse("621102000000").unwrap();
+    let today = china_date(Utc::now());
+    daohu::income::service::recompute(store, &IncomeScope::Area(county), year().0, today)
+        .await
+        .unwrap();
+    let cookie = sign_in(&state, "county").await;
+    let without = flagged(&state, &cookie, "no_measure").await;
+    let household = without
+        .first()
+        .expect("the demo has a monitored household without a measure");
+    let rolled = |t: &Value, i: usize| t["total"]["by_flag"][i].as_i64().unwrap();
+    let table = |cookie: String| {
+        let state = state.clone();
+        async move {
+            call(
+                &state,
+                Some(&cookie),
+                "/api/income/table",
+                &[("code", "621102000000")],
+            )
+            .await
+            .json()
+        }
+    };
+    let before = table(cookie.clone()).await;
+    assert_eq!(rolled(&before, 4), without.len() as i64);
+
+    // Give it a plan and a measure already past its due day: no longer
+    // without a measure, but now overdue.
+    let plan = call(
+        &state,
+        Some(&cookie),
+        "/api/plans/create",
+        &[
+            ("household_id", household),
+            ("responsible_name", "李干部"),
+            ("responsible_phone", "13900001111"),
+            ("labour_situation", "两个劳动力"),
+            ("health_situation", "健康"),
+        ],
+    )
+    .await;
+    assert!(
+        plan.status == StatusCode::OK || plan.status == StatusCode::CONFLICT,
+        "{}",
+        plan.body
+    );
+    let due = (today - Duration::days(3)).to_string();
+    let added = call(
+        &state,
+        Some(&cookie),
+        "/api/plans/add_measure",
+        &[
+            ("household_id", household),
+            ("category", "employment"),
+            ("action", "推荐到县城帮扶车间就业"),
+            ("funding_source", ""),
+            ("funding", "0"),
+            ("due_on", due.as_str()),
+            ("expected_income", "12000"),
+            ("note", ""),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert!(
+        !flagged(&state, &cookie, "no_measure")
+            .await
+            .contains(household)
+    );
+    assert!(
+        flagged(&state, &cookie, "overdue_measure")
+            .await
+            .contains(household)
+    );
+    let after = table(cookie.clone()).await;
+    assert_eq!(rolled(&after, 4), rolled(&before, 4) - 1);
+    assert_eq!(
+        after["total"]["measures_due"].as_i64().unwrap(),
+        before["total"]["measures_due"].as_i64().unwrap() + 1,
+        "a measure past its day is due, and not done on time"
+    );
 }

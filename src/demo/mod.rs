@@ -5,9 +5,11 @@
 //! give the same households, members, ID numbers and amounts on every
 //! machine. The default (300 households) is one county with 2 townships and
 //! 6 villages; `--households N` scales villages (≈50 households each),
-//! townships (3 villages each) and workers (2 per township) with it.
+//! townships (3 villages each) and workers (2 per township) with it. Most
+//! monitored households and some others get a plan (`plans.rs`).
 
 mod names;
+mod plans;
 pub mod province;
 mod rng;
 pub mod roster;
@@ -26,7 +28,7 @@ use crate::auth::service::{NewUser, create_user};
 use crate::households::id_number::{IdNumber, check_char};
 use crate::households::{Category, HealthStatus, LabourStatus, MonitoringKind};
 use crate::server::db::{EntitlementRecord, HouseholdRecord, MemberRecord, Store};
-use crate::subsidies::{Channel, StatYear};
+use crate::subsidies::{Channel, StatYear, china_date};
 use rng::Rng;
 
 pub const DEMO_PASSWORD: &str = "daohu2026";
@@ -266,6 +268,11 @@ pub async fn load(
             .insert_households(chunk, &data.entitlements[ent_start..ent_end])
             .await?;
         ent_start = ent_end;
+    }
+    let plans = plans::generate(&data, china_date(chrono::Utc::now()), spec.seed);
+    store.set_identified_on(&plans.identified).await?;
+    for chunk in plans.plans.chunks(200) {
+        store.insert_plans(chunk).await?;
     }
     Ok(DemoSummary {
         loaded: true,

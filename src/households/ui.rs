@@ -11,6 +11,7 @@ use crate::households::{
     Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
 };
 use crate::income::ui::{FlagBadges, HouseholdIncome};
+use crate::plans::ui::PlanSection;
 use crate::text::zh;
 use crate::users::api::list_assignable_workers;
 use crate::users::ui::WorkerSelect;
@@ -240,7 +241,7 @@ pub fn HouseholdPage() -> impl IntoView {
 fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
     let total = d.expected_total();
     let s = d.summary;
-    let s_id = s.id;
+    let household_id = s.id;
     let assign = d.may_review.then(|| (s.id, s.village.code.clone()));
     let kind = match s.category {
         Category::Monitored(k) => Some(k.label()),
@@ -307,7 +308,8 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
             }}
         </section>
 
-        <HouseholdIncome household_id=s_id/>
+        <PlanSection household_id/>
+        <HouseholdIncome household_id/>
 
         <section class="card" data-testid="visits">
             <h2>{zh::VISITS}</h2>

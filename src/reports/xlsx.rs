@@ -138,7 +138,10 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
 
 /// The columns of the plan and risk sheet after the area's name.
 pub fn income_headers() -> Vec<String> {
-    let mut h = vec![zh::HOUSEHOLD_COUNT.to_owned(), zh::FLAGGED_HOUSEHOLDS.to_owned()];
+    let mut h = vec![
+        zh::HOUSEHOLD_COUNT.to_owned(),
+        zh::FLAGGED_HOUSEHOLDS.to_owned(),
+    ];
     h.extend(IncomeFlag::ALL.iter().map(|f| f.label().to_owned()));
     h.extend([
         "到期措施".to_owned(),
@@ -201,7 +204,13 @@ fn income_sheet(workbook: &mut Workbook, t: &IncomeTable) -> Result<(), XlsxErro
     let rows = t.rows.iter().map(|r| (r, false)).chain([(&t.total, true)]);
     for (n, (row, is_total)) in rows.enumerate() {
         let r = INCOME_HEADER_ROWS + n as u32;
-        let pick = |f: &Format| if is_total { f.clone().set_bold() } else { f.clone() };
+        let pick = |f: &Format| {
+            if is_total {
+                f.clone().set_bold()
+            } else {
+                f.clone()
+            }
+        };
         let label = if is_total {
             zh::TOTAL
         } else {

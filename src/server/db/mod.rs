@@ -29,7 +29,9 @@ pub use income::{
     DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeRollupRow, IncomeScope,
     IncomeStore, PaymentFact, SizeFact,
 };
-pub use plans::PlanStore;
+pub use plans::{
+    MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

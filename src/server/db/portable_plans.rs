@@ -2,8 +2,10 @@
 // `postgres.rs` inside a module of their own (see `portable.rs` for the
 // rules of portable SQL).
 
-use crate::plans::{Measure, MeasureCategory, MeasureStatus, Plan};
-use crate::server::db::PlanStore;
+use crate::plans::{Measure, MeasureCategory, MeasureStatus, MeasureUpdate, Plan};
+use crate::server::db::{
+    MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
+};
 use crate::subsidies::Fen;
 
 const MEASURE_COLUMNS: &str = "id, household_id, category, action, funding_source, funding_fen, \
@@ -29,6 +31,74 @@ fn measure_from_row(r: &DbRow) -> DbResult<(Uuid, Measure)> {
             note: r.try_get("note")?,
         },
     ))
+}
+
+/// PostgreSQL names the constraint a second plan breaks; SQLite names only
+/// the column (`UNIQUE constraint failed: plans.household_id`). Both become
+/// the constraint's name, so services match one string.
+fn plan_conflict(e: DbError) -> DbError {
+    match e {
+        DbError::Conflict { constraint }
+            if constraint.contains(ONE_PLAN_PER_HOUSEHOLD)
+                || constraint.contains("plans.household_id") =>
+        {
+            DbError::Conflict {
+                constraint: ONE_PLAN_PER_HOUSEHOLD.to_owned(),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn insert_measure_in(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    plan_id: Uuid,
+    household_id: Uuid,
+    m: &Measure,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
+    db(sqlx::query(
+        "INSERT INTO measures (id, plan_id, household_id, category, action, funding_source, \
+         funding_fen, due_on, expected_income_fen, status, done_on, drop_reason, note, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+    )
+    .bind(m.id)
+    .bind(plan_id)
+    .bind(household_id)
+    .bind(m.category.as_str())
+    .bind(&m.action)
+    .bind(&m.funding_source)
+    .bind(m.funding.0)
+    .bind(m.due_on)
+    .bind(m.expected_income.0)
+    .bind(m.status.as_str())
+    .bind(m.done_on)
+    .bind(m.drop_reason.as_deref())
+    .bind(&m.note)
+    .bind(at)
+    .execute(&mut **tx)
+    .await)?;
+    Ok(())
+}
+
+async fn insert_event_in(tx: &mut sqlx::Transaction<'_, Db>, e: &MeasureEvent) -> DbResult<()> {
+    db(sqlx::query(
+        "INSERT INTO measure_events (id, measure_id, visit_id, user_id, status, done_on, \
+         drop_reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(e.id)
+    .bind(e.measure_id)
+    .bind(e.visit_id)
+    .bind(e.user_id)
+    .bind(e.status.as_str())
+    .bind(e.done_on)
+    .bind(e.drop_reason.as_deref())
+    .bind(&e.note)
+    .bind(e.at)
+    .execute(&mut **tx)
+    .await)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -76,5 +146,162 @@ impl PlanStore for ThisStore {
             }
         }
         Ok(out)
+    }
+
+    async fn insert_plans(&self, plans: &[NewPlan]) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
+        for new in plans {
+            let p = &new.plan;
+            db(sqlx::query(
+                "INSERT INTO plans (id, household_id, responsible_name, responsible_phone, \
+                 labour_situation, health_situation, created_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            )
+            .bind(p.id)
+            .bind(p.household_id)
+            .bind(&p.responsible_name)
+            .bind(&p.responsible_phone)
+            .bind(&p.labour_situation)
+            .bind(&p.health_situation)
+            .bind(p.by)
+            .bind(p.at)
+            .execute(&mut *tx)
+            .await)
+            .map_err(plan_conflict)?;
+            for m in &new.measures {
+                insert_measure_in(&mut tx, p.id, p.household_id, m, p.at).await?;
+            }
+            for e in &new.events {
+                insert_event_in(&mut tx, e).await?;
+            }
+        }
+        db(tx.commit().await)?;
+        Ok(())
+    }
+
+    async fn update_plan(&self, p: &PlanWrite) -> DbResult<()> {
+        let changed = db(sqlx::query(
+            "UPDATE plans SET responsible_name = $1, responsible_phone = $2, \
+             labour_situation = $3, health_situation = $4, updated_at = $5 \
+             WHERE id = $6 AND household_id = $7",
+        )
+        .bind(&p.responsible_name)
+        .bind(&p.responsible_phone)
+        .bind(&p.labour_situation)
+        .bind(&p.health_situation)
+        .bind(p.at)
+        .bind(p.id)
+        .bind(p.household_id)
+        .execute(&self.pool)
+        .await)?
+        .rows_affected();
+        if changed == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn insert_measure(
+        &self,
+        plan_id: Uuid,
+        household_id: Uuid,
+        measure: &Measure,
+        created: &MeasureEvent,
+    ) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
+        insert_measure_in(&mut tx, plan_id, household_id, measure, created.at).await?;
+        insert_event_in(&mut tx, created).await?;
+        db(tx.commit().await)?;
+        Ok(())
+    }
+
+    async fn update_measure(
+        &self,
+        household_id: Uuid,
+        u: &MeasureUpdate,
+        user_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
+        let moved = db(sqlx::query(
+            "UPDATE measures SET status = $1, done_on = $2, drop_reason = $3, note = $4, \
+             updated_at = $5 WHERE id = $6 AND household_id = $7",
+        )
+        .bind(u.status.as_str())
+        .bind(u.done_on)
+        .bind(u.drop_reason.as_deref())
+        .bind(&u.note)
+        .bind(at)
+        .bind(u.measure_id)
+        .bind(household_id)
+        .execute(&mut *tx)
+        .await)?
+        .rows_affected();
+        if moved == 0 {
+            return Err(DbError::NotFound);
+        }
+        let event = MeasureEvent {
+            id: Uuid::now_v7(),
+            measure_id: u.measure_id,
+            visit_id: None,
+            user_id,
+            status: u.status,
+            done_on: u.done_on,
+            drop_reason: u.drop_reason.clone(),
+            note: u.note.clone(),
+            at,
+        };
+        insert_event_in(&mut tx, &event).await?;
+        db(tx.commit().await)?;
+        Ok(())
+    }
+
+    async fn measure_history(&self, household_id: Uuid) -> DbResult<Vec<MeasureHistoryRow>> {
+        db(sqlx::query(
+            "SELECT e.id, e.measure_id, e.visit_id, e.user_id, e.status, e.done_on, \
+             e.drop_reason, e.note, e.at, u.display_name, v.started_at \
+             FROM measure_events e \
+             JOIN measures m ON m.id = e.measure_id \
+             JOIN users u ON u.id = e.user_id \
+             LEFT JOIN visits v ON v.id = e.visit_id \
+             WHERE m.household_id = $1 ORDER BY e.at, e.id",
+        )
+        .bind(household_id)
+        .fetch_all(&self.pool)
+        .await)?
+        .iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(MeasureHistoryRow {
+                event: MeasureEvent {
+                    id: r.try_get("id")?,
+                    measure_id: r.try_get("measure_id")?,
+                    visit_id: r.try_get("visit_id")?,
+                    user_id: r.try_get("user_id")?,
+                    status: MeasureStatus::parse(&status)
+                        .ok_or_else(|| corrupt("measure status", &status))?,
+                    done_on: r.try_get("done_on")?,
+                    drop_reason: r.try_get("drop_reason")?,
+                    note: r.try_get("note")?,
+                    at: r.try_get("at")?,
+                },
+                user_name: r.try_get("display_name")?,
+                visit_started_at: r.try_get("started_at")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn set_identified_on(&self, dates: &[(Uuid, NaiveDate)]) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
+        for (id, day) in dates {
+            db(sqlx::query("UPDATE households SET identified_on = $1 WHERE id = $2")
+                .bind(day)
+                .bind(id)
+                .execute(&mut *tx)
+                .await)?;
+        }
+        db(tx.commit().await)?;
+        Ok(())
     }
 }
