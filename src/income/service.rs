@@ -224,11 +224,16 @@ pub async fn recompute_households(store: &dyn Store, changed: Vec<(Uuid, i32)>) 
 /// Every county's accounts of the current statistics year, one county at
 /// a time (each in its own transaction): signals that depend on the date
 /// (an overdue measure, 30 days without one) move with the calendar.
-pub async fn refresh_all(store: &dyn Store) -> DbResult<usize> {
+/// Unless `force`d, a county whose accounts were all computed today is
+/// left as it is (a restart does not redo the day's work).
+pub async fn refresh_all(store: &dyn Store, force: bool) -> DbResult<usize> {
     let today = china_date(Utc::now());
     let year = StatYear::containing(today).0;
     let mut done = 0;
     for county in store.areas_at_level(AreaLevel::County).await? {
+        if !force && store.income_as_of(&county, year).await? == Some(today) {
+            continue;
+        }
         done += recompute(store, &IncomeScope::Area(county), year, today).await?;
     }
     Ok(done)
@@ -243,7 +248,7 @@ pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>) {
     loop {
         tick.tick().await;
         let start = std::time::Instant::now();
-        match refresh_all(store.as_ref()).await {
+        match refresh_all(store.as_ref(), false).await {
             Ok(n) => tracing::info!(
                 households = n,
                 seconds = start.elapsed().as_secs_f64(),
@@ -389,7 +394,7 @@ pub async fn set_threshold(
         .await?;
     let background = store.clone();
     tokio::spawn(async move {
-        if let Err(e) = refresh_all(background.as_ref()).await {
+        if let Err(e) = refresh_all(background.as_ref(), true).await {
             tracing::error!(error = %e, "recomputing after a threshold change failed");
         }
     });

@@ -94,6 +94,17 @@ pub async fn import(
     if rows >= LARGE_IMPORT_ROWS {
         store.analyze().await?;
     }
+    // New and changed households get their accounts and signals now, not
+    // at the next background refresh.
+    let year =
+        crate::subsidies::StatYear::containing(crate::subsidies::china_date(chrono::Utc::now()));
+    let touched = write
+        .households
+        .iter()
+        .map(|h| (h.id, year.0))
+        .chain(write.entitlements.iter().map(|e| (e.household_id, year.0)))
+        .collect();
+    crate::income::service::recompute_households(store, touched).await;
     Ok(report)
 }
 

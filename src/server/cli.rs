@@ -72,6 +72,14 @@ pub enum Command {
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
         visited_percent: u32,
     },
+    /// Recompute the income accounts and risk signals of this statistics
+    /// year now, county by county, printing the time each took (the server
+    /// does this by itself every few hours and after every visit).
+    RecomputeIncome {
+        /// Only this area's households (12-digit code); all when omitted.
+        #[arg(long)]
+        area: Option<String>,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]

@@ -215,6 +215,14 @@ async fn refresh_rollups(
     Ok(())
 }
 
+/// A monitored household's identification date when it enters Daohu
+/// (the roster does not carry one): today in China; `None` for others.
+fn identified_on(h: &HouseholdRecord) -> Option<NaiveDate> {
+    h.category
+        .is_monitored()
+        .then(|| crate::subsidies::china_date(Utc::now()))
+}
+
 /// The villages of these households, as stored now.
 async fn villages_of(
     tx: &mut sqlx::Transaction<'_, Db>,
@@ -704,8 +712,8 @@ impl Store for ThisStore {
             let (category, kind) = h.category.to_columns();
             db(sqlx::query(
                 "INSERT INTO households (id, number, head_name, category, monitoring_kind, relocated, \
-                 village_code, worker_id, phone, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 village_code, worker_id, phone, created_at, identified_on) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(h.id)
             .bind(&h.number)
@@ -717,6 +725,7 @@ impl Store for ThisStore {
             .bind(h.worker_id)
             .bind(&h.phone)
             .bind(now)
+            .bind(identified_on(h))
             .execute(&mut *tx)
             .await)?;
             for (position, m) in h.members.iter().enumerate() {
@@ -1069,7 +1078,7 @@ impl Store for ThisStore {
         for chunk in write.households.chunks(CHUNK) {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "INSERT INTO households (id, number, head_name, category, monitoring_kind, \
-                 relocated, village_code, worker_id, phone, created_at) ",
+                 relocated, village_code, worker_id, phone, created_at, identified_on) ",
             );
             q.push_values(chunk, |mut row, h| {
                 let (category, kind) = h.category.to_columns();
@@ -1082,7 +1091,8 @@ impl Store for ThisStore {
                     .push_bind(h.village.as_str())
                     .push_bind(h.worker_id)
                     .push_bind(&h.phone)
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(identified_on(h));
             });
             // An existing household keeps its id and creation time; its
             // worker is the one the import decided (kept, or none after a
@@ -1092,7 +1102,8 @@ impl Store for ThisStore {
                  head_name = excluded.head_name, category = excluded.category, \
                  monitoring_kind = excluded.monitoring_kind, relocated = excluded.relocated, \
                  village_code = excluded.village_code, phone = excluded.phone, \
-                 worker_id = excluded.worker_id",
+                 worker_id = excluded.worker_id, \
+                 identified_on = COALESCE(households.identified_on, excluded.identified_on)",
             );
             db(q.build().execute(&mut *tx).await)?;
             let members: Vec<(Uuid, usize, &MemberRecord)> = chunk
