@@ -3,7 +3,9 @@
 # shape, default 1,500,000 households) into a fresh database, timing the
 # load, then times the oversight pages through their real HTTP endpoints:
 # the province's dispatch table, a county's and a township's, and the
-# township dashboard. Prints the median and max of RUNS calls each.
+# township dashboard, and the plan and risk tables after recomputing every
+# household's income account (timed). Prints the median and max of RUNS
+# calls each.
 #   cargo build --release --features ssr && scripts/bench-province.sh [households] [visited %, default 1]
 # The visits go through the real ingest path, one worker at a time (≈ 20–40
 # visits/s here), so a large percentage takes long.
@@ -37,6 +39,10 @@ psql -qAt "$DATABASE_URL" -c "select 'households', count(*) from households" \
   -c "select 'entitlements', count(*) from entitlements" -c "select 'visits', count(*) from visits" \
   -c "select 'database size', pg_size_pretty(pg_database_size(current_database()))"
 
+start=$(date +%s)
+"$bin" recompute-income | tail -1
+echo "income accounts of the province recomputed in $(($(date +%s) - start)) s"
+
 "$bin" serve >"$dir/serve.log" 2>&1 &
 server=$!
 base="http://$DAOHU_ADDR"
@@ -61,3 +67,7 @@ printf '%-36s %s\n' "dispatch table, county (620101000000)" "$(time_calls "$prov
 printf '%-36s %s\n' "dispatch table, township" "$(time_calls "$township_user" /api/reports/dispatch "$township")"
 printf '%-36s %s\n' "township dashboard" "$(time_calls "$township_user" /api/areas/overview "$township")"
 printf '%-36s %s\n' "province overview" "$(time_calls "$province" /api/areas/overview 620000000000)"
+printf '%-36s %s\n' "income table, province" "$(time_calls "$province" /api/income/table 620000000000)"
+printf '%-36s %s\n' "income table, city (620100000000)" "$(time_calls "$province" /api/income/table 620100000000)"
+printf '%-36s %s\n' "income table, county (620101000000)" "$(time_calls "$province" /api/income/table 620101000000)"
+printf '%-36s %s\n' "income table, township" "$(time_calls "$township_user" /api/income/table "$township")"
