@@ -42,8 +42,8 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   say "注意 / note: TEST_DATABASE_URL 未设置，PostgreSQL 部分将跳过 (set it to run the PostgreSQL half)"
 fi
 
-# portable.rs is include!d, so cargo fmt does not reach it on its own.
-step "格式 / cargo fmt --check" sh -c 'cargo fmt --all -- --check && rustfmt --edition 2024 --check src/server/db/portable.rs'
+# The portable*.rs store files are include!d: cargo fmt does not reach them.
+step "格式 / cargo fmt --check" sh -c 'cargo fmt --all -- --check && rustfmt --edition 2024 --check src/server/db/portable*.rs'
 step "clippy (ssr)" cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 step "单元/存储/HTTP/权限矩阵测试 / cargo test" cargo test --features ssr --no-fail-fast

@@ -51,12 +51,7 @@ impl IncomeStore for ThisStore {
         .collect()
     }
 
-    async fn set_income_threshold(
-        &self,
-        stat_year: i32,
-        threshold: Fen,
-        by: Uuid,
-    ) -> DbResult<()> {
+    async fn set_income_threshold(&self, stat_year: i32, threshold: Fen, by: Uuid) -> DbResult<()> {
         db(sqlx::query(
             "INSERT INTO income_thresholds (stat_year, threshold_fen, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (stat_year) DO UPDATE SET \
@@ -260,13 +255,13 @@ impl IncomeStore for ThisStore {
             // As for the dispatch roll-ups: lock the villages' area rows in
             // code order so two refreshes of one village run one by one.
             if !LOCK_ROWS.is_empty() {
-                let mut q =
-                    sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
+                let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
                 push_in_list(&mut q, chunk.iter().copied());
                 q.push(format!(" ORDER BY code{LOCK_ROWS}"));
                 db(q.build().fetch_all(&mut *tx).await)?;
             }
-            let mut q = sqlx::QueryBuilder::<Db>::new("DELETE FROM rollup_income WHERE stat_year = ");
+            let mut q =
+                sqlx::QueryBuilder::<Db>::new("DELETE FROM rollup_income WHERE stat_year = ");
             q.push_bind(stat_year);
             q.push(" AND village_code IN (");
             push_in_list(&mut q, chunk.iter().copied());
@@ -342,10 +337,12 @@ impl IncomeStore for ThisStore {
     }
 
     async fn areas_at_level(&self, level: crate::areas::AreaLevel) -> DbResult<Vec<AreaCode>> {
-        db(sqlx::query("SELECT code FROM areas WHERE level = $1 ORDER BY code")
-            .bind(level.as_i32())
-            .fetch_all(&self.pool)
-            .await)?
+        db(
+            sqlx::query("SELECT code FROM areas WHERE level = $1 ORDER BY code")
+                .bind(level.as_i32())
+                .fetch_all(&self.pool)
+                .await,
+        )?
         .into_iter()
         .map(|r| area_code(r.try_get("code")?))
         .collect()

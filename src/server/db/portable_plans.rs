@@ -25,7 +25,8 @@ fn measure_from_row(r: &DbRow) -> DbResult<(Uuid, Measure)> {
             funding: Fen(r.try_get("funding_fen")?),
             due_on: r.try_get("due_on")?,
             expected_income: Fen(r.try_get("expected_income_fen")?),
-            status: MeasureStatus::parse(&status).ok_or_else(|| corrupt("measure status", &status))?,
+            status: MeasureStatus::parse(&status)
+                .ok_or_else(|| corrupt("measure status", &status))?,
             done_on: r.try_get("done_on")?,
             drop_reason: r.try_get("drop_reason")?,
             note: r.try_get("note")?,
@@ -295,11 +296,13 @@ impl PlanStore for ThisStore {
     async fn set_identified_on(&self, dates: &[(Uuid, NaiveDate)]) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
         for (id, day) in dates {
-            db(sqlx::query("UPDATE households SET identified_on = $1 WHERE id = $2")
-                .bind(day)
-                .bind(id)
-                .execute(&mut *tx)
-                .await)?;
+            db(
+                sqlx::query("UPDATE households SET identified_on = $1 WHERE id = $2")
+                    .bind(day)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await,
+            )?;
         }
         db(tx.commit().await)?;
         Ok(())
