@@ -164,6 +164,7 @@ async fn rich_households(
         village: None,
         search: None,
         payment: None,
+        flags: None,
         limit: 5000,
         offset: 0,
     };

@@ -452,7 +452,7 @@ async fn the_roll_up_agrees_with_the_flagged_lists(db: TestDb) {
     let sheet = book.worksheet_range("一户一策与收入监测").unwrap();
     let total_row = sheet
         .rows()
-        .find(|row| row[0].to_string() == "合计")
+        .find(|row| row[0] == "合计")
         .expect("a total row");
     assert_eq!(total_row[1].to_string(), "201");
     assert_eq!(
