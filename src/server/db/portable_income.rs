@@ -197,6 +197,10 @@ impl IncomeStore for ThisStore {
         rows: &[HouseholdIncomeRow],
     ) -> DbResult<()> {
         let now = Utc::now();
+        // Rows in id order, in every transaction that writes them, so that a
+        // county's refresh and a visit's recomputation cannot deadlock.
+        let mut rows: Vec<&HouseholdIncomeRow> = rows.iter().collect();
+        rows.sort_by_key(|r| r.household_id);
         let mut tx = db(self.pool.begin().await)?;
         // Writes first: on SQLite the transaction takes the write lock now
         // rather than failing to upgrade a read later.
@@ -206,7 +210,7 @@ impl IncomeStore for ThisStore {
                  business_fen, property_fen, transfer_fen, cost_fen, net_fen, backed_fen, size, \
                  per_capita_fen, flags, measures_due, measures_on_time, as_of, computed_at) ",
             );
-            q.push_values(chunk, |mut b, r| {
+            q.push_values(chunk, |mut b, r: &&HouseholdIncomeRow| {
                 b.push_bind(r.household_id)
                     .push_bind(stat_year)
                     .push_bind(&r.village_code)
