@@ -272,7 +272,11 @@ pub mod zh {
 
     /// Under an income row: the figure the last visit of the year recorded.
     pub fn last_income(amount: &str, day: &str, evidence: bool) -> String {
-        let backed = if evidence { WITH_EVIDENCE } else { WITHOUT_EVIDENCE };
+        let backed = if evidence {
+            WITH_EVIDENCE
+        } else {
+            WITHOUT_EVIDENCE
+        };
         format!("上次登记：{amount} 元（{day}，{backed}）")
     }
 

@@ -139,7 +139,12 @@ async fn a_visit_moving_a_measure_and_declaring_income_is_stored_once(db: TestDb
     assert_eq!(stored.measure_updates, visit.measure_updates);
     assert_eq!(stored.income, visit.income);
     assert_eq!(stored.household_size, Some(4));
-    let plan = db.store.plan_of_household(household).await.unwrap().unwrap();
+    let plan = db
+        .store
+        .plan_of_household(household)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(plan.measures[0].status, MeasureStatus::Done);
     assert_eq!(plan.measures[0].done_on, Some(china_date(visit.ended_at)));
     assert_eq!(plan.measures[0].note, "已在兰州建筑工地上班");
@@ -169,7 +174,10 @@ async fn a_visit_moving_a_measure_and_declaring_income_is_stored_once(db: TestDb
     let wage = h.recorded_income(IncomeKind::WageMigrant).unwrap();
     assert_eq!(wage.amount.0, 1_500_000);
     assert_eq!(h.confirmed_size, Some(4));
-    let mut others = roster.households.iter().filter(|o| o.summary.id != household);
+    let mut others = roster
+        .households
+        .iter()
+        .filter(|o| o.summary.id != household);
     assert!(others.all(|o| o.income.is_empty() && o.measures.is_empty()));
 }
 
@@ -191,7 +199,12 @@ async fn a_measure_of_another_household_is_refused_and_nothing_is_stored(db: Tes
     );
     assert_eq!(db.store.count_visits().await.unwrap(), 0);
     for household in [mine, theirs] {
-        let plan = db.store.plan_of_household(household).await.unwrap().unwrap();
+        let plan = db
+            .store
+            .plan_of_household(household)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(plan.measures[0].status, MeasureStatus::Planned);
     }
 }
@@ -226,6 +239,11 @@ async fn implausible_income_size_or_updates_are_refused_with_the_field_named(db:
         assert_rejected(&deliver(&db, &cookie, &resigned(visit)).await, field);
     }
     assert_eq!(db.store.count_visits().await.unwrap(), 0);
-    let plan = db.store.plan_of_household(household).await.unwrap().unwrap();
+    let plan = db
+        .store
+        .plan_of_household(household)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(plan.measures[0].status, MeasureStatus::Planned);
 }

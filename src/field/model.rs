@@ -8,8 +8,8 @@ use crate::plans::{Measure, MeasureStatus, MeasureUpdate, check_measure_update};
 use crate::subsidies::{Channel, Fen, china_date};
 use crate::visits::{
     HOUSEHOLD_SIZES, Location, PaymentStatus, Problem, ShortfallReason, Signature,
-    VerificationLine, VisitSubmission, check_lines, check_signer, confirmation_hash,
-    receipt_code, signer_needs_reason,
+    VerificationLine, VisitSubmission, check_lines, check_signer, confirmation_hash, receipt_code,
+    signer_needs_reason,
 };
 
 /// Everything a field worker's phone keeps to work offline: their assigned
@@ -326,12 +326,13 @@ impl VisitDraft {
             let d = self.measure(m);
             let field = format!("measures.{}", m.id);
             let done_on = if d.status == MeasureStatus::Done {
-                let day = NaiveDate::parse_from_str(d.done_on.trim(), "%Y-%m-%d").map_err(|_| {
-                    Problem {
-                        field: format!("{field}.done_on"),
-                        message: "请填写完成日期".into(),
-                    }
-                })?;
+                let day =
+                    NaiveDate::parse_from_str(d.done_on.trim(), "%Y-%m-%d").map_err(|_| {
+                        Problem {
+                            field: format!("{field}.done_on"),
+                            message: "请填写完成日期".into(),
+                        }
+                    })?;
                 Some(day)
             } else {
                 None
@@ -368,8 +369,8 @@ impl VisitDraft {
                 continue;
             }
             let field = |name: &str| format!("income.{}.{name}", kind.as_str());
-            let amount = Fen::parse_yuan(&d.amount)
-                .map_err(|m| Problem::new(field("amount_fen"), m))?;
+            let amount =
+                Fen::parse_yuan(&d.amount).map_err(|m| Problem::new(field("amount_fen"), m))?;
             let line = IncomeLine {
                 kind,
                 amount_fen: amount.0,
@@ -616,7 +617,10 @@ mod tests {
             phone_masked: None,
             members: vec![],
             entitlements: vec![entitlement(52_000), entitlement(120_000)],
-            measures: vec![measure(MeasureStatus::Planned), measure(MeasureStatus::Done)],
+            measures: vec![
+                measure(MeasureStatus::Planned),
+                measure(MeasureStatus::Done),
+            ],
             income: vec![],
             confirmed_size: None,
         }
@@ -632,7 +636,8 @@ mod tests {
             due_on: NaiveDate::from_ymd_opt(2027, 6, 30).unwrap(),
             expected_income: Fen(1_000_000),
             status,
-            done_on: (status == MeasureStatus::Done).then(|| NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()),
+            done_on: (status == MeasureStatus::Done)
+                .then(|| NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()),
             drop_reason: None,
             note: String::new(),
         }
@@ -727,7 +732,9 @@ mod tests {
         assert_eq!(plain.household_size, Some(3), "the members on record");
 
         d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
-        d.edit(&h, |d| d.set_measure_status(&h.measures[0], MeasureStatus::Done, today));
+        d.edit(&h, |d| {
+            d.set_measure_status(&h.measures[0], MeasureStatus::Done, today)
+        });
         assert!(d.signature_voided, "a measure's move is signed content");
         d.edit(&h, |d| {
             let line = d.income_mut(IncomeKind::WageMigrant);
@@ -750,7 +757,12 @@ mod tests {
 
         // Set back as it was: nothing to send for the measure.
         d.set_measure_status(&h.measures[0], MeasureStatus::Planned, today);
-        assert!(d.submission(&h, d.started_at).unwrap().measure_updates.is_empty());
+        assert!(
+            d.submission(&h, d.started_at)
+                .unwrap()
+                .measure_updates
+                .is_empty()
+        );
     }
 
     #[test]

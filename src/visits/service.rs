@@ -14,8 +14,9 @@ use crate::server::db::{ReviewRecord, Store, VisitInsert, VisitRecord};
 use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
 use crate::visits::{
-    HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS, MAX_SIGNATURE_PNG_BYTES, Problem, ReviewState,
-    VisitOutcome, VisitSubmission, check_lines, check_signer, confirmation_hash, hex, receipt_code,
+    HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS, MAX_SIGNATURE_PNG_BYTES, Problem,
+    ReviewState, VisitOutcome, VisitSubmission, check_lines, check_signer, confirmation_hash, hex,
+    receipt_code,
 };
 
 /// Checks every visit of a batch, then stores the good ones in one
@@ -219,8 +220,7 @@ async fn check_plan_and_income(store: &dyn Store, v: &VisitSubmission) -> Result
         }
     }
     check_income_lines(&v.income).or_else(|(field, message)| invalid(field, message))?;
-    if v
-        .household_size
+    if v.household_size
         .is_some_and(|n| !HOUSEHOLD_SIZES.contains(&n))
     {
         return invalid("household_size".into(), "家庭人口应在1至99人之间");

@@ -375,7 +375,11 @@ fn IncomeRow(
     let mine = move || draft.with(|d| d.income_of(kind));
     let field = move |name: &str| format!("income.{}.{name}", kind.as_str());
     let last = household.recorded_income(kind).map(|r| {
-        zh::last_income(&r.amount.to_string(), &r.declared_on.to_string(), r.evidence)
+        zh::last_income(
+            &r.amount.to_string(),
+            &r.declared_on.to_string(),
+            r.evidence,
+        )
     });
     let row_id = format!("income-{}", kind.as_str());
     let input_id = format!("income-{}-amount", kind.as_str());
@@ -539,7 +543,10 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
     };
     let h = household.clone();
     let plan_and_income = move || {
-        draft.with(|d| d.submission(&h, d.started_at).map(|v| plan_and_income_words(&v, &h)))
+        draft.with(|d| {
+            d.submission(&h, d.started_at)
+                .map(|v| plan_and_income_words(&v, &h))
+        })
     };
     let (h1, h2, h3, h4) = (
         household.clone(),
@@ -672,7 +679,7 @@ fn plan_and_income_words(
             let mut detail = match u.status {
                 MeasureStatus::Done => u
                     .done_on
-                    .map(|d| format!("{d} {}", MeasureStatus::Done.label()))
+                    .map(|d| format!("{} {d}", zh::DONE_ON))
                     .unwrap_or_default(),
                 MeasureStatus::Dropped => u.drop_reason.clone().unwrap_or_default(),
                 _ => String::new(),
