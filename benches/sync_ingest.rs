@@ -218,6 +218,9 @@ fn visit((household, due): &(Uuid, Vec<(Uuid, i64)>), year: StatYear) -> VisitSu
             content_hash: String::new(),
         },
         photo_base64: None,
+        measure_updates: Vec::new(),
+        income: Vec::new(),
+        household_size: None,
     };
     v.lines.sort_by_key(|l| l.entitlement_id);
     v.signature.content_hash = confirmation_hash(&v);
