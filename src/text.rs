@@ -267,6 +267,7 @@ pub mod zh {
     pub const HOUSEHOLD_SIZE: &str = "本年度家庭人口（人）";
     pub const CONFIRM_MEASURES: &str = "帮扶措施";
     pub const CONFIRM_INCOME: &str = "家庭收入（不含补贴）";
+    pub const CONFIRM_SIZE: &str = "本年度家庭人口";
     pub const WITH_EVIDENCE: &str = "有凭证";
     pub const WITHOUT_EVIDENCE: &str = "无凭证";
 

@@ -167,6 +167,8 @@ describe('plan measures and income on the phone', () => {
     assert.equal(await size.inputValue(), String(household.members), 'the members on record');
     await migrantWage(page).scrollIntoViewIfNeeded();
     await screenshot(page, 'plan-income');
+    await size.scrollIntoViewIfNeeded();
+    await screenshot(page, 'plan-household-size');
 
     // A bad figure is named beside its row.
     await byTestId(page, 'income-property').locator('[data-testid="income-amount"]').fill('1.234');
@@ -187,11 +189,12 @@ describe('plan measures and income on the phone', () => {
     const confirmation = byTestId(page, 'confirmation');
     await confirmation.waitFor();
     const measuresSigned = await byTestId(page, 'confirm-measures').textContent();
-    assert.match(measuresSigned, /推荐到兰州建筑工地务工.*改为：已完成/);
+    const [y, m, d] = chinaToday().split('-').map(Number);
+    assert.match(measuresSigned, new RegExp(`推荐到兰州建筑工地务工改为：已完成（完成日期：${y}年${m}月${d}日）`));
     assert.match(measuresSigned, /发展肉牛养殖.*改为：实施中（已购牛犊一头）/);
     const incomeSigned = await byTestId(page, 'confirm-income').textContent();
     assert.match(incomeSigned, /外出务工收入12,000\.00 元有凭证，兰州建筑工地/);
-    assert.match(incomeSigned, new RegExp(`本年度家庭人口（人）${household.members} 人`));
+    assert.match(incomeSigned, new RegExp(`本年度家庭人口${household.members} 人`));
     await byTestId(page, 'confirm-measures').scrollIntoViewIfNeeded();
     await screenshot(page, 'plan-income-confirmation');
     await drawSignature(page);

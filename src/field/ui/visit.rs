@@ -355,7 +355,7 @@ fn IncomeCard(
             <h2 class="section-title">{zh::INCOME_HEADING}</h2>
             <p class="line-meta">{zh::INCOME_HINT}</p>
             {rows}
-            <label class="field-label" for="household-size">{zh::HOUSEHOLD_SIZE}</label>
+            <label class="field-label size-label" for="household-size">{zh::HOUSEHOLD_SIZE}</label>
             <input id="household-size" class="input input-number" inputmode="numeric" data-testid="household-size"
                 prop:value=move || draft.with(|d| d.household_size.clone())
                 on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.household_size = v) }/>
@@ -589,7 +589,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                             </li>
                         }).collect_view()}
                         {words.size.map(|n| view! {
-                            <li><span class="confirm-name">{zh::HOUSEHOLD_SIZE}</span><span class="confirm-amount">{n}</span></li>
+                            <li><span class="confirm-name">{zh::CONFIRM_SIZE}</span><span class="confirm-amount">{n}</span></li>
                         })}
                     </ul>
                 })}
@@ -679,7 +679,7 @@ fn plan_and_income_words(
             let mut detail = match u.status {
                 MeasureStatus::Done => u
                     .done_on
-                    .map(|d| format!("{} {d}", zh::DONE_ON))
+                    .map(|d| format!("{}：{}", zh::DONE_ON, d.format("%Y年%-m月%-d日")))
                     .unwrap_or_default(),
                 MeasureStatus::Dropped => u.drop_reason.clone().unwrap_or_default(),
                 _ => String::new(),
