@@ -8,7 +8,7 @@ pub mod zh {
     pub const INCOME_NO_RECORDS: &str =
         "本年度还没有核实的补贴或登记的收入，暂不判断是否低于监测标准。";
     pub const NET_INCOME: &str = "家庭纯收入";
-    pub const HOUSEHOLD_SIZE: &str = "家庭人口";
+    pub const INCOME_HOUSEHOLD_SIZE: &str = "家庭人口";
     pub const SIZE_FROM_VISIT: &str = "走访时确认";
     pub const SIZE_FROM_MEMBERS: &str = "按在册成员";
     pub const THRESHOLD: &str = "监测标准";
@@ -283,6 +283,57 @@ pub mod zh {
     pub const FINISH_VISIT: &str = "完成走访，等待上传";
     pub const SIGN_AGAIN: &str = "重新签字";
     pub const NOT_CHECKED: &str = "未核实";
+    pub const MEASURES_HEADING: &str = "帮扶措施进展";
+    pub const MEASURES_HINT: &str = "按实际情况选择每项措施的进展；没有变化的不用改。";
+    pub const MEASURE_DUE: &str = "计划完成";
+    pub const OVERDUE: &str = "已逾期";
+    pub const DONE_ON: &str = "完成日期";
+    pub const DROP_REASON: &str = "放弃原因";
+    pub const MEASURE_NOTE: &str = "进展说明（可选）";
+    pub const INCOME_HEADING: &str = "家庭收入登记（不含补贴）";
+    pub const INCOME_HINT: &str = "填写本统计年度截至今天的累计金额（元），不清楚的可以不填。补贴已在上面核实，不要重复填写。";
+    pub const INCOME_EVIDENCE: &str = "有工资单/流水/合同等凭证";
+    pub const INCOME_NOTE_HINT: &str = "说明（可选），如：在兰州建筑工地";
+    pub const INCOME_NOT_DECLARED: &str = "本次未登记";
+    pub const HOUSEHOLD_SIZE: &str = "本年度家庭人口（人）";
+    pub const CONFIRM_MEASURES: &str = "帮扶措施";
+    pub const CONFIRM_INCOME: &str = "家庭收入（不含补贴）";
+    pub const CONFIRM_SIZE: &str = "本年度家庭人口";
+    pub const WITH_EVIDENCE: &str = "有凭证";
+    pub const WITHOUT_EVIDENCE: &str = "无凭证";
+
+    /// Under an income row: the figure the last visit of the year recorded.
+    pub fn last_income(amount: &str, day: &str, evidence: bool) -> String {
+        let backed = if evidence {
+            WITH_EVIDENCE
+        } else {
+            WITHOUT_EVIDENCE
+        };
+        format!("上次登记：{amount} 元（{day}，{backed}）")
+    }
+
+    /// Under the household size: what the register and the last visit say.
+    pub fn size_on_record(members: i64, confirmed: Option<i32>) -> String {
+        match confirmed {
+            Some(n) if i64::from(n) != members => {
+                format!("户籍登记 {members} 人；本年度上次走访确认 {n} 人")
+            }
+            _ => format!("户籍登记 {members} 人"),
+        }
+    }
+
+    /// What the household confirms about one measure it changed.
+    pub fn measure_now(status: &str, detail: &str) -> String {
+        if detail.is_empty() {
+            format!("改为：{status}")
+        } else {
+            format!("改为：{status}（{detail}）")
+        }
+    }
+
+    pub fn people(n: i32) -> String {
+        format!("{n} 人")
+    }
 
     // 一户一策 (the plan section of the household page)
     pub const PLAN_TITLE: &str = "帮扶计划（一户一策）";
@@ -313,12 +364,10 @@ pub mod zh {
     pub const EXPECTED_INCOME: &str = "预期年增收";
     pub const EXPECTED_INCOME_YUAN: &str = "预期年增收（元）";
     pub const MEASURE_STATUS: &str = "措施状态";
-    pub const DONE_ON: &str = "完成日期";
-    pub const DROP_REASON: &str = "放弃原因";
-    pub const MEASURE_NOTE: &str = "备注";
+    pub const MEASURE_REMARK: &str = "备注";
     pub const UPDATE_MEASURE: &str = "更新进展";
     pub const SAVE_MEASURE: &str = "保存进展";
-    pub const OVERDUE: &str = "逾期";
+    pub const OVERDUE_TAG: &str = "逾期";
     pub const MEASURE_HISTORY: &str = "变更记录";
     pub const MOVED_ONLINE: &str = "线上修改";
     pub const MOVED_IN_VISIT: &str = "走访时 ";

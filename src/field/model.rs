@@ -3,10 +3,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::households::{EntitlementView, HouseholdSummary, MemberView};
-use crate::subsidies::{Channel, Fen};
+use crate::income::{IncomeKind, IncomeLine, check_income_lines};
+use crate::plans::{Measure, MeasureStatus, MeasureUpdate, check_measure_update};
+use crate::subsidies::{Channel, Fen, china_date};
 use crate::visits::{
-    Location, PaymentStatus, Problem, ShortfallReason, Signature, VerificationLine,
-    VisitSubmission, check_lines, check_signer, confirmation_hash, receipt_code,
+    HOUSEHOLD_SIZES, Location, PaymentStatus, Problem, ShortfallReason, Signature,
+    VerificationLine, VisitSubmission, check_lines, check_signer, confirmation_hash, receipt_code,
     signer_needs_reason,
 };
 
@@ -27,6 +29,39 @@ pub struct RosterHousehold {
     pub phone_masked: Option<String>,
     pub members: Vec<MemberView>,
     pub entitlements: Vec<EntitlementView>,
+    /// The measures of the household's plan (一户一策), for a visit to
+    /// move. Defaulted, like the two below, so that a roster cached by an
+    /// older app still opens.
+    #[serde(default)]
+    pub measures: Vec<Measure>,
+    /// The latest declared figure of each income kind in the year.
+    #[serde(default)]
+    pub income: Vec<RecordedIncome>,
+    /// The household size the latest visit of the year confirmed.
+    #[serde(default)]
+    pub confirmed_size: Option<i32>,
+}
+
+impl RosterHousehold {
+    /// The measures a visit can still move: planned or in progress.
+    pub fn open_measures(&self) -> impl Iterator<Item = &Measure> {
+        self.measures.iter().filter(|m| m.status.is_open())
+    }
+
+    pub fn recorded_income(&self, kind: IncomeKind) -> Option<&RecordedIncome> {
+        self.income.iter().find(|r| r.kind == kind)
+    }
+}
+
+/// An income figure a signed visit declared, as the next visit shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedIncome {
+    pub kind: IncomeKind,
+    pub amount: Fen,
+    pub evidence: bool,
+    pub note: String,
+    /// The China day of the visit that declared it.
+    pub declared_on: NaiveDate,
 }
 
 /// The part of a roster the household list needs: small enough to read
@@ -103,6 +138,50 @@ pub struct VisitDraft {
     pub signature: Option<SignatureMark>,
     /// Set when an edit voided a signature, until the household signs again.
     pub signature_voided: bool,
+    /// The worker's changes to the plan's measures. Like the two below,
+    /// defaulted so that a draft saved by an older app still opens.
+    #[serde(default)]
+    pub measures: Vec<MeasureDraft>,
+    /// Income figures as typed; a kind left empty is not declared.
+    #[serde(default)]
+    pub income: Vec<IncomeDraft>,
+    /// 本年度家庭人口 as typed; empty confirms nothing.
+    #[serde(default)]
+    pub household_size: String,
+}
+
+/// A plan measure as the worker is updating it; it starts as the roster
+/// has it and becomes a [`MeasureUpdate`] only if it differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeasureDraft {
+    pub measure_id: Uuid,
+    pub status: MeasureStatus,
+    /// `YYYY-MM-DD`, as a date input gives it.
+    pub done_on: String,
+    pub drop_reason: String,
+    pub note: String,
+}
+
+impl MeasureDraft {
+    fn from_measure(m: &Measure) -> MeasureDraft {
+        MeasureDraft {
+            measure_id: m.id,
+            status: m.status,
+            done_on: m.done_on.map(|d| d.to_string()).unwrap_or_default(),
+            drop_reason: m.drop_reason.clone().unwrap_or_default(),
+            note: m.note.clone(),
+        }
+    }
+}
+
+/// One income kind as the worker is filling it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeDraft {
+    pub kind: IncomeKind,
+    /// As typed, in 元; empty: not declared this visit.
+    pub amount: String,
+    pub evidence: bool,
+    pub note: String,
 }
 
 /// One expected payment as the worker is filling it in.
@@ -164,6 +243,160 @@ impl VisitDraft {
             proxy_reason: String::new(),
             signature: None,
             signature_voided: false,
+            measures: Vec::new(),
+            income: Vec::new(),
+            household_size: household.summary.size.to_string(),
+        }
+    }
+
+    /// The worker's draft of a measure, as the roster has it until edited.
+    pub fn measure(&self, m: &Measure) -> MeasureDraft {
+        self.measures
+            .iter()
+            .find(|d| d.measure_id == m.id)
+            .cloned()
+            .unwrap_or_else(|| MeasureDraft::from_measure(m))
+    }
+
+    /// The draft of a measure to edit, made on first edit.
+    pub fn measure_mut(&mut self, m: &Measure) -> &mut MeasureDraft {
+        let at = match self.measures.iter().position(|d| d.measure_id == m.id) {
+            Some(at) => at,
+            None => {
+                self.measures.push(MeasureDraft::from_measure(m));
+                self.measures.len() - 1
+            }
+        };
+        &mut self.measures[at]
+    }
+
+    /// Sets a measure's status the way a worker expects: "done" offers
+    /// `today` as the day, and what belongs to another status is cleared.
+    pub fn set_measure_status(&mut self, m: &Measure, status: MeasureStatus, today: NaiveDate) {
+        let d = self.measure_mut(m);
+        d.status = status;
+        if status == MeasureStatus::Done {
+            if d.done_on.trim().is_empty() {
+                d.done_on = today.to_string();
+            }
+        } else {
+            d.done_on.clear();
+        }
+        if status != MeasureStatus::Dropped {
+            d.drop_reason.clear();
+        }
+    }
+
+    /// The worker's figure for an income kind, empty until typed.
+    pub fn income_of(&self, kind: IncomeKind) -> IncomeDraft {
+        self.income
+            .iter()
+            .find(|d| d.kind == kind)
+            .cloned()
+            .unwrap_or(IncomeDraft {
+                kind,
+                amount: String::new(),
+                evidence: false,
+                note: String::new(),
+            })
+    }
+
+    /// The draft of an income kind to edit, made on first edit.
+    pub fn income_mut(&mut self, kind: IncomeKind) -> &mut IncomeDraft {
+        let at = match self.income.iter().position(|d| d.kind == kind) {
+            Some(at) => at,
+            None => {
+                self.income.push(self.income_of(kind));
+                self.income.len() - 1
+            }
+        };
+        &mut self.income[at]
+    }
+
+    /// The changed measures as checked updates, or the first problem
+    /// (named `measures.<id>.<field>` for the form). A measure the
+    /// roster no longer lists is left out: the phone cannot show it.
+    pub fn measure_updates(
+        &self,
+        household: &RosterHousehold,
+        today: NaiveDate,
+    ) -> Result<Vec<MeasureUpdate>, Problem> {
+        let mut out = Vec::new();
+        for m in &household.measures {
+            let d = self.measure(m);
+            let field = format!("measures.{}", m.id);
+            let done_on = if d.status == MeasureStatus::Done {
+                let day =
+                    NaiveDate::parse_from_str(d.done_on.trim(), "%Y-%m-%d").map_err(|_| {
+                        Problem {
+                            field: format!("{field}.done_on"),
+                            message: "请填写完成日期".into(),
+                        }
+                    })?;
+                Some(day)
+            } else {
+                None
+            };
+            let reason = d.drop_reason.trim();
+            let update = MeasureUpdate {
+                measure_id: m.id,
+                status: d.status,
+                done_on,
+                drop_reason: (d.status == MeasureStatus::Dropped).then(|| reason.to_owned()),
+                note: d.note.trim().to_owned(),
+            };
+            let unchanged = update.status == m.status
+                && update.done_on == m.done_on
+                && update.drop_reason == m.drop_reason
+                && update.note == m.note;
+            if unchanged {
+                continue;
+            }
+            check_measure_update(&update, &field, today)
+                .map_err(|(field, message)| Problem::new(field, message))?;
+            out.push(update);
+        }
+        Ok(out)
+    }
+
+    /// The declared income figures as checked lines in kind order, or the
+    /// first problem (named `income.<kind>.<field>` for the form).
+    pub fn income_lines(&self) -> Result<Vec<IncomeLine>, Problem> {
+        let mut out = Vec::new();
+        for kind in IncomeKind::ALL {
+            let d = self.income_of(kind);
+            if d.amount.trim().is_empty() {
+                continue;
+            }
+            let field = |name: &str| format!("income.{}.{name}", kind.as_str());
+            let amount =
+                Fen::parse_yuan(&d.amount).map_err(|m| Problem::new(field("amount_fen"), m))?;
+            let line = IncomeLine {
+                kind,
+                amount_fen: amount.0,
+                evidence: d.evidence,
+                note: d.note.trim().to_owned(),
+            };
+            // The shared rules, one line at a time: a problem keeps the
+            // field's name and takes this kind's place in the form.
+            check_income_lines(std::slice::from_ref(&line)).map_err(|(name, message)| {
+                let name = name.rsplit('.').next().unwrap_or_default();
+                Problem::new(field(name), message)
+            })?;
+            out.push(line);
+        }
+        Ok(out)
+    }
+
+    /// The confirmed household size, if typed.
+    pub fn confirmed_size(&self) -> Result<Option<i32>, Problem> {
+        let text = self.household_size.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<i32>() {
+            Ok(n) if HOUSEHOLD_SIZES.contains(&n) => Ok(Some(n)),
+            _ => Err(Problem::new("household_size", "家庭人口应在1至99人之间")),
         }
     }
 
@@ -262,6 +495,10 @@ impl VisitDraft {
         ended_at: DateTime<Utc>,
     ) -> Result<VisitSubmission, Problem> {
         let lines = self.verification_lines(household)?;
+        let ended_at = ended_at.max(self.started_at);
+        let measure_updates = self.measure_updates(household, china_date(ended_at))?;
+        let income = self.income_lines()?;
+        let household_size = self.confirmed_size()?;
         let mark = self.signature.clone().unwrap_or(SignatureMark {
             strokes_json: String::new(),
             png_base64: String::new(),
@@ -274,7 +511,7 @@ impl VisitDraft {
             household_id: self.household_id,
             stat_year: self.stat_year,
             started_at: self.started_at,
-            ended_at: ended_at.max(self.started_at),
+            ended_at,
             met_with: self.met_with.trim().to_owned(),
             notes: self.notes.trim().to_owned(),
             location: self.location.clone().unwrap_or(Location::Unavailable),
@@ -289,9 +526,9 @@ impl VisitDraft {
                 content_hash: mark.content_hash,
             },
             photo_base64: self.photo_base64.clone(),
-            measure_updates: Vec::new(),
-            income: Vec::new(),
-            household_size: None,
+            measure_updates,
+            income,
+            household_size,
         })
     }
 
@@ -381,6 +618,29 @@ mod tests {
             phone_masked: None,
             members: vec![],
             entitlements: vec![entitlement(52_000), entitlement(120_000)],
+            measures: vec![
+                measure(MeasureStatus::Planned),
+                measure(MeasureStatus::Done),
+            ],
+            income: vec![],
+            confirmed_size: None,
+        }
+    }
+
+    fn measure(status: MeasureStatus) -> Measure {
+        Measure {
+            id: Uuid::now_v7(),
+            category: crate::plans::MeasureCategory::Employment,
+            action: "推荐到兰州务工".into(),
+            funding_source: String::new(),
+            funding: Fen(0),
+            due_on: NaiveDate::from_ymd_opt(2027, 6, 30).unwrap(),
+            expected_income: Fen(1_000_000),
+            status,
+            done_on: (status == MeasureStatus::Done)
+                .then(|| NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()),
+            drop_reason: None,
+            note: String::new(),
         }
     }
 
@@ -461,6 +721,95 @@ mod tests {
         d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
         assert!(!d.signature_voided);
         assert!(d.finish(&h, d.started_at).is_ok());
+    }
+
+    #[test]
+    fn only_changed_measures_and_typed_income_are_sent_and_signed() {
+        let h = household();
+        let mut d = filled(&h);
+        let today = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let plain = d.submission(&h, d.started_at).unwrap();
+        assert!(plain.measure_updates.is_empty() && plain.income.is_empty());
+        assert_eq!(plain.household_size, Some(3), "the members on record");
+
+        d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
+        d.edit(&h, |d| {
+            d.set_measure_status(&h.measures[0], MeasureStatus::Done, today)
+        });
+        assert!(d.signature_voided, "a measure's move is signed content");
+        d.edit(&h, |d| {
+            let line = d.income_mut(IncomeKind::WageMigrant);
+            line.amount = "12,000".into();
+            line.evidence = true;
+        });
+        let v = d.submission(&h, d.started_at).unwrap();
+        assert_eq!(v.measure_updates.len(), 1);
+        assert_eq!(v.measure_updates[0].measure_id, h.measures[0].id);
+        assert_eq!(v.measure_updates[0].done_on, Some(today));
+        assert_eq!(
+            v.income,
+            vec![IncomeLine {
+                kind: IncomeKind::WageMigrant,
+                amount_fen: 1_200_000,
+                evidence: true,
+                note: String::new(),
+            }]
+        );
+
+        // Set back as it was: nothing to send for the measure.
+        d.set_measure_status(&h.measures[0], MeasureStatus::Planned, today);
+        assert!(
+            d.submission(&h, d.started_at)
+                .unwrap()
+                .measure_updates
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn plan_and_income_problems_name_their_field() {
+        let h = household();
+        let mut d = filled(&h);
+        let today = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let id = h.measures[0].id;
+        d.set_measure_status(&h.measures[0], MeasureStatus::Dropped, today);
+        let p = d.submission(&h, d.started_at).unwrap_err();
+        assert_eq!(p.field, format!("measures.{id}.drop_reason"));
+        d.measure_mut(&h.measures[0]).drop_reason = "户外出务工".into();
+        d.income_mut(IncomeKind::Property).amount = "1.234".into();
+        let p = d.submission(&h, d.started_at).unwrap_err();
+        assert_eq!(p.field, "income.property.amount_fen");
+        d.income_mut(IncomeKind::Property).amount = "800".into();
+        d.income_mut(IncomeKind::Property).note = "租".repeat(201);
+        let p = d.submission(&h, d.started_at).unwrap_err();
+        assert_eq!(p.field, "income.property.note");
+        d.income_mut(IncomeKind::Property).note.clear();
+        d.household_size = "0".into();
+        assert_eq!(
+            d.submission(&h, d.started_at).unwrap_err().field,
+            "household_size"
+        );
+    }
+
+    #[test]
+    fn a_draft_and_roster_saved_by_an_older_app_still_open() {
+        let h = household();
+        let d = filled(&h);
+        let mut json = serde_json::to_value(&d).unwrap();
+        for key in ["measures", "income", "household_size"] {
+            json.as_object_mut().unwrap().remove(key);
+        }
+        let old: VisitDraft = serde_json::from_value(json).unwrap();
+        let v = old.submission(&h, old.started_at).unwrap();
+        assert!(v.measure_updates.is_empty() && v.income.is_empty());
+        assert_eq!(v.household_size, None, "nothing confirmed: a v1 visit");
+
+        let mut json = serde_json::to_value(&h).unwrap();
+        for key in ["measures", "income", "confirmed_size"] {
+            json.as_object_mut().unwrap().remove(key);
+        }
+        let old: RosterHousehold = serde_json::from_value(json).unwrap();
+        assert!(old.measures.is_empty());
     }
 
     #[test]

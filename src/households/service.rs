@@ -1,5 +1,7 @@
 //! Household rules: scope checks and masking happen here, on every read.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -7,13 +9,14 @@ use crate::areas::{Area, AreaCode};
 use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
-use crate::field::{Roster, RosterHousehold};
+use crate::field::{RecordedIncome, Roster, RosterHousehold};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
 use crate::households::{
     Assigned, EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView,
     VisitLineView, VisitView,
 };
 use crate::income::IncomeFlag;
+use crate::plans::Measure;
 use crate::reports::PaymentState;
 use crate::server::db::{
     AssignTarget, FlagQuery, HouseholdQuery, HouseholdRecord, PaymentQuery, Store,
@@ -252,6 +255,21 @@ pub async fn roster(
         offset: 0,
     };
     let (rows, _) = store.list_households(&query).await?;
+    // The plan and income parts: one query each for all the households.
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut measures: HashMap<Uuid, Vec<Measure>> = HashMap::new();
+    for (household_id, m) in store.measures_of_households(&ids).await? {
+        measures.entry(household_id).or_default().push(m);
+    }
+    let mut income: HashMap<Uuid, Vec<RecordedIncome>> = HashMap::new();
+    for (household_id, r) in store.latest_income_of_households(&ids, year.0).await? {
+        income.entry(household_id).or_default().push(r);
+    }
+    let sizes: HashMap<Uuid, i32> = store
+        .confirmed_sizes_of_households(&ids, year.0)
+        .await?
+        .into_iter()
+        .collect();
     let mut households = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(record) = store.household(row.id).await? else {
@@ -261,6 +279,9 @@ pub async fn roster(
             phone_masked: record.phone.as_deref().map(mask_phone),
             members: member_views(&record),
             entitlements: entitlement_views(store, row.id, year).await?,
+            measures: measures.remove(&row.id).unwrap_or_default(),
+            income: income.remove(&row.id).unwrap_or_default(),
+            confirmed_size: sizes.get(&row.id).copied(),
             summary: HouseholdSummary::from(row),
         });
     }

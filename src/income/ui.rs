@@ -79,7 +79,7 @@ fn IncomeCard(v: HouseholdIncomeView) -> impl IntoView {
                 <dt>{IncomeBucket::Transfer.label()}</dt><dd class="money" data-testid="bucket-transfer">{a.transfer.to_string()}</dd>
                 <dt>"− " {IncomeBucket::BusinessCost.label()}</dt><dd class="money" data-testid="bucket-cost">{a.cost.to_string()}</dd>
                 <dt><strong>{zh::NET_INCOME}</strong></dt><dd class="money" data-testid="net-income"><strong>{a.net.to_string()}</strong></dd>
-                <dt>{zh::HOUSEHOLD_SIZE}</dt><dd data-testid="household-size">{a.size.people} " 人（" {size_source} "）"</dd>
+                <dt>{zh::INCOME_HOUSEHOLD_SIZE}</dt><dd data-testid="household-size">{a.size.people} " 人（" {size_source} "）"</dd>
                 <dt>{zh::THRESHOLD}</dt><dd>{s.threshold.map(|t| format!("{t} 元")).unwrap_or_else(|| "—".into())}</dd>
                 <dt>{zh::LAST_YEAR_PER_CAPITA}</dt>
                 <dd data-testid="last-year">

@@ -137,7 +137,7 @@ fn MeasureCard(m: MeasureView, household_id: Uuid, today: chrono::NaiveDate) -> 
             <div class="measure-head">
                 <span class="tag tag-purple">{x.category.label()}</span>
                 <span class=status_class(x.status) data-testid="measure-status">{x.status.label()}</span>
-                {overdue.then(|| view! { <span class="tag tag-red" data-testid="overdue">{zh::OVERDUE}</span> })}
+                {overdue.then(|| view! { <span class="tag tag-red" data-testid="overdue">{zh::OVERDUE_TAG}</span> })}
             </div>
             <p class="measure-action">{x.action}</p>
             <dl class="facts">
@@ -146,7 +146,7 @@ fn MeasureCard(m: MeasureView, household_id: Uuid, today: chrono::NaiveDate) -> 
                 <dt>{zh::EXPECTED_INCOME}</dt><dd>{x.expected_income.to_string()} {zh::YUAN}</dd>
                 {x.done_on.map(|d| view! { <dt>{zh::DONE_ON}</dt><dd>{d.to_string()}</dd> })}
                 {x.drop_reason.map(|r| view! { <dt>{zh::DROP_REASON}</dt><dd>{r}</dd> })}
-                {(!x.note.is_empty()).then(|| view! { <dt>{zh::MEASURE_NOTE}</dt><dd>{x.note}</dd> })}
+                {(!x.note.is_empty()).then(|| view! { <dt>{zh::MEASURE_REMARK}</dt><dd>{x.note}</dd> })}
             </dl>
             {(!history.is_empty()).then(|| view! { <History history/> })}
             <details class="plan-more">
@@ -345,7 +345,7 @@ fn MeasureForm(household_id: Uuid, today: chrono::NaiveDate) -> impl IntoView {
                 <FieldNote problem field="expected_income"/>
             </label>
             <label class="field">
-                <span>{zh::MEASURE_NOTE}</span>
+                <span>{zh::MEASURE_REMARK}</span>
                 <textarea name="note" class="input" rows="2" maxlength="500"></textarea>
                 <FieldNote problem field="note"/>
             </label>
@@ -401,7 +401,7 @@ fn StatusForm(
                 </label>
             })}
             <label class="field">
-                <span>{zh::MEASURE_NOTE}</span>
+                <span>{zh::MEASURE_REMARK}</span>
                 <textarea name="note" class="input" rows="2" maxlength="500">{note}</textarea>
                 <FieldNote problem field="note"/>
             </label>

@@ -271,6 +271,9 @@ pub enum VisitOutcome {
     },
 }
 
+/// The household sizes a visit may confirm (the schema's CHECK too).
+pub const HOUSEHOLD_SIZES: std::ops::RangeInclusive<i32> = 1..=99;
+
 pub const MAX_PHOTO_BYTES: usize = 300 * 1024;
 pub const MAX_SIGNATURE_PNG_BYTES: usize = 64 * 1024;
 pub const MAX_VISITS_PER_BATCH: usize = 100;
@@ -284,7 +287,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             field: field.into(),
             message: message.into(),

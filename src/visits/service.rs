@@ -1,17 +1,22 @@
 //! Checking and storing visits delivered by sync.
 
+use std::collections::HashSet;
+
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::service::deny;
 use crate::error::AppError;
+use crate::income::check_income_lines;
+use crate::plans::check_measure_update;
 use crate::server::db::{ReviewRecord, Store, VisitInsert, VisitRecord};
 use crate::server::session::Caller;
-use crate::subsidies::StatYear;
+use crate::subsidies::{StatYear, china_date};
 use crate::visits::{
-    MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS, MAX_SIGNATURE_PNG_BYTES, Problem, ReviewState,
-    VisitOutcome, VisitSubmission, check_lines, check_signer, confirmation_hash, hex, receipt_code,
+    HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS, MAX_SIGNATURE_PNG_BYTES, Problem,
+    ReviewState, VisitOutcome, VisitSubmission, check_lines, check_signer, confirmation_hash, hex,
+    receipt_code,
 };
 
 /// Checks every visit of a batch, then stores the good ones in one
@@ -170,6 +175,7 @@ async fn check(
     }
     let due = store.entitlement_ids(v.household_id, v.stat_year).await?;
     check_lines(&v.lines, &due).map_err(Problem::into_error)?;
+    check_plan_and_income(store, v).await?;
     check_signer(&v.signature).map_err(Problem::into_error)?;
     let s = &v.signature;
     let png = decode(
@@ -191,6 +197,42 @@ async fn check(
         None => None,
     };
     Ok((png, photo))
+}
+
+/// The parts of a visit beyond its payment lines: measure updates move
+/// only this household's measures, each at most once, by the plan rules
+/// as of the day the visit ended; income lines and the household size
+/// are plausible.
+async fn check_plan_and_income(store: &dyn Store, v: &VisitSubmission) -> Result<(), AppError> {
+    let invalid = |field: String, message: &str| Err(AppError::validation(field, message));
+    if !v.measure_updates.is_empty() {
+        let own: HashSet<Uuid> = store
+            .measures_of_households(&[v.household_id])
+            .await?
+            .into_iter()
+            .map(|(_, m)| m.id)
+            .collect();
+        let today = china_date(v.ended_at);
+        let mut seen = HashSet::new();
+        for (i, u) in v.measure_updates.iter().enumerate() {
+            let at = format!("measure_updates[{i}]");
+            if !own.contains(&u.measure_id) {
+                return invalid(format!("{at}.measure_id"), "不是该户帮扶计划中的措施");
+            }
+            if !seen.insert(u.measure_id) {
+                return invalid(format!("{at}.measure_id"), "同一项措施重复更新");
+            }
+            check_measure_update(u, &at, today)
+                .or_else(|(field, message)| invalid(field, message))?;
+        }
+    }
+    check_income_lines(&v.income).or_else(|(field, message)| invalid(field, message))?;
+    if v.household_size
+        .is_some_and(|n| !HOUSEHOLD_SIZES.contains(&n))
+    {
+        return invalid("household_size".into(), "家庭人口应在1至99人之间");
+    }
+    Ok(())
 }
 
 /// Decodes canonical standard base64 (so the stored bytes re-encode to

@@ -14,8 +14,10 @@ use uuid::Uuid;
 use super::signature_pad::{Pad, SignaturePad};
 use super::state::Field;
 use crate::field::phone::device;
-use crate::field::{RosterHousehold, VisitDraft};
-use crate::subsidies::{Channel, Fen};
+use crate::field::{MeasureDraft, RosterHousehold, VisitDraft};
+use crate::income::IncomeKind;
+use crate::plans::{Measure, MeasureStatus};
+use crate::subsidies::{Channel, Fen, china_date};
 use crate::text::zh;
 use crate::visits::{
     Location, PaymentStatus, Problem, SIGNER_RELATIONS, ShortfallReason, receipt_code,
@@ -84,7 +86,7 @@ fn FormStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
     let problem = RwSignal::new(None::<Problem>);
     let navigate = use_navigate();
     let h = household.clone();
-    let next = move |_| match draft.with_untracked(|d| d.verification_lines(&h)) {
+    let next = move |_| match draft.with_untracked(|d| d.submission(&h, chrono::Utc::now())) {
         Ok(_) => {
             problem.set(None);
             let id = draft.with_untracked(|d| d.id);
@@ -104,6 +106,9 @@ fn FormStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
         .collect_view();
     let h1 = household.clone();
     let h2 = household.clone();
+    let measures = household.open_measures().next().is_some().then(|| {
+        view! { <MeasuresCard draft household=household.clone() problem/> }
+    });
     view! {
         <section class="card">
             <label class="field-label" for="met-with">{zh::MET_WITH_LABEL}</label>
@@ -114,6 +119,8 @@ fn FormStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             <LocationLine draft/>
         </section>
         {lines}
+        {measures}
+        <IncomeCard draft household=household.clone() problem/>
         <section class="card">
             <PhotoInput draft household=h2.clone()/>
             <label class="field-label" for="notes">{zh::NOTES}</label>
@@ -234,6 +241,170 @@ fn LineCard(
                 </div>
             </Show>
         </fieldset>
+    }
+}
+
+/// 帮扶措施进展: each open measure of the plan with its status choices.
+#[component]
+fn MeasuresCard(
+    draft: RwSignal<VisitDraft>,
+    household: Arc<RosterHousehold>,
+    problem: RwSignal<Option<Problem>>,
+) -> impl IntoView {
+    let cards = household
+        .open_measures()
+        .map(|m| view! { <MeasureCard draft household=household.clone() measure=m.clone() problem/> })
+        .collect_view();
+    view! {
+        <section class="card section-card" data-testid="measures">
+            <h2 class="section-title">{zh::MEASURES_HEADING}</h2>
+            <p class="line-meta">{zh::MEASURES_HINT}</p>
+            {cards}
+        </section>
+    }
+}
+
+#[component]
+fn MeasureCard(
+    draft: RwSignal<VisitDraft>,
+    household: Arc<RosterHousehold>,
+    measure: Measure,
+    problem: RwSignal<Option<Problem>>,
+) -> impl IntoView {
+    let id = measure.id;
+    let overdue = measure.is_overdue(china_date(chrono::Utc::now()));
+    let (action, category, due_on) = (measure.action.clone(), measure.category, measure.due_on);
+    let m = StoredValue::new(measure);
+    let mine = move || draft.with(|d| m.with_value(|m| d.measure(m)));
+    let status = move || mine().status;
+    let field = move |name: &str| format!("measures.{id}.{name}");
+    // Every edit goes through the draft's own copy of the measure.
+    let change = {
+        let h = household.clone();
+        move |f: &dyn Fn(&mut MeasureDraft)| {
+            m.with_value(|m| edit(draft, &h, |d| f(d.measure_mut(m))))
+        }
+    };
+    let choices = MeasureStatus::ALL
+        .into_iter()
+        .map(|s| {
+            let h = household.clone();
+            view! {
+                <button type="button" class="choice" data-status=s.as_str()
+                    aria-pressed=move || (status() == s).to_string()
+                    on:click=move |_| {
+                        let today = china_date(chrono::Utc::now());
+                        m.with_value(|m| edit(draft, &h, |d| d.set_measure_status(m, s, today)))
+                    }>
+                    {s.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    let (c1, c2, c3) = (change.clone(), change.clone(), change);
+    view! {
+        <fieldset class="measure-card" data-testid=format!("measure-{id}")>
+            <legend class="line-name">{action}</legend>
+            <p class="line-meta">
+                {category.label()} " · " {zh::MEASURE_DUE} " " {due_on.to_string()}
+                {overdue.then(|| view! { " · " <strong class="overdue">{zh::OVERDUE}</strong> })}
+            </p>
+            <div class="choices" role="group">{choices}</div>
+            <Show when=move || status() == MeasureStatus::Done>
+                <label class="field-label">{zh::DONE_ON}
+                    <input class="input" type="date" data-testid="measure-done-on"
+                        prop:value=move || mine().done_on
+                        on:input={let c = c1.clone(); move |ev| { let v = event_target_value(&ev); c(&|d: &mut MeasureDraft| d.done_on = v.clone()) }}/>
+                </label>
+            </Show>
+            <FieldProblem problem name=field("done_on")/>
+            <Show when=move || status() == MeasureStatus::Dropped>
+                <label class="field-label">{zh::DROP_REASON}
+                    <input class="input" data-testid="measure-drop-reason"
+                        prop:value=move || mine().drop_reason
+                        on:input={let c = c2.clone(); move |ev| { let v = event_target_value(&ev); c(&|d: &mut MeasureDraft| d.drop_reason = v.clone()) }}/>
+                </label>
+            </Show>
+            <FieldProblem problem name=field("drop_reason")/>
+            <label class="field-label">{zh::MEASURE_NOTE}
+                <input class="input" data-testid="measure-note"
+                    prop:value=move || mine().note
+                    on:input=move |ev| { let v = event_target_value(&ev); c3(&|d: &mut MeasureDraft| d.note = v.clone()) }/>
+            </label>
+            <FieldProblem problem name=field("note")/>
+        </fieldset>
+    }
+}
+
+/// 家庭收入登记: one row per kind of non-subsidy income, then the
+/// household size of the year.
+#[component]
+fn IncomeCard(
+    draft: RwSignal<VisitDraft>,
+    household: Arc<RosterHousehold>,
+    problem: RwSignal<Option<Problem>>,
+) -> impl IntoView {
+    let rows = IncomeKind::ALL
+        .into_iter()
+        .map(|kind| view! { <IncomeRow draft household=household.clone() kind problem/> })
+        .collect_view();
+    let on_record = zh::size_on_record(household.summary.size, household.confirmed_size);
+    let h = household.clone();
+    view! {
+        <section class="card section-card" data-testid="income">
+            <h2 class="section-title">{zh::INCOME_HEADING}</h2>
+            <p class="line-meta">{zh::INCOME_HINT}</p>
+            {rows}
+            <label class="field-label size-label" for="household-size">{zh::HOUSEHOLD_SIZE}</label>
+            <input id="household-size" class="input input-number" inputmode="numeric" data-testid="household-size"
+                prop:value=move || draft.with(|d| d.household_size.clone())
+                on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.household_size = v) }/>
+            <p class="line-meta">{on_record}</p>
+            <FieldProblem problem name="household_size"/>
+        </section>
+    }
+}
+
+#[component]
+fn IncomeRow(
+    draft: RwSignal<VisitDraft>,
+    household: Arc<RosterHousehold>,
+    kind: IncomeKind,
+    problem: RwSignal<Option<Problem>>,
+) -> impl IntoView {
+    let mine = move || draft.with(|d| d.income_of(kind));
+    let field = move |name: &str| format!("income.{}.{name}", kind.as_str());
+    let last = household.recorded_income(kind).map(|r| {
+        zh::last_income(
+            &r.amount.to_string(),
+            &r.declared_on.to_string(),
+            r.evidence,
+        )
+    });
+    let row_id = format!("income-{}", kind.as_str());
+    let input_id = format!("income-{}-amount", kind.as_str());
+    let (h1, h2, h3) = (household.clone(), household.clone(), household.clone());
+    view! {
+        <div class="income-row" data-testid=row_id>
+            <label class="field-label" for=input_id.clone()>{kind.label()}</label>
+            <input id=input_id class="input" inputmode="decimal" data-testid="income-amount" placeholder="元"
+                prop:value=move || mine().amount
+                on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h1, |d| d.income_mut(kind).amount = v) }/>
+            {last.map(|t| view! { <p class="line-meta" data-testid="income-last">{t}</p> })}
+            <FieldProblem problem name=field("amount_fen")/>
+            <Show when=move || !mine().amount.trim().is_empty()>
+                <label class="check">
+                    <input type="checkbox" data-testid="income-evidence"
+                        prop:checked=move || mine().evidence
+                        on:change={let h = h2.clone(); move |ev| { let v = event_target_checked(&ev); edit(draft, &h, |d| d.income_mut(kind).evidence = v) }}/>
+                    {zh::INCOME_EVIDENCE}
+                </label>
+                <input class="input" data-testid="income-note" placeholder=zh::INCOME_NOTE_HINT
+                    prop:value=move || mine().note
+                    on:input={let h = h3.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.income_mut(kind).note = v) }}/>
+                <FieldProblem problem name=field("note")/>
+            </Show>
+        </div>
     }
 }
 
@@ -370,6 +541,13 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                 .collect::<Vec<_>>()
         })
     };
+    let h = household.clone();
+    let plan_and_income = move || {
+        draft.with(|d| {
+            d.submission(&h, d.started_at)
+                .map(|v| plan_and_income_words(&v, &h))
+        })
+    };
     let (h1, h2, h3, h4) = (
         household.clone(),
         household.clone(),
@@ -391,6 +569,31 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                     <li><span class="confirm-name">{name}</span><span class="confirm-words">{words}</span></li>
                 }).collect_view()}
             </ul>
+            {move || plan_and_income().ok().map(|words| view! {
+                {(!words.measures.is_empty()).then(|| view! {
+                    <h3 class="confirm-part">{zh::CONFIRM_MEASURES}</h3>
+                    <ul class="confirm-items" data-testid="confirm-measures">
+                        {words.measures.into_iter().map(|(name, words)| view! {
+                            <li><span class="confirm-name">{name}</span><span class="confirm-words">{words}</span></li>
+                        }).collect_view()}
+                    </ul>
+                })}
+                {(!words.income.is_empty() || words.size.is_some()).then(|| view! {
+                    <h3 class="confirm-part">{zh::CONFIRM_INCOME}</h3>
+                    <ul class="confirm-items" data-testid="confirm-income">
+                        {words.income.into_iter().map(|(name, amount, detail)| view! {
+                            <li>
+                                <span class="confirm-name">{name}</span>
+                                <span class="confirm-amount">{amount}</span>
+                                <span class="confirm-words">{detail}</span>
+                            </li>
+                        }).collect_view()}
+                        {words.size.map(|n| view! {
+                            <li><span class="confirm-name">{zh::CONFIRM_SIZE}</span><span class="confirm-amount">{n}</span></li>
+                        })}
+                    </ul>
+                })}
+            })}
         </section>
         <section class="card">
             <label class="field-label">{zh::SIGNER_NAME}
@@ -447,6 +650,70 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                 </section>
             }),
         }}
+    }
+}
+
+/// The plan and income part of the confirmation, as the household reads it.
+struct PlanAndIncomeWords {
+    /// (measure, what it becomes)
+    measures: Vec<(String, String)>,
+    /// (kind, amount, evidence and note)
+    income: Vec<(&'static str, String, String)>,
+    size: Option<String>,
+}
+
+fn plan_and_income_words(
+    visit: &crate::visits::VisitSubmission,
+    household: &RosterHousehold,
+) -> PlanAndIncomeWords {
+    let measures = visit
+        .measure_updates
+        .iter()
+        .map(|u| {
+            let action = household
+                .measures
+                .iter()
+                .find(|m| m.id == u.measure_id)
+                .map(|m| m.action.clone())
+                .unwrap_or_default();
+            let mut detail = match u.status {
+                MeasureStatus::Done => u
+                    .done_on
+                    .map(|d| format!("{}：{}", zh::DONE_ON, d.format("%Y年%-m月%-d日")))
+                    .unwrap_or_default(),
+                MeasureStatus::Dropped => u.drop_reason.clone().unwrap_or_default(),
+                _ => String::new(),
+            };
+            if !u.note.is_empty() {
+                if !detail.is_empty() {
+                    detail.push('；');
+                }
+                detail.push_str(&u.note);
+            }
+            (action, zh::measure_now(u.status.label(), &detail))
+        })
+        .collect();
+    let income = visit
+        .income
+        .iter()
+        .map(|l| {
+            let mut detail = if l.evidence {
+                zh::WITH_EVIDENCE
+            } else {
+                zh::WITHOUT_EVIDENCE
+            }
+            .to_owned();
+            if !l.note.is_empty() {
+                detail.push('，');
+                detail.push_str(&l.note);
+            }
+            (l.kind.label(), format!("{} 元", Fen(l.amount_fen)), detail)
+        })
+        .collect();
+    PlanAndIncomeWords {
+        measures,
+        income,
+        size: visit.household_size.map(zh::people),
     }
 }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::DbResult;
+use crate::field::RecordedIncome;
 use crate::plans::{Measure, MeasureStatus, MeasureUpdate, Plan};
 
 /// The constraint that keeps one plan per household; [`PlanStore::insert_plans`]
@@ -101,4 +102,19 @@ pub trait PlanStore {
     /// Sets monitored households' identification dates, from which the
     /// 30-day "no measure yet" signal counts.
     async fn set_identified_on(&self, dates: &[(Uuid, NaiveDate)]) -> DbResult<()>;
+    /// For the phone's roster: each household's latest declared figure of
+    /// each income kind in the statistics year (the latest visit's counts).
+    async fn latest_income_of_households(
+        &self,
+        ids: &[Uuid],
+        stat_year: i32,
+    ) -> DbResult<Vec<(Uuid, RecordedIncome)>>;
+
+    /// For the phone's roster: the household size the latest visit of the
+    /// statistics year confirmed, for the households where one did.
+    async fn confirmed_sizes_of_households(
+        &self,
+        ids: &[Uuid],
+        stat_year: i32,
+    ) -> DbResult<Vec<(Uuid, i32)>>;
 }

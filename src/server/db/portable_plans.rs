@@ -2,6 +2,7 @@
 // `postgres.rs` inside a module of their own (see `portable.rs` for the
 // rules of portable SQL).
 
+use crate::field::RecordedIncome;
 use crate::plans::{Measure, MeasureCategory, MeasureStatus, MeasureUpdate, Plan};
 use crate::server::db::{
     MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
@@ -306,5 +307,66 @@ impl PlanStore for ThisStore {
         }
         db(tx.commit().await)?;
         Ok(())
+    }
+
+    async fn latest_income_of_households(
+        &self,
+        ids: &[Uuid],
+        stat_year: i32,
+    ) -> DbResult<Vec<(Uuid, RecordedIncome)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            // Latest = the visit that ended last; its id breaks a tie.
+            let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                "SELECT household_id, kind, amount_fen, evidence, note, day FROM (\
+                 SELECT ie.household_id, ie.kind, ie.amount_fen, ie.evidence, ie.note, \
+                 {CHINA_DAY_OF_VISIT} AS day, ROW_NUMBER() OVER (PARTITION BY ie.household_id, \
+                 ie.kind ORDER BY v.ended_at DESC, v.id DESC) AS nth \
+                 FROM income_entries ie JOIN visits v ON v.id = ie.visit_id WHERE ie.stat_year = "
+            ));
+            q.push_bind(stat_year);
+            q.push(" AND ie.household_id IN (");
+            push_in_list(&mut q, chunk.iter().copied());
+            q.push(") latest WHERE nth = 1 ORDER BY household_id, kind");
+            for r in db(q.build().fetch_all(&self.pool).await)? {
+                let kind: String = r.try_get("kind")?;
+                out.push((
+                    r.try_get("household_id")?,
+                    RecordedIncome {
+                        kind: IncomeKind::parse(&kind)
+                            .ok_or_else(|| corrupt("income kind", &kind))?,
+                        amount: Fen(r.try_get("amount_fen")?),
+                        evidence: r.try_get("evidence")?,
+                        note: r.try_get("note")?,
+                        declared_on: r.try_get("day")?,
+                    },
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn confirmed_sizes_of_households(
+        &self,
+        ids: &[Uuid],
+        stat_year: i32,
+    ) -> DbResult<Vec<(Uuid, i32)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT household_id, household_size FROM (\
+                 SELECT v.household_id, v.household_size, ROW_NUMBER() OVER (PARTITION BY \
+                 v.household_id ORDER BY v.ended_at DESC, v.id DESC) AS nth FROM visits v \
+                 WHERE v.household_size IS NOT NULL AND v.stat_year = ",
+            );
+            q.push_bind(stat_year);
+            q.push(" AND v.household_id IN (");
+            push_in_list(&mut q, chunk.iter().copied());
+            q.push(") latest WHERE nth = 1");
+            for r in db(q.build().fetch_all(&self.pool).await)? {
+                out.push((r.try_get("household_id")?, r.try_get("household_size")?));
+            }
+        }
+        Ok(out)
     }
 }

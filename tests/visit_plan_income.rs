@@ -1,0 +1,249 @@
+//! Visits that move plan measures and declare income, through the sync
+//! endpoint: stored once with the measure's new status and its history,
+//! refused field by field when they touch another household's plan or
+//! carry implausible figures, and read back into the phone's roster.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use common::{TestDb, household_of, page, post_json, sign_in, signed_visit, year};
+use daohu::field::Roster;
+use daohu::income::{IncomeKind, IncomeLine};
+use daohu::plans::{MeasureStatus, MeasureUpdate};
+use daohu::subsidies::china_date;
+use daohu::sync::{ROSTER_PATH, VISITS_PATH};
+use daohu::visits::{VisitSubmission, confirmation_hash};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+on_both_backends!(
+    a_visit_moving_a_measure_and_declaring_income_is_stored_once,
+    a_measure_of_another_household_is_refused_and_nothing_is_stored,
+    implausible_income_size_or_updates_are_refused_with_the_field_named,
+);
+
+/// Gives `household` a plan with one planned measure; returns the measure.
+async fn plan_with_a_measure(db: &TestDb, household: Uuid) -> Uuid {
+    let (plan, measure) = (Uuid::now_v7(), Uuid::now_v7());
+    let creator = db
+        .store
+        .user_by_username("worker1")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let now = Utc::now();
+    let due = year().first_day() + Duration::days(300);
+    // The plan pages write plans; until a test needs more, plain SQL.
+    macro_rules! insert {
+        ($pool:expr) => {{
+            sqlx::query(
+                "INSERT INTO plans (id, household_id, responsible_name, responsible_phone, \
+                 labour_situation, health_situation, created_by, created_at, updated_at) \
+                 VALUES ($1, $2, '李干部', '13800000000', '两个劳动力', '健康', $3, $4, $4)",
+            )
+            .bind(plan)
+            .bind(household)
+            .bind(creator)
+            .bind(now)
+            .execute(&$pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO measures (id, plan_id, household_id, category, action, \
+                 funding_source, funding_fen, due_on, expected_income_fen, status, note, \
+                 created_at, updated_at) VALUES ($1, $2, $3, 'employment', '推荐到兰州务工', \
+                 '', 0, $4, 1000000, 'planned', '', $5, $5)",
+            )
+            .bind(measure)
+            .bind(plan)
+            .bind(household)
+            .bind(due)
+            .bind(now)
+            .execute(&$pool)
+            .await
+            .unwrap();
+            $pool.close().await;
+        }};
+    }
+    if db.url.starts_with("sqlite:") {
+        insert!(sqlx::SqlitePool::connect(&db.url).await.unwrap());
+    } else {
+        insert!(sqlx::PgPool::connect(&db.url).await.unwrap());
+    }
+    measure
+}
+
+fn done(measure_id: Uuid, visit: &VisitSubmission) -> MeasureUpdate {
+    MeasureUpdate {
+        measure_id,
+        status: MeasureStatus::Done,
+        done_on: Some(china_date(visit.ended_at)),
+        drop_reason: None,
+        note: "已在兰州建筑工地上班".into(),
+    }
+}
+
+fn migrant_wage(amount_fen: i64) -> IncomeLine {
+    IncomeLine {
+        kind: IncomeKind::WageMigrant,
+        amount_fen,
+        evidence: true,
+        note: "工资流水".into(),
+    }
+}
+
+/// Signs the visit's content again, as the household would after the edit.
+fn resigned(mut visit: VisitSubmission) -> VisitSubmission {
+    visit.signature.content_hash = confirmation_hash(&visit);
+    visit
+}
+
+async fn deliver(db: &TestDb, cookie: &str, visit: &VisitSubmission) -> Value {
+    let body = json!({ "visits": [visit] }).to_string();
+    let reply = post_json(&db.state(), Some(cookie), VISITS_PATH, body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.json()["results"][0].clone()
+}
+
+fn assert_rejected(outcome: &Value, field: &str) {
+    assert_eq!(outcome["outcome"], "rejected", "{outcome}");
+    assert_eq!(outcome["status"], 422, "{outcome}");
+    let message = outcome["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("{field}：")),
+        "{field} named in {message}"
+    );
+}
+
+async fn a_visit_moving_a_measure_and_declaring_income_is_stored_once(db: TestDb) {
+    let db = db.with_demo().await;
+    let cookie = sign_in(&db.state(), "worker1").await;
+    let household = household_of(db.store.as_ref(), "worker1").await;
+    let measure = plan_with_a_measure(&db, household).await;
+    let mut visit = signed_visit(db.store.as_ref(), household).await;
+    visit.measure_updates = vec![done(measure, &visit)];
+    visit.income = vec![migrant_wage(1_200_000)];
+    visit.household_size = Some(4);
+    let visit = resigned(visit);
+
+    assert_eq!(deliver(&db, &cookie, &visit).await["outcome"], "stored");
+    assert_eq!(
+        deliver(&db, &cookie, &visit).await["outcome"],
+        "already_stored"
+    );
+    assert_eq!(db.store.count_visits().await.unwrap(), 1);
+
+    let stored = db.store.visit(visit.id).await.unwrap().unwrap().visit;
+    assert_eq!(stored.measure_updates, visit.measure_updates);
+    assert_eq!(stored.income, visit.income);
+    assert_eq!(stored.household_size, Some(4));
+    let plan = db
+        .store
+        .plan_of_household(household)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(plan.measures[0].status, MeasureStatus::Done);
+    assert_eq!(plan.measures[0].done_on, Some(china_date(visit.ended_at)));
+    assert_eq!(plan.measures[0].note, "已在兰州建筑工地上班");
+
+    // The next download carries it all, for the next visit to start from.
+    let reply = page(&db.state(), Some(&cookie), ROSTER_PATH).await;
+    let roster: Roster = serde_json::from_str(&reply.body).unwrap();
+    let h = roster.household(household).unwrap();
+    assert_eq!(h.measures.len(), 1);
+    assert_eq!(h.measures[0].status, MeasureStatus::Done);
+    assert_eq!(h.open_measures().count(), 0);
+    let wage = h.recorded_income(IncomeKind::WageMigrant).unwrap();
+    assert_eq!((wage.amount.0, wage.evidence), (1_200_000, true));
+    assert_eq!(wage.declared_on, china_date(visit.started_at));
+    assert_eq!(h.confirmed_size, Some(4));
+
+    // A later visit's figure replaces the earlier one; the size stays.
+    let mut later = signed_visit(db.store.as_ref(), household).await;
+    later.started_at += Duration::days(1);
+    later.ended_at += Duration::days(1);
+    later.income = vec![migrant_wage(1_500_000)];
+    let later = resigned(later);
+    assert_eq!(deliver(&db, &cookie, &later).await["outcome"], "stored");
+    let reply = page(&db.state(), Some(&cookie), ROSTER_PATH).await;
+    let roster: Roster = serde_json::from_str(&reply.body).unwrap();
+    let h = roster.household(household).unwrap();
+    let wage = h.recorded_income(IncomeKind::WageMigrant).unwrap();
+    assert_eq!(wage.amount.0, 1_500_000);
+    assert_eq!(h.confirmed_size, Some(4));
+    let mut others = roster
+        .households
+        .iter()
+        .filter(|o| o.summary.id != household);
+    assert!(others.all(|o| o.income.is_empty() && o.measures.is_empty()));
+}
+
+async fn a_measure_of_another_household_is_refused_and_nothing_is_stored(db: TestDb) {
+    let db = db.with_demo().await;
+    let cookie = sign_in(&db.state(), "worker1").await;
+    let store = db.store.as_ref();
+    let mine = household_of(store, "worker1").await;
+    let theirs = household_of(store, "worker3").await;
+    let own_measure = plan_with_a_measure(&db, mine).await;
+    let other_measure = plan_with_a_measure(&db, theirs).await;
+    let mut visit = signed_visit(store, mine).await;
+    visit.measure_updates = vec![done(own_measure, &visit), done(other_measure, &visit)];
+    let visit = resigned(visit);
+
+    assert_rejected(
+        &deliver(&db, &cookie, &visit).await,
+        "measure_updates[1].measure_id",
+    );
+    assert_eq!(db.store.count_visits().await.unwrap(), 0);
+    for household in [mine, theirs] {
+        let plan = db
+            .store
+            .plan_of_household(household)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(plan.measures[0].status, MeasureStatus::Planned);
+    }
+}
+
+async fn implausible_income_size_or_updates_are_refused_with_the_field_named(db: TestDb) {
+    let db = db.with_demo().await;
+    let cookie = sign_in(&db.state(), "worker1").await;
+    let store = db.store.as_ref();
+    let household = household_of(store, "worker1").await;
+    let measure = plan_with_a_measure(&db, household).await;
+    let base = signed_visit(store, household).await;
+
+    let mut twice = base.clone();
+    twice.income = vec![migrant_wage(100), migrant_wage(200)];
+    let mut negative = base.clone();
+    negative.income = vec![migrant_wage(-1)];
+    let mut nobody = base.clone();
+    nobody.household_size = Some(0);
+    let mut moved_twice = base.clone();
+    moved_twice.measure_updates = vec![done(measure, &base), done(measure, &base)];
+    let mut done_tomorrow = base.clone();
+    let mut update = done(measure, &base);
+    update.done_on = update.done_on.and_then(|d| d.succ_opt());
+    done_tomorrow.measure_updates = vec![update];
+    for (visit, field) in [
+        (twice, "income[1].kind"),
+        (negative, "income[0].amount_fen"),
+        (nobody, "household_size"),
+        (moved_twice, "measure_updates[1].measure_id"),
+        (done_tomorrow, "measure_updates[0].done_on"),
+    ] {
+        assert_rejected(&deliver(&db, &cookie, &resigned(visit)).await, field);
+    }
+    assert_eq!(db.store.count_visits().await.unwrap(), 0);
+    let plan = db
+        .store
+        .plan_of_household(household)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(plan.measures[0].status, MeasureStatus::Planned);
+}
