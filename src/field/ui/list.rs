@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::state::{Field, HouseholdMark, short_time};
 use crate::field::phone::device;
+use crate::income::ui::FlagBadges;
 use crate::text::zh;
 
 /// More rows than a phone screen holds.
@@ -67,7 +68,7 @@ pub fn ListScreen() -> impl IntoView {
                                 {h.relocated.then_some(" · 易地搬迁")}
                             </span>
                         </span>
-                        <span class="row-tags"><Mark id=h.id/></span>
+                        <span class="row-tags"><Mark id=h.id/><FlagBadges flags=h.flags/></span>
                     </a>
                 </li>
             </For>
