@@ -18,7 +18,6 @@ pub mod zh {
     pub const VISIT_OF: &str = "走访于";
     pub const BACKED: &str = "已核实/有凭证";
     pub const DECLARED_ONLY: &str = "农户自报";
-    pub const NOT_COUNTED: &str = " · 不计收入";
     pub const INCOME_TABLE_TITLE: &str = "一户一策落实与收入监测";
     pub const INCOME_TABLE_LINK: &str = "一户一策与收入监测";
     pub const COMPUTED_ON: &str = "计算于";

@@ -231,6 +231,28 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         .await;
         expect(&r, StatusCode::FORBIDDEN, "get_plan out of scope");
 
+        // get_household_income: the household's account, same reach
+        let r = call(
+            &state,
+            c,
+            "/api/income/household",
+            &[("household_id", &mine.to_string())],
+        )
+        .await;
+        expect(&r, StatusCode::OK, "get_household_income in scope");
+        let r = call(
+            &state,
+            c,
+            "/api/income/household",
+            &[("household_id", &case.other_household.to_string())],
+        )
+        .await;
+        expect(
+            &r,
+            StatusCode::FORBIDDEN,
+            "get_household_income out of scope",
+        );
+
         // list_households: unfiltered, in-scope village, out-of-scope village
         let r = call(&state, c, "/api/households/list", &[]).await;
         expect(&r, StatusCode::OK, "list_households");
@@ -310,6 +332,35 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         )
         .await;
         expect(&r, StatusCode::FORBIDDEN, "area overview other");
+
+        // get_income_table: like the area pages
+        match case.own_area {
+            Some(own) => {
+                let r = call(&state, c, "/api/income/table", &[("code", own)]).await;
+                expect(&r, StatusCode::OK, "income table own");
+                assert!(
+                    r.json()["rows"]
+                        .as_array()
+                        .is_some_and(|rows| !rows.is_empty())
+                );
+            }
+            None => {
+                let r = call(
+                    &state,
+                    c,
+                    "/api/income/table",
+                    &[("code", me.area.as_str())],
+                )
+                .await;
+                expect(
+                    &r,
+                    StatusCode::FORBIDDEN,
+                    "field workers have no income table",
+                );
+            }
+        }
+        let r = call(&state, c, "/api/income/table", &[("code", case.other_area)]).await;
+        expect(&r, StatusCode::FORBIDDEN, "income table other");
         checked += 1;
     }
     assert_eq!(checked, 5);
@@ -328,4 +379,13 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
     );
     assert_eq!(store.audit_events("area_overview").await.unwrap().len(), 6);
     assert_eq!(store.audit_events("get_plan").await.unwrap().len(), 5);
+    assert_eq!(
+        store
+            .audit_events("get_household_income")
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(store.audit_events("income_table").await.unwrap().len(), 6);
 }

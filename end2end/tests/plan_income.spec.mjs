@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, eventually, installHydrationProbe, signIn } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, eventually, installHydrationProbe, open, signIn } from '../support/app.mjs';
 
 const VISITS_PATH = '/api/sync/v1/visits';
 
@@ -35,6 +35,10 @@ function givePlan() {
     `select hex(h.id), h.number, h.head_name, hex(u.id) from households h join users u on u.id = h.worker_id
      where u.username = 'worker1' order by h.village_code, h.number limit 1`,
   ).split('|');
+  // The demo may have planned this household already: start from a known plan.
+  sql(`delete from measure_events where measure_id in (select id from measures where household_id = X'${id}')`);
+  sql(`delete from measures where household_id = X'${id}'`);
+  sql(`delete from plans where household_id = X'${id}'`);
   const plan = newId();
   const now = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
   sql(`insert into plans (id, household_id, responsible_name, responsible_phone, labour_situation,
@@ -96,6 +100,22 @@ async function signInAndDownload(page, username) {
   await eventually(() => page.evaluate(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/field'))), {
     message: 'the service worker controlling the page with the shell cached',
   });
+}
+
+/** Every draft on the phone, as one JSON text. */
+function storedDrafts(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('daohu');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const tx = req.result.transaction(['drafts'], 'readonly');
+          const all = tx.objectStore('drafts').getAll();
+          tx.oncomplete = () => resolve(JSON.stringify(all.result));
+        };
+      }),
+  );
 }
 
 /** Today in China, YYYY-MM-DD. */
@@ -175,6 +195,10 @@ describe('plan measures and income on the phone', () => {
     await byTestId(page, 'to-confirm').click();
     await byTestId(page, 'income-property').locator('.field-problem').waitFor();
     await byTestId(page, 'income-property').locator('[data-testid="income-amount"]').fill('');
+    // Each edit is written to the phone as it happens; a reload in the
+    // instant between typing and the write may lose that one keystroke, so
+    // wait for the cleared figure to be on the phone.
+    await eventually(async () => !(await storedDrafts(page)).includes('1.234'), { message: 'the cleared figure saved' });
 
     // The draft survives a reload.
     await page.reload();
@@ -240,8 +264,41 @@ describe('plan measures and income on the phone', () => {
     assert.deepEqual((await replay.json()).results.map((r) => r.outcome), ['already_stored']);
     assert.equal(sql('select count(*) from visits'), '1');
     assert.equal(sql('select count(*) from income_entries'), '1');
-    assert.equal(sql('select count(*) from measure_events'), '2');
+    assert.equal(sql('select count(*) from measure_events where visit_id is not null'), '2');
 
-    // roll-up check
+    // The township supervisor's plan and risk table counts the household:
+    // the visit recomputed its account, the cattle measure is past its day
+    // and still open, so the village's overdue figure leads to it.
+    const village = sql(`select village_code from households where id = X'${household.hex}'`);
+    const township = `${village.slice(0, 9)}000`;
+    const supervisor = sql(
+      `select username from users where role = 'township_supervisor' and area_code = '${township}' limit 1`,
+    );
+    const office = await newMobileContext(browser, server.baseURL);
+    await installHydrationProbe(office);
+    const desk = await office.newPage();
+    await signIn(desk, supervisor, `/areas/${township}`);
+    await open(desk, `/areas/${township}/income`);
+    const villageRow = desk.locator(`[data-testid="income-row"][data-area="${village}"]`);
+    await villageRow.waitFor();
+    await screenshot(desk, 'income-table');
+    await villageRow.locator('[data-flag="overdue_measure"]').click();
+    await desk.waitForURL((u) => u.pathname === '/households' && u.searchParams.get('flag') === 'overdue_measure');
+    const listed = desk.locator('[data-testid="household-list"] li').filter({ hasText: household.head });
+    await listed.waitFor();
+    assert.match(await listed.locator('[data-flag="overdue_measure"]').innerText(), /措施逾期/);
+    await screenshot(desk, 'income-drill-down');
+
+    // Its page shows the declared wage among the account's sources.
+    await listed.locator('a').click();
+    await byTestId(desk, 'income').waitFor();
+    await byTestId(desk, 'income').scrollIntoViewIfNeeded();
+    await screenshot(desk, 'income-card');
+    const sources = byTestId(desk, 'income-sources');
+    await desk.locator('.sources summary').click();
+    assert.match(await sources.innerText(), /外出务工收入[\s\S]*12,000\.00/);
+    await screenshot(desk, 'income-household');
+    await office.close();
+    assertNoPageErrors(office);
   });
 });

@@ -176,11 +176,11 @@ fn HouseholdRow(h: HouseholdSummary) -> impl IntoView {
                 <span class="row-main">
                     <span class="row-title"><span class="row-name" data-testid="head-name">{h.head_name}</span> <small class="row-size">{h.size} "人"</small></span>
                     <span class="row-sub">{h.village.name} " · " <span class="mono">{h.number}</span></span>
+                    <FlagBadges flags=h.flags/>
                 </span>
                 <span class="row-tags">
                     <CategoryTag category=h.category/>
                     {h.relocated.then(|| view! { <span class="tag tag-blue">{zh::RELOCATED}</span> })}
-                    <FlagBadges flags=h.flags/>
                 </span>
             </A>
         </li>

@@ -21,7 +21,7 @@ pub fn FlagBadges(flags: Flags) -> impl IntoView {
         view! {
             <span class="flag-badges" data-testid="flags">
                 {flags.iter().map(|f| view! {
-                    <span class="tag tag-red-soft" data-flag=f.as_str()>{f.label()}</span>
+                    <span class="tag tag-red" data-flag=f.as_str()>{f.label()}</span>
                 }).collect_view()}
             </span>
         }
@@ -111,8 +111,7 @@ fn Sources(a: IncomeAccount) -> impl IntoView {
                                 </div>
                                 <div class="ent-sub muted">
                                     {s.bucket.label()} " · " {zh::VISIT_OF} " " {s.visit_day.to_string()}
-                                    " · " {if s.backed { zh::BACKED } else { zh::DECLARED_ONLY }}
-                                    {(!counted).then_some(zh::NOT_COUNTED)}
+                                    {counted.then(|| format!(" · {}", if s.backed { zh::BACKED } else { zh::DECLARED_ONLY }))}
                                 </div>
                             </li>
                         }
@@ -179,7 +178,6 @@ fn IncomeTableView(t: IncomeTable) -> impl IntoView {
                     <tr>
                         <th scope="col">{zh::AREA}</th>
                         <th scope="col">{zh::FLAGGED_HOUSEHOLDS}</th>
-                        {IncomeFlag::ALL.into_iter().map(|f| view! { <th scope="col">{f.label()}</th> }).collect_view()}
                         <th scope="col">{zh::MEASURES_ON_TIME_DUE}</th>
                         <th scope="col">{zh::IMPLEMENTATION_RATE}</th>
                     </tr>
@@ -216,20 +214,32 @@ fn Row(r: IncomeRow, total: bool) -> impl IntoView {
         };
         Either::Right(view! { <A href=href>{area_name}</A> })
     };
-    let cell = move |n: i64, flag: Option<IncomeFlag>| {
-        if n == 0 {
-            Either::Left(view! { <td class="num">"0"</td> })
-        } else {
-            Either::Right(view! {
-                <td class="num"><A href=flagged_households_href(&code, flag)>{n}</A></td>
-            })
-        }
+    // Each signal with households is a chip under the name, leading to
+    // them: five more columns would not fit a phone.
+    let chips = IncomeFlag::ALL
+        .into_iter()
+        .map(|f| (f, r.flag_count(f)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(f, n)| {
+            view! {
+                <li><A href=flagged_households_href(&code, Some(f)) attr:class="tag tag-red" attr:data-flag=f.as_str()>
+                    {f.label()} " " {n}
+                </A></li>
+            }
+        })
+        .collect_view();
+    let flagged = if r.flagged == 0 {
+        Either::Left(view! { "0" })
+    } else {
+        Either::Right(view! { <A href=flagged_households_href(&code, None)>{r.flagged}</A> })
     };
     view! {
         <tr data-testid="income-row" data-area=r.area.code.to_string()>
-            <th scope="row">{name}</th>
-            {cell(r.flagged, None)}
-            {IncomeFlag::ALL.into_iter().map(|f| cell(r.flag_count(f), Some(f))).collect_view()}
+            <th scope="row">
+                {name}
+                <ul class="kind-counts flag-counts">{chips}</ul>
+            </th>
+            <td class="num" data-testid="row-flagged">{flagged}</td>
             <td class="num">{r.measures_on_time} " / " {r.measures_due}</td>
             <td class="num" data-testid="row-rate">{rate_text(&r)}</td>
         </tr>

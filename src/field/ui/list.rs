@@ -67,8 +67,9 @@ pub fn ListScreen() -> impl IntoView {
                                 {h.village.name.clone()} " · " {h.number.clone()} " · " {h.category.label()}
                                 {h.relocated.then_some(" · 易地搬迁")}
                             </span>
+                            <FlagBadges flags=h.flags/>
                         </span>
-                        <span class="row-tags"><Mark id=h.id/><FlagBadges flags=h.flags/></span>
+                        <span class="row-tags"><Mark id=h.id/></span>
                     </a>
                 </li>
             </For>
