@@ -23,7 +23,8 @@ pub mod zh {
     pub const COMPUTED_ON: &str = "计算于";
     pub const FLAGGED_HOUSEHOLDS: &str = "风险户";
     pub const IMPLEMENTATION_RATE: &str = "措施落实率";
-    pub const MEASURES_ON_TIME_DUE: &str = "按期完成/到期措施";
+    pub const MEASURES_ON_TIME_DUE: &str = "按期/到期";
+    pub const RATE_SHORT: &str = "落实率";
     pub const THRESHOLDS_TITLE: &str = "收入监测标准";
     pub const THRESHOLDS_INTRO: &str = "每个统计年度（上年10月1日至当年9月30日）的人均纯收入监测标准。未设置的年度沿用此前最近一年的标准。修改后所有农户的收入监测在后台重新计算。";
     pub const THRESHOLD_SET: &str = "设置或修改";

@@ -179,7 +179,7 @@ fn IncomeTableView(t: IncomeTable) -> impl IntoView {
                         <th scope="col">{zh::AREA}</th>
                         <th scope="col">{zh::FLAGGED_HOUSEHOLDS}</th>
                         <th scope="col">{zh::MEASURES_ON_TIME_DUE}</th>
-                        <th scope="col">{zh::IMPLEMENTATION_RATE}</th>
+                        <th scope="col">{zh::RATE_SHORT}</th>
                     </tr>
                 </thead>
                 <tbody>
