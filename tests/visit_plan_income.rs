@@ -10,8 +10,9 @@ use chrono::{Duration, Utc};
 use common::{TestDb, household_of, page, post_json, sign_in, signed_visit, year};
 use daohu::field::Roster;
 use daohu::income::{IncomeKind, IncomeLine};
-use daohu::plans::{MeasureStatus, MeasureUpdate};
-use daohu::subsidies::china_date;
+use daohu::plans::{Measure, MeasureCategory, MeasureStatus, MeasureUpdate};
+use daohu::server::db::{MeasureEvent, NewPlan, PlanWrite};
+use daohu::subsidies::{Fen, china_date};
 use daohu::sync::{ROSTER_PATH, VISITS_PATH};
 use daohu::visits::{VisitSubmission, confirmation_hash};
 use serde_json::{Value, json};
@@ -23,56 +24,65 @@ on_both_backends!(
     implausible_income_size_or_updates_are_refused_with_the_field_named,
 );
 
-/// Gives `household` a plan with one planned measure; returns the measure.
+/// Adds one planned measure to `household`'s plan (the demo's, or a new
+/// one); returns the measure.
 async fn plan_with_a_measure(db: &TestDb, household: Uuid) -> Uuid {
-    let (plan, measure) = (Uuid::now_v7(), Uuid::now_v7());
-    let creator = db
-        .store
-        .user_by_username("worker1")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let store = db.store.as_ref();
+    let creator = store.user_by_username("worker1").await.unwrap().unwrap().id;
     let now = Utc::now();
-    let due = year().first_day() + Duration::days(300);
-    // The plan pages write plans; until a test needs more, plain SQL.
-    macro_rules! insert {
-        ($pool:expr) => {{
-            sqlx::query(
-                "INSERT INTO plans (id, household_id, responsible_name, responsible_phone, \
-                 labour_situation, health_situation, created_by, created_at, updated_at) \
-                 VALUES ($1, $2, '李干部', '13800000000', '两个劳动力', '健康', $3, $4, $4)",
-            )
-            .bind(plan)
-            .bind(household)
-            .bind(creator)
-            .bind(now)
-            .execute(&$pool)
-            .await
-            .unwrap();
-            sqlx::query(
-                "INSERT INTO measures (id, plan_id, household_id, category, action, \
-                 funding_source, funding_fen, due_on, expected_income_fen, status, note, \
-                 created_at, updated_at) VALUES ($1, $2, $3, 'employment', '推荐到兰州务工', \
-                 '', 0, $4, 1000000, 'planned', '', $5, $5)",
-            )
-            .bind(measure)
-            .bind(plan)
-            .bind(household)
-            .bind(due)
-            .bind(now)
-            .execute(&$pool)
-            .await
-            .unwrap();
-            $pool.close().await;
-        }};
-    }
-    if db.url.starts_with("sqlite:") {
-        insert!(sqlx::SqlitePool::connect(&db.url).await.unwrap());
-    } else {
-        insert!(sqlx::PgPool::connect(&db.url).await.unwrap());
-    }
-    measure
+    let plan = match store.plan_of_household(household).await.unwrap() {
+        Some(p) => p.id,
+        None => {
+            let plan = NewPlan {
+                plan: PlanWrite {
+                    id: Uuid::now_v7(),
+                    household_id: household,
+                    responsible_name: "李干部".into(),
+                    responsible_phone: "13800000000".into(),
+                    labour_situation: "两个劳动力".into(),
+                    health_situation: "健康".into(),
+                    by: creator,
+                    at: now,
+                },
+                measures: Vec::new(),
+                events: Vec::new(),
+            };
+            store
+                .insert_plans(std::slice::from_ref(&plan))
+                .await
+                .unwrap();
+            plan.plan.id
+        }
+    };
+    let measure = Measure {
+        id: Uuid::now_v7(),
+        category: MeasureCategory::Employment,
+        action: "推荐到兰州务工".into(),
+        funding_source: String::new(),
+        funding: Fen(0),
+        due_on: year().first_day() + Duration::days(300),
+        expected_income: Fen(1_000_000),
+        status: MeasureStatus::Planned,
+        done_on: None,
+        drop_reason: None,
+        note: String::new(),
+    };
+    let created = MeasureEvent {
+        id: Uuid::now_v7(),
+        measure_id: measure.id,
+        visit_id: None,
+        user_id: creator,
+        status: MeasureStatus::Planned,
+        done_on: None,
+        drop_reason: None,
+        note: String::new(),
+        at: now,
+    };
+    store
+        .insert_measure(plan, household, &measure, &created)
+        .await
+        .unwrap();
+    measure.id
 }
 
 fn done(measure_id: Uuid, visit: &VisitSubmission) -> MeasureUpdate {
@@ -145,17 +155,21 @@ async fn a_visit_moving_a_measure_and_declaring_income_is_stored_once(db: TestDb
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(plan.measures[0].status, MeasureStatus::Done);
-    assert_eq!(plan.measures[0].done_on, Some(china_date(visit.ended_at)));
-    assert_eq!(plan.measures[0].note, "已在兰州建筑工地上班");
+    let moved = plan.measures.iter().find(|m| m.id == measure).unwrap();
+    assert_eq!(moved.status, MeasureStatus::Done);
+    assert_eq!(moved.done_on, Some(china_date(visit.ended_at)));
+    assert_eq!(moved.note, "已在兰州建筑工地上班");
 
     // The next download carries it all, for the next visit to start from.
     let reply = page(&db.state(), Some(&cookie), ROSTER_PATH).await;
     let roster: Roster = serde_json::from_str(&reply.body).unwrap();
     let h = roster.household(household).unwrap();
-    assert_eq!(h.measures.len(), 1);
-    assert_eq!(h.measures[0].status, MeasureStatus::Done);
-    assert_eq!(h.open_measures().count(), 0);
+    let carried = h.measures.iter().find(|m| m.id == measure).unwrap();
+    assert_eq!(carried.status, MeasureStatus::Done);
+    assert!(
+        h.open_measures().all(|m| m.id != measure),
+        "a done measure is not offered again"
+    );
     let wage = h.recorded_income(IncomeKind::WageMigrant).unwrap();
     assert_eq!((wage.amount.0, wage.evidence), (1_200_000, true));
     assert_eq!(wage.declared_on, china_date(visit.started_at));
@@ -178,7 +192,10 @@ async fn a_visit_moving_a_measure_and_declaring_income_is_stored_once(db: TestDb
         .households
         .iter()
         .filter(|o| o.summary.id != household);
-    assert!(others.all(|o| o.income.is_empty() && o.measures.is_empty()));
+    assert!(
+        others.all(|o| o.income.is_empty() && o.confirmed_size.is_none()),
+        "what one household declared stays with it"
+    );
 }
 
 async fn a_measure_of_another_household_is_refused_and_nothing_is_stored(db: TestDb) {
@@ -198,14 +215,15 @@ async fn a_measure_of_another_household_is_refused_and_nothing_is_stored(db: Tes
         "measure_updates[1].measure_id",
     );
     assert_eq!(db.store.count_visits().await.unwrap(), 0);
-    for household in [mine, theirs] {
+    for (household, measure) in [(mine, own_measure), (theirs, other_measure)] {
         let plan = db
             .store
             .plan_of_household(household)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(plan.measures[0].status, MeasureStatus::Planned);
+        let untouched = plan.measures.iter().find(|m| m.id == measure).unwrap();
+        assert_eq!(untouched.status, MeasureStatus::Planned);
     }
 }
 
@@ -245,5 +263,6 @@ async fn implausible_income_size_or_updates_are_refused_with_the_field_named(db:
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(plan.measures[0].status, MeasureStatus::Planned);
+    let untouched = plan.measures.iter().find(|m| m.id == measure).unwrap();
+    assert_eq!(untouched.status, MeasureStatus::Planned);
 }

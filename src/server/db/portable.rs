@@ -1960,39 +1960,16 @@ async fn insert_visit_in(
         .await)?;
     }
     for u in &v.measure_updates {
-        // The measure must be this household's: a phone cannot move another's.
-        let moved = db(sqlx::query(
-            "UPDATE measures SET status = $1, done_on = $2, drop_reason = $3, note = $4, \
-             updated_at = $5 WHERE id = $6 AND household_id = $7",
+        // Only this household's measures: a phone cannot move another's.
+        plans_sql::move_measure_in(
+            &mut sp,
+            v.household_id,
+            u,
+            Some(v.id),
+            record.worker_id,
+            now,
         )
-        .bind(u.status.as_str())
-        .bind(u.done_on)
-        .bind(u.drop_reason.as_deref())
-        .bind(&u.note)
-        .bind(now)
-        .bind(u.measure_id)
-        .bind(v.household_id)
-        .execute(&mut *sp)
-        .await)?
-        .rows_affected();
-        if moved == 0 {
-            return Err(DbError::NotFound);
-        }
-        db(sqlx::query(
-            "INSERT INTO measure_events (id, measure_id, visit_id, user_id, status, done_on, \
-             drop_reason, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(u.measure_id)
-        .bind(v.id)
-        .bind(record.worker_id)
-        .bind(u.status.as_str())
-        .bind(u.done_on)
-        .bind(u.drop_reason.as_deref())
-        .bind(&u.note)
-        .bind(now)
-        .execute(&mut *sp)
-        .await)?;
+        .await?;
     }
     db(sp.commit().await)?;
     Ok(VisitInsert::Stored)

@@ -84,6 +84,48 @@ async fn insert_measure_in(
     Ok(())
 }
 
+/// Moves one of the household's measures and keeps the move in its
+/// history, inside the caller's transaction: online (`visit_id` `None`) or
+/// as part of a stored visit. A measure of another household is NotFound.
+pub(super) async fn move_measure_in(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    household_id: Uuid,
+    u: &MeasureUpdate,
+    visit_id: Option<Uuid>,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+) -> DbResult<()> {
+    let moved = db(sqlx::query(
+        "UPDATE measures SET status = $1, done_on = $2, drop_reason = $3, note = $4, \
+         updated_at = $5 WHERE id = $6 AND household_id = $7",
+    )
+    .bind(u.status.as_str())
+    .bind(u.done_on)
+    .bind(u.drop_reason.as_deref())
+    .bind(&u.note)
+    .bind(at)
+    .bind(u.measure_id)
+    .bind(household_id)
+    .execute(&mut **tx)
+    .await)?
+    .rows_affected();
+    if moved == 0 {
+        return Err(DbError::NotFound);
+    }
+    let event = MeasureEvent {
+        id: Uuid::now_v7(),
+        measure_id: u.measure_id,
+        visit_id,
+        user_id,
+        status: u.status,
+        done_on: u.done_on,
+        drop_reason: u.drop_reason.clone(),
+        note: u.note.clone(),
+        at,
+    };
+    insert_event_in(tx, &event).await
+}
+
 async fn insert_event_in(tx: &mut sqlx::Transaction<'_, Db>, e: &MeasureEvent) -> DbResult<()> {
     db(sqlx::query(
         "INSERT INTO measure_events (id, measure_id, visit_id, user_id, status, done_on, \
@@ -225,35 +267,7 @@ impl PlanStore for ThisStore {
         at: DateTime<Utc>,
     ) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
-        let moved = db(sqlx::query(
-            "UPDATE measures SET status = $1, done_on = $2, drop_reason = $3, note = $4, \
-             updated_at = $5 WHERE id = $6 AND household_id = $7",
-        )
-        .bind(u.status.as_str())
-        .bind(u.done_on)
-        .bind(u.drop_reason.as_deref())
-        .bind(&u.note)
-        .bind(at)
-        .bind(u.measure_id)
-        .bind(household_id)
-        .execute(&mut *tx)
-        .await)?
-        .rows_affected();
-        if moved == 0 {
-            return Err(DbError::NotFound);
-        }
-        let event = MeasureEvent {
-            id: Uuid::now_v7(),
-            measure_id: u.measure_id,
-            visit_id: None,
-            user_id,
-            status: u.status,
-            done_on: u.done_on,
-            drop_reason: u.drop_reason.clone(),
-            note: u.note.clone(),
-            at,
-        };
-        insert_event_in(&mut tx, &event).await?;
+        move_measure_in(&mut tx, household_id, u, None, user_id, at).await?;
         db(tx.commit().await)?;
         Ok(())
     }
