@@ -22,6 +22,8 @@ on_both_backends!(
     a_visit_moving_a_measure_and_declaring_income_is_stored_once,
     a_measure_of_another_household_is_refused_and_nothing_is_stored,
     implausible_income_size_or_updates_are_refused_with_the_field_named,
+    a_visit_delivered_late_does_not_undo_a_newer_move,
+    only_the_households_own_worker_moves_its_measures,
 );
 
 /// Adds one planned measure to `household`'s plan (the demo's, or a new
@@ -265,4 +267,73 @@ async fn implausible_income_size_or_updates_are_refused_with_the_field_named(db:
         .unwrap();
     let untouched = plan.measures.iter().find(|m| m.id == measure).unwrap();
     assert_eq!(untouched.status, MeasureStatus::Planned);
+}
+
+async fn a_visit_delivered_late_does_not_undo_a_newer_move(db: TestDb) {
+    let db = db.with_demo().await;
+    let cookie = sign_in(&db.state(), "worker1").await;
+    let household = household_of(db.store.as_ref(), "worker1").await;
+    let measure = plan_with_a_measure(&db, household).await;
+    // The phone's visit moved it to done (its day is weeks ago) ...
+    let mut visit = signed_visit(db.store.as_ref(), household).await;
+    visit.measure_updates = vec![done(measure, &visit)];
+    let visit = resigned(visit);
+    // ... but before it was delivered the cadre dropped it online, today.
+    let worker = db.store.user_by_username("worker1").await.unwrap().unwrap();
+    let dropped = MeasureUpdate {
+        measure_id: measure,
+        status: MeasureStatus::Dropped,
+        done_on: None,
+        drop_reason: Some("户已外出务工，不再养殖".into()),
+        note: String::new(),
+    };
+    db.store
+        .update_measure(household, &dropped, worker.id, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(deliver(&db, &cookie, &visit).await["outcome"], "stored");
+    let plan = db
+        .store
+        .plan_of_household(household)
+        .await
+        .unwrap()
+        .unwrap();
+    let m = plan.measures.iter().find(|m| m.id == measure).unwrap();
+    assert_eq!(m.status, MeasureStatus::Dropped, "the newer move stands");
+    let history = db.store.measure_history(household).await.unwrap();
+    let moves: Vec<_> = history
+        .iter()
+        .filter(|e| e.event.measure_id == measure)
+        .collect();
+    assert_eq!(moves.len(), 3, "created, the visit's move, the online drop");
+    let late = moves
+        .iter()
+        .find(|e| e.event.visit_id == Some(visit.id))
+        .expect("the visit's move is kept in the history");
+    assert_eq!(late.event.status, MeasureStatus::Done);
+    assert_eq!(
+        late.event.at, visit.ended_at,
+        "dated when it happened, not when it arrived"
+    );
+}
+
+async fn only_the_households_own_worker_moves_its_measures(db: TestDb) {
+    let db = db.with_demo().await;
+    // worker2 works in the same township but this household is worker1's.
+    let household = household_of(db.store.as_ref(), "worker1").await;
+    let measure = plan_with_a_measure(&db, household).await;
+    let other = db.store.user_by_username("worker2").await.unwrap().unwrap();
+    let mine = db.store.household(household).await.unwrap().unwrap();
+    assert!(
+        other.area.contains(&mine.village),
+        "the demo's worker2 works in worker1's township"
+    );
+    let cookie = sign_in(&db.state(), "worker2").await;
+    let mut visit = signed_visit(db.store.as_ref(), household).await;
+    visit.measure_updates = vec![done(measure, &visit)];
+    let visit = resigned(visit);
+    let outcome = deliver(&db, &cookie, &visit).await;
+    assert_eq!(outcome["outcome"], "rejected", "{outcome}");
+    assert_eq!(outcome["status"], 403, "{outcome}");
+    assert_eq!(db.store.count_visits().await.unwrap(), 0);
 }

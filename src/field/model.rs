@@ -245,7 +245,11 @@ impl VisitDraft {
             signature_voided: false,
             measures: Vec::new(),
             income: Vec::new(),
-            household_size: household.summary.size.to_string(),
+            // The size a visit confirmed this year, else the members on record.
+            household_size: household
+                .confirmed_size
+                .map_or(household.summary.size, i64::from)
+                .to_string(),
         }
     }
 
@@ -403,10 +407,15 @@ impl VisitDraft {
     /// Applies an edit. If the household had signed and the edit changes
     /// what they confirmed, the signature is void: it is removed and the
     /// draft remembers why, so the confirmation screen can say so.
-    pub fn edit(&mut self, household: &RosterHousehold, change: impl FnOnce(&mut VisitDraft)) {
+    pub fn edit(
+        &mut self,
+        household: &RosterHousehold,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut VisitDraft),
+    ) {
         change(self);
         if let Some(mark) = &self.signature
-            && self.content_hash(household).as_deref() != Some(mark.content_hash.as_str())
+            && self.content_hash(household, now).as_deref() != Some(mark.content_hash.as_str())
         {
             self.signature = None;
             self.signature_voided = true;
@@ -533,16 +542,22 @@ impl VisitDraft {
     }
 
     /// The hash of what the household would confirm now, if complete.
-    pub fn content_hash(&self, household: &RosterHousehold) -> Option<String> {
-        self.submission(household, self.started_at)
+    /// `now` is the phone's time: a draft resumed on a later day is judged
+    /// on that day (a measure done today is not "in the future").
+    pub fn content_hash(&self, household: &RosterHousehold, now: DateTime<Utc>) -> Option<String> {
+        self.submission(household, now)
             .ok()
             .map(|v| confirmation_hash(&v))
     }
 
     /// Checks everything the household confirms, signer included, before
     /// the signature pad is offered.
-    pub fn ready_to_sign(&self, household: &RosterHousehold) -> Result<String, Problem> {
-        let visit = self.submission(household, self.started_at)?;
+    pub fn ready_to_sign(
+        &self,
+        household: &RosterHousehold,
+        now: DateTime<Utc>,
+    ) -> Result<String, Problem> {
+        let visit = self.submission(household, now)?;
         check_signer(&visit.signature)?;
         Ok(confirmation_hash(&visit))
     }
@@ -551,10 +566,11 @@ impl VisitDraft {
     pub fn sign(
         &mut self,
         household: &RosterHousehold,
+        now: DateTime<Utc>,
         strokes_json: String,
         png_base64: String,
     ) -> Result<String, Problem> {
-        let hash = self.ready_to_sign(household)?;
+        let hash = self.ready_to_sign(household, now)?;
         self.signature = Some(SignatureMark {
             strokes_json,
             png_base64,
@@ -688,37 +704,40 @@ mod tests {
         let mut d = filled(&h);
         d.signer_relation = "非家庭成员代签".into();
         assert_eq!(
-            d.ready_to_sign(&h).unwrap_err().field,
+            d.ready_to_sign(&h, d.started_at).unwrap_err().field,
             "signature.proxy_reason"
         );
         d.proxy_reason = "户主外出务工".into();
-        assert!(d.ready_to_sign(&h).is_ok());
+        assert!(d.ready_to_sign(&h, d.started_at).is_ok());
     }
 
     #[test]
     fn editing_after_signing_voids_the_signature() {
         let h = household();
         let mut d = filled(&h);
-        let code = d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
+        let code = d
+            .sign(&h, d.started_at, "[]".into(), "iVBO".into())
+            .unwrap();
         assert_eq!(code.len(), 9);
         let visit = d.finish(&h, d.started_at).unwrap();
         assert_eq!(visit.signature.content_hash, confirmation_hash(&visit));
 
         // Notes are not confirmed content: the signature stands.
-        d.edit(&h, |d| d.notes = "院内整洁".into());
+        d.edit(&h, d.started_at, |d| d.notes = "院内整洁".into());
         assert!(d.signature.is_some());
 
-        d.edit(&h, |d| d.lines[0].amount = "519.99".into());
+        d.edit(&h, d.started_at, |d| d.lines[0].amount = "519.99".into());
         assert!(d.signature.is_none());
         assert!(d.signature_voided);
         assert_eq!(
             d.finish(&h, d.started_at).unwrap_err().field,
             "lines[0].status"
         );
-        d.edit(&h, |d| d.lines[0].amount = "520".into());
+        d.edit(&h, d.started_at, |d| d.lines[0].amount = "520".into());
         assert_eq!(d.finish(&h, d.started_at).unwrap_err().field, "signature");
 
-        d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
+        d.sign(&h, d.started_at, "[]".into(), "iVBO".into())
+            .unwrap();
         assert!(!d.signature_voided);
         assert!(d.finish(&h, d.started_at).is_ok());
     }
@@ -732,12 +751,13 @@ mod tests {
         assert!(plain.measure_updates.is_empty() && plain.income.is_empty());
         assert_eq!(plain.household_size, Some(3), "the members on record");
 
-        d.sign(&h, "[]".into(), "iVBO".into()).unwrap();
-        d.edit(&h, |d| {
+        d.sign(&h, d.started_at, "[]".into(), "iVBO".into())
+            .unwrap();
+        d.edit(&h, d.started_at, |d| {
             d.set_measure_status(&h.measures[0], MeasureStatus::Done, today)
         });
         assert!(d.signature_voided, "a measure's move is signed content");
-        d.edit(&h, |d| {
+        d.edit(&h, d.started_at, |d| {
             let line = d.income_mut(IncomeKind::WageMigrant);
             line.amount = "12,000".into();
             line.evidence = true;

@@ -281,7 +281,11 @@ pub async fn household_income(
         .await;
     }
     let today = china_date(Utc::now());
-    let year = stat_year.unwrap_or(StatYear::containing(today).0);
+    let year = match stat_year {
+        None => StatYear::containing(today).0,
+        Some(y) if (2016..=2100).contains(&y) => y,
+        Some(_) => return Err(AppError::validation("统计年度", "应为2016至2100之间的年份")),
+    };
     let facts = store
         .income_facts(&IncomeScope::Households(vec![household_id]), year)
         .await?;

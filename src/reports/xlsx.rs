@@ -223,12 +223,13 @@ fn income_sheet(workbook: &mut Workbook, t: &IncomeTable) -> Result<(), XlsxErro
         for (i, n) in figures.iter().enumerate() {
             sheet.write_number_with_format(r, 1 + i as u16, *n as f64, &pick(&count))?;
         }
-        let rate = if row.measures_due == 0 {
-            0.0
+        // Nothing due: no rate (the screen shows "—"), not 0 %.
+        if row.measures_due == 0 {
+            sheet.write_string_with_format(r, last_col, "—", &pick(&name))?;
         } else {
-            row.measures_on_time as f64 / row.measures_due as f64
-        };
-        sheet.write_number_with_format(r, last_col, rate, &pick(&pct))?;
+            let rate = row.measures_on_time as f64 / row.measures_due as f64;
+            sheet.write_number_with_format(r, last_col, rate, &pick(&pct))?;
+        }
     }
     sheet.set_column_width(0, 14)?;
     for c in 1..=last_col {

@@ -137,6 +137,18 @@ async fn to_record(
     if !caller.actor.area.contains(&household.village) {
         return deny(store, caller, "sync_visit", &visit.household_id.to_string()).await;
     }
+    // Moving a plan's measures takes what moving them online takes: the
+    // household's own worker (or someone above the field).
+    if !visit.measure_updates.is_empty() && !crate::households::service::may_see(caller, &household)
+    {
+        return deny(
+            store,
+            caller,
+            "sync_measure_updates",
+            &visit.household_id.to_string(),
+        )
+        .await;
+    }
     let (signature_png, photo_jpeg) = check(store, &visit).await?;
     let payload_hash = hex(&Sha256::digest(
         serde_json::to_vec(&visit).map_err(|_| AppError::Internal)?,

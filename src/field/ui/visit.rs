@@ -78,7 +78,7 @@ pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
 
 /// Applies an edit to the draft the way [`VisitDraft::edit`] rules.
 fn edit(draft: RwSignal<VisitDraft>, h: &RosterHousehold, change: impl FnOnce(&mut VisitDraft)) {
-    draft.update(|d| d.edit(h, change));
+    draft.update(|d| d.edit(h, chrono::Utc::now(), change));
 }
 
 #[component]
@@ -505,7 +505,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             return;
         };
         let mut d = draft.get_untracked();
-        match d.sign(&h, strokes, png) {
+        match d.sign(&h, chrono::Utc::now(), strokes, png) {
             Ok(_) => {
                 problem.set(None);
                 draft.set(d);

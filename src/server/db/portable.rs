@@ -1103,7 +1103,9 @@ impl Store for ThisStore {
                  monitoring_kind = excluded.monitoring_kind, relocated = excluded.relocated, \
                  village_code = excluded.village_code, phone = excluded.phone, \
                  worker_id = excluded.worker_id, \
-                 identified_on = COALESCE(households.identified_on, excluded.identified_on)",
+                 identified_on = CASE WHEN households.category = 'monitored' \
+                     THEN COALESCE(households.identified_on, excluded.identified_on) \
+                     ELSE excluded.identified_on END",
             );
             db(q.build().execute(&mut *tx).await)?;
             let members: Vec<(Uuid, usize, &MemberRecord)> = chunk
@@ -1960,14 +1962,15 @@ async fn insert_visit_in(
         .await)?;
     }
     for u in &v.measure_updates {
-        // Only this household's measures: a phone cannot move another's.
+        // Only this household's measures: a phone cannot move another's. The
+        // move happened when the visit ended, not when it arrived.
         plans_sql::move_measure_in(
             &mut sp,
             v.household_id,
             u,
             Some(v.id),
             record.worker_id,
-            now,
+            v.ended_at,
         )
         .await?;
     }

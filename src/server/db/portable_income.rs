@@ -30,6 +30,18 @@ fn scoped<'a>(select: &str, scope: &'a IncomeScope, ids: &'a [Uuid]) -> sqlx::Qu
     q
 }
 
+/// A catalogue item's bucket as the account uses it: an item edited to
+/// not count as income is listed but not counted, whatever its bucket; the
+/// production-cost offsets (农机购置补贴) are not income either, and keep
+/// their bucket to reduce the costs.
+fn counted_bucket(bucket: IncomeBucket, counts_as_income: bool) -> IncomeBucket {
+    match bucket {
+        IncomeBucket::BusinessCost => bucket,
+        _ if !counts_as_income => IncomeBucket::None,
+        _ => bucket,
+    }
+}
+
 /// The scope as chunks of queries: one for an area, one per [`CHUNK`] ids.
 fn chunks(scope: &IncomeScope) -> Vec<&[Uuid]> {
     match scope {
@@ -117,7 +129,7 @@ impl IncomeStore for ThisStore {
 
             let mut q = scoped(
                 "SELECT e.household_id, e.stat_year, e.id AS entitlement_id, s.name, s.bucket, \
-                        l.status, l.received_fen, l.visit_id, v.started_at \
+                        s.counts_as_income, l.status, l.received_fen, l.visit_id, v.started_at \
                  FROM verification_lines l JOIN visits v ON v.id = l.visit_id \
                  JOIN entitlements e ON e.id = l.entitlement_id \
                  JOIN subsidy_items s ON s.code = e.item_code \
@@ -138,8 +150,11 @@ impl IncomeStore for ThisStore {
                     stat_year: r.try_get("stat_year")?,
                     entitlement_id: r.try_get("entitlement_id")?,
                     item_name: r.try_get("name")?,
-                    bucket: IncomeBucket::parse(&bucket)
-                        .ok_or_else(|| corrupt("income bucket", &bucket))?,
+                    bucket: counted_bucket(
+                        IncomeBucket::parse(&bucket)
+                            .ok_or_else(|| corrupt("income bucket", &bucket))?,
+                        r.try_get("counts_as_income")?,
+                    ),
                     received_fen: if received {
                         r.try_get::<Option<i64>, _>("received_fen")?.unwrap_or(0)
                     } else {

@@ -85,8 +85,13 @@ async fn insert_measure_in(
 }
 
 /// Moves one of the household's measures and keeps the move in its
-/// history, inside the caller's transaction: online (`visit_id` `None`) or
-/// as part of a stored visit. A measure of another household is NotFound.
+/// history, inside the caller's transaction: online (`visit_id` `None`, `at`
+/// now) or as part of a stored visit (`at` the visit's end). A move takes
+/// effect only if nothing moved the measure after `at`: a visit delivered
+/// days later joins the history but does not undo a newer change. (The
+/// measure's first event, its creation, does not count: a phone whose clock
+/// runs behind must still be able to move a measure created that day.) A
+/// measure of another household is NotFound.
 pub(super) async fn move_measure_in(
     tx: &mut sqlx::Transaction<'_, Db>,
     household_id: Uuid,
@@ -97,7 +102,9 @@ pub(super) async fn move_measure_in(
 ) -> DbResult<()> {
     let moved = db(sqlx::query(
         "UPDATE measures SET status = $1, done_on = $2, drop_reason = $3, note = $4, \
-         updated_at = $5 WHERE id = $6 AND household_id = $7",
+         updated_at = $5 WHERE id = $6 AND household_id = $7 AND NOT EXISTS ( \
+             SELECT 1 FROM measure_events e WHERE e.measure_id = $6 AND e.at > $5 \
+               AND e.at > (SELECT MIN(f.at) FROM measure_events f WHERE f.measure_id = $6))",
     )
     .bind(u.status.as_str())
     .bind(u.done_on)
@@ -110,7 +117,16 @@ pub(super) async fn move_measure_in(
     .await)?
     .rows_affected();
     if moved == 0 {
-        return Err(DbError::NotFound);
+        let ours = db(sqlx::query(
+            "SELECT 1 AS one FROM measures WHERE id = $1 AND household_id = $2",
+        )
+        .bind(u.measure_id)
+        .bind(household_id)
+        .fetch_optional(&mut **tx)
+        .await)?;
+        if ours.is_none() {
+            return Err(DbError::NotFound);
+        }
     }
     let event = MeasureEvent {
         id: Uuid::now_v7(),
@@ -335,7 +351,7 @@ impl PlanStore for ThisStore {
                 "SELECT household_id, kind, amount_fen, evidence, note, day FROM (\
                  SELECT ie.household_id, ie.kind, ie.amount_fen, ie.evidence, ie.note, \
                  {CHINA_DAY_OF_VISIT} AS day, ROW_NUMBER() OVER (PARTITION BY ie.household_id, \
-                 ie.kind ORDER BY v.ended_at DESC, v.id DESC) AS nth \
+                 ie.kind ORDER BY v.started_at DESC, v.id DESC) AS nth \
                  FROM income_entries ie JOIN visits v ON v.id = ie.visit_id WHERE ie.stat_year = "
             ));
             q.push_bind(stat_year);
@@ -370,7 +386,7 @@ impl PlanStore for ThisStore {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "SELECT household_id, household_size FROM (\
                  SELECT v.household_id, v.household_size, ROW_NUMBER() OVER (PARTITION BY \
-                 v.household_id ORDER BY v.ended_at DESC, v.id DESC) AS nth FROM visits v \
+                 v.household_id ORDER BY v.started_at DESC, v.id DESC) AS nth FROM visits v \
                  WHERE v.household_size IS NOT NULL AND v.stat_year = ",
             );
             q.push_bind(stat_year);
