@@ -26,6 +26,7 @@ on_both_backends!(
     the_roll_up_agrees_with_the_flagged_lists,
     only_supervisors_see_the_table_and_only_the_province_sets_thresholds,
     a_measure_added_online_moves_the_signals_and_the_roll_up,
+    an_account_from_older_facts_never_replaces_a_newer_one,
 );
 
 const VILLAGE: &str = "621102100201";
@@ -638,4 +639,58 @@ async fn a_measure_added_online_moves_the_signals_and_the_roll_up(db: TestDb) {
         before["total"]["measures_due"].as_i64().unwrap() + 1,
         "a measure past its day is due, and not done on time"
     );
+}
+
+async fn an_account_from_older_facts_never_replaces_a_newer_one(db: TestDb) {
+    use daohu::server::db::{FlagQuery, HouseholdIncomeRow, HouseholdQuery};
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let f = household(store).await;
+    let today = china_date(Utc::now());
+    let y = year().0;
+    let row = |flags: i32| HouseholdIncomeRow {
+        household_id: f.household,
+        village_code: VILLAGE.into(),
+        wage: daohu::subsidies::Fen(0),
+        business: daohu::subsidies::Fen(0),
+        property: daohu::subsidies::Fen(0),
+        transfer: daohu::subsidies::Fen(0),
+        cost: daohu::subsidies::Fen(0),
+        net: daohu::subsidies::Fen(0),
+        backed: daohu::subsidies::Fen(0),
+        size: 4,
+        per_capita: Some(daohu::subsidies::Fen(0)),
+        flags,
+        measures_due: 0,
+        measures_on_time: 0,
+    };
+    let flagged = || async {
+        let q = HouseholdQuery {
+            scope: daohu::areas::AreaCode::parse(VILLAGE).unwrap(),
+            worker_id: None,
+            village: None,
+            search: Some("收入测试户".into()),
+            payment: None,
+            flags: Some(FlagQuery {
+                stat_year: y,
+                bits: 1,
+            }),
+            limit: 10,
+            offset: 0,
+        };
+        store.list_households(&q).await.unwrap().1
+    };
+    // A visit's recomputation read its facts at 10:00:01 and flagged it ...
+    let newer = Utc::now();
+    store.save_income(y, today, newer, &[row(1)]).await.unwrap();
+    assert_eq!(flagged().await, 1);
+    // ... a county refresh that read at 10:00:00 saves later: it is ignored.
+    let older = newer - Duration::seconds(1);
+    store.save_income(y, today, older, &[row(0)]).await.unwrap();
+    assert_eq!(flagged().await, 1, "the newer account stands");
+    store
+        .save_income(y, today, newer + Duration::seconds(1), &[row(0)])
+        .await
+        .unwrap();
+    assert_eq!(flagged().await, 0, "a later computation replaces it");
 }

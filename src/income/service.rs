@@ -185,13 +185,14 @@ pub async fn recompute(
     stat_year: i32,
     today: NaiveDate,
 ) -> DbResult<usize> {
+    let read_at = Utc::now();
     let facts = store.income_facts(scope, stat_year).await?;
     let thresholds = store.income_thresholds().await?;
     let rows: Vec<HouseholdIncomeRow> = statuses(&facts, stat_year, &thresholds, today)
         .iter()
         .map(|(h, s)| row(h, s))
         .collect();
-    store.save_income(stat_year, today, &rows).await?;
+    store.save_income(stat_year, today, read_at, &rows).await?;
     Ok(rows.len())
 }
 
@@ -199,6 +200,7 @@ pub async fn recompute(
 /// the changes belong to and of the current statistics year (which compares
 /// itself with the year before), as of today. A failure is logged, not
 /// raised: what caused it is stored already, and the next full refresh
+/// (which redoes any county with a household not computed that day)
 /// catches up.
 pub async fn recompute_households(store: &dyn Store, changed: Vec<(Uuid, i32)>) {
     if changed.is_empty() {
@@ -231,7 +233,12 @@ pub async fn refresh_all(store: &dyn Store, force: bool) -> DbResult<usize> {
     let year = StatYear::containing(today).0;
     let mut done = 0;
     for county in store.areas_at_level(AreaLevel::County).await? {
-        if !force && store.income_as_of(&county, year).await? == Some(today) {
+        if !force
+            && store
+                .households_not_computed_on(&county, year, today)
+                .await?
+                == 0
+        {
             continue;
         }
         done += recompute(store, &IncomeScope::Area(county), year, today).await?;

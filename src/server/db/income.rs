@@ -119,12 +119,15 @@ pub trait IncomeStore {
     async fn income_facts(&self, scope: &IncomeScope, stat_year: i32) -> DbResult<IncomeFacts>;
 
     /// Replaces the accounts of these households for `stat_year`, computed
-    /// `as_of` that day, and the roll-ups of their villages, in one
-    /// transaction.
+    /// `as_of` that day from facts read from `read_at` on, and the roll-ups
+    /// of their villages (old and new), in one transaction. An account
+    /// already stored from facts read later is kept: a long county refresh
+    /// cannot overwrite what a visit's own recomputation wrote meanwhile.
     async fn save_income(
         &self,
         stat_year: i32,
         as_of: NaiveDate,
+        read_at: DateTime<Utc>,
         rows: &[HouseholdIncomeRow],
     ) -> DbResult<()>;
 
@@ -139,6 +142,15 @@ pub trait IncomeStore {
     /// Every area of a level, in code order (the background refresh
     /// walks the counties).
     async fn areas_at_level(&self, level: crate::areas::AreaLevel) -> DbResult<Vec<AreaCode>>;
+
+    /// How many of the area's households have no account for the year
+    /// computed on `as_of` (the background refresh skips a county at 0).
+    async fn households_not_computed_on(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+        as_of: NaiveDate,
+    ) -> DbResult<i64>;
 
     /// The day the area's accounts for the year were last computed.
     async fn income_as_of(&self, area: &AreaCode, stat_year: i32) -> DbResult<Option<NaiveDate>>;

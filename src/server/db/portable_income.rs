@@ -209,13 +209,28 @@ impl IncomeStore for ThisStore {
         &self,
         stat_year: i32,
         as_of: NaiveDate,
+        read_at: DateTime<Utc>,
         rows: &[HouseholdIncomeRow],
     ) -> DbResult<()> {
-        let now = Utc::now();
         // Rows in id order, in every transaction that writes them, so that a
         // county's refresh and a visit's recomputation cannot deadlock.
         let mut rows: Vec<&HouseholdIncomeRow> = rows.iter().collect();
         rows.sort_by_key(|r| r.household_id);
+        // A household that moved leaves its old village's roll-up to redo.
+        // Read before the transaction: on SQLite it must start by writing.
+        let mut villages: std::collections::BTreeSet<String> =
+            rows.iter().map(|r| r.village_code.clone()).collect();
+        for chunk in rows.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT DISTINCT village_code FROM household_income WHERE stat_year = ",
+            );
+            q.push_bind(stat_year);
+            q.push(" AND household_id IN (");
+            push_in_list(&mut q, chunk.iter().map(|r| r.household_id));
+            for r in db(q.build().fetch_all(&self.pool).await)? {
+                villages.insert(r.try_get("village_code")?);
+            }
+        }
         let mut tx = db(self.pool.begin().await)?;
         // Writes first: on SQLite the transaction takes the write lock now
         // rather than failing to upgrade a read later.
@@ -242,7 +257,7 @@ impl IncomeStore for ThisStore {
                     .push_bind(r.measures_due as i32)
                     .push_bind(r.measures_on_time as i32)
                     .push_bind(as_of)
-                    .push_bind(now);
+                    .push_bind(read_at);
             });
             q.push(
                 " ON CONFLICT (household_id, stat_year) DO UPDATE SET \
@@ -253,13 +268,12 @@ impl IncomeStore for ThisStore {
                  size = excluded.size, per_capita_fen = excluded.per_capita_fen, \
                  flags = excluded.flags, measures_due = excluded.measures_due, \
                  measures_on_time = excluded.measures_on_time, as_of = excluded.as_of, \
-                 computed_at = excluded.computed_at",
+                 computed_at = excluded.computed_at \
+                 WHERE household_income.computed_at <= excluded.computed_at",
             );
             db(q.build().execute(&mut *tx).await)?;
         }
-        let villages: std::collections::BTreeSet<&str> =
-            rows.iter().map(|r| r.village_code.as_str()).collect();
-        let villages: Vec<&str> = villages.into_iter().collect();
+        let villages: Vec<String> = villages.into_iter().collect();
         let flag_sums: String = IncomeFlag::ALL
             .iter()
             .map(|f| {
@@ -275,7 +289,7 @@ impl IncomeStore for ThisStore {
             // code order so two refreshes of one village run one by one.
             if !LOCK_ROWS.is_empty() {
                 let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
-                push_in_list(&mut q, chunk.iter().copied());
+                push_in_list(&mut q, chunk.iter().map(String::as_str));
                 q.push(format!(" ORDER BY code{LOCK_ROWS}"));
                 db(q.build().fetch_all(&mut *tx).await)?;
             }
@@ -283,7 +297,7 @@ impl IncomeStore for ThisStore {
                 sqlx::QueryBuilder::<Db>::new("DELETE FROM rollup_income WHERE stat_year = ");
             q.push_bind(stat_year);
             q.push(" AND village_code IN (");
-            push_in_list(&mut q, chunk.iter().copied());
+            push_in_list(&mut q, chunk.iter().map(String::as_str));
             db(q.build().execute(&mut *tx).await)?;
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
                 "INSERT INTO rollup_income (village_code, stat_year, households, flagged, \
@@ -299,7 +313,7 @@ impl IncomeStore for ThisStore {
             ));
             q.push_bind(stat_year);
             q.push(" AND hi.village_code IN (");
-            push_in_list(&mut q, chunk.iter().copied());
+            push_in_list(&mut q, chunk.iter().map(String::as_str));
             q.push(" GROUP BY hi.village_code, hi.stat_year");
             db(q.build().execute(&mut *tx).await)?;
         }
@@ -365,6 +379,28 @@ impl IncomeStore for ThisStore {
         .into_iter()
         .map(|r| area_code(r.try_get("code")?))
         .collect()
+    }
+
+    async fn households_not_computed_on(
+        &self,
+        area: &AreaCode,
+        stat_year: i32,
+        as_of: NaiveDate,
+    ) -> DbResult<i64> {
+        let (lo, hi) = area.subtree_range();
+        Ok(db(sqlx::query(
+            "SELECT COUNT(*) AS n FROM households h \
+             WHERE h.village_code BETWEEN $1 AND $2 AND NOT EXISTS ( \
+                 SELECT 1 FROM household_income hi \
+                 WHERE hi.household_id = h.id AND hi.stat_year = $3 AND hi.as_of = $4)",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(stat_year)
+        .bind(as_of)
+        .fetch_one(&self.pool)
+        .await)?
+        .try_get("n")?)
     }
 
     async fn income_as_of(&self, area: &AreaCode, stat_year: i32) -> DbResult<Option<NaiveDate>> {
