@@ -102,6 +102,31 @@ async function signInAndDownload(page, username) {
   });
 }
 
+/** A measure's status in the roster kept on the phone. */
+function cachedMeasureStatus(page, measureId) {
+  return page.evaluate(
+    (id) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('daohu');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const tx = req.result.transaction(['rosters'], 'readonly');
+          const all = tx.objectStore('rosters').getAll();
+          tx.oncomplete = () => {
+            for (const record of all.result) {
+              for (const h of JSON.parse(record.json).households) {
+                const m = (h.measures || []).find((x) => x.id === id);
+                if (m) return resolve(m.status);
+              }
+            }
+            resolve(null);
+          };
+        };
+      }),
+    measureId,
+  );
+}
+
 /** Every draft on the phone, as one JSON text. */
 function storedDrafts(page) {
   return page.evaluate(
@@ -232,6 +257,13 @@ describe('plan measures and income on the phone', () => {
     await page.waitForURL((u) => u.search.startsWith('?h='));
     await eventually(async () => (await pendingCount(page)) === 1, { message: 'one visit pending' });
     assert.equal(sql('select count(*) from visits'), '0');
+
+    // Still offline, the phone's roster already holds what the visit
+    // recorded: the next visit does not offer the done measure again.
+    await eventually(async () => (await cachedMeasureStatus(page, measures.work.uuid)) === 'Done', {
+      message: 'the finished visit taken into the roster on the phone',
+    });
+    assert.equal(await cachedMeasureStatus(page, measures.cattle.uuid), 'InProgress');
 
     let sent = null;
     page.on('request', (r) => {

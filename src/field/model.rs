@@ -112,6 +112,45 @@ impl Roster {
     pub fn household(&self, id: Uuid) -> Option<&RosterHousehold> {
         self.households.iter().find(|h| h.summary.id == id)
     }
+
+    /// Takes in what a finished visit recorded (measure moves, declared
+    /// income, the confirmed size), so that the next visit on this phone
+    /// starts from it before the next download brings the server's copy.
+    pub fn absorb(&mut self, visit: &VisitSubmission) {
+        let Some(h) = self
+            .households
+            .iter_mut()
+            .find(|h| h.summary.id == visit.household_id)
+        else {
+            return;
+        };
+        for u in &visit.measure_updates {
+            if let Some(m) = h.measures.iter_mut().find(|m| m.id == u.measure_id) {
+                m.status = u.status;
+                m.done_on = u.done_on;
+                m.drop_reason = u.drop_reason.clone();
+                m.note = u.note.clone();
+            }
+        }
+        if visit.stat_year != self.stat_year {
+            return; // income and size belong to their own year
+        }
+        let declared_on = crate::subsidies::china_date(visit.started_at);
+        for l in &visit.income {
+            h.income.retain(|r| r.kind != l.kind);
+            h.income.push(RecordedIncome {
+                kind: l.kind,
+                amount: Fen(l.amount_fen),
+                evidence: l.evidence,
+                note: l.note.clone(),
+                declared_on,
+            });
+        }
+        h.income.sort_by_key(|r| r.kind);
+        if visit.household_size.is_some() {
+            h.confirmed_size = visit.household_size;
+        }
+    }
 }
 
 /// A visit being recorded, as the phone saves it after every keystroke.
@@ -602,6 +641,72 @@ impl VisitDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finished_visit_is_taken_into_the_phones_roster() {
+        let h = household();
+        let measure = Measure {
+            id: Uuid::now_v7(),
+            category: crate::plans::MeasureCategory::Industry,
+            action: "养殖肉牛2头".into(),
+            funding_source: String::new(),
+            funding: Fen(0),
+            due_on: NaiveDate::from_ymd_opt(2027, 6, 1).unwrap(),
+            expected_income: Fen(0),
+            status: crate::plans::MeasureStatus::Planned,
+            done_on: None,
+            drop_reason: None,
+            note: String::new(),
+        };
+        let mut roster = Roster {
+            user_id: Uuid::now_v7(),
+            stat_year: 2027,
+            downloaded_at: Utc::now(),
+            households: vec![RosterHousehold {
+                measures: vec![measure.clone()],
+                ..h.clone()
+            }],
+        };
+        let mut visit = crate::visits::model::tests::sample(h.summary.id, &[]);
+        visit.measure_updates = vec![crate::plans::MeasureUpdate {
+            measure_id: measure.id,
+            status: crate::plans::MeasureStatus::Done,
+            done_on: NaiveDate::from_ymd_opt(2027, 3, 1),
+            drop_reason: None,
+            note: "已购牛".into(),
+        }];
+        visit.income = vec![crate::income::IncomeLine {
+            kind: IncomeKind::WageMigrant,
+            amount_fen: 1_200_000,
+            evidence: true,
+            note: String::new(),
+        }];
+        visit.household_size = Some(2);
+        roster.absorb(&visit);
+        let after = roster.household(h.summary.id).unwrap();
+        assert_eq!(after.open_measures().count(), 0, "not offered again");
+        assert_eq!(
+            after
+                .recorded_income(IncomeKind::WageMigrant)
+                .unwrap()
+                .amount,
+            Fen(1_200_000)
+        );
+        assert_eq!(after.confirmed_size, Some(2));
+        // A visit of another year moves measures but leaves the year's figures.
+        let mut old = visit.clone();
+        old.stat_year = 2026;
+        old.income[0].amount_fen = 1;
+        roster.absorb(&old);
+        let after = roster.household(h.summary.id).unwrap();
+        assert_eq!(
+            after
+                .recorded_income(IncomeKind::WageMigrant)
+                .unwrap()
+                .amount,
+            Fen(1_200_000)
+        );
+    }
     use crate::areas::{Area, AreaCode};
     use crate::households::Category;
     use crate::subsidies::IncomeBucket;

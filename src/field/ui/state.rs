@@ -315,6 +315,14 @@ impl Field {
         if let Ok(o) = store::waiting(user).await {
             self.outbox.set(o);
         }
+        // The next visit on this phone starts from what this one recorded.
+        // Best effort: the next download brings the server's copy anyway.
+        if let Some(mut roster) = self.roster.get_untracked().map(|r| (*r).clone()) {
+            roster.absorb(&visit);
+            if store::save_roster(&roster).await.is_ok() {
+                self.roster.set(Some(Arc::new(roster)));
+            }
+        }
         self.sync_now();
         Ok(())
     }
