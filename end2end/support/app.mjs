@@ -7,7 +7,7 @@
 // Whether a page hydrates is read from the page itself, so the same specs run
 // against a server with or without the bundle.
 
-import { PASSWORD } from './server.mjs';
+import { PASSWORD, newMobileContext } from './server.mjs';
 
 const servedCache = new Map();
 
@@ -237,3 +237,51 @@ export function toCents(text) {
   if (!m) throw new Error(`not an amount with two decimals: "${text}"`);
   return Number(m[1]) * 100 + Number(m[2]);
 }
+
+// The field app (/field): shared by the offline specs.
+
+/** Where the phones of the field specs stand (Anding district). */
+export const FIELD_POSITION = { latitude: 35.58123, longitude: 104.62345, accuracy: 15 };
+
+/**
+ * A phone for test `t`, closed (and checked for page errors) after it;
+ * `locate: false` is a phone whose user refused location access.
+ */
+export async function fieldPhone(t, browser, baseURL, { locate = true } = {}) {
+  const context = await newMobileContext(
+    browser,
+    baseURL,
+    locate ? { permissions: ['geolocation'], geolocation: FIELD_POSITION } : {},
+  );
+  await installHydrationProbe(context);
+  const page = await context.newPage();
+  t.after(async () => {
+    await context.close();
+    assertNoPageErrors(context);
+  });
+  return page;
+}
+
+/** Waits for the app to have hydrated and opened the phone's store. */
+export async function fieldReady(page) {
+  await page.waitForFunction(() => window.__daohuWasm === true, null, { timeout: 20_000 });
+  await byTestId(page, 'sync-bar').waitFor({ timeout: 20_000 });
+}
+
+/** Signs in and waits until the roster is on the phone and the worker runs. */
+export async function signInAndDownload(page, username) {
+  await signIn(page, username, '/field');
+  await byTestId(page, 'downloaded-at').filter({ hasText: '下载于' }).waitFor({ timeout: 20_000 });
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  await eventually(() => page.evaluate(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/field'))), {
+    message: 'the service worker controlling the page with the shell cached',
+  });
+}
+
+/** How many visits the phone says are waiting to be delivered. */
+export const pendingCount = async (page) => Number(await byTestId(page, 'pending-count').getAttribute('data-count'));
+
+/** Today in China, YYYY-MM-DD (a date inside the current statistics year). */
+export const chinaToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);

@@ -8,8 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, eventually, installHydrationProbe, signIn } from '../support/app.mjs';
+import { launchBrowser, screenshot, startServer } from '../support/server.mjs';
+import { byTestId, chinaToday, eventually, fieldPhone, fieldReady, pendingCount, signInAndDownload } from '../support/app.mjs';
 
 const VISITS_PATH = '/api/sync/v1/visits';
 
@@ -27,43 +27,6 @@ after(async () => {
 });
 
 const sql = (query) => server.sql(query);
-
-/** A phone; `locate: false` is a phone whose user refused location access. */
-async function phone(t, { locate = true } = {}) {
-  const context = await newMobileContext(
-    browser,
-    server.baseURL,
-    locate ? { permissions: ['geolocation'], geolocation: { latitude: 35.58123, longitude: 104.62345, accuracy: 15 } } : {},
-  );
-  await installHydrationProbe(context);
-  const page = await context.newPage();
-  t.after(async () => {
-    await context.close();
-    assertNoPageErrors(context);
-  });
-  return page;
-}
-
-/** Waits for the app to have hydrated and opened the phone's store. */
-async function fieldReady(page) {
-  await page.waitForFunction(() => window.__daohuWasm === true, null, { timeout: 20_000 });
-  await byTestId(page, 'sync-bar').waitFor({ timeout: 20_000 });
-}
-
-/** Signs in and waits until the roster is on the phone and the worker runs. */
-async function signInAndDownload(page, username) {
-  await signIn(page, username, '/field');
-  await byTestId(page, 'downloaded-at').filter({ hasText: '下载于' }).waitFor({ timeout: 20_000 });
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-  });
-  await eventually(() => page.evaluate(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/field'))), {
-    message: 'the service worker controlling the page with the shell cached',
-  });
-}
-
-/** Today in China, YYYY-MM-DD (a date inside the current statistics year). */
-const chinaToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
 
 /** Answers every expected payment: in full, not received, then not due. */
 async function fillVisit(page) {
@@ -115,11 +78,9 @@ async function shownCount(page) {
   return n;
 }
 
-const pendingCount = async (page) => Number(await byTestId(page, 'pending-count').getAttribute('data-count'));
-
 describe('offline visit', () => {
   test('recorded with the server stopped, delivered exactly once, replay stays one', async (t) => {
-    const page = await phone(t);
+    const page = await fieldPhone(t, browser, server.baseURL);
     await signInAndDownload(page, 'worker1');
     const downloadedCount = await shownCount(page);
     assert.ok(downloadedCount > 10, `worker1's households are on the phone (${downloadedCount})`);
@@ -239,7 +200,7 @@ describe('offline visit', () => {
   });
 
   test('an edit after signing voids the signature and asks for a new one', async (t) => {
-    const page = await phone(t, { locate: false });
+    const page = await fieldPhone(t, browser, server.baseURL, { locate: false });
     await signInAndDownload(page, 'worker2');
     await openFirstHousehold(page);
     await byTestId(page, 'start-visit').click();
@@ -279,7 +240,7 @@ describe('offline visit', () => {
   });
 
   test('a second worker on the same phone sees nothing of the first', async (t) => {
-    const page = await phone(t);
+    const page = await fieldPhone(t, browser, server.baseURL);
     await signInAndDownload(page, 'worker1');
     const hrefs = async () => {
       await shownCount(page);

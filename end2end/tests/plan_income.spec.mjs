@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, eventually, installHydrationProbe, open, signIn } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, chinaToday, eventually, fieldPhone, fieldReady, installHydrationProbe, open, pendingCount, signIn, signInAndDownload } from '../support/app.mjs';
 
 const VISITS_PATH = '/api/sync/v1/visits';
 
@@ -70,38 +70,6 @@ after(async () => {
   await server?.dispose();
 });
 
-async function phone(t) {
-  const context = await newMobileContext(browser, server.baseURL, {
-    permissions: ['geolocation'],
-    geolocation: { latitude: 35.58123, longitude: 104.62345, accuracy: 15 },
-  });
-  await installHydrationProbe(context);
-  const page = await context.newPage();
-  t.after(async () => {
-    await context.close();
-    assertNoPageErrors(context);
-  });
-  return page;
-}
-
-/** Waits for the app to have hydrated and opened the phone's store. */
-async function fieldReady(page) {
-  await page.waitForFunction(() => window.__daohuWasm === true, null, { timeout: 20_000 });
-  await byTestId(page, 'sync-bar').waitFor({ timeout: 20_000 });
-}
-
-/** Signs in and waits until the roster is on the phone and the worker runs. */
-async function signInAndDownload(page, username) {
-  await signIn(page, username, '/field');
-  await byTestId(page, 'downloaded-at').filter({ hasText: '下载于' }).waitFor({ timeout: 20_000 });
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-  });
-  await eventually(() => page.evaluate(async () => !!navigator.serviceWorker.controller && !!(await caches.match('/field'))), {
-    message: 'the service worker controlling the page with the shell cached',
-  });
-}
-
 /** A measure's status in the roster kept on the phone. */
 function cachedMeasureStatus(page, measureId) {
   return page.evaluate(
@@ -143,9 +111,6 @@ function storedDrafts(page) {
   );
 }
 
-/** Today in China, YYYY-MM-DD. */
-const chinaToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-
 /** Every expected payment received in full today. */
 async function fillPayments(page) {
   await byTestId(page, 'met-with').fill('户主本人');
@@ -172,13 +137,12 @@ async function drawSignature(page) {
   await stroke([[180, 90], [230, 95], [280, 100]]);
 }
 
-const pendingCount = async (page) => Number(await byTestId(page, 'pending-count').getAttribute('data-count'));
 const measureCard = (page, m) => byTestId(page, `measure-${m.uuid}`);
 const migrantWage = (page) => byTestId(page, 'income-wage_migrant');
 
 describe('plan measures and income on the phone', () => {
   test('moved and declared offline, signed, delivered once with the plan and income rows', async (t) => {
-    const page = await phone(t);
+    const page = await fieldPhone(t, browser, server.baseURL);
     await signInAndDownload(page, 'worker1');
     await server.stop();
 

@@ -142,6 +142,26 @@ where
     q.push(")");
 }
 
+/// Locks these villages' area rows, in code order, before their roll-ups
+/// are rewritten (PostgreSQL; SQLite's one writer needs no lock). Two
+/// transactions refreshing one village would each delete, then both insert
+/// (a duplicate key), and the later could write totals that miss the
+/// earlier's rows: the lock makes the second wait and then read the
+/// first's committed rows.
+async fn lock_villages<'v>(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    villages: impl IntoIterator<Item = &'v str>,
+) -> DbResult<()> {
+    if LOCK_ROWS.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
+    push_in_list(&mut q, villages);
+    q.push(format!(" ORDER BY code{LOCK_ROWS}"));
+    db(q.build().fetch_all(&mut **tx).await)?;
+    Ok(())
+}
+
 /// Rewrites the dispatch roll-ups (`rollup_due`, `rollup_paid`, see
 /// migration 0007) of these villages from their rows, inside the caller's
 /// transaction: every write that changes what a village is due or was
@@ -152,17 +172,7 @@ async fn refresh_rollups(
 ) -> DbResult<()> {
     let villages: Vec<&String> = villages.iter().collect();
     for chunk in villages.chunks(CHUNK) {
-        // Two transactions refreshing one village would each delete, then
-        // both insert (a duplicate key), and the later could write totals
-        // that miss the earlier's rows. Locking the villages' area rows, in
-        // code order, makes the second wait and then read the first's
-        // committed rows.
-        if !LOCK_ROWS.is_empty() {
-            let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
-            push_in_list(&mut q, chunk.iter().copied());
-            q.push(format!(" ORDER BY code{LOCK_ROWS}"));
-            db(q.build().fetch_all(&mut **tx).await)?;
-        }
+        lock_villages(tx, chunk.iter().map(|v| v.as_str())).await?;
         for table in ["rollup_due", "rollup_paid"] {
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
                 "DELETE FROM {table} WHERE village_code IN ("

@@ -285,14 +285,7 @@ impl IncomeStore for ThisStore {
             .collect::<Vec<_>>()
             .join(", ");
         for chunk in villages.chunks(CHUNK) {
-            // As for the dispatch roll-ups: lock the villages' area rows in
-            // code order so two refreshes of one village run one by one.
-            if !LOCK_ROWS.is_empty() {
-                let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
-                push_in_list(&mut q, chunk.iter().map(String::as_str));
-                q.push(format!(" ORDER BY code{LOCK_ROWS}"));
-                db(q.build().fetch_all(&mut *tx).await)?;
-            }
+            lock_villages(&mut tx, chunk.iter().map(String::as_str)).await?;
             let mut q =
                 sqlx::QueryBuilder::<Db>::new("DELETE FROM rollup_income WHERE stat_year = ");
             q.push_bind(stat_year);
