@@ -2,8 +2,9 @@
 //! stored accounts (`household_income`) and their roll-ups current.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::areas::service::breadcrumbs;
@@ -13,12 +14,13 @@ use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
 use crate::households::service::may_see;
 use crate::income::{
-    DeclaredIncome, HouseholdIncomeView, HouseholdSize, IncomeAccount, IncomeInputs, IncomeKind,
-    IncomeRow, IncomeStatus, IncomeTable, MeasureFacts, SignalInputs, Threshold, VerifiedPayment,
-    account, measures_due_and_on_time, signals, threshold_for,
+    DeclaredIncome, HouseholdIncomeView, HouseholdSize, IncomeAccount, IncomeInputs, IncomeRow,
+    IncomeStatus, IncomeTable, MeasureFacts, SignalInputs, Threshold, VerifiedPayment, account,
+    measures_due_and_on_time, signals, threshold_for,
 };
 use crate::server::db::{
-    AuditEvent, DbResult, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeScope, Store,
+    AuditEvent, DbResult, DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts,
+    IncomeScope, PaymentFact, SizeFact, Store,
 };
 use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
@@ -31,39 +33,37 @@ pub fn statuses<'f>(
     thresholds: &[(i32, Fen)],
     today: NaiveDate,
 ) -> Vec<(&'f HouseholdFacts, IncomeStatus)> {
-    type Key = (Uuid, i32);
     // The latest figure per kind, the latest line per payment and the
-    // latest confirmed size: later visit first, visit id breaking ties.
-    let mut declared: HashMap<Key, HashMap<IncomeKind, &crate::server::db::DeclaredFact>> =
-        HashMap::new();
-    for d in &facts.declared {
-        let slot = declared
+    // latest confirmed size, each grouped by household and year.
+    let mut declared: HashMap<(Uuid, i32), Vec<&DeclaredFact>> = HashMap::new();
+    for d in latest(
+        &facts.declared,
+        |d| (d.household_id, d.stat_year, d.kind),
+        |d| (d.visit_at, d.visit_id),
+    ) {
+        declared
             .entry((d.household_id, d.stat_year))
             .or_default()
-            .entry(d.kind)
-            .or_insert(d);
-        if (d.visit_at, d.visit_id) > (slot.visit_at, slot.visit_id) {
-            *slot = d;
-        }
+            .push(d);
     }
-    let mut payments: HashMap<Key, HashMap<Uuid, &crate::server::db::PaymentFact>> = HashMap::new();
-    for p in &facts.payments {
-        let slot = payments
+    let mut payments: HashMap<(Uuid, i32), Vec<&PaymentFact>> = HashMap::new();
+    for p in latest(
+        &facts.payments,
+        |p| p.entitlement_id,
+        |p| (p.visit_at, p.visit_id),
+    ) {
+        payments
             .entry((p.household_id, p.stat_year))
             .or_default()
-            .entry(p.entitlement_id)
-            .or_insert(p);
-        if (p.visit_at, p.visit_id) > (slot.visit_at, slot.visit_id) {
-            *slot = p;
-        }
+            .push(p);
     }
-    let mut sizes: HashMap<Key, &crate::server::db::SizeFact> = HashMap::new();
-    for s in &facts.sizes {
-        let slot = sizes.entry((s.household_id, s.stat_year)).or_insert(s);
-        if (s.visit_at, s.visit_id) > (slot.visit_at, slot.visit_id) {
-            *slot = s;
-        }
-    }
+    let sizes: HashMap<(Uuid, i32), &SizeFact> = latest(
+        &facts.sizes,
+        |s| (s.household_id, s.stat_year),
+        |s| (s.visit_at, s.visit_id),
+    )
+    .map(|s| ((s.household_id, s.stat_year), s))
+    .collect();
     let mut measures: HashMap<Uuid, Vec<MeasureFacts>> = HashMap::new();
     for (household, m) in &facts.measures {
         measures.entry(*household).or_default().push(*m);
@@ -73,36 +73,30 @@ pub fn statuses<'f>(
         let key = (h.id, year);
         let mut declared: Vec<DeclaredIncome> = declared
             .get(&key)
-            .map(|kinds| {
-                kinds
-                    .values()
-                    .map(|d| DeclaredIncome {
-                        kind: d.kind,
-                        amount: Fen(d.amount_fen),
-                        evidence: d.evidence,
-                        visit_id: d.visit_id,
-                        visit_day: china_date(d.visit_at),
-                    })
-                    .collect()
+            .into_iter()
+            .flatten()
+            .map(|d| DeclaredIncome {
+                kind: d.kind,
+                amount: Fen(d.amount_fen),
+                evidence: d.evidence,
+                visit_id: d.visit_id,
+                visit_day: china_date(d.visit_at),
             })
-            .unwrap_or_default();
+            .collect();
         declared.sort_by_key(|d| d.kind);
         let mut payments: Vec<VerifiedPayment> = payments
             .get(&key)
-            .map(|lines| {
-                lines
-                    .values()
-                    .filter(|p| p.received_fen > 0)
-                    .map(|p| VerifiedPayment {
-                        item_name: p.item_name.clone(),
-                        bucket: p.bucket,
-                        received: Fen(p.received_fen),
-                        visit_id: p.visit_id,
-                        visit_day: china_date(p.visit_at),
-                    })
-                    .collect()
+            .into_iter()
+            .flatten()
+            .filter(|p| p.received_fen > 0)
+            .map(|p| VerifiedPayment {
+                item_name: p.item_name.clone(),
+                bucket: p.bucket,
+                received: Fen(p.received_fen),
+                visit_id: p.visit_id,
+                visit_day: china_date(p.visit_at),
             })
-            .unwrap_or_default();
+            .collect();
         payments.sort_by(|a, b| a.item_name.cmp(&b.item_name));
         let size = match sizes.get(&key) {
             Some(s) => HouseholdSize {
@@ -155,6 +149,23 @@ pub fn statuses<'f>(
             )
         })
         .collect()
+}
+
+/// Of the facts sharing a key, the one of the latest visit: later start
+/// first, the visit id breaking ties (as the dispatch roll-ups order them).
+fn latest<'f, F, K: Hash + Eq>(
+    facts: &'f [F],
+    key: impl Fn(&F) -> K,
+    when: impl Fn(&F) -> (DateTime<Utc>, Uuid),
+) -> impl Iterator<Item = &'f F> {
+    let mut chosen: HashMap<K, &'f F> = HashMap::new();
+    for f in facts {
+        let slot = chosen.entry(key(f)).or_insert(f);
+        if when(f) > when(slot) {
+            *slot = f;
+        }
+    }
+    chosen.into_values()
 }
 
 fn row(h: &HouseholdFacts, s: &IncomeStatus) -> HouseholdIncomeRow {
