@@ -32,6 +32,41 @@ pub use inner_html::*;
 #[cfg(any(debug_assertions, leptos_debuginfo))]
 use std::panic::Location;
 
+/// DAOHU PATCH (see vendor/README.md). `<script>` and `<style>` are the raw
+/// text elements Leptos renders (HTML's `<textarea>` and `<title>` are
+/// *escapable* raw text: the browser decodes character references there,
+/// so their text is escaped like any other). Upstream treated `<textarea>`
+/// and `<noscript>` as raw too, so a stored `</textarea><img onerror=…>`
+/// ran as markup.
+fn is_raw_text(tag: &str) -> bool {
+    tag.eq_ignore_ascii_case("script") || tag.eq_ignore_ascii_case("style")
+}
+
+/// Raw text cannot be escaped, but it can never be allowed to close its own
+/// element early: every `</tag` (any case) becomes `<\/tag`, which means
+/// the same inside a JavaScript or CSS string and ends nothing.
+fn push_raw_text(buf: &mut String, tag: &str, raw: &str) {
+    let bytes = raw.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'<'
+            && bytes[i + 1] == b'/'
+            && bytes
+                .get(i + 2..i + 2 + tag.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(tag.as_bytes()))
+        {
+            buf.push_str(&raw[start..i + 1]);
+            buf.push('\\');
+            start = i + 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    buf.push_str(&raw[start..]);
+}
+
 /// The typed representation of an HTML element.
 #[derive(Debug, PartialEq, Eq)]
 pub struct HtmlElement<E, At, Ch> {
@@ -444,13 +479,28 @@ where
             } else if Ch::EXISTS {
                 // children
                 *position = Position::FirstChild;
-                self.children.to_html_with_buf(
-                    buf,
-                    position,
-                    E::ESCAPE_CHILDREN,
-                    mark_branches,
-                    vec![],
-                );
+                // DAOHU PATCH (see vendor/README.md): text is escaped in
+                // every element but the raw-text ones, whose closing tag is
+                // neutralised instead.
+                if is_raw_text(E::TAG) {
+                    let mut raw = String::new();
+                    self.children.to_html_with_buf(
+                        &mut raw,
+                        position,
+                        false,
+                        mark_branches,
+                        vec![],
+                    );
+                    push_raw_text(buf, E::TAG, &raw);
+                } else {
+                    self.children.to_html_with_buf(
+                        buf,
+                        position,
+                        true,
+                        mark_branches,
+                        vec![],
+                    );
+                }
             }
 
             // closing tag
@@ -487,11 +537,25 @@ where
             *position = Position::FirstChild;
             if !inner_html.is_empty() {
                 buffer.push_sync(&inner_html);
+            } else if is_raw_text(E::TAG) {
+                // DAOHU PATCH (see vendor/README.md): as in
+                // `to_html_with_buf`; raw text has no async children.
+                let mut raw = String::new();
+                self.children.to_html_with_buf(
+                    &mut raw,
+                    position,
+                    false,
+                    mark_branches,
+                    vec![],
+                );
+                let mut safe = String::with_capacity(raw.len());
+                push_raw_text(&mut safe, E::TAG, &raw);
+                buffer.push_sync(&safe);
             } else if Ch::EXISTS {
                 self.children.to_html_async_with_buf::<OUT_OF_ORDER>(
                     buffer,
                     position,
-                    E::ESCAPE_CHILDREN,
+                    true,
                     mark_branches,
                     vec![],
                 );
