@@ -100,6 +100,7 @@ pub mod zh {
     pub const NO_ENTITLEMENTS: &str = "本统计年度暂无应发补贴";
     pub const HEAD: &str = "户主";
     pub const PHONE: &str = "联系电话";
+    pub const AGE_SUFFIX: &str = "岁";
     pub const VILLAGE: &str = "所在村";
     pub const WORKER: &str = "帮扶干部";
     pub const RELOCATED: &str = "易地搬迁";

@@ -5,7 +5,7 @@
 //! digit is odd for men. The first six digits are an area code that may have
 //! been abolished since, so they are not checked against today's areas.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -61,6 +61,16 @@ impl IdNumber {
 
     pub fn birth_date(&self) -> NaiveDate {
         birth_date_of(&self.0).expect("checked in parse")
+    }
+
+    /// Completed years of life on `day` (0 before the first birthday; a
+    /// birth date after `day` counts as 0).
+    pub fn age_on(&self, day: NaiveDate) -> u32 {
+        let birth = self.birth_date();
+        let years = day.year()
+            - birth.year()
+            - i32::from((day.month(), day.day()) < (birth.month(), birth.day()));
+        u32::try_from(years).unwrap_or(0)
     }
 
     pub fn sex(&self) -> Sex {
@@ -156,6 +166,47 @@ mod tests {
         assert_eq!(id.sex(), Sex::Female);
         let id = IdNumber::parse("440524188001010014").unwrap();
         assert_eq!(id.sex(), Sex::Male);
+    }
+
+    #[test]
+    fn age_counts_completed_years() {
+        let id = IdNumber::parse("11010519491231002X").unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(id.age_on(day(2024, 12, 30)), 74);
+        assert_eq!(id.age_on(day(2024, 12, 31)), 75);
+        assert_eq!(id.age_on(day(1949, 12, 31)), 0);
+        assert_eq!(id.age_on(day(1940, 1, 1)), 0);
+    }
+
+    /// What a role that sees masked numbers gets: the mask and an age.
+    /// Every birth date the age allows that also passes the check digit is
+    /// a candidate; there must always be many.
+    #[test]
+    fn a_masked_number_and_an_age_leave_many_candidates() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        for id in GOOD
+            .iter()
+            .chain(&["620102198001010017", "62010219800229001X"])
+        {
+            let Ok(parsed) = IdNumber::parse(id) else {
+                continue;
+            };
+            let masked = mask_id_number(id);
+            let age = parsed.age_on(today);
+            let (head, tail) = (&masked[..6], &masked[14..]);
+            let mut candidates = 0;
+            let mut day = today - chrono::Days::new(366 * (u64::from(age) + 2));
+            while day <= today {
+                let guess = format!("{head}{}{tail}", day.format("%Y%m%d"));
+                if let Ok(g) = IdNumber::parse(&guess)
+                    && g.age_on(today) == age
+                {
+                    candidates += 1;
+                }
+                day = day.succ_opt().unwrap();
+            }
+            assert!(candidates >= 10, "{id}: only {candidates} candidates");
+        }
     }
 
     #[test]

@@ -204,7 +204,12 @@ pub struct MemberView {
     pub id_number_masked: String,
     /// Read from the ID number; `None` if a stored number no longer parses.
     pub sex: Option<Sex>,
-    pub birth_date: Option<NaiveDate>,
+    /// Whole years on the day the page or roster was made. Never the birth
+    /// date: its eight digits are exactly the ones the mask hides, so with
+    /// the masked number they would rebuild the whole ID (the check digit
+    /// confirms the guess). An age leaves ~33 candidates.
+    #[serde(default)]
+    pub age: Option<u32>,
     pub labour: LabourStatus,
     pub health: HealthStatus,
 }

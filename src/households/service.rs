@@ -205,7 +205,7 @@ pub async fn detail(
     };
     let year = StatYear::containing(today);
     let entitlements = entitlement_views(store, id, year).await?;
-    let members = member_views(&household);
+    let members = member_views(&household, today);
     let (visits, visits_disagree) = visit_views(store, id, year).await?;
     Ok(HouseholdDetail {
         visits,
@@ -277,7 +277,7 @@ pub async fn roster(
         };
         households.push(RosterHousehold {
             phone_masked: record.phone.as_deref().map(mask_phone),
-            members: member_views(&record),
+            members: member_views(&record, crate::subsidies::china_date(now)),
             entitlements: entitlement_views(store, row.id, year).await?,
             measures: measures.remove(&row.id).unwrap_or_default(),
             income: income.remove(&row.id).unwrap_or_default(),
@@ -318,7 +318,7 @@ async fn entitlement_views(
         .collect())
 }
 
-fn member_views(household: &HouseholdRecord) -> Vec<MemberView> {
+fn member_views(household: &HouseholdRecord, today: NaiveDate) -> Vec<MemberView> {
     household
         .members
         .iter()
@@ -331,7 +331,7 @@ fn member_views(household: &HouseholdRecord) -> Vec<MemberView> {
                 relation: m.relation.clone(),
                 id_number_masked: mask_id_number(&m.id_number),
                 sex: parsed.as_ref().map(IdNumber::sex),
-                birth_date: parsed.as_ref().map(IdNumber::birth_date),
+                age: parsed.as_ref().map(|id| id.age_on(today)),
                 labour: m.labour,
                 health: m.health,
             }

@@ -272,7 +272,7 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
                     <li>
                         <div class="member-line">
                             <strong>{m.name}</strong>
-                            <span class="muted">{m.relation} " · " {m.sex.map(|s| s.label()).unwrap_or("—")} " · " {m.birth_date.map(|d| d.to_string()).unwrap_or_default()}</span>
+                            <span class="muted">{m.relation} " · " {m.sex.map(|s| s.label()).unwrap_or("—")} " · " {m.age.map(|a| format!("{a}{}", zh::AGE_SUFFIX)).unwrap_or_default()}</span>
                         </div>
                         <div class="member-line">
                             <span class="mono" data-testid="member-id">{m.id_number_masked}</span>
