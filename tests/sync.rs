@@ -71,6 +71,7 @@ async fn same_id_with_other_content_is_a_conflict_kept_for_review(db: TestDb) {
     outcomes(&post_json(&state, Some(&cookie), VISITS_PATH, batch(&[&visit])).await);
     let mut other = visit.clone();
     other.notes = "另一个版本".into();
+    other.signature.content_hash = confirmation_hash(&other);
     let r = outcomes(&post_json(&state, Some(&cookie), VISITS_PATH, batch(&[&other])).await);
     assert_eq!(r[0]["outcome"], "conflict", "{r:?}");
     // Replaying the conflicting copy keeps one copy of it.

@@ -273,7 +273,6 @@ async fn a_visit_in_the_future_is_refused_beyond_the_clock_skew(db: TestDb) {
     let cookie = sign_in(&db.state(), "worker1").await;
     let household = household_of(store, "worker1").await;
     let at = |start: Duration, length: Duration| {
-        let store = store;
         async move {
             let mut v = signed_visit(store, household).await;
             v.started_at = Utc::now().trunc_subsecs(0) + start;
@@ -322,7 +321,8 @@ async fn every_oversize_field_is_refused_with_its_name(db: TestDb) {
     let strokes = serde_json::to_string(&vec![vec![[1, 2, 3]]; MAX_SIGNATURE_STROKES + 1]).unwrap();
     let mut photo = vec![0xFF, 0xD8];
     photo.resize(daohu::visits::MAX_PHOTO_BYTES + 1, 1);
-    let cases: Vec<(&str, Box<dyn Fn(&mut VisitSubmission)>)> = vec![
+    type Edit = Box<dyn Fn(&mut VisitSubmission)>;
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "notes",
             Box::new(|v| v.notes = "记".repeat(MAX_NOTES_CHARS + 1)),

@@ -556,7 +556,6 @@ impl VisitDraft {
         ended_at: DateTime<Utc>,
     ) -> Result<VisitSubmission, Problem> {
         let lines = self.verification_lines(household)?;
-        let now = ended_at;
         // Once signed, the visit ended when the household signed.
         let ended_at = self
             .signature
@@ -599,7 +598,7 @@ impl VisitDraft {
             income,
             household_size,
         };
-        check_visit_fields(&visit, now)?;
+        check_visit_fields(&visit)?;
         Ok(visit)
     }
 
@@ -887,6 +886,8 @@ mod tests {
         d.sign(&h, signed_at, "[]".into(), "iVBO".into()).unwrap();
         assert_eq!(d.location, Some(Location::Unavailable), "pinned at signing");
         // Finished an hour later, or reopened the next day: the same visit.
+        // What the confirmation screen shows is still there once signed.
+        assert!(d.submission(&h, d.started_at).is_ok());
         for later in [
             signed_at + chrono::Duration::hours(1),
             signed_at + chrono::Duration::days(1),

@@ -18,8 +18,8 @@ use crate::text::zh;
 use crate::visits::{
     Confirmation, HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS,
     MAX_SIGNATURE_PNG_BYTES, Problem, ReviewState, VisitOutcome, VisitSubmission, base64_len,
-    check_lines, check_signature_mark, check_signer, check_visit_fields, payload_hash,
-    receipt_code,
+    check_lines, check_signature_mark, check_signer, check_visit_fields, check_visit_times,
+    payload_hash, receipt_code,
 };
 
 /// Checks every visit of a batch, then stores the good ones in one
@@ -240,7 +240,8 @@ async fn check(
             "签字后内容已被修改，请农户重新签字确认".into(),
         );
     }
-    check_visit_fields(v, now).map_err(Problem::into_error)?;
+    check_visit_times(v, now).map_err(Problem::into_error)?;
+    check_visit_fields(v).map_err(Problem::into_error)?;
     if StatYear::containing(crate::subsidies::china_date(v.started_at)) != StatYear(v.stat_year) {
         return invalid(
             "stat_year",
