@@ -117,6 +117,7 @@ async fn visits_for_another_workers_or_an_unassigned_household_are_refused_like_
     let mut unknown = signed_visit(store, household_of(store, "worker1").await).await;
     unknown.household_id = Uuid::now_v7();
     let unknown = resigned(unknown);
+    let unknown_id = unknown.household_id;
     let mut answers = Vec::new();
     for visit in [
         signed_visit(store, theirs).await,
@@ -131,15 +132,19 @@ async fn visits_for_another_workers_or_an_unassigned_household_are_refused_like_
     assert_eq!(answers.len(), 1, "one answer for all three: {answers:?}");
     assert_eq!(store.count_visits().await.unwrap(), 0, "nothing written");
     assert_eq!(all_discrepancies(store).await, before);
-    // The two refusals are audited, server side; an unknown id is not a
-    // household anyone could be refused.
+    // All three are audited alike, server side.
     let audited = store.audit_events("sync_visit").await.unwrap();
     let targets: Vec<&str> = audited.iter().map(|e| e.target.as_str()).collect();
     assert_eq!(
         targets,
-        [theirs.to_string(), waiting.to_string()],
+        [
+            theirs.to_string(),
+            waiting.to_string(),
+            unknown_id.to_string()
+        ],
         "{audited:?}"
     );
+    assert!(audited.iter().all(|e| e.outcome == "forbidden"));
 }
 
 async fn a_reassignment_keeps_what_the_old_worker_did_before_it_and_only_that(db: TestDb) {
@@ -272,13 +277,11 @@ async fn a_visit_in_the_future_is_refused_beyond_the_clock_skew(db: TestDb) {
     let store = db.store.as_ref();
     let cookie = sign_in(&db.state(), "worker1").await;
     let household = household_of(store, "worker1").await;
-    let at = |start: Duration, length: Duration| {
-        async move {
-            let mut v = signed_visit(store, household).await;
-            v.started_at = Utc::now().trunc_subsecs(0) + start;
-            v.ended_at = v.started_at + length;
-            resigned(v)
-        }
+    let at = |start: Duration, length: Duration| async move {
+        let mut v = signed_visit(store, household).await;
+        v.started_at = Utc::now().trunc_subsecs(0) + start;
+        v.ended_at = v.started_at + length;
+        resigned(v)
     };
     let tomorrow = at(Duration::days(1), Duration::minutes(20)).await;
     let outcome = deliver(&db, &cookie, &tomorrow).await;

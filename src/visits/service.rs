@@ -150,27 +150,31 @@ async fn prepare(
 /// reassignment still arrives after it, and one made after it by the old
 /// worker does not), or anyone above the field whose area holds it. Its
 /// plan's measures move with the visit on the same terms. An unknown
-/// household and a refused one get the same answer, so the answer tells
-/// nobody which households exist; a refusal is audited.
+/// household and a refused one get the same answer and the same audit row
+/// (no phone sends a household it was not given), so neither the answer
+/// nor its timing tells which households exist.
 async fn may_record(
     store: &dyn Store,
     caller: &Caller,
     visit: &VisitSubmission,
 ) -> Result<bool, AppError> {
-    let Some(household) = store.household(visit.household_id).await? else {
-        return Ok(false);
-    };
     let actor = &caller.actor;
-    let allowed = actor.area.contains(&household.village)
-        && (actor.role != Role::FieldWorker || {
-            let trail = store.assignments_of_household(household.id).await?;
-            worker_at(&trail, household.worker_id, visit.started_at) == Some(actor.user_id)
-        });
+    let allowed = match store.household(visit.household_id).await? {
+        None => false,
+        Some(household) => {
+            actor.area.contains(&household.village)
+                && (actor.role != Role::FieldWorker || {
+                    let trail = store.assignments_of_household(household.id).await?;
+                    worker_at(&trail, household.worker_id, visit.started_at) == Some(actor.user_id)
+                })
+        }
+    };
     if allowed {
         return Ok(true);
     }
     // `deny` writes the audit row; its refusal is replaced by the one answer.
-    match deny::<()>(store, caller, "sync_visit", &household.id.to_string()).await {
+    let target = visit.household_id.to_string();
+    match deny::<()>(store, caller, "sync_visit", &target).await {
         Ok(()) | Err(AppError::Forbidden | AppError::NotFound) => Ok(false),
         Err(e) => Err(e),
     }
@@ -185,11 +189,7 @@ async fn may_record(
 /// or the present worker after the last row) agrees: an import that
 /// moves a household to another village clears its worker without a row,
 /// at a moment nobody recorded, so that span has no known worker.
-pub fn worker_at(
-    trail: &[AssignmentRecord],
-    current: Option<Uuid>,
-    at: DateTime<Utc>,
-) -> Option<Uuid> {
+fn worker_at(trail: &[AssignmentRecord], current: Option<Uuid>, at: DateTime<Utc>) -> Option<Uuid> {
     let after = trail.partition_point(|a| a.at <= at);
     let Some(row) = after.checked_sub(1).map(|i| &trail[i]) else {
         return trail.first().map_or(current, |a| a.old_worker_id);
