@@ -19,7 +19,6 @@ use daohu::server::db::{self, Store, VisitRecord};
 use daohu::server::{AppState, router};
 use daohu::subsidies::StatYear;
 use daohu::visits::*;
-use sha2::{Digest, Sha256};
 use tokio::net::TcpStream;
 
 #[path = "../tests/common/raw_http.rs"]
@@ -180,8 +179,11 @@ async fn rich_households(
 }
 
 fn visit((household, due): &(Uuid, Vec<(Uuid, i64)>), year: StatYear) -> VisitSubmission {
-    let started =
-        year.first_day().and_hms_opt(2, 0, 0).unwrap().and_utc() + chrono::Duration::days(30);
+    // A month into the year, or an hour ago while it is younger: a visit
+    // may not lie in the future.
+    let started = (year.first_day().and_hms_opt(2, 0, 0).unwrap().and_utc()
+        + chrono::Duration::days(30))
+    .min(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0) - chrono::Duration::hours(1));
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend((0..8 * 1024).map(|i| (i * 31 % 251) as u8));
     let mut v = VisitSubmission {
@@ -232,13 +234,13 @@ fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
     let png = base64::engine::general_purpose::STANDARD
         .decode(&v.signature.png_base64)
         .unwrap();
-    let payload_hash = hex(&Sha256::digest(serde_json::to_vec(&v).unwrap()));
     VisitRecord {
+        payload_hash: payload_hash(&v),
         visit: v,
         worker_id,
         signature_png: png,
         photo_jpeg: None,
-        payload_hash,
+        earlier_payload_hash: None,
     }
 }
 

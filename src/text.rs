@@ -302,6 +302,13 @@ pub mod zh {
     pub const CONFIRM_SIZE: &str = "本年度家庭人口";
     pub const WITH_EVIDENCE: &str = "有凭证";
     pub const WITHOUT_EVIDENCE: &str = "无凭证";
+    pub const CONFIRM_VISIT: &str = "本次走访";
+    pub const CONFIRM_MET_WITH: &str = "见到";
+    pub const CONFIRM_NOTES: &str = "备注";
+    // Sync answers: one for an unknown household and for one the caller
+    // may not record a visit of, so neither tells which households exist.
+    pub const SYNC_NO_SUCH_HOUSEHOLD: &str = "农户不存在或不在您的权限范围内";
+    pub const SYNC_VISIT_ID_TAKEN: &str = "该走访编号已被占用，无法保存，请重新开始一次走访";
 
     /// Under an income row: the figure the last visit of the year recorded.
     pub fn last_income(amount: &str, day: &str, evidence: bool) -> String {

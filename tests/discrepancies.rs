@@ -95,6 +95,7 @@ fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
         worker_id,
         signature_png: png,
         photo_jpeg: None,
+        earlier_payload_hash: None,
     }
 }
 

@@ -242,7 +242,12 @@ async fn worked_example(db: &TestDb) -> (daohu::server::AppState, String, Fixtur
         store,
         &f,
         y,
-        at(first_day + Duration::days(40), 10, 0),
+        // Or an hour ago while the year is younger: never in the future.
+        at(first_day + Duration::days(40), 10, 0).min(
+            chrono::SubsecRound::trunc_subsecs(daohu::subsidies::china_time(Utc::now()), 0)
+                .naive_local()
+                - Duration::hours(1),
+        ),
         vec![line(
             f.entitlement(y, "rural_dibao"),
             PaymentStatus::ReceivedInPart,

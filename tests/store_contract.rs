@@ -384,6 +384,7 @@ fn visit_record(
         worker_id,
         signature_png: png,
         photo_jpeg: None,
+        earlier_payload_hash: None,
     }
 }
 

@@ -317,6 +317,8 @@ async fn a_visit_delivered_late_does_not_undo_a_newer_move(db: TestDb) {
     );
 }
 
+/// The visit is refused whole (see `visit_integrity.rs` for the rule), its
+/// measure moves with it.
 async fn only_the_households_own_worker_moves_its_measures(db: TestDb) {
     let db = db.with_demo().await;
     // worker2 works in the same township but this household is worker1's.
@@ -334,6 +336,14 @@ async fn only_the_households_own_worker_moves_its_measures(db: TestDb) {
     let visit = resigned(visit);
     let outcome = deliver(&db, &cookie, &visit).await;
     assert_eq!(outcome["outcome"], "rejected", "{outcome}");
-    assert_eq!(outcome["status"], 403, "{outcome}");
+    assert_eq!(outcome["status"], 404, "{outcome}");
     assert_eq!(db.store.count_visits().await.unwrap(), 0);
+    let plan = db
+        .store
+        .plan_of_household(household)
+        .await
+        .unwrap()
+        .unwrap();
+    let untouched = plan.measures.iter().find(|m| m.id == measure).unwrap();
+    assert_eq!(untouched.status, MeasureStatus::Planned);
 }

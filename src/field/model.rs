@@ -7,9 +7,9 @@ use crate::income::{IncomeKind, IncomeLine, check_income_lines};
 use crate::plans::{Measure, MeasureStatus, MeasureUpdate, check_measure_update};
 use crate::subsidies::{Channel, Fen, china_date};
 use crate::visits::{
-    HOUSEHOLD_SIZES, Location, PaymentStatus, Problem, ShortfallReason, Signature,
-    VerificationLine, VisitSubmission, check_lines, check_signer, confirmation_hash, receipt_code,
-    signer_needs_reason,
+    Confirmation, HOUSEHOLD_SIZES, Location, PaymentStatus, Problem, ShortfallReason, Signature,
+    VerificationLine, VisitSubmission, check_lines, check_signature_mark, check_signer,
+    check_visit_fields, confirmation_hash, receipt_code, signer_needs_reason,
 };
 
 /// Everything a field worker's phone keeps to work offline: their assigned
@@ -243,6 +243,11 @@ pub struct SignatureMark {
     pub strokes_json: String,
     pub png_base64: String,
     pub content_hash: String,
+    /// When the household signed: the visit's end, which the signature
+    /// covers. Absent in a mark an older app made (its layout does not
+    /// cover the end, which is then when the worker finishes).
+    #[serde(default)]
+    pub signed_at: Option<DateTime<Utc>>,
 }
 
 impl VisitDraft {
@@ -453,12 +458,20 @@ impl VisitDraft {
         change: impl FnOnce(&mut VisitDraft),
     ) {
         change(self);
-        if let Some(mark) = &self.signature
-            && self.content_hash(household, now).as_deref() != Some(mark.content_hash.as_str())
-        {
+        if self.signature.is_some() && !self.still_signed(household, now) {
             self.signature = None;
             self.signature_voided = true;
         }
+    }
+
+    /// Whether the signature covers the content as it is now (in any
+    /// layout the server accepts, so a draft an older app had signed stays
+    /// signed until something it covers changes).
+    fn still_signed(&self, household: &RosterHousehold, now: DateTime<Utc>) -> bool {
+        self.signature.is_some()
+            && self
+                .submission(household, now)
+                .is_ok_and(|v| Confirmation::of_signed(&v).is_some())
     }
 
     /// Sets a line's status the way a worker expects: "in full" fills in
@@ -543,7 +556,13 @@ impl VisitDraft {
         ended_at: DateTime<Utc>,
     ) -> Result<VisitSubmission, Problem> {
         let lines = self.verification_lines(household)?;
-        let ended_at = ended_at.max(self.started_at);
+        // Once signed, the visit ended when the household signed.
+        let ended_at = self
+            .signature
+            .as_ref()
+            .and_then(|m| m.signed_at)
+            .unwrap_or(ended_at)
+            .max(self.started_at);
         let measure_updates = self.measure_updates(household, china_date(ended_at))?;
         let income = self.income_lines()?;
         let household_size = self.confirmed_size()?;
@@ -551,10 +570,11 @@ impl VisitDraft {
             strokes_json: String::new(),
             png_base64: String::new(),
             content_hash: String::new(),
+            signed_at: None,
         });
         let proxy_reason = signer_needs_reason(&self.signer_relation, self.thumbprint)
             .then(|| self.proxy_reason.trim().to_owned());
-        Ok(VisitSubmission {
+        let visit = VisitSubmission {
             id: self.id,
             household_id: self.household_id,
             stat_year: self.stat_year,
@@ -577,16 +597,9 @@ impl VisitDraft {
             measure_updates,
             income,
             household_size,
-        })
-    }
-
-    /// The hash of what the household would confirm now, if complete.
-    /// `now` is the phone's time: a draft resumed on a later day is judged
-    /// on that day (a measure done today is not "in the future").
-    pub fn content_hash(&self, household: &RosterHousehold, now: DateTime<Utc>) -> Option<String> {
-        self.submission(household, now)
-            .ok()
-            .map(|v| confirmation_hash(&v))
+        };
+        check_visit_fields(&visit)?;
+        Ok(visit)
     }
 
     /// Checks everything the household confirms, signer included, before
@@ -596,12 +609,20 @@ impl VisitDraft {
         household: &RosterHousehold,
         now: DateTime<Utc>,
     ) -> Result<String, Problem> {
-        let visit = self.submission(household, now)?;
+        // Signing anew ends the visit now, whatever an earlier mark said.
+        let unsigned = VisitDraft {
+            signature: None,
+            ..self.clone()
+        };
+        let visit = unsigned.submission(household, now)?;
         check_signer(&visit.signature)?;
         Ok(confirmation_hash(&visit))
     }
 
-    /// Records the household's signature over the current content.
+    /// Records the household's signature over the current content, which
+    /// ends the visit at `now`. The position is what it is at this moment
+    /// (none yet is "unavailable"): one arriving later would change what
+    /// was signed.
     pub fn sign(
         &mut self,
         household: &RosterHousehold,
@@ -609,11 +630,14 @@ impl VisitDraft {
         strokes_json: String,
         png_base64: String,
     ) -> Result<String, Problem> {
+        check_signature_mark(&strokes_json, &png_base64)?;
         let hash = self.ready_to_sign(household, now)?;
+        self.location.get_or_insert(Location::Unavailable);
         self.signature = Some(SignatureMark {
             strokes_json,
             png_base64,
             content_hash: hash.clone(),
+            signed_at: Some(now),
         });
         self.signature_voided = false;
         Ok(receipt_code(&hash))
@@ -628,7 +652,7 @@ impl VisitDraft {
     ) -> Result<VisitSubmission, Problem> {
         let visit = self.submission(household, ended_at)?;
         check_signer(&visit.signature)?;
-        if self.signature.is_none() || visit.signature.content_hash != confirmation_hash(&visit) {
+        if self.signature.is_none() || Confirmation::of_signed(&visit).is_none() {
             return Err(Problem {
                 field: "signature".into(),
                 message: "请农户签字确认".into(),
@@ -827,9 +851,16 @@ mod tests {
         let visit = d.finish(&h, d.started_at).unwrap();
         assert_eq!(visit.signature.content_hash, confirmation_hash(&visit));
 
-        // Notes are not confirmed content: the signature stands.
-        d.edit(&h, d.started_at, |d| d.notes = "院内整洁".into());
+        // Editing what is not signed content (the signer's reason when
+        // none is needed) leaves the signature standing.
+        d.edit(&h, d.started_at, |d| d.proxy_reason = "无".into());
         assert!(d.signature.is_some());
+
+        // Notes are signed content now (v3): a note added afterwards voids it.
+        d.edit(&h, d.started_at, |d| d.notes = "院内整洁".into());
+        assert!(d.signature.is_none() && d.signature_voided);
+        d.sign(&h, d.started_at, "[]".into(), "iVBO".into())
+            .unwrap();
 
         d.edit(&h, d.started_at, |d| d.lines[0].amount = "519.99".into());
         assert!(d.signature.is_none());
@@ -845,6 +876,77 @@ mod tests {
             .unwrap();
         assert!(!d.signature_voided);
         assert!(d.finish(&h, d.started_at).is_ok());
+    }
+
+    #[test]
+    fn the_visit_ends_when_the_household_signs_with_the_position_it_had() {
+        let h = household();
+        let mut d = filled(&h);
+        let signed_at = d.started_at + chrono::Duration::minutes(30);
+        d.sign(&h, signed_at, "[]".into(), "iVBO".into()).unwrap();
+        assert_eq!(d.location, Some(Location::Unavailable), "pinned at signing");
+        // Finished an hour later, or reopened the next day: the same visit.
+        // What the confirmation screen shows is still there once signed.
+        assert!(d.submission(&h, d.started_at).is_ok());
+        for later in [
+            signed_at + chrono::Duration::hours(1),
+            signed_at + chrono::Duration::days(1),
+        ] {
+            d.edit(&h, later, |_| {});
+            assert!(d.signature.is_some(), "nothing changed");
+            let visit = d.finish(&h, later).unwrap();
+            assert_eq!(visit.ended_at, signed_at);
+            assert_eq!(Confirmation::of_signed(&visit), Some(Confirmation::V3));
+        }
+    }
+
+    #[test]
+    fn a_draft_an_older_app_signed_still_finishes() {
+        let h = household();
+        let mut d = filled(&h);
+        let old = d.submission(&h, d.started_at).unwrap();
+        let version = Confirmation::legacy(&old);
+        d.signature = Some(SignatureMark {
+            strokes_json: "[]".into(),
+            png_base64: "iVBO".into(),
+            content_hash: crate::visits::confirmation_hash_as(&old, version),
+            signed_at: None,
+        });
+        let later = d.started_at + chrono::Duration::minutes(40);
+        d.edit(&h, later, |d| d.notes = "v1 不含备注".into());
+        assert!(d.signature.is_some(), "notes are outside the v1 layout");
+        let visit = d.finish(&h, later).unwrap();
+        assert_eq!(Confirmation::of_signed(&visit), Some(version));
+        assert_eq!(visit.ended_at, later, "an older mark has no signing time");
+    }
+
+    #[test]
+    fn the_phone_refuses_what_the_server_would_before_signing() {
+        let h = household();
+        let mut d = filled(&h);
+        d.notes = "记".repeat(crate::visits::MAX_NOTES_CHARS + 1);
+        assert_eq!(d.submission(&h, d.started_at).unwrap_err().field, "notes");
+        assert_eq!(
+            d.ready_to_sign(&h, d.started_at).unwrap_err().field,
+            "notes"
+        );
+        d.notes.clear();
+        d.lines[1].reason_text = "a\u{0}b".into();
+        assert_eq!(
+            d.submission(&h, d.started_at).unwrap_err().field,
+            "lines[1].reason_text"
+        );
+        d.lines[1].reason_text.clear();
+        let scribble = serde_json::to_string(&vec![
+            vec![[1i64, 2, 3]];
+            crate::visits::MAX_SIGNATURE_STROKES + 1
+        ])
+        .unwrap();
+        let p = d
+            .sign(&h, d.started_at, scribble, "iVBO".into())
+            .unwrap_err();
+        assert_eq!(p.field, "signature.strokes_json");
+        assert!(d.signature.is_none());
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! The endpoint's URL is versioned and fixed (`/api/sync/v1/visits`) so an
 //! older cached app can still deliver after an upgrade. A batch is answered
 //! visit by visit: a visit leaves the phone only when its answer is
-//! `stored` or `already_stored`.
+//! `stored` or `already_stored`. `conflict` is only ever between copies the
+//! same caller sent of the same household's visit; an id another caller or
+//! household holds is `rejected` (409) and changes nothing.
 
 #[cfg(feature = "ssr")]
 pub mod http;

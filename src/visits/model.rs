@@ -278,6 +278,29 @@ pub const MAX_PHOTO_BYTES: usize = 300 * 1024;
 pub const MAX_SIGNATURE_PNG_BYTES: usize = 64 * 1024;
 pub const MAX_VISITS_PER_BATCH: usize = 100;
 
+/// How far a visit's times may lie ahead of the server's clock: a phone
+/// that runs a few minutes fast must not lose a signed visit, one whose
+/// date is wrong must not plant a visit in the future.
+pub const CLOCK_SKEW_MINUTES: i64 = 10;
+
+/// Bounds on what one visit carries, each generous for a real visit and
+/// small enough that no field can bloat the store or a page. Text is
+/// counted in characters. (Plan and income notes have theirs in
+/// `plans` and `income`.)
+pub const MAX_MET_WITH_CHARS: usize = 200;
+pub const MAX_NOTES_CHARS: usize = 2_000;
+pub const MAX_REASON_TEXT_CHARS: usize = 500;
+pub const MAX_SIGNER_NAME_CHARS: usize = 50;
+pub const MAX_SIGNER_RELATION_CHARS: usize = 20;
+pub const MAX_PROXY_REASON_CHARS: usize = 200;
+/// A signature is a few dozen strokes of a few hundred points; these
+/// allow a slow, shaky one many times over.
+pub const MAX_SIGNATURE_STROKES: usize = 200;
+pub const MAX_SIGNATURE_POINTS: usize = 10_000;
+pub const MAX_STROKES_JSON_BYTES: usize = 256 * 1024;
+/// A position worse than this is no position (a cell fix is a few km).
+pub const MAX_LOCATION_ACCURACY_M: i32 = 100_000;
+
 /// A rule a visit breaks: which field (`lines[2].reason`) and why, in
 /// Chinese. The phone shows it beside the field; the server answers 422.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -402,21 +425,220 @@ pub fn check_signer(s: &Signature) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The server's check of a visit's times: not ahead of its clock by more
+/// than [`CLOCK_SKEW_MINUTES`], and ending after they start. (On the phone
+/// the times are its own clock's, so only the order could be wrong, and
+/// the draft makes it right.)
+pub fn check_visit_times(v: &VisitSubmission, now: DateTime<Utc>) -> Result<(), Problem> {
+    let latest = now + chrono::Duration::minutes(CLOCK_SKEW_MINUTES);
+    let future = "走访时间晚于当前时间，请检查手机的日期和时间";
+    if v.started_at > latest {
+        return Err(Problem::new("started_at", future));
+    }
+    if v.ended_at > latest {
+        return Err(Problem::new("ended_at", future));
+    }
+    if v.ended_at < v.started_at {
+        return Err(Problem::new("ended_at", "结束时间早于开始时间"));
+    }
+    Ok(())
+}
+
+/// The bounds on a visit's text, position and photo, on the phone before
+/// the household signs and on the server when it arrives: every text is
+/// within its length and free of control characters (PostgreSQL cannot
+/// even store a NUL), the position is on Earth, the photo within
+/// [`MAX_PHOTO_BYTES`].
+pub fn check_visit_fields(v: &VisitSubmission) -> Result<(), Problem> {
+    check_text("met_with", &v.met_with, Some(MAX_MET_WITH_CHARS), true)?;
+    check_text("notes", &v.notes, Some(MAX_NOTES_CHARS), true)?;
+    for (i, l) in v.lines.iter().enumerate() {
+        let field = format!("lines[{i}].reason_text");
+        check_text(&field, &l.reason_text, Some(MAX_REASON_TEXT_CHARS), true)?;
+    }
+    // Their lengths are the plan's and the income's own rules.
+    for (i, u) in v.measure_updates.iter().enumerate() {
+        check_text(&format!("measure_updates[{i}].note"), &u.note, None, true)?;
+        let reason = u.drop_reason.as_deref().unwrap_or_default();
+        check_text(
+            &format!("measure_updates[{i}].drop_reason"),
+            reason,
+            None,
+            true,
+        )?;
+    }
+    for (i, l) in v.income.iter().enumerate() {
+        check_text(&format!("income[{i}].note"), &l.note, None, true)?;
+    }
+    let s = &v.signature;
+    check_text(
+        "signature.signer_name",
+        &s.signer_name,
+        Some(MAX_SIGNER_NAME_CHARS),
+        false,
+    )?;
+    check_text(
+        "signature.signer_relation",
+        &s.signer_relation,
+        Some(MAX_SIGNER_RELATION_CHARS),
+        false,
+    )?;
+    let proxy_reason = s.proxy_reason.as_deref().unwrap_or_default();
+    check_text(
+        "signature.proxy_reason",
+        proxy_reason,
+        Some(MAX_PROXY_REASON_CHARS),
+        true,
+    )?;
+    if let Location::Fix {
+        lat_e6,
+        lon_e6,
+        accuracy_m,
+    } = v.location
+        && (lat_e6.abs() > 90_000_000
+            || lon_e6.abs() > 180_000_000
+            || !(0..=MAX_LOCATION_ACCURACY_M).contains(&accuracy_m))
+    {
+        return Err(Problem::new("location", "定位数据无效"));
+    }
+    if v.photo_base64
+        .as_ref()
+        .is_some_and(|p| p.len() > base64_len(MAX_PHOTO_BYTES))
+    {
+        return Err(Problem::new(
+            "photo_base64",
+            format!("照片不能超过 {} KB", MAX_PHOTO_BYTES / 1024),
+        ));
+    }
+    Ok(())
+}
+
+/// The bounds on the household's mark: the strokes as drawn (JSON
+/// `[[[x, y, t], …], …]`, integers) and the size of the rendered PNG. The
+/// phone checks them when the household signs, so a mark the server
+/// would refuse is never taken.
+pub fn check_signature_mark(strokes_json: &str, png_base64: &str) -> Result<(), Problem> {
+    let too_much = "签名过于复杂，请清除后重新签字";
+    if strokes_json.len() > MAX_STROKES_JSON_BYTES {
+        return Err(Problem::new("signature.strokes_json", too_much));
+    }
+    let strokes: Vec<Vec<[i64; 3]>> = serde_json::from_str(strokes_json)
+        .map_err(|_| Problem::new("signature.strokes_json", "签名笔迹数据格式错误"))?;
+    let points: usize = strokes.iter().map(Vec::len).sum();
+    if strokes.len() > MAX_SIGNATURE_STROKES || points > MAX_SIGNATURE_POINTS {
+        return Err(Problem::new("signature.strokes_json", too_much));
+    }
+    if png_base64.len() > base64_len(MAX_SIGNATURE_PNG_BYTES) {
+        return Err(Problem::new("signature.png_base64", too_much));
+    }
+    Ok(())
+}
+
+/// The length of `bytes` bytes in padded base64.
+pub fn base64_len(bytes: usize) -> usize {
+    bytes.div_ceil(3) * 4
+}
+
+/// One text field: at most `max` characters (when the rule is this
+/// module's), no control characters but, where text may span lines,
+/// line breaks and tabs.
+fn check_text(field: &str, text: &str, max: Option<usize>, multiline: bool) -> Result<(), Problem> {
+    if let Some(max) = max
+        && text.chars().count() > max
+    {
+        return Err(Problem::new(field, format!("不能超过{max}字")));
+    }
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(Problem::new(field, "不能包含控制字符"));
+    }
+    Ok(())
+}
+
+impl VisitSubmission {
+    /// The one form a visit is stored in, hashed in and read back in: its
+    /// lists in a defined order (lines by entitlement, measure moves by
+    /// measure, income by kind) and its times to the millisecond (what a
+    /// phone's clock gives, and what both databases keep exactly). None of
+    /// this changes what the household confirmed: the confirmation text
+    /// sorts the same way and writes times to the millisecond.
+    pub fn canonicalize(&mut self) {
+        use chrono::SubsecRound;
+        self.lines.sort_by_key(|l| l.entitlement_id);
+        self.measure_updates.sort_by_key(|u| u.measure_id);
+        self.income.sort_by_key(|l| l.kind);
+        self.started_at = self.started_at.trunc_subsecs(3);
+        self.ended_at = self.ended_at.trunc_subsecs(3);
+    }
+}
+
+/// Hex SHA-256 of a visit's JSON as it is: of its canonical form (see
+/// [`VisitSubmission::canonicalize`]), what tells a replay of a stored
+/// visit from another copy with the same id.
+pub fn payload_hash(visit: &VisitSubmission) -> String {
+    let json = serde_json::to_vec(visit).expect("a visit always serializes");
+    hex(&Sha256::digest(json))
+}
+
+/// A layout of the text a household confirms. Each is kept for good, so
+/// a signature made under it verifies for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The payment lines and the signer.
+    V1,
+    /// v1 with the plan's measure moves, declared income and the size;
+    /// used by those apps only when a visit carried any of them.
+    V2,
+    /// Everything the visit stores: v2 and its times, who was met, the
+    /// position, the notes and the photo's digest. What this app signs.
+    V3,
+}
+
+impl Confirmation {
+    /// The layout an app before v3 used for `visit`, decided by its
+    /// content exactly as those apps decided it.
+    pub fn legacy(visit: &VisitSubmission) -> Confirmation {
+        let v2 = !visit.measure_updates.is_empty()
+            || !visit.income.is_empty()
+            || visit.household_size.is_some();
+        if v2 {
+            Confirmation::V2
+        } else {
+            Confirmation::V1
+        }
+    }
+
+    /// The layout the visit's content hash was made under, if any: v3,
+    /// or what an older app would have signed for this content. Nothing
+    /// else is accepted, so a v3 visit edited after signing (its notes,
+    /// say) matches neither. An older app's signature does not cover its
+    /// notes; accepting it weakens nothing, since the hash is no secret:
+    /// what binds a visit to its household is the receipt code they were
+    /// shown, and another layout gives another code.
+    pub fn of_signed(visit: &VisitSubmission) -> Option<Confirmation> {
+        let signed = visit.signature.content_hash.as_str();
+        [Confirmation::V3, Confirmation::legacy(visit)]
+            .into_iter()
+            .find(|&c| confirmation_hash_as(visit, c) == signed)
+    }
+}
+
 /// The exact text a household confirms, one fact per line, in a fixed
 /// order, so that phone and server derive the same hash from the same
-/// content and any change after signing is detectable. Versioned: a new
-/// layout gets a new first line, old signatures keep verifying: a visit
-/// with plan or income lines is v2, one without is v1 exactly as before.
+/// content and any change after signing is detectable: the v3 layout.
 pub fn confirmation_text(visit: &VisitSubmission) -> String {
+    confirmation_text_as(visit, Confirmation::V3)
+}
+
+/// The confirmation text in a given layout. A new layout gets a new first
+/// line; the older ones are written exactly as their apps wrote them.
+pub fn confirmation_text_as(visit: &VisitSubmission, version: Confirmation) -> String {
     let mut lines: Vec<&VerificationLine> = visit.lines.iter().collect();
     lines.sort_by_key(|l| l.entitlement_id);
-    let v2 = !visit.measure_updates.is_empty()
-        || !visit.income.is_empty()
-        || visit.household_size.is_some();
-    let mut out = String::from(if v2 {
-        "daohu-confirmation-v2\n"
-    } else {
-        "daohu-confirmation-v1\n"
+    let mut out = String::from(match version {
+        Confirmation::V1 => "daohu-confirmation-v1\n",
+        Confirmation::V2 => "daohu-confirmation-v2\n",
+        Confirmation::V3 => "daohu-confirmation-v3\n",
     });
     let field = |s: &str| {
         s.replace('\\', "\\\\")
@@ -426,6 +648,24 @@ pub fn confirmation_text(visit: &VisitSubmission) -> String {
     out.push_str(&format!("visit|{}\n", visit.id));
     out.push_str(&format!("household|{}\n", visit.household_id));
     out.push_str(&format!("year|{}\n", visit.stat_year));
+    if version == Confirmation::V3 {
+        let time = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        out.push_str(&format!(
+            "time|{}|{}\n",
+            time(visit.started_at),
+            time(visit.ended_at)
+        ));
+        out.push_str(&format!("met|{}\n", field(&visit.met_with)));
+        out.push_str(&match visit.location {
+            Location::Fix {
+                lat_e6,
+                lon_e6,
+                accuracy_m,
+            } => format!("location|fix|{lat_e6}|{lon_e6}|{accuracy_m}\n"),
+            Location::Refused => "location|refused\n".to_owned(),
+            Location::Unavailable => "location|unavailable\n".to_owned(),
+        });
+    }
     for l in lines {
         out.push_str(&format!(
             "line|{}|{}|{}|{}|{}|{}|{}\n",
@@ -438,7 +678,7 @@ pub fn confirmation_text(visit: &VisitSubmission) -> String {
             field(&l.reason_text),
         ));
     }
-    if v2 {
+    if version != Confirmation::V1 {
         let mut updates: Vec<&MeasureUpdate> = visit.measure_updates.iter().collect();
         updates.sort_by_key(|u| u.measure_id);
         for u in updates {
@@ -466,6 +706,17 @@ pub fn confirmation_text(visit: &VisitSubmission) -> String {
             out.push_str(&format!("size|{n}\n"));
         }
     }
+    if version == Confirmation::V3 {
+        // The photo by its digest: the text stays small, and another
+        // photo is another text.
+        if let Some(photo) = &visit.photo_base64 {
+            out.push_str(&format!(
+                "photo|{}\n",
+                hex(&Sha256::digest(photo.as_bytes()))
+            ));
+        }
+        out.push_str(&format!("notes|{}\n", field(&visit.notes)));
+    }
     let s = &visit.signature;
     out.push_str(&format!(
         "signer|{}|{}|{}|{}\n",
@@ -477,9 +728,16 @@ pub fn confirmation_text(visit: &VisitSubmission) -> String {
     out
 }
 
-/// Hex SHA-256 of [`confirmation_text`].
+/// Hex SHA-256 of [`confirmation_text`]: what this app has the household sign.
 pub fn confirmation_hash(visit: &VisitSubmission) -> String {
-    hex(&Sha256::digest(confirmation_text(visit).as_bytes()))
+    confirmation_hash_as(visit, Confirmation::V3)
+}
+
+/// Hex SHA-256 of [`confirmation_text_as`].
+pub fn confirmation_hash_as(visit: &VisitSubmission, version: Confirmation) -> String {
+    hex(&Sha256::digest(
+        confirmation_text_as(visit, version).as_bytes(),
+    ))
 }
 
 /// The code shown to the household: the hash's first 8 hex digits, `A1B2-C3D4`.
@@ -573,13 +831,20 @@ pub(crate) mod tests {
         let mut b = a.clone();
         b.lines[0].reason_text = "x\\|y".into();
         assert_ne!(confirmation_text(&a), confirmation_text(&b));
-        assert_eq!(confirmation_text(&a).lines().count(), 6);
+        // header, visit, household, year, time, met, location, the line,
+        // notes, signer: a separator in the text added none.
+        assert_eq!(confirmation_text(&a).lines().count(), 10);
+        let mut c = a.clone();
+        c.notes = "x\nsigner|李四|户主|false|".into();
+        assert_eq!(confirmation_text(&c).lines().count(), 10);
     }
 
     #[test]
-    fn a_visit_without_plan_or_income_keeps_the_v1_text_and_json() {
+    fn older_apps_layouts_are_chosen_by_content_and_keep_their_json() {
         let v = sample(Uuid::now_v7(), &[Uuid::now_v7()]);
-        assert!(confirmation_text(&v).starts_with("daohu-confirmation-v1\n"));
+        assert_eq!(Confirmation::legacy(&v), Confirmation::V1);
+        assert!(confirmation_text_as(&v, Confirmation::V1).starts_with("daohu-confirmation-v1\n"));
+        assert!(confirmation_text(&v).starts_with("daohu-confirmation-v3\n"));
         let json = serde_json::to_value(&v).unwrap();
         assert!(json.get("income").is_none() && json.get("measure_updates").is_none());
         let mut with_income = v.clone();
@@ -589,11 +854,291 @@ pub(crate) mod tests {
             evidence: true,
             note: "兰州建筑工地".into(),
         });
-        let text = confirmation_text(&with_income);
-        assert!(text.starts_with("daohu-confirmation-v2\n"));
-        assert!(text.contains("income|wage_migrant|1200000|true|兰州建筑工地\n"));
-        with_income.income[0].amount_fen += 1;
-        assert_ne!(confirmation_text(&with_income), text);
+        assert_eq!(Confirmation::legacy(&with_income), Confirmation::V2);
+        for version in [Confirmation::V2, Confirmation::V3] {
+            let text = confirmation_text_as(&with_income, version);
+            assert!(text.contains("income|wage_migrant|1200000|true|兰州建筑工地\n"));
+            let mut more = with_income.clone();
+            more.income[0].amount_fen += 1;
+            assert_ne!(confirmation_text_as(&more, version), text);
+        }
+    }
+
+    #[test]
+    fn signatures_of_older_apps_verify_exactly_as_before() {
+        // The hashes the v1/v2 app computed for these visits (taken from
+        // that release): the same text, byte for byte.
+        let v1 = legacy_fixture(false);
+        assert_eq!(
+            confirmation_hash_as(&v1, Confirmation::legacy(&v1)),
+            "ea1e67d49d739e164d33d529ab142d07503d68fd5676eb1799d3c56b27a6ff3e"
+        );
+        let v2 = legacy_fixture(true);
+        assert_eq!(
+            confirmation_hash_as(&v2, Confirmation::legacy(&v2)),
+            "64922d9c316807b8d3cc09644f5c5443b8fdc51e41a57facc8555d05761fdc6e"
+        );
+        for (mut v, version) in [(v1, Confirmation::V1), (v2, Confirmation::V2)] {
+            v.signature.content_hash = confirmation_hash_as(&v, version);
+            assert_eq!(Confirmation::of_signed(&v), Some(version));
+            // What those layouts never covered may differ, as it always could.
+            v.notes = "签字后补记".into();
+            assert_eq!(Confirmation::of_signed(&v), Some(version));
+            v.lines[0].reason_text.push('!');
+            assert_eq!(Confirmation::of_signed(&v), None);
+        }
+    }
+
+    /// A change to a visit, for a table of cases.
+    type Edit = fn(&mut VisitSubmission);
+
+    #[test]
+    fn a_v3_signature_covers_everything_the_visit_stores() {
+        let v = sample(Uuid::now_v7(), &[Uuid::now_v7()]);
+        assert_eq!(Confirmation::of_signed(&v), Some(Confirmation::V3));
+        let edits: [(&str, Edit); 9] = [
+            ("notes", |v| v.notes = "签字后补记".into()),
+            ("met_with", |v| v.met_with = "配偶".into()),
+            ("location", |v| v.location = Location::Unavailable),
+            ("accuracy", |v| {
+                v.location = Location::Fix {
+                    lat_e6: 35_580_000,
+                    lon_e6: 104_620_000,
+                    accuracy_m: 13,
+                }
+            }),
+            ("started_at", |v| {
+                v.started_at += chrono::Duration::milliseconds(1)
+            }),
+            ("ended_at", |v| v.ended_at += chrono::Duration::minutes(5)),
+            ("photo", |v| v.photo_base64 = Some("/9j/AA==".into())),
+            ("size", |v| v.household_size = Some(3)),
+            ("year", |v| v.stat_year += 1),
+        ];
+        for (what, edit) in edits {
+            let mut edited = v.clone();
+            edit(&mut edited);
+            assert_eq!(
+                Confirmation::of_signed(&edited),
+                None,
+                "{what} changed after signing goes unnoticed"
+            );
+        }
+        let mut photographed = v.clone();
+        photographed.photo_base64 = Some("/9j/AA==".into());
+        photographed.signature.content_hash = confirmation_hash(&photographed);
+        let mut other_photo = photographed.clone();
+        other_photo.photo_base64 = Some("/9j/AB==".into());
+        assert_eq!(Confirmation::of_signed(&other_photo), None);
+    }
+
+    #[test]
+    fn the_canonical_form_keeps_the_signature_and_is_stable() {
+        let mut v = legacy_fixture(true);
+        v.started_at += chrono::Duration::nanoseconds(123_456);
+        v.signature.content_hash = confirmation_hash(&v);
+        let mut c = v.clone();
+        c.canonicalize();
+        assert_eq!(Confirmation::of_signed(&c), Some(Confirmation::V3));
+        assert!(c.lines.is_sorted_by_key(|l| l.entitlement_id));
+        assert!(c.measure_updates.is_sorted_by_key(|u| u.measure_id));
+        assert!(c.income.is_sorted_by_key(|l| l.kind));
+        assert_eq!(c.started_at.timestamp_subsec_nanos() % 1_000_000, 0);
+        let mut again = c.clone();
+        again.canonicalize();
+        assert_eq!(payload_hash(&again), payload_hash(&c));
+        assert_ne!(payload_hash(&v), payload_hash(&c));
+    }
+
+    fn at(v: &VisitSubmission, minutes: i64) -> DateTime<Utc> {
+        v.ended_at + chrono::Duration::minutes(minutes)
+    }
+
+    #[test]
+    fn a_visit_ahead_of_the_clock_is_refused_beyond_the_skew() {
+        let v = sample(Uuid::now_v7(), &[Uuid::now_v7()]);
+        // The server's clock is 9 minutes behind the phone's: fine.
+        assert_eq!(
+            check_visit_times(&v, at(&v, -CLOCK_SKEW_MINUTES + 1)),
+            Ok(())
+        );
+        let p = check_visit_times(&v, at(&v, -CLOCK_SKEW_MINUTES - 1)).unwrap_err();
+        assert_eq!(p.field, "ended_at");
+        let mut tomorrow = v.clone();
+        tomorrow.started_at += chrono::Duration::days(1);
+        tomorrow.ended_at = tomorrow.started_at;
+        assert_eq!(
+            check_visit_times(&tomorrow, at(&v, 0)).unwrap_err().field,
+            "started_at"
+        );
+        let mut backwards = v.clone();
+        backwards.ended_at = v.started_at - chrono::Duration::seconds(1);
+        assert_eq!(
+            check_visit_times(&backwards, at(&v, 0)).unwrap_err().field,
+            "ended_at"
+        );
+    }
+
+    #[test]
+    fn every_field_is_bounded_and_named() {
+        let v = sample(Uuid::now_v7(), &[Uuid::now_v7()]);
+        assert_eq!(check_visit_fields(&v), Ok(()));
+        let cases: [(&str, Edit); 10] = [
+            ("met_with", |v| {
+                v.met_with = "人".repeat(MAX_MET_WITH_CHARS + 1)
+            }),
+            ("notes", |v| v.notes = "记".repeat(MAX_NOTES_CHARS + 1)),
+            ("notes", |v| v.notes = "a\u{0}b".into()),
+            ("lines[0].reason_text", |v| {
+                v.lines[0].reason_text = "因".repeat(MAX_REASON_TEXT_CHARS + 1)
+            }),
+            ("signature.signer_name", |v| {
+                v.signature.signer_name = "名".repeat(MAX_SIGNER_NAME_CHARS + 1)
+            }),
+            ("signature.signer_name", |v| {
+                v.signature.signer_name = "张\n三".into()
+            }),
+            ("signature.signer_relation", |v| {
+                v.signature.signer_relation = "亲".repeat(MAX_SIGNER_RELATION_CHARS + 1)
+            }),
+            ("signature.proxy_reason", |v| {
+                v.signature.proxy_reason = Some("由".repeat(MAX_PROXY_REASON_CHARS + 1))
+            }),
+            ("location", |v| {
+                v.location = Location::Fix {
+                    lat_e6: 90_000_001,
+                    lon_e6: 0,
+                    accuracy_m: 5,
+                }
+            }),
+            ("photo_base64", |v| {
+                v.photo_base64 = Some("A".repeat(base64_len(MAX_PHOTO_BYTES) + 4))
+            }),
+        ];
+        for (field, edit) in cases {
+            let mut bad = v.clone();
+            edit(&mut bad);
+            assert_eq!(check_visit_fields(&bad).unwrap_err().field, field);
+        }
+        // At the bound is fine; notes may span lines.
+        let mut full = v.clone();
+        full.notes = format!("{}\n", "记".repeat(MAX_NOTES_CHARS - 1));
+        full.met_with = "人".repeat(MAX_MET_WITH_CHARS);
+        assert_eq!(check_visit_fields(&full), Ok(()));
+    }
+
+    #[test]
+    fn a_signature_mark_is_bounded_in_strokes_points_and_bytes() {
+        let stroke = |points: usize| {
+            let p: Vec<[i64; 3]> = (0..points as i64).map(|i| [i, i, i * 16]).collect();
+            p
+        };
+        let json = |strokes: Vec<Vec<[i64; 3]>>| serde_json::to_string(&strokes).unwrap();
+        assert_eq!(check_signature_mark("[[[1,2,0],[3,4,16]]]", "iVBO"), Ok(()));
+        assert_eq!(check_signature_mark("[]", "iVBO"), Ok(()));
+        let many = json(vec![stroke(1); MAX_SIGNATURE_STROKES + 1]);
+        let long = json(vec![stroke(MAX_SIGNATURE_POINTS / 2 + 1); 2]);
+        for bad in [many, long, "[[[1,2]]]".into(), "{}".into()] {
+            let p = check_signature_mark(&bad, "iVBO").unwrap_err();
+            assert_eq!(p.field, "signature.strokes_json", "{bad:.40}");
+        }
+        let huge = format!("[[{}]]", vec!["[1,2,3]"; 40_000].join(","));
+        assert!(huge.len() > MAX_STROKES_JSON_BYTES);
+        assert!(check_signature_mark(&huge, "iVBO").is_err());
+        let png = "A".repeat(base64_len(MAX_SIGNATURE_PNG_BYTES) + 4);
+        assert_eq!(
+            check_signature_mark("[]", &png).unwrap_err().field,
+            "signature.png_base64"
+        );
+    }
+
+    /// A visit as an app of the v1/v2 era made it, every value fixed, so
+    /// its confirmation hash is a constant: proof that old signatures keep
+    /// verifying byte for byte.
+    pub fn legacy_fixture(with_plan_and_income: bool) -> VisitSubmission {
+        let id = |s: &str| Uuid::parse_str(s).unwrap();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let mut v = VisitSubmission {
+            id: id("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+            household_id: id("0190a1b2-0000-7000-8000-000000000001"),
+            stat_year: 2027,
+            started_at: at("2027-03-01T02:00:00.250Z"),
+            ended_at: at("2027-03-01T02:25:00Z"),
+            met_with: "户主本人".into(),
+            notes: "院内整洁".into(),
+            location: Location::Fix {
+                lat_e6: 35_580_000,
+                lon_e6: 104_620_000,
+                accuracy_m: 12,
+            },
+            lines: vec![
+                VerificationLine {
+                    entitlement_id: id("0190a1b2-0000-7000-8000-00000000000b"),
+                    status: PaymentStatus::ReceivedInPart,
+                    received_fen: Some(30_000),
+                    received_on: NaiveDate::from_ymd_opt(2027, 2, 1),
+                    channel: Some(Channel::OneCard),
+                    reason: Some(ShortfallReason::Other),
+                    reason_text: "扣了|一半\n\n另见".into(),
+                },
+                VerificationLine {
+                    entitlement_id: id("0190a1b2-0000-7000-8000-00000000000a"),
+                    status: PaymentStatus::NotReceived,
+                    received_fen: None,
+                    received_on: None,
+                    channel: None,
+                    reason: Some(ShortfallReason::NotYetPaidOut),
+                    reason_text: String::new(),
+                },
+            ],
+            signature: Signature {
+                signer_name: "王建国".into(),
+                signer_relation: "配偶".into(),
+                thumbprint: true,
+                proxy_reason: Some("户主外出务工".into()),
+                strokes_json: "[[[1,2,0],[3,4,16]]]".into(),
+                png_base64: "iVBORw0KGgo=".into(),
+                content_hash: String::new(),
+            },
+            photo_base64: None,
+            measure_updates: Vec::new(),
+            income: Vec::new(),
+            household_size: None,
+        };
+        if with_plan_and_income {
+            v.measure_updates = vec![
+                MeasureUpdate {
+                    measure_id: id("0190a1b2-0000-7000-8000-0000000000f2"),
+                    status: crate::plans::MeasureStatus::Dropped,
+                    done_on: None,
+                    drop_reason: Some("户已外出".into()),
+                    note: "不再养殖".into(),
+                },
+                MeasureUpdate {
+                    measure_id: id("0190a1b2-0000-7000-8000-0000000000f1"),
+                    status: crate::plans::MeasureStatus::Done,
+                    done_on: NaiveDate::from_ymd_opt(2027, 2, 20),
+                    drop_reason: None,
+                    note: String::new(),
+                },
+            ];
+            v.income = vec![
+                IncomeLine {
+                    kind: crate::income::IncomeKind::Property,
+                    amount_fen: 80_000,
+                    evidence: false,
+                    note: "土地流转".into(),
+                },
+                IncomeLine {
+                    kind: crate::income::IncomeKind::WageMigrant,
+                    amount_fen: 1_200_000,
+                    evidence: true,
+                    note: String::new(),
+                },
+            ];
+            v.household_size = Some(4);
+        }
+        v
     }
 
     #[test]

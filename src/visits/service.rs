@@ -3,20 +3,23 @@
 use std::collections::HashSet;
 
 use base64::Engine;
-use sha2::{Digest, Sha256};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::auth::Role;
 use crate::auth::service::deny;
 use crate::error::AppError;
 use crate::income::check_income_lines;
 use crate::plans::check_measure_update;
-use crate::server::db::{ReviewRecord, Store, VisitInsert, VisitRecord};
+use crate::server::db::{AssignmentRecord, ReviewRecord, Store, VisitInsert, VisitRecord};
 use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
+use crate::text::zh;
 use crate::visits::{
-    HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS, MAX_SIGNATURE_PNG_BYTES, Problem,
-    ReviewState, VisitOutcome, VisitSubmission, check_lines, check_signer, confirmation_hash, hex,
-    receipt_code,
+    Confirmation, HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS,
+    MAX_SIGNATURE_PNG_BYTES, Problem, ReviewState, VisitOutcome, VisitSubmission, base64_len,
+    check_lines, check_signature_mark, check_signer, check_visit_fields, check_visit_times,
+    payload_hash, receipt_code,
 };
 
 /// Checks every visit of a batch, then stores the good ones in one
@@ -78,6 +81,20 @@ pub async fn ingest_batch(
                 id,
                 message: "该编号的走访记录已存在且内容不同，已留存待督导核实".into(),
             },
+            // Another caller's visit, or another household's: refused as
+            // the caller sent it, naming nothing of the stored one. The
+            // attempt is kept in the audit log (server side only).
+            Ok(VisitInsert::Taken) => {
+                match deny::<()>(store, caller, "sync_visit_id_taken", &id.to_string()).await {
+                    Ok(()) | Err(AppError::Forbidden | AppError::NotFound) => {}
+                    Err(e) => tracing::error!(error = %e, "audit of a taken visit id failed"),
+                }
+                VisitOutcome::Rejected {
+                    id: Some(id),
+                    status: 409,
+                    message: zh::SYNC_VISIT_ID_TAKEN.into(),
+                }
+            }
             Err(e) => {
                 let e = AppError::from(e);
                 VisitOutcome::Rejected {
@@ -118,45 +135,91 @@ async fn prepare(
             status: 422,
             message: format!("走访记录格式错误：{e}"),
         })?;
+    if !may_record(store, caller, &visit).await.map_err(rejected)? {
+        return Err(VisitOutcome::Rejected {
+            id,
+            status: 404,
+            message: zh::SYNC_NO_SUCH_HOUSEHOLD.into(),
+        });
+    }
     to_record(store, caller, visit).await.map_err(rejected)
+}
+
+/// Whether the caller may record a visit of its household: the worker the
+/// household had when the visit started (so a visit made just before a
+/// reassignment still arrives after it, and one made after it by the old
+/// worker does not), or anyone above the field whose area holds it. Its
+/// plan's measures move with the visit on the same terms. An unknown
+/// household and a refused one get the same answer and the same audit row
+/// (no phone sends a household it was not given), so neither the answer
+/// nor its timing tells which households exist.
+async fn may_record(
+    store: &dyn Store,
+    caller: &Caller,
+    visit: &VisitSubmission,
+) -> Result<bool, AppError> {
+    let actor = &caller.actor;
+    let allowed = match store.household(visit.household_id).await? {
+        None => false,
+        Some(household) => {
+            actor.area.contains(&household.village)
+                && (actor.role != Role::FieldWorker || {
+                    let trail = store.assignments_of_household(household.id).await?;
+                    worker_at(&trail, household.worker_id, visit.started_at) == Some(actor.user_id)
+                })
+        }
+    };
+    if allowed {
+        return Ok(true);
+    }
+    // `deny` writes the audit row; its refusal is replaced by the one answer.
+    let target = visit.household_id.to_string();
+    match deny::<()>(store, caller, "sync_visit", &target).await {
+        Ok(()) | Err(AppError::Forbidden | AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The worker a household had at `at`, from its assignment trail (oldest
+/// first) and its worker now. Before the first row of the trail it had
+/// that row's old worker; with no trail at all (households imported or
+/// loaded before the trail existed, or never reassigned) the present
+/// worker is the only record and counts throughout. A worker counts for
+/// the span of a row only if the next record (the next row's old worker,
+/// or the present worker after the last row) agrees: an import that
+/// moves a household to another village clears its worker without a row,
+/// at a moment nobody recorded, so that span has no known worker.
+fn worker_at(trail: &[AssignmentRecord], current: Option<Uuid>, at: DateTime<Utc>) -> Option<Uuid> {
+    let after = trail.partition_point(|a| a.at <= at);
+    let Some(row) = after.checked_sub(1).map(|i| &trail[i]) else {
+        return trail.first().map_or(current, |a| a.old_worker_id);
+    };
+    let next = trail.get(after).map_or(current, |a| a.old_worker_id);
+    (next == Some(row.new_worker_id)).then_some(row.new_worker_id)
 }
 
 async fn to_record(
     store: &dyn Store,
     caller: &Caller,
-    mut visit: VisitSubmission,
+    visit: VisitSubmission,
 ) -> Result<VisitRecord, AppError> {
+    // What releases before v3 hashed: the visit as sent, lines sorted.
+    let earlier_payload_hash = {
+        let mut as_before = visit.clone();
+        as_before.lines.sort_by_key(|l| l.entitlement_id);
+        payload_hash(&as_before)
+    };
     // One canonical form: what is stored reads back byte for byte.
-    visit.lines.sort_by_key(|l| l.entitlement_id);
-    let household = store.household(visit.household_id).await?.ok_or_else(|| {
-        AppError::validation(
-            "household_id",
-            format!("农户 {} 不存在", visit.household_id),
-        )
-    })?;
-    if !caller.actor.area.contains(&household.village) {
-        return deny(store, caller, "sync_visit", &visit.household_id.to_string()).await;
-    }
-    // Moving a plan's measures takes what moving them online takes: the
-    // household's own worker (or someone above the field).
-    if !visit.measure_updates.is_empty() && !crate::households::service::may_see(caller, &household)
-    {
-        return deny(
-            store,
-            caller,
-            "sync_measure_updates",
-            &visit.household_id.to_string(),
-        )
-        .await;
-    }
-    let (signature_png, photo_jpeg) = check(store, &visit).await?;
-    let payload_hash = hex(&Sha256::digest(
-        serde_json::to_vec(&visit).map_err(|_| AppError::Internal)?,
-    ));
+    let mut visit = visit;
+    visit.canonicalize();
+    let (signature_png, photo_jpeg) = check(store, &visit, Utc::now()).await?;
+    let payload_hash = payload_hash(&visit);
     Ok(VisitRecord {
         worker_id: caller.actor.user_id,
         signature_png,
         photo_jpeg,
+        earlier_payload_hash: (earlier_payload_hash != payload_hash)
+            .then_some(earlier_payload_hash),
         payload_hash,
         visit,
     })
@@ -166,19 +229,19 @@ async fn to_record(
 async fn check(
     store: &dyn Store,
     v: &VisitSubmission,
+    now: DateTime<Utc>,
 ) -> Result<(Vec<u8>, Option<Vec<u8>>), AppError> {
     let invalid = |field: &str, message: String| Err(AppError::validation(field, message));
     // First: content that no longer matches its signature is refused as
     // such, whatever else is wrong with it.
-    if v.signature.content_hash != confirmation_hash(v) {
+    if Confirmation::of_signed(v).is_none() {
         return invalid(
             "signature.content_hash",
             "签字后内容已被修改，请农户重新签字确认".into(),
         );
     }
-    if v.ended_at < v.started_at {
-        return invalid("ended_at", "结束时间早于开始时间".into());
-    }
+    check_visit_times(v, now).map_err(Problem::into_error)?;
+    check_visit_fields(v).map_err(Problem::into_error)?;
     if StatYear::containing(crate::subsidies::china_date(v.started_at)) != StatYear(v.stat_year) {
         return invalid(
             "stat_year",
@@ -190,6 +253,7 @@ async fn check(
     check_plan_and_income(store, v).await?;
     check_signer(&v.signature).map_err(Problem::into_error)?;
     let s = &v.signature;
+    check_signature_mark(&s.strokes_json, &s.png_base64).map_err(Problem::into_error)?;
     let png = decode(
         "signature.png_base64",
         &s.png_base64,
@@ -251,7 +315,7 @@ async fn check_plan_and_income(store: &dyn Store, v: &VisitSubmission) -> Result
 /// exactly what was sent) within a size limit.
 fn decode(field: &str, data: &str, max: usize) -> Result<Vec<u8>, AppError> {
     let engine = base64::engine::general_purpose::STANDARD;
-    if data.len() > max.div_ceil(3) * 4 + 4 {
+    if data.len() > base64_len(max) {
         return Err(AppError::validation(
             field,
             format!("超过 {} KB", max / 1024),
@@ -313,4 +377,57 @@ pub async fn review(
         })
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(old: Option<Uuid>, new: Uuid, at: DateTime<Utc>) -> AssignmentRecord {
+        AssignmentRecord {
+            household_id: Uuid::nil(),
+            old_worker_id: old,
+            new_worker_id: new,
+            assigned_by: Uuid::nil(),
+            at,
+        }
+    }
+
+    #[test]
+    fn the_worker_at_a_time_follows_the_assignment_trail() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let t = |h: i64| DateTime::UNIX_EPOCH + chrono::Duration::hours(1_000 + h);
+        // No trail: the present worker is the only record.
+        assert_eq!(worker_at(&[], Some(a), t(0)), Some(a));
+        assert_eq!(worker_at(&[], None, t(0)), None);
+        // a (from before the trail) → b at t(10) → c at t(20).
+        let trail = [row(Some(a), b, t(10)), row(Some(b), c, t(20))];
+        assert_eq!(worker_at(&trail, Some(c), t(9)), Some(a));
+        assert_eq!(
+            worker_at(&trail, Some(c), t(10)),
+            Some(b),
+            "from the moment on"
+        );
+        assert_eq!(worker_at(&trail, Some(c), t(19)), Some(b));
+        assert_eq!(worker_at(&trail, Some(c), t(25)), Some(c));
+        // First assigned at t(10), nobody before.
+        let first = [row(None, b, t(10))];
+        assert_eq!(worker_at(&first, Some(b), t(9)), None);
+        assert_eq!(worker_at(&first, Some(b), t(11)), Some(b));
+    }
+
+    #[test]
+    fn a_span_ended_by_an_unrecorded_change_has_no_known_worker() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let t = |h: i64| DateTime::UNIX_EPOCH + chrono::Duration::hours(1_000 + h);
+        // An import moved the household to another village after t(10),
+        // clearing b without a row: b's span is unknown from t(10) on.
+        let trail = [row(Some(a), b, t(10))];
+        assert_eq!(worker_at(&trail, None, t(11)), None);
+        assert_eq!(worker_at(&trail, None, t(9)), Some(a));
+        // Later assigned to a again (old worker: none): b never counts.
+        let trail = [row(Some(a), b, t(10)), row(None, a, t(20))];
+        assert_eq!(worker_at(&trail, Some(a), t(15)), None);
+        assert_eq!(worker_at(&trail, Some(a), t(21)), Some(a));
+    }
 }

@@ -58,7 +58,13 @@ pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
     if draft.with_untracked(|d| d.location.is_none()) {
         spawn_local(async move {
             let location = device::locate().await;
-            draft.update(|d| d.location = Some(location));
+            // A position arriving after the household signed would change
+            // what they signed (signing records "unavailable" instead).
+            draft.update(|d| {
+                if d.location.is_none() && d.signature.is_none() {
+                    d.location = Some(location);
+                }
+            });
         });
     }
     let h = household.clone();
@@ -116,7 +122,7 @@ fn FormStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                 prop:value=move || draft.with(|d| d.met_with.clone())
                 on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h1, |d| d.met_with = v) }/>
             <FieldProblem problem name="met_with"/>
-            <LocationLine draft/>
+            <LocationLine draft household=household.clone()/>
         </section>
         {lines}
         {measures}
@@ -127,6 +133,8 @@ fn FormStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             <textarea id="notes" class="input" rows="3" data-testid="notes"
                 prop:value=move || draft.with(|d| d.notes.clone())
                 on:input=move |ev| { let v = event_target_value(&ev); edit(draft, &h2, |d| d.notes = v) }></textarea>
+            <FieldProblem problem name="notes"/>
+            <FieldProblem problem name="photo_base64"/>
         </section>
         {move || problem.get().map(|p| view! { <p class="notice notice-error" role="alert" data-testid="form-problem">{p.message}</p> })}
         <button type="button" class="btn btn-primary btn-block" data-testid="to-confirm" on:click=next>
@@ -409,12 +417,14 @@ fn IncomeRow(
 }
 
 #[component]
-fn LocationLine(draft: RwSignal<VisitDraft>) -> impl IntoView {
+fn LocationLine(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> impl IntoView {
+    // Asking again is an edit: the position is signed content.
     let retry = move |_| {
-        draft.update(|d| d.location = None);
+        edit(draft, &household, |d| d.location = None);
+        let h = household.clone();
         spawn_local(async move {
             let location = device::locate().await;
-            draft.update(|d| d.location = Some(location));
+            edit(draft, &h, |d| d.location = Some(location));
         });
     };
     view! {
@@ -429,7 +439,7 @@ fn LocationLine(draft: RwSignal<VisitDraft>) -> impl IntoView {
                 Some(Location::Unavailable) => zh::LOCATION_UNAVAILABLE.to_owned(),
             }}
             <Show when=move || draft.with(|d| !matches!(d.location, Some(Location::Fix { .. }) | None))>
-                <button type="button" class="btn btn-small" on:click=retry>{zh::RETRY}</button>
+                <button type="button" class="btn btn-small" on:click=retry.clone()>{zh::RETRY}</button>
             </Show>
         </p>
     }
@@ -594,6 +604,20 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                     </ul>
                 })}
             })}
+            // Signed content too (the v3 confirmation covers it).
+            <h3 class="confirm-part">{zh::CONFIRM_VISIT}</h3>
+            <ul class="confirm-items" data-testid="confirm-visit">
+                <li>
+                    <span class="confirm-name">{zh::CONFIRM_MET_WITH}</span>
+                    <span class="confirm-words">{move || draft.with(|d| d.met_with.trim().to_owned())}</span>
+                </li>
+                {move || draft.with(|d| {
+                    let notes = d.notes.trim().to_owned();
+                    (!notes.is_empty()).then(|| view! {
+                        <li><span class="confirm-name">{zh::CONFIRM_NOTES}</span><span class="confirm-words">{notes}</span></li>
+                    })
+                })}
+            </ul>
         </section>
         <section class="card">
             <label class="field-label">{zh::SIGNER_NAME}
@@ -632,6 +656,8 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             None => Either::Left(view! {
                 <section class="card">
                     <SignaturePad pad/>
+                    <FieldProblem problem name="signature.strokes_json"/>
+                    <FieldProblem problem name="signature.png_base64"/>
                     <button type="button" class="btn btn-primary btn-block" data-testid="sign"
                         disabled=move || pad.count.get() == 0 on:click=sign.clone()>{zh::SIGN}</button>
                 </section>

@@ -223,6 +223,10 @@ pub struct VisitRecord {
     pub photo_jpeg: Option<Vec<u8>>,
     /// Hex SHA-256 of the submission's JSON: tells a replay from a conflict.
     pub payload_hash: String,
+    /// The hash releases before the canonical form gave the same
+    /// submission, where it differs: a visit they stored, sent again, is a
+    /// replay too.
+    pub earlier_payload_hash: Option<String>,
 }
 
 /// What storing a visit did.
@@ -234,6 +238,9 @@ pub enum VisitInsert {
     /// The same id with other content: kept in `visit_conflicts`, the stored
     /// visit untouched.
     Conflict,
+    /// The id is another caller's visit, or another household's: not a
+    /// copy this caller could have made, so nothing written at all.
+    Taken,
 }
 
 /// A visit as stored, rebuilt into the form it arrived in.

@@ -1770,7 +1770,8 @@ impl ThisStore {
             })
             .collect::<DbResult<Vec<_>>>()?;
         let income = db(sqlx::query(
-            "SELECT kind, amount_fen, evidence, note FROM income_entries WHERE visit_id = $1",
+            "SELECT kind, amount_fen, evidence, note FROM income_entries WHERE visit_id = $1 \
+             ORDER BY kind",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -1808,31 +1809,35 @@ impl ThisStore {
         .collect::<DbResult<Vec<_>>>()?;
         let png: Vec<u8> = r.try_get("signature_png")?;
         let photo: Option<Vec<u8>> = r.try_get("photo_jpeg")?;
-        Ok(StoredVisit {
-            visit: VisitSubmission {
-                id,
-                household_id: r.try_get("household_id")?,
-                stat_year: r.try_get("stat_year")?,
-                started_at: r.try_get("started_at")?,
-                ended_at: r.try_get("ended_at")?,
-                met_with: r.try_get("met_with")?,
-                notes: r.try_get("notes")?,
-                location,
-                lines,
-                signature: Signature {
-                    signer_name: r.try_get("signer_name")?,
-                    signer_relation: r.try_get("signer_relation")?,
-                    thumbprint: r.try_get("thumbprint")?,
-                    proxy_reason: r.try_get("proxy_reason")?,
-                    strokes_json: r.try_get("signature_strokes")?,
-                    png_base64: b64.encode(png),
-                    content_hash: r.try_get("content_hash")?,
-                },
-                photo_base64: photo.map(|p| b64.encode(p)),
-                measure_updates,
-                income,
-                household_size: r.try_get("household_size")?,
+        let mut visit = VisitSubmission {
+            id,
+            household_id: r.try_get("household_id")?,
+            stat_year: r.try_get("stat_year")?,
+            started_at: r.try_get("started_at")?,
+            ended_at: r.try_get("ended_at")?,
+            met_with: r.try_get("met_with")?,
+            notes: r.try_get("notes")?,
+            location,
+            lines,
+            signature: Signature {
+                signer_name: r.try_get("signer_name")?,
+                signer_relation: r.try_get("signer_relation")?,
+                thumbprint: r.try_get("thumbprint")?,
+                proxy_reason: r.try_get("proxy_reason")?,
+                strokes_json: r.try_get("signature_strokes")?,
+                png_base64: b64.encode(png),
+                content_hash: r.try_get("content_hash")?,
             },
+            photo_base64: photo.map(|p| b64.encode(p)),
+            measure_updates,
+            income,
+            household_size: r.try_get("household_size")?,
+        };
+        // The order the payload hash was taken in, whatever the SQL
+        // collation's (PostgreSQL's text order need not be Rust's).
+        visit.canonicalize();
+        Ok(StoredVisit {
+            visit,
             worker_id: r.try_get("worker_id")?,
             payload_hash: r.try_get("payload_hash")?,
             received_at: r.try_get("received_at")?,
@@ -1894,14 +1899,27 @@ async fn insert_visit_in(
     .await)?
     .rows_affected();
     if inserted == 0 {
-        // The id is taken: a replay of the same visit, or a conflict.
+        // The id is taken: a replay of the same visit, a conflict, or
+        // someone else's id.
         sp.rollback().await?;
-        let existing: String = db(sqlx::query("SELECT payload_hash FROM visits WHERE id = $1")
-            .bind(v.id)
-            .fetch_one(&mut **tx)
-            .await)?
-        .try_get("payload_hash")?;
-        if existing == record.payload_hash {
+        let existing = db(sqlx::query(
+            "SELECT payload_hash, worker_id, household_id FROM visits WHERE id = $1",
+        )
+        .bind(v.id)
+        .fetch_one(&mut **tx)
+        .await)?;
+        // Two copies conflict only if the caller could have made both: the
+        // same caller's visit of the same household. Anything else is not
+        // theirs to dispute, and must leave no trace in another area's queue.
+        if existing.try_get::<Uuid, _>("worker_id")? != record.worker_id
+            || existing.try_get::<Uuid, _>("household_id")? != v.household_id
+        {
+            return Ok(VisitInsert::Taken);
+        }
+        let existing: String = existing.try_get("payload_hash")?;
+        if existing == record.payload_hash
+            || record.earlier_payload_hash.as_ref() == Some(&existing)
+        {
             return Ok(VisitInsert::AlreadyStored);
         }
         let payload = serde_json::to_string(v).map_err(|e| corrupt("visit", &e.to_string()))?;
