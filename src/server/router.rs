@@ -57,10 +57,11 @@ pub fn router(state: AppState) -> Router {
             crate::roster::http::TEMPLATE_PATH,
             get(crate::roster::http::get_template),
         )
+        // Reads its body itself, after the caller is known, within its
+        // own bounds (`MAX_BATCH_BYTES`).
         .route(
             crate::sync::VISITS_PATH,
-            post(crate::sync::http::post_visits)
-                .layer(DefaultBodyLimit::max(crate::sync::http::MAX_BATCH_BYTES)),
+            post(crate::sync::http::post_visits),
         )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .method_not_allowed_fallback(rejections::method_not_allowed)
