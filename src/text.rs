@@ -78,6 +78,11 @@ pub mod zh {
     pub const ERR_FORBIDDEN: &str = "无权访问：该内容不在您的管辖范围内";
     pub const ERR_NOT_FOUND: &str = "未找到该记录";
     pub const ERR_INTERNAL: &str = "服务器出错，请稍后再试";
+    pub const ERR_BODY_TOO_LARGE: &str = "超过了该请求允许的大小";
+    pub const ERR_METHOD_NOT_ALLOWED: &str = "该地址不支持这种请求方法";
+    pub const ERR_BODY_INCOMPLETE: &str = "请求内容不完整或编码有误，请重试";
+    pub const ERR_BAD_ADDRESS: &str = "网址中的参数有误";
+    pub const ERR_NUL_IN_TEXT: &str = "不能含有空字符（\\0），请删去后重试";
 
     pub const SIGN_IN: &str = "登录";
     pub const SIGN_OUT: &str = "退出";

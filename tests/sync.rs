@@ -177,12 +177,9 @@ async fn malformed_and_oversized_batches_are_refused_whole(db: TestDb) {
         );
     }
     let too_many: Vec<&VisitSubmission> = std::iter::repeat_n(&visit, 101).collect();
-    assert_eq!(
-        post_json(&state, c, VISITS_PATH, batch(&too_many))
-            .await
-            .status,
-        StatusCode::BAD_REQUEST
-    );
+    let r = post_json(&state, c, VISITS_PATH, batch(&too_many)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(r.body.contains("收到 101 条"), "{}", r.body);
     let huge = format!(
         "{{\"visits\": [\"{}\"]}}",
         "x".repeat(daohu::sync::http::MAX_BATCH_BYTES)

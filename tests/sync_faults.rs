@@ -9,14 +9,15 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::dice::Dice;
 use common::raw_http;
+use common::server::Server;
 use common::{TestDb, household_of, signed_visit};
 use daohu::sync::VISITS_PATH;
 use daohu::visits::VisitSubmission;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 on_both_backends!(every_visit_arrives_exactly_once_through_drops_and_kills);
@@ -24,82 +25,6 @@ on_both_backends!(every_visit_arrives_exactly_once_through_drops_and_kills);
 const PHONES: [&str; 4] = ["worker1", "worker2", "worker3", "worker4"];
 const VISITS_PER_PHONE: usize = 60;
 const KILLS: usize = 5;
-
-/// A tiny seeded generator, so a failing run can be replayed.
-struct Dice(u64);
-impl Dice {
-    fn roll(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    url: String,
-    site: common::tempdir::TempDir,
-}
-
-impl Server {
-    async fn start(url: &str) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let site = common::tempdir::TempDir::new();
-        let mut s = Server {
-            child: spawn(url, addr, &site),
-            addr,
-            url: url.to_owned(),
-            site,
-        };
-        s.wait_ready().await;
-        s
-    }
-
-    async fn kill_and_restart(&mut self) {
-        self.child.start_kill().expect("SIGKILL");
-        self.child.wait().await.expect("reaped");
-        self.child = spawn(&self.url, self.addr, &self.site);
-        self.wait_ready().await;
-    }
-
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(mut c) = TcpStream::connect(self.addr).await
-                && c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                    .await
-                    .is_ok()
-                && raw_http::read_reply(&mut c)
-                    .await
-                    .is_ok_and(|r| r.status == 200)
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("server did not come up on {}", self.addr);
-    }
-}
-
-fn spawn(url: &str, addr: SocketAddr, site: &common::tempdir::TempDir) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_daohu"))
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("DAOHU_ADDR", addr.to_string())
-        .env("DAOHU_SITE_ROOT", &site.0)
-        .env("RUST_LOG", "error")
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start daohu serve")
-}
 
 /// One delivery attempt. Some attempts are cut off on purpose.
 async fn attempt(

@@ -68,11 +68,16 @@ pub async fn load_visits(
             let day = year.first_day() + Duration::days(rng.range(0, span + 1) as i64);
             let visit = visit(store, &mut rng, h.id, &h.head_name, year, day).await?;
             if StatYear::containing(china_date(visit.started_at)) == year {
-                batch.push(serde_json::to_value(visit)?);
+                batch.push(serde_json::value::to_raw_value(&visit)?);
             }
         }
         for chunk in batch.chunks(50) {
-            for answer in crate::visits::service::ingest_batch(store, &caller, chunk.to_vec()).await
+            for answer in crate::visits::service::ingest_batch(
+                store,
+                &caller,
+                chunk.iter().map(|v| &**v).collect(),
+            )
+            .await
             {
                 match answer {
                     VisitOutcome::Stored { .. } | VisitOutcome::AlreadyStored { .. } => stored += 1,

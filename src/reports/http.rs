@@ -4,12 +4,14 @@
 use std::net::SocketAddr;
 
 use axum::Extension;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::error::AppError;
+use crate::server::rejections::{address_error, plain_error};
 use crate::server::session::caller_from_headers;
 use crate::server::state::AppState;
 
@@ -23,11 +25,16 @@ pub struct ExportQuery {
 
 pub async fn dispatch_xlsx(
     State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<ExportQuery>,
+    code: Result<Path<String>, PathRejection>,
+    q: Result<Query<ExportQuery>, QueryRejection>,
     headers: HeaderMap,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Response {
+    let (code, q) = match (code, q) {
+        (Ok(Path(code)), Ok(Query(q))) => (code, q),
+        (Err(e), _) => return plain_error(&address_error(&e.body_text())),
+        (_, Err(e)) => return plain_error(&address_error(&e.body_text())),
+    };
     let address = connect.map(|Extension(ConnectInfo(a))| a);
     let result = async {
         let caller = caller_from_headers(&state, &headers, address).await?;
@@ -72,16 +79,7 @@ pub async fn dispatch_xlsx(
             )
                 .into_response()
         }
-        Err(e) => {
-            let status =
-                StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                e.to_string(),
-            )
-                .into_response()
-        }
+        Err(e) => plain_error(&e),
     }
 }
 

@@ -5,13 +5,16 @@
 use std::net::SocketAddr;
 
 use axum::Extension;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Multipart, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::AppError;
 use crate::roster::model::{RosterKind, job_href, may_import};
 use crate::roster::{service, template};
+use crate::server::rejections::{address_error, body_error, plain_error};
 use crate::server::session::caller_from_headers;
 use crate::server::state::AppState;
 
@@ -26,13 +29,13 @@ pub async fn post_import(
     State(state): State<AppState>,
     headers: HeaderMap,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let address = connect.map(|Extension(ConnectInfo(a))| a);
     match start_import(&state, &headers, address, multipart).await {
         Ok(location) => Redirect::to(&location).into_response(),
         Err(AppError::Unauthorized) => Redirect::to("/login").into_response(),
-        Err(e) => plain_error(e),
+        Err(e) => plain_error(&e),
     }
 }
 
@@ -40,7 +43,7 @@ async fn start_import(
     state: &AppState,
     headers: &HeaderMap,
     address: Option<SocketAddr>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<String, AppError> {
     let caller = caller_from_headers(state, headers, address).await?;
     if !may_import(&caller.actor) {
@@ -52,27 +55,33 @@ async fn start_import(
         )
         .await;
     }
+    // Not a multipart form at all (no or another content type, no boundary).
+    let mut multipart = multipart.map_err(|e| {
+        tracing::info!(detail = %e.body_text(), "upload refused");
+        AppError::validation("文件", "请用导入页的表单上传文件")
+    })?;
     let mut kind = None;
     let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| upload_error(&e.body_text()))?
-    {
+    while let Some(mut field) = multipart.next_field().await.map_err(upload_error)? {
         match field.name() {
             Some("kind") => {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| upload_error(&e.body_text()))?;
-                kind = RosterKind::parse(&text);
+                // A kind is a short word: the field is read only that far,
+                // however much was sent in it.
+                let mut text = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(upload_error)? {
+                    text.extend_from_slice(&chunk);
+                    if text.len() > MAX_KIND_BYTES {
+                        break;
+                    }
+                }
+                kind = std::str::from_utf8(&text).ok().and_then(RosterKind::parse);
             }
             Some("file") => {
+                // The previous file of a form that sent two is let go
+                // before the next is read: one file is held at a time.
+                drop(file.take());
                 let name = field.file_name().unwrap_or_default().to_owned();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| upload_error(&e.body_text()))?;
+                let bytes = field.bytes().await.map_err(upload_error)?;
                 file = Some((name, bytes));
             }
             _ => {}
@@ -123,17 +132,27 @@ async fn start_import(
     Ok(location)
 }
 
-fn upload_error(detail: &str) -> AppError {
-    AppError::validation("文件", format!("上传没有完成，请重试（{detail}）"))
+/// Longer than any [`RosterKind`]'s name.
+const MAX_KIND_BYTES: usize = 64;
+
+fn upload_error(e: MultipartError) -> AppError {
+    match body_error(e.status(), &e.body_text(), MAX_UPLOAD_BYTES) {
+        too_large @ AppError::TooLarge(_) => too_large,
+        _ => AppError::validation("文件", "上传没有完成，请重试"),
+    }
 }
 
 /// The template for a kind, as an .xlsx workbook or a UTF-8 CSV.
-pub async fn get_template(Path(file): Path<String>) -> Response {
+pub async fn get_template(file: Result<Path<String>, PathRejection>) -> Response {
+    let file = match file {
+        Ok(Path(file)) => file,
+        Err(e) => return plain_error(&address_error(&e.body_text())),
+    };
     let Some((kind, extension)) = file
         .split_once('.')
         .and_then(|(k, ext)| RosterKind::parse(k).map(|k| (k, ext)))
     else {
-        return plain_error(AppError::NotFound);
+        return plain_error(&AppError::NotFound);
     };
     let (bytes, content_type) = match extension {
         "xlsx" => match template::workbook(kind) {
@@ -143,11 +162,11 @@ pub async fn get_template(Path(file): Path<String>) -> Response {
             ),
             Err(e) => {
                 tracing::error!("template workbook: {e}");
-                return plain_error(AppError::Internal);
+                return plain_error(&AppError::Internal);
             }
         },
         "csv" => (template::csv(kind), "text/csv; charset=utf-8"),
-        _ => return plain_error(AppError::NotFound),
+        _ => return plain_error(&AppError::NotFound),
     };
     let name = format!("{}.{extension}", kind.template_name());
     let disposition = format!(
@@ -165,16 +184,6 @@ pub async fn get_template(Path(file): Path<String>) -> Response {
             ),
         ],
         bytes,
-    )
-        .into_response()
-}
-
-fn plain_error(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        e.to_string(),
     )
         .into_response()
 }

@@ -3,6 +3,7 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -12,6 +13,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::{App, shell};
+use crate::server::rejections;
 use crate::server::state::AppState;
 
 pub fn router(state: AppState) -> Router {
@@ -31,7 +33,12 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache),
         ))
-        .service(ServeDir::new(state.config.site_root.join("pkg")).precompressed_br());
+        .service(
+            ServeDir::new(state.config.site_root.join("pkg"))
+                .precompressed_br()
+                .call_fallback_on_method_not_allowed(true)
+                .fallback(rejections::missing_file.into_service()),
+        );
     Router::new()
         .nest_service("/pkg", bundle)
         .route("/healthz", get(|| async { "ok" }))
@@ -50,13 +57,20 @@ pub fn router(state: AppState) -> Router {
             crate::roster::http::TEMPLATE_PATH,
             get(crate::roster::http::get_template),
         )
+        // Reads its body itself, after the caller is known, within its
+        // own bounds (`MAX_BATCH_BYTES`).
         .route(
             crate::sync::VISITS_PATH,
-            post(crate::sync::http::post_visits)
-                .layer(DefaultBodyLimit::max(crate::sync::http::MAX_BATCH_BYTES)),
+            post(crate::sync::http::post_visits),
         )
         .leptos_routes(&state, routes, move || shell(options.clone()))
+        .method_not_allowed_fallback(rejections::method_not_allowed)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Every route reads at most this much unless it says otherwise
+        // (the route's own limit is applied inside this one and wins):
+        // server functions read their body through it.
+        .layer(DefaultBodyLimit::max(rejections::MAX_SERVER_FN_BODY_BYTES))
+        .layer(axum::middleware::from_fn(rejections::server_fn_status))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

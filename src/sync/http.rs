@@ -3,27 +3,87 @@
 
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
+use std::sync::LazyLock;
+
+use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use tokio::sync::Semaphore;
 
-use crate::error::AppError;
+use crate::error::{AppError, decode_problem};
+use crate::server::rejections::{body_error, too_large};
 use crate::server::session::{Caller, caller_from_headers};
 use crate::server::state::AppState;
 use crate::sync::BatchReply;
 use crate::visits::MAX_VISITS_PER_BATCH;
 use crate::visits::service::ingest_batch;
 
-/// A whole batch may carry photos: this is the most one request may weigh.
-pub const MAX_BATCH_BYTES: usize = 40 * 1024 * 1024;
+/// The most one batch may weigh. The phone sends 10 visits a batch, each
+/// at most a 300 KB photo (400 KB as base64), a 64 KB signature image and
+/// the strokes and text fields: ≈ 6 MB at the very most, so this leaves
+/// room for older apps and bigger batches without letting one request
+/// hold much memory.
+pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 
+/// The bodies of all sync requests being read or worked on at once,
+/// together. A batch costs about three times its size while it is worked
+/// on (the body, the parsed visits, the decoded images), so this bounds
+/// what sync can hold at ≈ 3 × 64 MiB however many phones deliver at once;
+/// a request over the budget waits for its turn rather than fail.
+const MAX_BATCH_BYTES_IN_FLIGHT: usize = 64 * 1024 * 1024;
+const BUDGET_UNIT: usize = 1024;
+static IN_FLIGHT: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(MAX_BATCH_BYTES_IN_FLIGHT / BUDGET_UNIT));
+
+/// `{"visits": [...]}`, each visit left as its JSON text (borrowed from the
+/// body, so parsing costs no more memory than the body itself) until it is
+/// read into its own type one at a time. A generic `serde_json::Value` per
+/// element would cost ~20 bytes for every `0,` of a hostile body.
 #[derive(Deserialize)]
-struct Batch {
-    visits: Vec<serde_json::Value>,
+struct Batch<'a> {
+    #[serde(borrow)]
+    visits: Visits<'a>,
+}
+
+/// The first [`MAX_VISITS_PER_BATCH`] visits, and how many were sent: the
+/// rest are only counted, never kept.
+struct Visits<'a> {
+    kept: Vec<&'a RawValue>,
+    sent: usize,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Visits<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Bounded<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Bounded<'a> {
+            type Value = Visits<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of visits")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Visits<'a>, A::Error> {
+                let mut kept = Vec::new();
+                let mut sent = 0;
+                loop {
+                    let more = if sent < MAX_VISITS_PER_BATCH {
+                        seq.next_element::<&'a RawValue>()?.map(|v| kept.push(v))
+                    } else {
+                        seq.next_element::<IgnoredAny>()?.map(|_| ())
+                    };
+                    if more.is_none() {
+                        return Ok(Visits { kept, sent });
+                    }
+                    sent += 1;
+                }
+            }
+        }
+        d.deserialize_seq(Bounded(std::marker::PhantomData))
+    }
 }
 
 /// The worker's roster for offline work (see [`crate::field::Roster`]).
@@ -49,27 +109,61 @@ pub async fn post_visits(
     State(state): State<AppState>,
     headers: HeaderMap,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    // Who is calling before reading a byte of what they send.
     let caller = match caller(&state, &headers, connect).await {
         Ok(c) => c,
         Err(refusal) => return refusal,
     };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BATCH_BYTES) {
+        return error(too_large(MAX_BATCH_BYTES));
+    }
+    // A body of unknown length (chunked) may take up to the limit.
+    let reserve = declared
+        .unwrap_or(MAX_BATCH_BYTES)
+        .div_ceil(BUDGET_UNIT)
+        .max(1);
+    let Ok(_budget) = IN_FLIGHT
+        .acquire_many(u32::try_from(reserve).unwrap_or(u32::MAX))
+        .await
+    else {
+        tracing::error!("sync body budget closed");
+        return error(AppError::Internal);
+    };
+    let body = match to_bytes(body, MAX_BATCH_BYTES).await {
+        Ok(b) => b,
+        Err(e) => {
+            return error(body_error(
+                StatusCode::BAD_REQUEST,
+                &e.to_string(),
+                MAX_BATCH_BYTES,
+            ));
+        }
+    };
     let batch: Batch = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
+            tracing::info!(error = %e, "sync batch refused");
             return error(AppError::BadRequest(format!(
-                "应为 {{\"visits\": [...]}}：{e}"
+                "应为 {{\"visits\": [...]}}（第 {} 行第 {} 列）：{}",
+                e.line(),
+                e.column(),
+                decode_problem(&e.to_string())
             )));
         }
     };
-    if batch.visits.len() > MAX_VISITS_PER_BATCH {
-        return error(AppError::BadRequest(format!(
+    if batch.visits.sent > MAX_VISITS_PER_BATCH {
+        return error(AppError::TooLarge(format!(
             "每批最多 {MAX_VISITS_PER_BATCH} 条走访记录，收到 {} 条",
-            batch.visits.len()
+            batch.visits.sent
         )));
     }
-    let results = ingest_batch(state.store.as_ref(), &caller, batch.visits).await;
+    let results = ingest_batch(state.store.as_ref(), &caller, batch.visits.kept).await;
     Json(BatchReply { results }).into_response()
 }
 

@@ -28,7 +28,7 @@ use crate::visits::{
 pub async fn ingest_batch(
     store: &dyn Store,
     caller: &Caller,
-    batch: Vec<serde_json::Value>,
+    batch: Vec<&serde_json::value::RawValue>,
 ) -> Vec<VisitOutcome> {
     let mut answers: Vec<Option<VisitOutcome>> = Vec::with_capacity(batch.len());
     let mut records = Vec::new();
@@ -118,22 +118,28 @@ pub async fn ingest_batch(
 async fn prepare(
     store: &dyn Store,
     caller: &Caller,
-    raw: serde_json::Value,
+    raw: &serde_json::value::RawValue,
 ) -> Result<VisitRecord, VisitOutcome> {
-    let id = raw
-        .get("id")
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::parse_str(s).ok());
+    // The id alone first, so that even a visit that does not parse is
+    // answered under its id (other fields are skipped, not kept).
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Uuid,
+    }
+    let id = serde_json::from_str::<IdOnly>(raw.get()).ok().map(|v| v.id);
     let rejected = |e: AppError| VisitOutcome::Rejected {
         id,
         status: e.status_code(),
         message: e.to_string(),
     };
     let visit: VisitSubmission =
-        serde_json::from_value(raw).map_err(|e| VisitOutcome::Rejected {
+        serde_json::from_str(raw.get()).map_err(|e| VisitOutcome::Rejected {
             id,
             status: 422,
-            message: format!("走访记录格式错误：{e}"),
+            message: format!(
+                "走访记录格式错误：{}",
+                crate::error::decode_problem(&e.to_string())
+            ),
         })?;
     if !may_record(store, caller, &visit).await.map_err(rejected)? {
         return Err(VisitOutcome::Rejected {

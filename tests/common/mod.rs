@@ -14,7 +14,9 @@ use daohu::subsidies::StatYear;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+pub mod dice;
 pub mod raw_http;
+pub mod server;
 
 /// The statistics year of today: what the household page shows.
 pub fn year() -> StatYear {

@@ -66,6 +66,17 @@ impl From<DbError> for crate::error::AppError {
             DbError::Conflict { constraint } => {
                 crate::error::AppError::Conflict(format!("记录已存在（{constraint}）"))
             }
+            // PostgreSQL cannot hold a NUL character in text (SQLSTATE
+            // 22021, character_not_in_repertoire): that is what was sent,
+            // not a fault of ours, wherever the text came from.
+            DbError::Other(e)
+                if e.as_database_error()
+                    .and_then(|d| d.code())
+                    .is_some_and(|c| c == "22021") =>
+            {
+                tracing::info!(error = %e, "text refused by the database");
+                crate::error::AppError::validation("文本", crate::text::zh::ERR_NUL_IN_TEXT)
+            }
             DbError::Other(e) => {
                 tracing::error!(error = %e, "database error");
                 crate::error::AppError::Internal
