@@ -267,12 +267,15 @@ async fn plan_and_threshold_amounts_beyond_the_bound_are_refused_and_nothing_is_
     );
 }
 
+/// A payment due: village, item, entitlement, expected fen.
+type DueRow = (String, String, Uuid, i64);
+/// A verification: entitlement, status, received fen, visit start, visit.
+type LineRow = (Uuid, String, Option<i64>, DateTime<Utc>, Uuid);
+
 /// The raw rows a dispatch table is made of, read straight from the tables.
 struct Raw {
-    /// village, item, entitlement, expected fen
-    due: Vec<(String, String, Uuid, i64)>,
-    /// entitlement, status, received fen, visit start, visit
-    lines: Vec<(Uuid, String, Option<i64>, DateTime<Utc>, Uuid)>,
+    due: Vec<DueRow>,
+    lines: Vec<LineRow>,
 }
 
 async fn raw_rows(db: &TestDb, stat_year: i32) -> Raw {
