@@ -130,8 +130,12 @@ const CHUNK: usize = 500;
 /// bound (`Fen::counted`, the same rule in Rust). A row stored before the
 /// bound, or written around the services, cannot overflow a sum.
 fn counted(amount: &str) -> String {
-    let max = Fen::MAX.0;
-    format!("(CASE WHEN {amount} > {max} THEN {max} WHEN {amount} < 0 THEN 0 ELSE {amount} END)")
+    at_most(amount, Fen::MAX.0)
+}
+
+/// `value` in SQL, held within 0 ..= `max`.
+fn at_most(value: &str, max: i64) -> String {
+    format!("(CASE WHEN {value} > {max} THEN {max} WHEN {value} < 0 THEN 0 ELSE {value} END)")
 }
 
 /// `SUM(expr)` that no row values can overflow, as two columns
