@@ -432,6 +432,103 @@ async fn entitlements_are_checked_against_households_items_and_years(db: TestDb)
     );
 }
 
+async fn amounts_beyond_the_bound_are_refused_as_text_or_number_and_nothing_is_written(db: TestDb) {
+    use rust_xlsxwriter::Workbook;
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let job = import(
+        &state,
+        &county,
+        "households",
+        "名单.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    done(&job);
+    let y = year();
+    let last = y.last_day();
+    let header = "户编号,补贴项目,统计年度,应发金额（元）,应发日期,发放部门,发放渠道";
+    let amount = "应发金额（元）";
+    let bad = format!(
+        "{header}\n\
+         T0001,农村低保,{y},100000000.01,{last},县民政局,\n\
+         T0001,耕地地力保护补贴,{y},92233720368547758.07,{last},县农业农村局,\n\
+         T0002,农村低保,{y},-1,{last},县民政局,\n",
+        y = y.0
+    );
+    let job = import(&state, &county, "entitlements", "应发.csv", bad.as_bytes()).await;
+    let p = refused(&job);
+    assert_eq!(
+        p.iter()
+            .map(|(row, column, _)| (*row, column.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(2, amount), (3, amount), (4, amount)],
+        "{p:?}"
+    );
+    assert!(
+        p[0].2.contains("不能超过1亿元") && p[1].2.contains("不能超过1亿元"),
+        "{p:?}"
+    );
+
+    // Excel numbers: beyond the bound, far beyond i64, and negative.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (i, h) in header.split(',').enumerate() {
+        sheet.write_string(0, i as u16, h).unwrap();
+    }
+    for (r, (item, fen)) in [
+        ("农村低保", 100_000_000.01),
+        ("耕地地力保护补贴", 1e30),
+        ("村集体经济分红", -5.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = r as u32 + 1;
+        sheet.write_string(r, 0, "T0001").unwrap();
+        sheet.write_string(r, 1, item).unwrap();
+        sheet.write_number(r, 2, f64::from(y.0)).unwrap();
+        sheet.write_number(r, 3, fen).unwrap();
+        sheet.write_string(r, 4, last.to_string()).unwrap();
+        sheet.write_string(r, 5, "县民政局").unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let p = refused(&import(&state, &county, "entitlements", "应发.xlsx", &bytes).await);
+    assert_eq!(
+        p.iter()
+            .map(|(row, column, _)| (*row, column.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(2, amount), (3, amount), (4, amount)],
+        "{p:?}"
+    );
+    let keys = db
+        .store
+        .household_keys_by_numbers(&["T0001".into(), "T0002".into()])
+        .await
+        .unwrap();
+    for (_, id, _) in &keys {
+        assert!(
+            db.store.entitlements(*id, y.0).await.unwrap().is_empty(),
+            "nothing written"
+        );
+    }
+
+    // The bound itself is a payment like any other.
+    let good = format!(
+        "{header}\nT0001,农村低保,{y},\"100,000,000.00\",{last},县民政局,\n",
+        y = y.0
+    );
+    let job = import(&state, &county, "entitlements", "应发.csv", good.as_bytes()).await;
+    assert_eq!(done(&job).added, 1);
+    let t1 = keys.iter().find(|(n, _, _)| n == "T0001").unwrap().1;
+    let stored = db.store.entitlements(t1, y.0).await.unwrap();
+    assert_eq!(
+        stored[0].entitlement.expected_fen,
+        daohu::subsidies::Fen::MAX.0
+    );
+}
+
 async fn an_xlsx_roster_is_read_with_its_numbers_and_dates(db: TestDb) {
     use rust_xlsxwriter::{Format, Workbook};
     let db = db.with_demo().await;
@@ -755,6 +852,7 @@ on_both_backends!(
     every_kind_of_bad_household_row_is_named_and_nothing_is_written,
     missing_or_unknown_columns_and_unreadable_files_are_refused,
     entitlements_are_checked_against_households_items_and_years,
+    amounts_beyond_the_bound_are_refused_as_text_or_number_and_nothing_is_written,
     an_xlsx_roster_is_read_with_its_numbers_and_dates,
     only_county_offices_and_above_import_and_only_they_see_their_job,
     templates_hold_exactly_the_columns_the_import_reads,

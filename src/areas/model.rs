@@ -178,7 +178,11 @@ impl AreaSummary {
 /// `part` of `whole` in whole per cent, rounded down (0 for an empty whole),
 /// so a bar never shows done before it is.
 pub fn percent(part: i64, whole: i64) -> i64 {
-    if whole <= 0 { 0 } else { part * 100 / whole }
+    if whole <= 0 {
+        return 0;
+    }
+    // In i128: a province's fen times 100 leaves i64 behind.
+    crate::subsidies::saturate(i128::from(part) * 100 / i128::from(whole))
 }
 
 /// An area page: where we are, how we got here, what lies below, and how
@@ -260,6 +264,9 @@ mod tests {
         assert_eq!(percent(1, 3), 33);
         assert_eq!(percent(299, 300), 99);
         assert_eq!(percent(300, 300), 100);
+        // Amounts of a whole province, and beyond what i64 can multiply.
+        assert_eq!(percent(i64::MAX / 2, i64::MAX), 49);
+        assert_eq!(percent(i64::MAX, 1), i64::MAX);
     }
 
     #[test]

@@ -309,8 +309,9 @@ fn item_view(r: &DiscrepancyRecord) -> DiscrepancyItem {
         head_name: r.head_name.clone(),
         village: r.village.clone(),
         item_name: r.item_name.clone(),
-        expected: r.expected_fen.map(Fen),
-        received: r.received_fen.map(Fen),
+        // Shown as every figure counts a stored amount (`Fen::counted`).
+        expected: r.expected_fen.map(Fen::counted),
+        received: r.received_fen.map(Fen::counted),
         expected_date: r.expected_date,
         received_on: r.received_on,
         reason,

@@ -828,6 +828,35 @@ mod tests {
     }
 
     #[test]
+    fn amounts_beyond_the_bound_or_below_zero_are_refused_before_signing() {
+        let h = household();
+        let mut d = filled(&h);
+        // The largest amount allowed goes through, typed as a worker would.
+        d.lines[0].amount = "100,000,000.00".into();
+        d.income_mut(IncomeKind::WageLocal).amount = "1,0000,0000".into();
+        let v = d.submission(&h, d.started_at).unwrap();
+        assert_eq!(v.lines[0].received_fen, Some(Fen::MAX.0));
+        assert_eq!(v.income[0].amount_fen, Fen::MAX.0);
+        for typed in ["92233720368547758.07", "100000000.01", "-1", "-0.01"] {
+            let mut d = filled(&h);
+            d.lines[0].amount = typed.into();
+            let p = d.ready_to_sign(&h, d.started_at).unwrap_err();
+            assert_eq!(p.field, "lines[0].received_fen", "{typed}");
+            assert!(!p.message.is_empty());
+            let mut d = filled(&h);
+            d.income_mut(IncomeKind::WageLocal).amount = typed.into();
+            let p = d.ready_to_sign(&h, d.started_at).unwrap_err();
+            assert_eq!(p.field, "income.wage_local.amount_fen", "{typed}");
+        }
+        let mut d = filled(&h);
+        d.lines[0].amount = "100000000.01".into();
+        assert_eq!(
+            d.ready_to_sign(&h, d.started_at).unwrap_err().message,
+            Fen::TOO_LARGE
+        );
+    }
+
+    #[test]
     fn a_proxy_signer_needs_a_reason() {
         let h = household();
         let mut d = filled(&h);

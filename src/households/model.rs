@@ -284,7 +284,7 @@ pub struct VisitLineView {
 
 impl HouseholdDetail {
     pub fn expected_total(&self) -> Fen {
-        Fen(self.entitlements.iter().map(|e| e.expected.0).sum())
+        self.entitlements.iter().map(|e| e.expected).sum()
     }
 }
 

@@ -310,7 +310,8 @@ async fn entitlement_views(
             item_code: row.item.code,
             item_name: row.item.name,
             bucket: row.item.bucket,
-            expected: Fen(row.entitlement.expected_fen),
+            // Figures count stored amounts within the bound (`Fen::counted`).
+            expected: Fen::counted(row.entitlement.expected_fen),
             expected_date: row.entitlement.expected_date,
             department: row.entitlement.department,
             channel: row.entitlement.channel,
@@ -366,7 +367,7 @@ async fn visit_views(
             for row in store.entitlements(household_id, v.stat_year).await? {
                 items.insert(
                     (v.stat_year, row.entitlement.id),
-                    (row.item.name, Fen(row.entitlement.expected_fen)),
+                    (row.item.name, Fen::counted(row.entitlement.expected_fen)),
                 );
             }
         }
@@ -413,7 +414,7 @@ async fn visit_views(
                         item_name,
                         expected,
                         status: l.status,
-                        received: l.received_fen.map(Fen),
+                        received: l.received_fen.map(Fen::counted),
                         received_on: l.received_on,
                         channel: l.channel,
                         reason: l.reason,
@@ -598,11 +599,8 @@ pub fn validate_new_households(
                 "不在本批农户中",
             ));
         }
-        if e.expected_fen < 0 {
-            return Err(AppError::validation(
-                format!("{at}「应发金额」"),
-                "不能为负数",
-            ));
+        if let Err(m) = Fen::check(e.expected_fen) {
+            return Err(AppError::validation(format!("{at}「应发金额」"), m));
         }
         let year = StatYear(e.stat_year);
         if e.expected_date < year.first_day() || e.expected_date > year.last_day() {

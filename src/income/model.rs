@@ -3,7 +3,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::subsidies::{Fen, IncomeBucket};
+use crate::subsidies::{Fen, IncomeBucket, saturate};
 
 /// Income a household declares that is not a subsidy payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -82,9 +82,6 @@ pub struct IncomeLine {
     pub note: String,
 }
 
-/// The most a single declared figure may be: 10,000,000 元.
-pub const MAX_INCOME_FEN: i64 = 1_000_000_000;
-
 /// The rules income lines meet, on the phone and on the server.
 pub fn check_income_lines(lines: &[IncomeLine]) -> Result<(), (String, &'static str)> {
     let mut seen = Vec::new();
@@ -94,12 +91,7 @@ pub fn check_income_lines(lines: &[IncomeLine]) -> Result<(), (String, &'static 
             return Err((at("kind"), "同一收入项重复填写"));
         }
         seen.push(l.kind);
-        if l.amount_fen < 0 {
-            return Err((at("amount_fen"), "金额不能为负数"));
-        }
-        if l.amount_fen > MAX_INCOME_FEN {
-            return Err((at("amount_fen"), "金额过大"));
-        }
+        Fen::check(l.amount_fen).map_err(|m| (at("amount_fen"), m))?;
         if l.note.chars().count() > 200 {
             return Err((at("note"), "说明过长（最多200字）"));
         }
@@ -205,8 +197,10 @@ pub fn per_capita(net: Fen, size: i32) -> Option<Fen> {
 /// (earmarked, paid on the household's behalf) are listed but not counted;
 /// machinery subsidies (bucket 生产经营性支出) reduce the declared costs.
 pub fn account(inputs: &IncomeInputs) -> IncomeAccount {
-    let mut sums = [0i64; 4];
-    let (mut declared_cost, mut cost_offset, mut backed) = (0i64, 0i64, 0i64);
+    // Each stored figure counts within the bound (`Fen::counted`), and the
+    // sums run in i128: no stored record can overflow the account.
+    let mut sums = [0i128; 4];
+    let (mut declared_cost, mut cost_offset, mut backed) = (0i128, 0i128, 0i128);
     let mut sources = Vec::new();
     let slot = |b: IncomeBucket| match b {
         IncomeBucket::Wage => Some(0),
@@ -217,53 +211,55 @@ pub fn account(inputs: &IncomeInputs) -> IncomeAccount {
     };
     for d in &inputs.declared {
         let bucket = d.kind.bucket();
+        let amount = Fen::counted(d.amount.0);
         match slot(bucket) {
             Some(i) => {
-                sums[i] += d.amount.0;
+                sums[i] += i128::from(amount.0);
                 if d.evidence {
-                    backed += d.amount.0;
+                    backed += i128::from(amount.0);
                 }
             }
-            None => declared_cost += d.amount.0,
+            None => declared_cost += i128::from(amount.0),
         }
         sources.push(IncomeSource {
             bucket,
             line: d.kind.label().to_owned(),
-            amount: d.amount,
+            amount,
             visit_id: d.visit_id,
             visit_day: d.visit_day,
             backed: d.evidence,
         });
     }
     for p in &inputs.payments {
+        let received = Fen::counted(p.received.0);
         match slot(p.bucket) {
             Some(i) => {
-                sums[i] += p.received.0;
-                backed += p.received.0;
+                sums[i] += i128::from(received.0);
+                backed += i128::from(received.0);
             }
-            None if p.bucket == IncomeBucket::BusinessCost => cost_offset += p.received.0,
+            None if p.bucket == IncomeBucket::BusinessCost => cost_offset += i128::from(received.0),
             None => {}
         }
         sources.push(IncomeSource {
             bucket: p.bucket,
             line: p.item_name.clone(),
-            amount: p.received,
+            amount: received,
             visit_id: p.visit_id,
             visit_day: p.visit_day,
             backed: true,
         });
     }
     let cost = (declared_cost - cost_offset).max(0);
-    let net = Fen(sums.iter().sum::<i64>() - cost);
+    let net = Fen(saturate(sums.iter().sum::<i128>() - cost));
     IncomeAccount {
         stat_year: inputs.stat_year,
-        wage: Fen(sums[0]),
-        business: Fen(sums[1]),
-        property: Fen(sums[2]),
-        transfer: Fen(sums[3]),
-        cost: Fen(cost),
+        wage: Fen(saturate(sums[0])),
+        business: Fen(saturate(sums[1])),
+        property: Fen(saturate(sums[2])),
+        transfer: Fen(saturate(sums[3])),
+        cost: Fen(saturate(cost)),
         net,
-        backed: Fen(backed),
+        backed: Fen(saturate(backed)),
         size: inputs.size.clone(),
         per_capita: per_capita(net, inputs.size.people),
         has_records: inputs.has_records(),
@@ -523,6 +519,61 @@ mod tests {
         })
     }
 
+    #[test]
+    fn stored_figures_beyond_the_bound_count_as_the_bound_and_never_overflow() {
+        let declared = |kind, fen| DeclaredIncome {
+            kind,
+            amount: Fen(fen),
+            evidence: true,
+            visit_id: Uuid::nil(),
+            visit_day: day(2027, 3, 1),
+        };
+        let paid = |bucket, fen| VerifiedPayment {
+            item_name: "测试".into(),
+            bucket,
+            received: Fen(fen),
+            visit_id: Uuid::nil(),
+            visit_day: day(2027, 3, 1),
+        };
+        let a = account(&IncomeInputs {
+            stat_year: 2027,
+            declared: vec![
+                declared(IncomeKind::WageLocal, i64::MAX),
+                declared(IncomeKind::WageMigrant, i64::MAX),
+                declared(IncomeKind::BusinessCost, -5),
+            ],
+            payments: (0..40)
+                .map(|_| paid(IncomeBucket::Wage, i64::MAX))
+                .chain([paid(IncomeBucket::BusinessCost, i64::MAX)])
+                .collect(),
+            size: HouseholdSize {
+                people: 1,
+                from_visit: None,
+            },
+        });
+        assert_eq!(a.wage, Fen(42 * Fen::MAX.0));
+        assert_eq!(a.cost, Fen(0));
+        assert_eq!(a.net, a.wage);
+        assert_eq!(a.backed, a.wage);
+        assert_eq!(a.per_capita, Some(a.wage));
+        assert!(a.sources.iter().all(|s| s.amount <= Fen::MAX));
+    }
+
+    #[test]
+    fn income_lines_are_bounded_like_every_amount() {
+        let line = |fen| IncomeLine {
+            kind: IncomeKind::Property,
+            amount_fen: fen,
+            evidence: false,
+            note: String::new(),
+        };
+        assert_eq!(check_income_lines(&[line(Fen::MAX.0)]), Ok(()));
+        for fen in [Fen::MAX.0 + 1, i64::MAX, -1, i64::MIN] {
+            let (field, _) = check_income_lines(&[line(fen)]).unwrap_err();
+            assert_eq!(field, "income[0].amount_fen", "{fen}");
+        }
+    }
+
     fn judge(this: &IncomeAccount, last: Option<&IncomeAccount>, threshold: i64) -> Flags {
         signals(SignalInputs {
             this_year: this,
@@ -730,8 +781,9 @@ impl HouseholdIncomeView {
             .per_capita
             .filter(|p| p.0 > 0)?;
         Some(
-            (Decimal::from(this.0 - last.0) * Decimal::from(100) / Decimal::from(last.0))
-                .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero),
+            ((Decimal::from(this.0) - Decimal::from(last.0)) * Decimal::from(100)
+                / Decimal::from(last.0))
+            .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero),
         )
     }
 }

@@ -342,14 +342,16 @@ pub async fn income_table(
         let Some(row) = rows.iter_mut().find(|r| r.area.code.as_str() == f.child) else {
             continue;
         };
+        // Saturating: a roll-up row edited by hand must not bring the
+        // table down (the store's sums cannot overflow either).
         for r in [row, &mut total] {
-            r.households += f.households;
-            r.flagged += f.flagged;
+            r.households = r.households.saturating_add(f.households);
+            r.flagged = r.flagged.saturating_add(f.flagged);
             for (sum, n) in r.by_flag.iter_mut().zip(f.by_flag) {
-                *sum += n;
+                *sum = sum.saturating_add(n);
             }
-            r.measures_due += f.measures_due;
-            r.measures_on_time += f.measures_on_time;
+            r.measures_due = r.measures_due.saturating_add(f.measures_due);
+            r.measures_on_time = r.measures_on_time.saturating_add(f.measures_on_time);
         }
     }
     let thresholds = store.income_thresholds().await?;

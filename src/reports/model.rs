@@ -16,16 +16,24 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Adds another group's figures. Each term is bounded (the store counts
+    /// every amount within `Fen::MAX`), so real totals never come near
+    /// i64; saturating keeps a table up even over a roll-up edited by hand.
     pub fn add(&mut self, other: &Progress) {
-        self.due += other.due;
-        self.paid += other.paid;
-        self.due_fen += other.due_fen;
-        self.paid_fen += other.paid_fen;
+        self.due = self.due.saturating_add(other.due);
+        self.paid = self.paid.saturating_add(other.paid);
+        self.due_fen = self.due_fen.saturating_add(other.due_fen);
+        self.paid_fen = self.paid_fen.saturating_add(other.paid_fen);
     }
 
     /// Verified amount over due amount, whole per cent rounded down.
     pub fn percent_paid(&self) -> i64 {
         percent(self.paid_fen, self.due_fen)
+    }
+
+    /// Percentage points gained since `before` (the table's 较上周).
+    pub fn points_since(&self, before: &Progress) -> i64 {
+        self.percent_paid().saturating_sub(before.percent_paid())
     }
 
     pub fn due_yuan(&self) -> Fen {

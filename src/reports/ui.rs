@@ -153,7 +153,7 @@ impl Drill {
 #[component]
 fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>, drill: Drill) -> impl IntoView {
     let (now, before): (Progress, Progress) = r.figures(column);
-    let change = now.percent_paid() - before.percent_paid();
+    let change = now.points_since(&before);
     let rising = change > 0;
     let name = r.area.name.clone();
     let code = r.area.code.to_string();

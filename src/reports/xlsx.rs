@@ -121,7 +121,7 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
                 &pick(&yuan),
             )?;
             sheet.write_number_with_format(r, first + 4, share(&now), &pick(&pct))?;
-            let change = (now.percent_paid() - before.percent_paid()) as f64;
+            let change = now.points_since(&before) as f64;
             sheet.write_number_with_format(r, first + 5, change, &pick(&points))?;
         }
     }

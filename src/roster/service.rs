@@ -787,11 +787,9 @@ async fn check_entitlements(
             }),
         }
         .and_then(|fen| {
+            // Both readings above already hold the amount to `Fen::MAX`.
             if fen.0 <= 0 {
                 r.note(AMOUNT, "应发金额应大于0");
-                None
-            } else if fen.0 > 100_000_000 {
-                r.note(AMOUNT, format!("金额异常：{fen} 元超过 100 万元"));
                 None
             } else {
                 Some(fen)
@@ -903,6 +901,9 @@ async fn check_entitlements(
 /// An amount Excel holds as a number, in fen, refusing fractions of a fen
 /// (float noise below that is Excel's, not the user's).
 fn fen_of_number(n: f64) -> Result<Fen, String> {
+    if !n.is_finite() {
+        return Err("金额不是有效数字".into());
+    }
     let fen = (n * 100.0).round();
     if (n * 100.0 - fen).abs() > 1e-6 {
         return Err(format!("{n} 元：金额最多两位小数（精确到分）"));
@@ -910,10 +911,11 @@ fn fen_of_number(n: f64) -> Result<Fen, String> {
     if fen < 0.0 {
         return Err(format!("{n} 元：金额不能为负数"));
     }
-    if fen >= 1e15 {
-        return Err(format!("{n} 元：金额过大"));
+    // Compared as a float first: the cast saturates, it must not decide.
+    if fen > Fen::MAX.0 as f64 {
+        return Err(format!("{n} 元：{}", Fen::TOO_LARGE));
     }
-    Ok(Fen(fen as i64))
+    Fen::check(fen as i64).map_err(|m| format!("{n} 元：{m}"))
 }
 
 /// `2026-03-31`, `2026/3/31`, `2026.3.31` or `2026年3月31日`.
@@ -954,6 +956,16 @@ mod tests {
     fn amounts_stored_as_numbers_are_exact_to_the_fen() {
         assert_eq!(fen_of_number(3600.0), Ok(Fen(360_000)));
         assert_eq!(fen_of_number(0.1 + 0.2), Ok(Fen(30)));
+        assert_eq!(fen_of_number(100_000_000.0), Ok(Fen::MAX));
+        for n in [
+            100_000_000.01,
+            9.223_372_036_854_776e16,
+            f64::INFINITY,
+            f64::NAN,
+            -0.01,
+        ] {
+            assert!(fen_of_number(n).is_err(), "{n}");
+        }
         assert!(fen_of_number(1.005).unwrap_err().contains("两位小数"));
         assert!(fen_of_number(-5.0).is_err());
     }

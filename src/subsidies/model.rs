@@ -155,9 +155,59 @@ pub fn parse_catalogue(tsv: &str) -> Result<Vec<SubsidyItem>, String> {
 pub struct Fen(pub i64);
 
 impl Fen {
+    /// The most any one amount may be, wherever money is entered: a payment
+    /// due or received, a declared income figure, a measure's funding or
+    /// expected income, a threshold. 1 亿元 is far beyond any household's
+    /// line, and small enough that a sum over every line a province holds
+    /// (10⁸ of them) still fits in i64 exactly.
+    pub const MAX: Fen = Fen(10_000_000_000);
+
+    /// What an amount above [`Fen::MAX`] is told, with the bound spelled out.
+    pub const TOO_LARGE: &'static str = "金额不能超过1亿元";
+
     pub fn yuan(self) -> Decimal {
         Decimal::new(self.0, 2)
     }
+
+    /// Checks an amount as sent (a line's fen): not negative, not above
+    /// [`Fen::MAX`]. Every server check and every phone check goes through
+    /// here or through [`Fen::parse_yuan`], which applies the same bound.
+    pub fn check(fen: i64) -> Result<Fen, &'static str> {
+        if fen < 0 {
+            Err("金额不能为负数")
+        } else if fen > Fen::MAX.0 {
+            Err(Fen::TOO_LARGE)
+        } else {
+            Ok(Fen(fen))
+        }
+    }
+
+    /// A stored amount as figures and sums count it: within 0 ..= MAX. A
+    /// record stored before the bound existed, or written around the
+    /// services, then can neither overflow a sum nor vanish from it: it
+    /// counts as 1 亿元, which stands out in any table and leads to its
+    /// household, where it can be corrected.
+    pub fn counted(stored: i64) -> Fen {
+        Fen(stored.clamp(0, Fen::MAX.0))
+    }
+
+    /// `self + other`, saturating instead of overflowing.
+    pub fn saturating_add(self, other: Fen) -> Fen {
+        Fen(self.0.saturating_add(other.0))
+    }
+}
+
+/// Sums add up in i128 and saturate into i64: no count of stored amounts,
+/// however large, makes a total panic or wrap.
+impl std::iter::Sum for Fen {
+    fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
+        Fen(saturate(iter.map(|f| i128::from(f.0)).sum()))
+    }
+}
+
+/// An exact wide sum brought back into i64, saturating at its ends.
+pub fn saturate(wide: i128) -> i64 {
+    i64::try_from(wide).unwrap_or(if wide < 0 { i64::MIN } else { i64::MAX })
 }
 
 impl Fen {
@@ -181,16 +231,17 @@ impl Fen {
         if frac.len() > 2 {
             return Err("金额最多两位小数（精确到分）");
         }
-        if whole.len() > 10 {
-            return Err("金额过大");
+        if whole.trim_start_matches('0').len() > 10 {
+            return Err(Fen::TOO_LARGE);
         }
         let yuan: i64 = if whole.is_empty() {
             0
         } else {
-            whole.parse().map_err(|_| "金额过大")?
+            whole.parse().map_err(|_| Fen::TOO_LARGE)?
         };
         let fen: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
-        Ok(Fen(yuan * 100 + fen))
+        // Ten digits of 元 fit i64 in fen; the bound is checked on the fen.
+        Fen::check(yuan * 100 + fen)
     }
 
     /// The amount as one would type it: `1234.50`, no separators.
@@ -273,6 +324,47 @@ mod tests {
         assert!(Fen::parse_yuan("1e3").is_err());
         assert!(Fen::parse_yuan(".").is_err());
         assert!(Fen::parse_yuan("99999999999").is_err());
+    }
+
+    #[test]
+    fn one_bound_holds_for_typed_sent_and_stored_amounts() {
+        // The message spells out the constant: 1 亿元 is 10^10 fen.
+        assert_eq!(Fen::MAX.0 / 100, 100_000_000);
+        assert!(Fen::TOO_LARGE.contains("1亿元"));
+        assert_eq!(Fen::parse_yuan("100000000"), Ok(Fen::MAX));
+        assert_eq!(Fen::parse_yuan("1,0000,0000.00元"), Ok(Fen::MAX));
+        assert_eq!(Fen::parse_yuan("100000000.01"), Err(Fen::TOO_LARGE));
+        assert_eq!(Fen::parse_yuan("9999999999.99"), Err(Fen::TOO_LARGE));
+        assert_eq!(Fen::parse_yuan("92233720368547758.07"), Err(Fen::TOO_LARGE));
+        assert_eq!(Fen::parse_yuan("0000000000000000012.5"), Ok(Fen(1_250)));
+        assert_eq!(Fen::check(Fen::MAX.0), Ok(Fen::MAX));
+        assert_eq!(Fen::check(0), Ok(Fen(0)));
+        assert_eq!(Fen::check(Fen::MAX.0 + 1), Err(Fen::TOO_LARGE));
+        assert_eq!(Fen::check(i64::MAX), Err(Fen::TOO_LARGE));
+        assert!(Fen::check(-1).is_err() && Fen::check(i64::MIN).is_err());
+        assert_eq!(Fen::counted(i64::MAX), Fen::MAX);
+        assert_eq!(Fen::counted(-5), Fen(0));
+        assert_eq!(Fen::counted(123), Fen(123));
+    }
+
+    #[test]
+    fn sums_of_fen_saturate_instead_of_overflowing() {
+        assert_eq!(
+            [Fen(i64::MAX), Fen(i64::MAX)].into_iter().sum::<Fen>(),
+            Fen(i64::MAX)
+        );
+        assert_eq!(
+            [Fen(i64::MIN), Fen(-1)].into_iter().sum::<Fen>(),
+            Fen(i64::MIN)
+        );
+        // Exact while the total fits, whatever the order of the terms.
+        assert_eq!(
+            [Fen(i64::MAX), Fen(1), Fen(-2)].into_iter().sum::<Fen>(),
+            Fen(i64::MAX - 1)
+        );
+        assert_eq!(Fen(i64::MAX).saturating_add(Fen(1)), Fen(i64::MAX));
+        assert_eq!(Fen(i64::MAX).to_string(), "92,233,720,368,547,758.07");
+        assert_eq!(Fen(i64::MIN).to_string(), "-92,233,720,368,547,758.08");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::income::IncomeLine;
 use crate::plans::MeasureUpdate;
-use crate::subsidies::Channel;
+use crate::subsidies::{Channel, Fen};
 
 /// Where a supervisor's review of a visit stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -347,6 +347,10 @@ pub fn check_lines(lines: &[VerificationLine], due: &[(Uuid, i64)]) -> Result<()
                 "不是该户本年度的应发补贴",
             ));
         };
+        if let Some(fen) = l.received_fen {
+            Fen::check(fen)
+                .map_err(|m| Problem::new(field("received_fen"), format!("实际到账{m}")))?;
+        }
         if l.status.has_receipt() {
             let Some(received) = l.received_fen.filter(|f| *f > 0) else {
                 return Err(Problem::new(field("received_fen"), "请填写实际到账金额"));
@@ -1139,6 +1143,32 @@ pub(crate) mod tests {
             v.household_size = Some(4);
         }
         v
+    }
+
+    #[test]
+    fn a_received_amount_beyond_the_bound_or_below_zero_is_refused() {
+        let id = Uuid::now_v7();
+        let mut v = sample(Uuid::now_v7(), &[id]);
+        let due = [(id, 10_000)];
+        v.lines[0].received_fen = Some(Fen::MAX.0);
+        assert_eq!(check_lines(&v.lines, &due), Ok(()));
+        for (fen, status) in [
+            (Fen::MAX.0 + 1, PaymentStatus::ReceivedInFull),
+            (i64::MAX, PaymentStatus::ReceivedInFull),
+            (-1, PaymentStatus::ReceivedInPart),
+            (i64::MIN, PaymentStatus::NotReceived),
+        ] {
+            v.lines[0].received_fen = Some(fen);
+            v.lines[0].status = status;
+            v.lines[0].reason = status.is_short().then_some(ShortfallReason::AmountReduced);
+            let p = check_lines(&v.lines, &due).unwrap_err();
+            assert_eq!(p.field, "lines[0].received_fen", "{fen}");
+            assert!(
+                p.message.starts_with("实际到账金额"),
+                "{fen}: {}",
+                p.message
+            );
+        }
     }
 
     #[test]

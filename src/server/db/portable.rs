@@ -4,7 +4,10 @@
 // keeping it portable: `$n` placeholders, `CAST(SUM(..) AS BIGINT)` (PG sums
 // bigints into numeric), no ILIKE, no backend-only functions (the one
 // exception, a visit's China date, comes from the backend file as
-// `CHINA_DAY_OF_VISIT`).
+// `CHINA_DAY_OF_VISIT`). Money: a roll-up counts each stored amount
+// through `counted` (within the bound, whatever a row holds), and a report
+// that adds roll-up rows sums through `split_sum`, which no row can
+// overflow on either backend.
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -24,7 +27,7 @@ use crate::server::db::{
     EntitlementRecord, EntitlementRow, HouseholdQuery, HouseholdRecord, HouseholdRow, MemberRecord,
     ReviewRecord, RosterWrite, Store, StoredVisit, UserRecord, VisitInsert, VisitRecord,
 };
-use crate::subsidies::{Channel, IncomeBucket, SubsidyItem};
+use crate::subsidies::{Channel, Fen, IncomeBucket, SubsidyItem};
 use crate::users::UserSummary;
 use crate::visits::{
     Location, PaymentStatus, ReviewState, ShortfallReason, Signature, VerificationLine,
@@ -123,6 +126,39 @@ fn entitlement_from_row(r: &DbRow) -> DbResult<EntitlementRecord> {
 /// both backends' limits on bound parameters.
 const CHUNK: usize = 500;
 
+/// A stored amount in SQL as every roll-up counts it: within 0 ..= the
+/// bound (`Fen::counted`, the same rule in Rust). A row stored before the
+/// bound, or written around the services, cannot overflow a sum.
+fn counted(amount: &str) -> String {
+    at_most(amount, Fen::MAX.0)
+}
+
+/// `value` in SQL, held within 0 ..= `max`.
+fn at_most(value: &str, max: i64) -> String {
+    format!("(CASE WHEN {value} > {max} THEN {max} WHEN {value} < 0 THEN 0 ELSE {value} END)")
+}
+
+/// `SUM(expr)` that no row values can overflow, as two columns
+/// `{alias}_hi` and `{alias}_lo`: the sums of each value's quotient and
+/// remainder by 2³² (truncating, alike on both backends), each of which
+/// stays within i64 for fewer than 2³¹ rows. [`split_sum_of`] joins them.
+/// (SQLite's SUM raises "integer overflow" past i64; PostgreSQL's sums
+/// into numeric, which then fails to cast back.)
+fn split_sum(expr: &str, alias: &str) -> String {
+    format!(
+        "CAST(SUM(({expr}) / 4294967296) AS BIGINT) AS {alias}_hi, \
+         CAST(SUM(({expr}) % 4294967296) AS BIGINT) AS {alias}_lo"
+    )
+}
+
+/// The exact sum behind [`split_sum`]'s two columns, saturated into i64.
+fn split_sum_of(r: &DbRow, alias: &str) -> DbResult<i64> {
+    let hi: Option<i64> = r.try_get(format!("{alias}_hi").as_str())?;
+    let lo: Option<i64> = r.try_get(format!("{alias}_lo").as_str())?;
+    let wide = (i128::from(hi.unwrap_or(0)) << 32) + i128::from(lo.unwrap_or(0));
+    Ok(crate::subsidies::saturate(wide))
+}
+
 const USER_COLUMNS: &str =
     "u.id, u.username, u.display_name, u.role, u.area_code, u.password_hash, u.active";
 
@@ -180,13 +216,14 @@ async fn refresh_rollups(
             push_in_list(&mut q, chunk.iter().copied());
             db(q.build().execute(&mut **tx).await)?;
         }
-        let mut q = sqlx::QueryBuilder::<Db>::new(
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
             "INSERT INTO rollup_due (village_code, item_code, stat_year, due, due_fen) \
              SELECT h.village_code, e.item_code, e.stat_year, COUNT(*), \
-                    CAST(SUM(e.expected_fen) AS BIGINT) \
+                    CAST(SUM({}) AS BIGINT) \
              FROM households h JOIN entitlements e ON e.household_id = h.id \
              WHERE h.village_code IN (",
-        );
+            counted("e.expected_fen")
+        ));
         push_in_list(&mut q, chunk.iter().copied());
         q.push(" GROUP BY h.village_code, e.item_code, e.stat_year");
         db(q.build().execute(&mut **tx).await)?;
@@ -205,13 +242,14 @@ async fn refresh_rollups(
                             CASE WHEN l.status IN ('received_in_full', 'received_in_part') \
                                  THEN 1 ELSE 0 END AS paid, \
                             CASE WHEN l.status IN ('received_in_full', 'received_in_part') \
-                                 THEN COALESCE(l.received_fen, 0) ELSE 0 END AS fen \
+                                 THEN {received} ELSE 0 END AS fen \
                      FROM verification_lines l \
                  ) x \
                  JOIN visits v ON v.id = x.visit_id \
                  JOIN entitlements e ON e.id = x.entitlement_id \
                  JOIN households h ON h.id = e.household_id \
-                 WHERE h.village_code IN ("
+                 WHERE h.village_code IN (",
+            received = counted("COALESCE(l.received_fen, 0)"),
         ));
         push_in_list(&mut q, chunk.iter().copied());
         q.push(
@@ -468,14 +506,16 @@ impl Store for ThisStore {
     async fn dispatch_due(&self, area: &AreaCode, stat_year: i32) -> DbResult<Vec<DispatchFigure>> {
         let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
         let (lo, hi) = area.subtree_range();
-        let rows = db(sqlx::query(
-            "SELECT substr(village_code, 1, $1) AS child, item_code, \
-                    CAST(SUM(due) AS BIGINT) AS due, CAST(SUM(due_fen) AS BIGINT) AS due_fen, \
-                    CAST(0 AS BIGINT) AS paid, CAST(0 AS BIGINT) AS paid_fen \
+        let rows = db(sqlx::query(&format!(
+            "SELECT substr(village_code, 1, $1) AS child, item_code, {}, {}, \
+                    CAST(0 AS BIGINT) AS paid_hi, CAST(0 AS BIGINT) AS paid_lo, \
+                    CAST(0 AS BIGINT) AS paid_fen_hi, CAST(0 AS BIGINT) AS paid_fen_lo \
              FROM rollup_due \
              WHERE village_code BETWEEN $2 AND $3 AND stat_year = $4 \
              GROUP BY 1, 2",
-        )
+            split_sum("due", "due"),
+            split_sum("due_fen", "due_fen"),
+        ))
         .bind(child_len as i32)
         .bind(lo)
         .bind(hi)
@@ -494,15 +534,16 @@ impl Store for ThisStore {
         let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
         let (lo, hi) = area.subtree_range();
         // The days' changes up to `as_of` add up to the state at its end.
-        let rows = db(sqlx::query(
+        let rows = db(sqlx::query(&format!(
             "SELECT substr(village_code, 1, $1) AS child, item_code, \
-                    CAST(0 AS BIGINT) AS due, CAST(0 AS BIGINT) AS due_fen, \
-                    CAST(SUM(paid) AS BIGINT) AS paid, CAST(SUM(paid_fen) AS BIGINT) AS paid_fen \
+                    CAST(0 AS BIGINT) AS due_hi, CAST(0 AS BIGINT) AS due_lo, \
+                    CAST(0 AS BIGINT) AS due_fen_hi, CAST(0 AS BIGINT) AS due_fen_lo, {}, {} \
              FROM rollup_paid \
              WHERE village_code BETWEEN $2 AND $3 AND stat_year = $4 AND day <= $5 \
-             GROUP BY 1, 2 \
-             HAVING SUM(paid) <> 0 OR SUM(paid_fen) <> 0",
-        )
+             GROUP BY 1, 2",
+            split_sum("paid", "paid"),
+            split_sum("paid_fen", "paid_fen"),
+        ))
         .bind(child_len as i32)
         .bind(lo)
         .bind(hi)
@@ -510,7 +551,16 @@ impl Store for ThisStore {
         .bind(as_of)
         .fetch_all(&self.pool)
         .await)?;
-        rows.iter().map(dispatch_figure_from_row).collect()
+        // Changes that cancel out leave nothing to show (an SQL `HAVING`
+        // would sum again, unsplit).
+        let figures: Vec<DispatchFigure> = rows
+            .iter()
+            .map(dispatch_figure_from_row)
+            .collect::<DbResult<_>>()?;
+        Ok(figures
+            .into_iter()
+            .filter(|f| f.progress != Progress::default())
+            .collect())
     }
 
     async fn recent_visits(&self, area: &AreaCode, limit: i64) -> DbResult<Vec<RecentVisit>> {
@@ -952,8 +1002,13 @@ impl Store for ThisStore {
         .bind(stat_year)
         .fetch_all(&self.pool)
         .await)?;
+        // Counted as the phone's roster shows it, so that the phone's check
+        // and this one agree even over an amount stored before the bound.
         rows.iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("expected_fen")?)))
+            .map(|r| {
+                let expected: i64 = r.try_get("expected_fen")?;
+                Ok((r.try_get("id")?, Fen::counted(expected).0))
+            })
             .collect()
     }
 
@@ -1615,10 +1670,10 @@ fn dispatch_figure_from_row(r: &DbRow) -> DbResult<DispatchFigure> {
         child: format!("{prefix:0<12}"),
         item_code: r.try_get("item_code")?,
         progress: Progress {
-            due: r.try_get("due")?,
-            due_fen: r.try_get("due_fen")?,
-            paid: r.try_get("paid")?,
-            paid_fen: r.try_get("paid_fen")?,
+            due: split_sum_of(r, "due")?,
+            due_fen: split_sum_of(r, "due_fen")?,
+            paid: split_sum_of(r, "paid")?,
+            paid_fen: split_sum_of(r, "paid_fen")?,
         },
     })
 }

@@ -298,11 +298,15 @@ impl IncomeStore for ThisStore {
                  measures_due, measures_on_time, as_of) \
                  SELECT hi.village_code, hi.stat_year, COUNT(*), \
                         CAST(SUM(CASE WHEN hi.flags <> 0 THEN 1 ELSE 0 END) AS BIGINT), \
-                        {flag_sums}, CAST(SUM(hi.measures_due) AS BIGINT), \
-                        CAST(SUM(hi.measures_on_time) AS BIGINT), MIN(hi.as_of) \
+                        {flag_sums}, CAST(SUM({due}) AS BIGINT), \
+                        CAST(SUM({on_time}) AS BIGINT), MIN(hi.as_of) \
                  FROM household_income hi JOIN households h ON h.id = hi.household_id \
                       AND h.village_code = hi.village_code \
-                 WHERE hi.stat_year = "
+                 WHERE hi.stat_year = ",
+                // Counts of a household's measures: within i32 as stored on
+                // PostgreSQL, so no village's sum can overflow on SQLite.
+                due = at_most("hi.measures_due", i32::MAX.into()),
+                on_time = at_most("hi.measures_on_time", i32::MAX.into()),
             ));
             q.push_bind(stat_year);
             q.push(" AND hi.village_code IN (");
@@ -321,20 +325,25 @@ impl IncomeStore for ThisStore {
     ) -> DbResult<Vec<IncomeRollupRow>> {
         let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
         let (lo, hi) = area.subtree_range();
-        db(sqlx::query(
-            "SELECT substr(village_code, 1, $1) AS child, \
-                    CAST(SUM(households) AS BIGINT) AS households, \
-                    CAST(SUM(flagged) AS BIGINT) AS flagged, \
-                    CAST(SUM(below_threshold) AS BIGINT) AS f0, CAST(SUM(fell) AS BIGINT) AS f1, \
-                    CAST(SUM(unbacked_jump) AS BIGINT) AS f2, \
-                    CAST(SUM(overdue_measure) AS BIGINT) AS f3, \
-                    CAST(SUM(no_measure) AS BIGINT) AS f4, \
-                    CAST(SUM(measures_due) AS BIGINT) AS measures_due, \
-                    CAST(SUM(measures_on_time) AS BIGINT) AS measures_on_time \
+        let sums = [
+            ("households", "households"),
+            ("flagged", "flagged"),
+            ("below_threshold", "f0"),
+            ("fell", "f1"),
+            ("unbacked_jump", "f2"),
+            ("overdue_measure", "f3"),
+            ("no_measure", "f4"),
+            ("measures_due", "measures_due"),
+            ("measures_on_time", "measures_on_time"),
+        ]
+        .map(|(column, alias)| split_sum(column, alias))
+        .join(", ");
+        db(sqlx::query(&format!(
+            "SELECT substr(village_code, 1, $1) AS child, {sums} \
              FROM rollup_income \
              WHERE village_code BETWEEN $2 AND $3 AND stat_year = $4 \
              GROUP BY 1 ORDER BY 1",
-        )
+        ))
         .bind(child_len as i32)
         .bind(lo)
         .bind(hi)
@@ -346,17 +355,17 @@ impl IncomeStore for ThisStore {
             let prefix: String = r.try_get("child")?;
             Ok(IncomeRollupRow {
                 child: format!("{prefix:0<12}"),
-                households: r.try_get("households")?,
-                flagged: r.try_get("flagged")?,
+                households: split_sum_of(r, "households")?,
+                flagged: split_sum_of(r, "flagged")?,
                 by_flag: [
-                    r.try_get("f0")?,
-                    r.try_get("f1")?,
-                    r.try_get("f2")?,
-                    r.try_get("f3")?,
-                    r.try_get("f4")?,
+                    split_sum_of(r, "f0")?,
+                    split_sum_of(r, "f1")?,
+                    split_sum_of(r, "f2")?,
+                    split_sum_of(r, "f3")?,
+                    split_sum_of(r, "f4")?,
                 ],
-                measures_due: r.try_get("measures_due")?,
-                measures_on_time: r.try_get("measures_on_time")?,
+                measures_due: split_sum_of(r, "measures_due")?,
+                measures_on_time: split_sum_of(r, "measures_on_time")?,
             })
         })
         .collect()

@@ -23,9 +23,10 @@ fn measure_from_row(r: &DbRow) -> DbResult<(Uuid, Measure)> {
                 .ok_or_else(|| corrupt("measure category", &category))?,
             action: r.try_get("action")?,
             funding_source: r.try_get("funding_source")?,
-            funding: Fen(r.try_get("funding_fen")?),
+            // Shown and offered to the phone within the bound (`Fen::counted`).
+            funding: Fen::counted(r.try_get("funding_fen")?),
             due_on: r.try_get("due_on")?,
-            expected_income: Fen(r.try_get("expected_income_fen")?),
+            expected_income: Fen::counted(r.try_get("expected_income_fen")?),
             status: MeasureStatus::parse(&status)
                 .ok_or_else(|| corrupt("measure status", &status))?,
             done_on: r.try_get("done_on")?,
@@ -365,7 +366,7 @@ impl PlanStore for ThisStore {
                     RecordedIncome {
                         kind: IncomeKind::parse(&kind)
                             .ok_or_else(|| corrupt("income kind", &kind))?,
-                        amount: Fen(r.try_get("amount_fen")?),
+                        amount: Fen::counted(r.try_get("amount_fen")?),
                         evidence: r.try_get("evidence")?,
                         note: r.try_get("note")?,
                         declared_on: r.try_get("day")?,
