@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use crate::roster::model::{ImportJob, ImportPhase, ImportReport, MAX_PROBLEMS_SHOWN, RosterKind};
+use crate::roster::model::{ImportJob, ImportPhase, ImportReport, RosterKind};
 use crate::roster::service::ImportFailure;
 
 /// Finished imports stay readable this long.
@@ -43,14 +43,14 @@ impl JobProgress {
         self.state.lock().expect("progress lock").1 = done;
     }
 
-    /// Records the outcome; the problems beyond what a page can show are
-    /// counted, not kept.
+    /// Records the outcome (the problems beyond what a page can show were
+    /// counted, not kept).
     pub fn finish(&self, outcome: &Result<ImportReport, ImportFailure>) {
         let phase = match outcome {
             Ok(report) => ImportPhase::Done(report.clone()),
             Err(ImportFailure::Refused(problems)) => ImportPhase::Refused {
-                problems: problems.iter().take(MAX_PROBLEMS_SHOWN).cloned().collect(),
-                total: problems.len() as u32,
+                problems: problems.kept().to_vec(),
+                total: problems.total() as u32,
             },
             Err(ImportFailure::Error(e)) => ImportPhase::Failed(e.to_string()),
         };
