@@ -915,7 +915,7 @@ async fn imports_name_nothing_outside_the_importers_area(db: TestDb) {
     assert_eq!(household_count(&db).await, before, "nothing written");
     let still = db
         .store
-        .households_by_numbers(&[foreign.number.clone()])
+        .households_by_numbers(std::slice::from_ref(&foreign.number))
         .await
         .unwrap();
     assert_eq!(still[0].head_name, "外县甲");

@@ -479,7 +479,10 @@ mod tests {
         Cell::Text(s.to_owned())
     }
 
-    fn rows(csv: &str) -> Result<Vec<(u32, Vec<Cell>)>, Vec<(u32, String)>> {
+    /// Numbered rows, header first; or (row, reason) of each problem.
+    type Rows = Result<Vec<(u32, Vec<Cell>)>, Vec<(u32, String)>>;
+
+    fn rows(csv: &str) -> Rows {
         read("f.csv", csv.as_bytes())
             .map(|t| {
                 std::iter::once((t.header_row, t.headers.iter().map(|h| text(h)).collect()))

@@ -242,9 +242,12 @@ impl<R: BufRead> BufRead for Guard<R> {
     }
 }
 
+/// A part's inflated bytes, counted.
+type Inflated<'z, 'b> = Guard<BufReader<ZipFile<'z, Cursor<&'b [u8]>>>>;
+
 /// One part being read as XML.
 struct Part<'z, 'b> {
-    xml: quick_xml::Reader<Guard<BufReader<ZipFile<'z, Cursor<&'b [u8]>>>>>,
+    xml: quick_xml::Reader<Inflated<'z, 'b>>,
     buf: Vec<u8>,
 }
 
@@ -359,10 +362,11 @@ impl<'z, 'b> Part<'z, 'b> {
     fn target_of_type(&mut self, suffix: &str) -> Result<Option<String>> {
         loop {
             match self.next()? {
-                Event::Start(e) | Event::Empty(e) if tag(&e) == Tag::Relationship => {
-                    if attr(&e, "Type")?.is_some_and(|t| t.ends_with(suffix)) {
-                        return attr(&e, "Target");
-                    }
+                Event::Start(e) | Event::Empty(e)
+                    if tag(&e) == Tag::Relationship
+                        && attr(&e, "Type")?.is_some_and(|t| t.ends_with(suffix)) =>
+                {
+                    return attr(&e, "Target");
                 }
                 Event::Eof => return Ok(None),
                 _ => {}
