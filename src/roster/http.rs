@@ -92,12 +92,23 @@ async fn start_import(
             format!("文件名过长（最多 {MAX_FILE_NAME_CHARS} 个字）：请改短后再上传"),
         ));
     }
-    let job = state.imports.start(
-        caller.actor.user_id,
-        kind,
-        name.clone(),
-        caller.actor.area_name.clone(),
-    );
+    let job = state
+        .imports
+        .start(
+            caller.actor.user_id,
+            kind,
+            name.clone(),
+            caller.actor.area_name.clone(),
+        )
+        .ok_or_else(|| {
+            AppError::validation(
+                "文件",
+                format!(
+                    "已有 {} 个导入在排队或进行中：请等它们完成后再上传",
+                    crate::roster::jobs::MAX_UNFINISHED
+                ),
+            )
+        })?;
     let location = job_href(job.id);
     let state = state.clone();
     tokio::spawn(async move {
