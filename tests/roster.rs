@@ -242,7 +242,7 @@ async fn every_kind_of_bad_household_row_is_named_and_nothing_is_written(db: Tes
         refused(&job),
         vec![
             expect(2, "身份证号", "身份证号校验位错误，请核对"),
-            expect(3, "所在村代码", "620102100201 不在本辖区（安定区）内"),
+            expect(3, "所在村代码", "所在村不在本辖区（安定区）内"),
             expect(4, "所在村代码", "系统中没有村代码 621102100299"),
             expect(4, "监测类型", "监测户须填写监测类型"),
             expect(5, "身份证号", "与第3行的身份证号重复"),
@@ -262,6 +262,27 @@ async fn every_kind_of_bad_household_row_is_named_and_nothing_is_written(db: Tes
     assert_eq!(household_count(&db).await, before, "nothing written");
     let audit = db.store.audit_events("roster.import").await.unwrap();
     assert!(audit.iter().all(|e| e.outcome.starts_with("refused")));
+
+    // A file wrong in every row: all its problems are counted, the first
+    // that a page shows are kept.
+    let rows: String = (0..600)
+        .map(|i| format!("W{i:04},{VILLAGE},钱一,脱贫户,,否,,钱一,户主,坏号{i},普通劳动力,健康\n"))
+        .collect();
+    let job = import(
+        &state,
+        &county,
+        "households",
+        "坏.csv",
+        format!("{HEADER}\n{rows}").as_bytes(),
+    )
+    .await;
+    match &job.phase {
+        ImportPhase::Refused { problems, total } => {
+            assert_eq!((problems.len(), *total), (500, 600));
+            assert_eq!(problems[0].row, 2);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }
 
 async fn missing_or_unknown_columns_and_unreadable_files_are_refused(db: TestDb) {
@@ -397,7 +418,7 @@ async fn entitlements_are_checked_against_households_items_and_years(db: TestDb)
             expect(
                 2,
                 "户编号",
-                "系统中没有户编号 NOPE：请先导入农户名单".into()
+                "本辖区（安定区）没有这个户编号：请先导入农户名单".into()
             ),
             expect(3, "补贴项目", "补贴目录中没有“不存在的补贴”".into()),
             expect(
@@ -847,6 +868,639 @@ async fn the_demo_roster_files_import_whole(db: TestDb) {
     assert_eq!(due as usize, this_year);
 }
 
+/// A valid 18-digit ID number from its first 17 digits (ISO 7064 MOD 11-2).
+fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// Another county (兰州市城关区) with one household in it, as the other
+/// county's office imported it.
+async fn a_foreign_household(db: &TestDb) -> daohu::server::db::HouseholdRecord {
+    use daohu::areas::{Area, AreaCode};
+    use daohu::households::{Category, HealthStatus, LabourStatus};
+    use daohu::server::db::{HouseholdRecord, MemberRecord, RosterWrite};
+    let area = |code: &str, name: &str| Area {
+        code: AreaCode::parse(code).unwrap(),
+        name: name.into(),
+    };
+    db.store
+        .upsert_areas(&[
+            area("620100000000", "兰州市"),
+            area("620102000000", "城关区"),
+            area("620102100000", "外县街道"),
+            area("620102100201", "外县村"),
+        ])
+        .await
+        .unwrap();
+    let member = |name: &str, relation: &str, id: String| MemberRecord {
+        id: uuid::Uuid::now_v7(),
+        name: name.into(),
+        relation: relation.into(),
+        id_number: id,
+        labour: LabourStatus::Full,
+        health: HealthStatus::Healthy,
+    };
+    let household = HouseholdRecord {
+        id: uuid::Uuid::now_v7(),
+        number: "6201021002010001".into(),
+        head_name: "外县甲".into(),
+        category: Category::Alleviated,
+        relocated: false,
+        village: AreaCode::parse("620102100201").unwrap(),
+        worker_id: None,
+        phone: Some("13900000009".into()),
+        members: vec![
+            member("外县甲", "户主", id_number("62010219800101001")),
+            member("外县乙", "配偶", id_number("62010219820202002")),
+        ],
+    };
+    db.store
+        .apply_roster(
+            &RosterWrite {
+                households: vec![household.clone()],
+                ..RosterWrite::default()
+            },
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    household
+}
+
+/// Nothing of another county comes back in an import's problems: not its
+/// household numbers, village codes, place or people's names, and a number
+/// of another county reads exactly as one that does not exist wherever
+/// the two need not differ. Only the importer's own households are named.
+async fn imports_name_nothing_outside_the_importers_area(db: TestDb) {
+    let db = db.with_demo().await;
+    let foreign = a_foreign_household(&db).await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    done(
+        &import(
+            &state,
+            &county,
+            "households",
+            "名单.csv",
+            households_csv().as_bytes(),
+        )
+        .await,
+    );
+    let before = household_count(&db).await;
+    let (f_head, f_spouse) = (&foreign.members[0].id_number, &foreign.members[1].id_number);
+    let fresh = id_number("62110219900101003");
+    // Row 2: the other county's household number, with its head's ID
+    // number (were a household of another area to excuse its own members,
+    // the problems would tell whether this ID number is in it).
+    // Row 3: the other county's spouse's ID number in a new household.
+    // Row 4: a village of the other county. Row 5: a person of one of the
+    // importer's own households that this file does not list.
+    let csv = format!(
+        "{HEADER}\n\
+         6201021002010001,{VILLAGE},外县甲,脱贫户,,否,,外县甲,户主,{f_head},普通劳动力,健康\n\
+         N0001,{VILLAGE},钱一,脱贫户,,否,,钱一,户主,{f_spouse},普通劳动力,健康\n\
+         N0002,620102100201,孙二,脱贫户,,否,,孙二,户主,{fresh},普通劳动力,健康\n\
+         N0003,{VILLAGE},王大山,脱贫户,,否,,王大山,户主,621102198001010018,普通劳动力,健康\n"
+    );
+    let job = import(&state, &county, "households", "跨县.csv", csv.as_bytes()).await;
+    let outside_household = daohu::roster::service::OUTSIDE_HOUSEHOLD;
+    let outside_id = daohu::roster::service::OUTSIDE_ID_NUMBER;
+    let expect = |row: u32, column: &str, reason: &str| (row, column.to_owned(), reason.to_owned());
+    assert_eq!(
+        refused(&job),
+        vec![
+            expect(2, "户编号", outside_household),
+            expect(2, "身份证号", outside_id),
+            expect(3, "身份证号", outside_id),
+            expect(4, "所在村代码", "所在村不在本辖区（安定区）内"),
+            expect(
+                5,
+                "身份证号",
+                "该身份证号已登记在户 T0001，而该户不在本文件中"
+            ),
+        ]
+    );
+    let foreign_strings = [
+        "6201021002010001",
+        "620102100201",
+        "620102",
+        "城关区",
+        "兰州",
+        "外县村",
+        "外县街道",
+        "外县甲",
+        "外县乙",
+        "13900000009",
+    ];
+    let shown = serde_json::to_string(&job).unwrap();
+    for s in foreign_strings {
+        assert!(
+            !refused(&job)
+                .iter()
+                .any(|(_, _, reason)| reason.contains(s)),
+            "a problem names {s}"
+        );
+        // The job echoes the file's own rows nowhere but in its problems.
+        assert!(!shown.contains(s), "the job names {s}: {shown}");
+    }
+    assert_eq!(household_count(&db).await, before, "nothing written");
+    let still = db
+        .store
+        .households_by_numbers(std::slice::from_ref(&foreign.number))
+        .await
+        .unwrap();
+    assert_eq!(still[0].head_name, "外县甲");
+    assert_eq!(
+        still[0].members.len(),
+        2,
+        "the other county's household is untouched"
+    );
+    let audit = db.store.audit_events("roster.import").await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.outcome == "refused problems=5 outside=3"),
+        "{audit:?}"
+    );
+
+    // Payments: another county's household and one that exists nowhere get
+    // one and the same sentence.
+    let y = year();
+    let last = y.last_day();
+    let csv = format!(
+        "户编号,补贴项目,统计年度,应发金额（元）,应发日期,发放部门,发放渠道\n\
+         6201021002010001,农村低保,{y},100,{last},县民政局,\n\
+         6201021002019999,农村低保,{y},100,{last},县民政局,\n",
+        y = y.0
+    );
+    let job = import(
+        &state,
+        &county,
+        "entitlements",
+        "跨县应发.csv",
+        csv.as_bytes(),
+    )
+    .await;
+    let problems = refused(&job);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(
+        problems[0].2, problems[1].2,
+        "an existing foreign household reads as none"
+    );
+    assert_eq!(
+        problems[0].2,
+        "本辖区（安定区）没有这个户编号：请先导入农户名单"
+    );
+    let shown = serde_json::to_string(&job).unwrap();
+    for s in foreign_strings {
+        assert!(!shown.contains(s), "the job names {s}: {shown}");
+    }
+    assert!(
+        db.store
+            .entitlements_of_households(&[foreign.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Files built to exhaust the reader, as an attacker would write them: each
+/// needs no more than its few bytes to fill memory with what it claims.
+mod hostile {
+    use flate2::{Compress, Compression, Crc, FlushCompress};
+
+    pub enum Data {
+        Stored(Vec<u8>),
+        Deflated { raw: Vec<u8>, crc: u32, size: u32 },
+    }
+
+    /// `head`, then `chunk` `times` over, then `tail`, deflated without
+    /// ever holding the whole: each piece ends on a full flush, which
+    /// forgets the history, so the chunk's compressed bytes repeat too.
+    pub fn deflated(head: &str, chunk: &str, times: usize, tail: &str) -> Data {
+        let mut z = Compress::new(Compression::new(9), false);
+        let mut piece = |input: &[u8], flush| {
+            let mut out = Vec::with_capacity(input.len() + 1024);
+            let before = z.total_in();
+            z.compress_vec(input, &mut out, flush).unwrap();
+            assert_eq!(z.total_in() - before, input.len() as u64);
+            out
+        };
+        let head_z = piece(head.as_bytes(), FlushCompress::Full);
+        let chunk_z = piece(chunk.as_bytes(), FlushCompress::Full);
+        assert_eq!(
+            piece(chunk.as_bytes(), FlushCompress::Full),
+            chunk_z,
+            "a chunk deflates the same each time"
+        );
+        let tail_z = piece(tail.as_bytes(), FlushCompress::Finish);
+        let mut raw = head_z;
+        let mut crc = Crc::new();
+        crc.update(head.as_bytes());
+        for _ in 0..times {
+            raw.extend_from_slice(&chunk_z);
+            crc.update(chunk.as_bytes());
+        }
+        raw.extend_from_slice(&tail_z);
+        crc.update(tail.as_bytes());
+        let size = (head.len() + chunk.len() * times + tail.len()) as u32;
+        Data::Deflated {
+            raw,
+            crc: crc.sum(),
+            size,
+        }
+    }
+
+    /// A zip archive of `entries`, written field by field.
+    pub fn archive(entries: Vec<(&str, Data)>) -> Vec<u8> {
+        let (mut out, mut central) = (Vec::new(), Vec::new());
+        let n = entries.len() as u16;
+        for (name, data) in entries {
+            let (method, crc, size, raw) = match data {
+                Data::Stored(bytes) => {
+                    let mut c = Crc::new();
+                    c.update(&bytes);
+                    (0u16, c.sum(), bytes.len() as u32, bytes)
+                }
+                Data::Deflated { raw, crc, size } => (8u16, crc, size, raw),
+            };
+            let offset = out.len() as u32;
+            let fields = |out: &mut Vec<u8>| {
+                out.extend(20u16.to_le_bytes()); // version needed
+                out.extend(0u16.to_le_bytes()); // flags
+                out.extend(method.to_le_bytes());
+                out.extend(0u16.to_le_bytes()); // time
+                out.extend(0x21u16.to_le_bytes()); // date: 1980-01-01
+                out.extend(crc.to_le_bytes());
+                out.extend((raw.len() as u32).to_le_bytes());
+                out.extend(size.to_le_bytes());
+                out.extend((name.len() as u16).to_le_bytes());
+                out.extend(0u16.to_le_bytes()); // extra
+            };
+            out.extend(0x0403_4b50u32.to_le_bytes());
+            fields(&mut out);
+            out.extend(name.as_bytes());
+            out.extend(&raw);
+            central.extend(0x0201_4b50u32.to_le_bytes());
+            central.extend(20u16.to_le_bytes()); // made by
+            fields(&mut central);
+            central.extend([0u8; 8]); // comment, disk, internal and external attributes
+            central.extend([0u8; 2]);
+            central.extend(offset.to_le_bytes());
+            central.extend(name.as_bytes());
+        }
+        let at = out.len() as u32;
+        out.extend(&central);
+        out.extend(0x0605_4b50u32.to_le_bytes());
+        out.extend([0u8; 4]);
+        out.extend(n.to_le_bytes());
+        out.extend(n.to_le_bytes());
+        out.extend((central.len() as u32).to_le_bytes());
+        out.extend(at.to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out
+    }
+
+    const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+    const DOC: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+    /// A minimal workbook around `sheet`, with `more` parts (shared
+    /// strings, styles) related to it.
+    pub fn workbook(sheet: Data, more: Vec<(&str, Data)>) -> Vec<u8> {
+        let stored = |s: String| Data::Stored(s.into_bytes());
+        let mut rels = format!(
+            "<Relationships xmlns=\"{RELS}\"><Relationship Id=\"rId1\" Type=\"{DOC}/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+        );
+        for (i, (name, _)) in more.iter().enumerate() {
+            let kind = if name.contains("sharedStrings") {
+                "sharedStrings"
+            } else {
+                "styles"
+            };
+            let target = name.trim_start_matches("xl/");
+            rels += &format!(
+                "<Relationship Id=\"rId{}\" Type=\"{DOC}/{kind}\" Target=\"{target}\"/>",
+                i + 2
+            );
+        }
+        rels += "</Relationships>";
+        let mut entries = vec![
+            (
+                "[Content_Types].xml",
+                stored("<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>".into()),
+            ),
+            (
+                "_rels/.rels",
+                stored(format!(
+                    "<Relationships xmlns=\"{RELS}\"><Relationship Id=\"rId1\" Type=\"{DOC}/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"
+                )),
+            ),
+            (
+                "xl/workbook.xml",
+                stored(format!(
+                    "<workbook xmlns=\"{MAIN}\" xmlns:r=\"{DOC}\"><sheets><sheet name=\"名单\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+                )),
+            ),
+            ("xl/_rels/workbook.xml.rels", stored(rels)),
+            ("xl/worksheets/sheet1.xml", sheet),
+        ];
+        entries.extend(more);
+        archive(entries)
+    }
+
+    pub fn sheet(rows: &str) -> String {
+        format!("<worksheet xmlns=\"{MAIN}\"><sheetData>{rows}</sheetData></worksheet>")
+    }
+}
+
+/// The same as [`upload`] and [`import`], but to a server process over a
+/// socket, so the process's memory can be read.
+async fn import_over_socket(
+    addr: std::net::SocketAddr,
+    cookie: &str,
+    kind: &str,
+    file: &str,
+    bytes: &[u8],
+) -> ImportJob {
+    use common::raw_http;
+    use tokio::net::TcpStream;
+    let boundary = "----daohu-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    let reply = raw_http::post(
+        &mut conn,
+        "/roster/upload",
+        cookie,
+        &format!("multipart/form-data; boundary={boundary}"),
+        &body,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let location = reply
+        .headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap()
+        .trim()
+        .to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    for _ in 0..1200 {
+        let reply = raw_http::post(
+            &mut conn,
+            "/api/roster/job",
+            cookie,
+            "application/x-www-form-urlencoded",
+            format!("id={id}").as_bytes(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let job: Option<ImportJob> = serde_json::from_str(&reply.body).unwrap();
+        let job = job.expect("the importer sees their job");
+        if job.phase.is_finished() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import did not finish");
+}
+
+/// Peak resident memory of a process so far (VmHWM), in MiB.
+fn peak_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+/// The peak memory a hostile file may add to the server's, in MiB.
+const HOSTILE_RSS_BOUND_MIB: f64 = 150.0;
+
+/// Each file that once took the server down (a used range of 17 billion
+/// cells; archives that inflate to hundreds of MB; megabytes of blank
+/// lines; one endless line) is refused with a sentence naming the limit
+/// it crossed, the server's peak memory stays within
+/// [`HOSTILE_RSS_BOUND_MIB`] of what an ordinary import takes, and the
+/// server goes on serving.
+async fn hostile_files_are_refused_while_read_and_the_server_stays_up(db: TestDb) {
+    use hostile::{Data, deflated, sheet, workbook};
+    use tokio::process::Command;
+    let db = db.with_demo().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let site = common::tempdir::TempDir::new();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_daohu"))
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("DAOHU_ADDR", addr.to_string())
+        .env("DAOHU_SITE_ROOT", &site.0)
+        .env("RUST_LOG", "error")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start daohu serve");
+    let pid = server.id().unwrap();
+    let sign_in = || async {
+        for _ in 0..600 {
+            if let Ok(mut c) = tokio::net::TcpStream::connect(addr).await {
+                let body = format!("username=county&password={}", daohu::demo::DEMO_PASSWORD);
+                if let Ok(r) = common::raw_http::post(
+                    &mut c,
+                    "/api/auth/sign_in",
+                    "",
+                    "application/x-www-form-urlencoded",
+                    body.as_bytes(),
+                )
+                .await
+                {
+                    return common::raw_http::session_cookie(&r).expect("signed in");
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("server did not come up on {addr}");
+    };
+    let cookie = sign_in().await;
+
+    // An ordinary import first: the peak it leaves is the baseline.
+    let good = households_csv();
+    done(&import_over_socket(addr, &cookie, "households", "名单.csv", good.as_bytes()).await);
+    let baseline = peak_mib(pid);
+
+    let cell =
+        |r: &str, text: &str| format!("<c r=\"{r}\" t=\"inlineStr\"><is><t>{text}</t></is></c>");
+    let sparse = workbook(
+        Data::Stored(
+            format!(
+                "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
+                 <dimension ref=\"A1:XFD1048576\"/><sheetData>\
+                 <row r=\"1\">{}</row><row r=\"1048576\"><c r=\"XFD1048576\"><v>1</v></c></row>\
+                 </sheetData></worksheet>",
+                cell("A1", "户编号")
+            )
+            .into_bytes(),
+        ),
+        vec![],
+    );
+    const MB: usize = 1 << 20;
+    let header_row = format!("<row r=\"1\">{}</row>", cell("A1", "户编号"));
+    // 300 MiB of shared strings, declaring a count no memory holds.
+    let si = "<si><t>x</t></si>".repeat(MB / 17);
+    let strings_bomb = workbook(
+        Data::Stored(sheet(&header_row).into_bytes()),
+        vec![(
+            "xl/sharedStrings.xml",
+            deflated(
+                "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" uniqueCount=\"99999999999\">",
+                &si,
+                300,
+                "</sst>",
+            ),
+        )],
+    );
+    // 300 MiB of styles that are nothing but comments.
+    let styles_bomb = workbook(
+        Data::Stored(sheet(&header_row).into_bytes()),
+        vec![(
+            "xl/styles.xml",
+            deflated(
+                "<styleSheet>",
+                &"<!---->".repeat(MB / 7),
+                300,
+                "</styleSheet>",
+            ),
+        )],
+    );
+    // A sheet whose one cell's value is 300 MiB of digits.
+    let cell_bomb = workbook(
+        deflated(
+            &format!("<worksheet><sheetData>{header_row}<row r=\"2\"><c r=\"A2\"><v>"),
+            &"9".repeat(MB),
+            300,
+            "</v></c></row></sheetData></worksheet>",
+        ),
+        vec![],
+    );
+    let newlines = format!("户编号\n{}", "\n".repeat(4 * MB));
+    let endless_line = format!("户编号,户主姓名\n1,{}", "长".repeat(16 * MB / 3));
+    let endless_row = format!("户编号\n{}x", ",".repeat(16 * MB));
+
+    let cases: Vec<(&str, Vec<u8>, (u32, String))> = vec![
+        (
+            "稀疏.xlsx",
+            sparse,
+            (
+                1_048_576,
+                "第 16384 列有内容，超出了一行最多 64 列的范围：请删去多余的列".into(),
+            ),
+        ),
+        (
+            "字符串炸弹.xlsx",
+            strings_bomb,
+            (
+                0,
+                "Excel 文件中的共享字符串超过 1000000 个：请分批导入".into(),
+            ),
+        ),
+        (
+            "样式炸弹.xlsx",
+            styles_bomb,
+            (
+                0,
+                "Excel 文件中的样式表解压后超过 32 MiB：请分批导入".into(),
+            ),
+        ),
+        (
+            "单元格炸弹.xlsx",
+            cell_bomb,
+            (
+                0,
+                "Excel 文件的工作表中有一段超过 64 KiB 的内容：文件已损坏，或不是 Excel 工作簿"
+                    .into(),
+            ),
+        ),
+        (
+            "换行.csv",
+            newlines.into_bytes(),
+            (1, "只有表头，没有数据行".into()),
+        ),
+        (
+            "长行.csv",
+            endless_line.into_bytes(),
+            (
+                2,
+                format!("单元格过长（{} 个字，最多 200 个字）", 16 * MB / 3),
+            ),
+        ),
+        (
+            "宽行.csv",
+            endless_row.into_bytes(),
+            (
+                2,
+                format!(
+                    "第 {} 列有内容，超出了一行最多 64 列的范围：请删去多余的列",
+                    16 * MB + 1
+                ),
+            ),
+        ),
+    ];
+    eprintln!("baseline peak after an ordinary import: {baseline:.0} MiB");
+    for (name, bytes, (row, reason)) in cases {
+        let started = std::time::Instant::now();
+        let job = import_over_socket(addr, &cookie, "households", name, &bytes).await;
+        let problems = refused(&job);
+        assert_eq!(
+            problems
+                .iter()
+                .map(|p| (p.0, p.2.clone()))
+                .collect::<Vec<_>>(),
+            vec![(row, reason)],
+            "{name}"
+        );
+        let peak = peak_mib(pid);
+        eprintln!(
+            "{name}: {} KiB uploaded, refused in {:.1} s, server peak {peak:.0} MiB (+{:.0})",
+            bytes.len() / 1024,
+            started.elapsed().as_secs_f64(),
+            peak - baseline
+        );
+        assert!(
+            peak - baseline < HOSTILE_RSS_BOUND_MIB,
+            "{name} took the server's peak memory from {baseline:.0} to {peak:.0} MiB"
+        );
+        assert!(server.try_wait().unwrap().is_none(), "the server is alive");
+    }
+    // Still serving, and still importing.
+    let again = import_over_socket(addr, &cookie, "households", "名单.csv", good.as_bytes()).await;
+    assert_eq!(done(&again).unchanged, 2);
+    server.start_kill().unwrap();
+}
+
 on_both_backends!(
     a_households_file_is_written_once_and_re_importing_changes_nothing,
     every_kind_of_bad_household_row_is_named_and_nothing_is_written,
@@ -857,4 +1511,6 @@ on_both_backends!(
     only_county_offices_and_above_import_and_only_they_see_their_job,
     templates_hold_exactly_the_columns_the_import_reads,
     the_demo_roster_files_import_whole,
+    imports_name_nothing_outside_the_importers_area,
+    hostile_files_are_refused_while_read_and_the_server_stays_up,
 );

@@ -20,8 +20,11 @@ use crate::server::state::AppState;
 
 /// `/roster/template/{households|entitlements}.{xlsx|csv}`.
 pub const TEMPLATE_PATH: &str = "/roster/template/{file}";
-/// Largest upload: a province's roster as .xlsx is far smaller.
+/// Largest upload: a province's roster as .xlsx is far smaller. The file is
+/// held once, as received, while it is read (see `roster::table`).
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// Longest file name accepted, as most file systems allow.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
 
 /// Takes the form's `kind` and `file`, starts the import in the background
 /// and sends the browser to the page that follows it.
@@ -91,12 +94,30 @@ async fn start_import(
     let (name, bytes) = file
         .filter(|(name, _)| !name.is_empty())
         .ok_or_else(|| AppError::validation("文件", "请选择要上传的文件"))?;
-    let job = state.imports.start(
-        caller.actor.user_id,
-        kind,
-        name.clone(),
-        caller.actor.area_name.clone(),
-    );
+    // The name is repeated in every problem found in the file.
+    if name.chars().count() > MAX_FILE_NAME_CHARS {
+        return Err(AppError::validation(
+            "文件",
+            format!("文件名过长（最多 {MAX_FILE_NAME_CHARS} 个字）：请改短后再上传"),
+        ));
+    }
+    let job = state
+        .imports
+        .start(
+            caller.actor.user_id,
+            kind,
+            name.clone(),
+            caller.actor.area_name.clone(),
+        )
+        .ok_or_else(|| {
+            AppError::validation(
+                "文件",
+                format!(
+                    "已有 {} 个导入在排队或进行中：请等它们完成后再上传",
+                    crate::roster::jobs::MAX_UNFINISHED
+                ),
+            )
+        })?;
     let location = job_href(job.id);
     let state = state.clone();
     tokio::spawn(async move {

@@ -9,11 +9,14 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use crate::roster::model::{ImportJob, ImportPhase, ImportReport, MAX_PROBLEMS_SHOWN, RosterKind};
+use crate::roster::model::{ImportJob, ImportPhase, ImportReport, RosterKind};
 use crate::roster::service::ImportFailure;
 
 /// Finished imports stay readable this long.
 const KEEP_FINISHED: Duration = Duration::from_secs(6 * 3600);
+/// Imports waiting or running at once. Each holds its whole upload (up to
+/// `MAX_UPLOAD_BYTES`) until its turn, so the queue is what bounds them.
+pub const MAX_UNFINISHED: usize = 4;
 
 /// Where one import is. Shared between the task doing the work and the
 /// requests reading it.
@@ -43,14 +46,14 @@ impl JobProgress {
         self.state.lock().expect("progress lock").1 = done;
     }
 
-    /// Records the outcome; the problems beyond what a page can show are
-    /// counted, not kept.
+    /// Records the outcome (the problems beyond what a page can show were
+    /// counted, not kept).
     pub fn finish(&self, outcome: &Result<ImportReport, ImportFailure>) {
         let phase = match outcome {
             Ok(report) => ImportPhase::Done(report.clone()),
             Err(ImportFailure::Refused(problems)) => ImportPhase::Refused {
-                problems: problems.iter().take(MAX_PROBLEMS_SHOWN).cloned().collect(),
-                total: problems.len() as u32,
+                problems: problems.kept().to_vec(),
+                total: problems.total() as u32,
             },
             Err(ImportFailure::Error(e)) => ImportPhase::Failed(e.to_string()),
         };
@@ -109,13 +112,22 @@ pub struct ImportJobs {
 }
 
 impl ImportJobs {
+    /// A new job, unless [`MAX_UNFINISHED`] are waiting or running.
     pub fn start(
         &self,
         owner: Uuid,
         kind: RosterKind,
         file: String,
         area_name: String,
-    ) -> Arc<Job> {
+    ) -> Option<Arc<Job>> {
+        let mut jobs = self.jobs.lock().expect("jobs lock");
+        let unfinished = jobs
+            .values()
+            .filter(|j| j.progress.finished.lock().expect("progress lock").is_none())
+            .count();
+        if unfinished >= MAX_UNFINISHED {
+            return None;
+        }
         let job = Arc::new(Job {
             id: Uuid::now_v7(),
             owner,
@@ -124,12 +136,11 @@ impl ImportJobs {
             area_name,
             progress: JobProgress::default(),
         });
-        let mut jobs = self.jobs.lock().expect("jobs lock");
         if let Some(deadline) = Instant::now().checked_sub(KEEP_FINISHED) {
             jobs.retain(|_, j| !j.progress.finished_before(deadline));
         }
         jobs.insert(job.id, job.clone());
-        job
+        Some(job)
     }
 
     /// The job, if `owner` started it: nobody reads another's import (its
@@ -137,5 +148,31 @@ impl ImportJobs {
     pub fn get(&self, id: Uuid, owner: Uuid) -> Option<ImportJob> {
         let jobs = self.jobs.lock().expect("jobs lock");
         jobs.get(&id).filter(|j| j.owner == owner).map(|j| j.view())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roster::model::ImportReport;
+
+    #[test]
+    fn no_more_than_a_few_imports_wait_at_once() {
+        let jobs = ImportJobs::default();
+        let start = || {
+            jobs.start(
+                Uuid::now_v7(),
+                RosterKind::Households,
+                "f.csv".into(),
+                "县".into(),
+            )
+        };
+        let first = start().unwrap();
+        for _ in 1..MAX_UNFINISHED {
+            start().unwrap();
+        }
+        assert!(start().is_none(), "the queue is full");
+        first.progress.finish(&Ok(ImportReport::default()));
+        assert!(start().is_some(), "a finished import makes room");
     }
 }

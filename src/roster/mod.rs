@@ -30,5 +30,7 @@ pub mod table;
 #[cfg(feature = "ssr")]
 pub mod template;
 pub mod ui;
+#[cfg(feature = "ssr")]
+pub mod xlsx;
 
 pub use model::*;

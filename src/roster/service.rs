@@ -12,12 +12,27 @@ use crate::error::AppError;
 use crate::households::id_number::IdNumber;
 use crate::households::{Category, HealthStatus, LabourStatus, MonitoringKind};
 use crate::roster::jobs::JobProgress;
-use crate::roster::model::{Column, ImportPhase, ImportReport, Problem, RosterKind, may_import};
+use crate::roster::model::{
+    Column, ImportPhase, ImportReport, MAX_PROBLEMS_SHOWN, Problem, RosterKind, may_import,
+};
 use crate::roster::table::{self, Cell, Table, TableRow};
 use crate::server::db::{
     AuditEvent, DbError, EntitlementRecord, HouseholdRecord, MemberRecord, RosterWrite, Store,
 };
 use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
+
+/// A household number already registered outside the importer's area. The
+/// refusal itself cannot be avoided (a number is one household's, and
+/// importing it again would take that household over or double it), so an
+/// importer can learn that a number they typed is used somewhere; the
+/// sentence says nothing more: not where, not whose. Every refused import
+/// is in the audit trail with how many such rows it had.
+pub const OUTSIDE_HOUSEHOLD: &str =
+    "该户编号已在本辖区以外登记，不能在此导入：请核对户编号，如确需迁入请联系上级部门";
+/// An ID number registered in a household outside the importer's area: as
+/// [`OUTSIDE_HOUSEHOLD`], nothing is said of that household.
+pub const OUTSIDE_ID_NUMBER: &str =
+    "该身份证号已在本辖区以外登记，不能在此导入：请核对身份证号，如确需迁入请联系上级部门";
 
 /// After writing this many rows the planner's statistics are refreshed:
 /// a county's first import can grow the tables many times over.
@@ -27,8 +42,53 @@ const LARGE_IMPORT_ROWS: usize = 10_000;
 #[derive(Debug)]
 pub enum ImportFailure {
     /// The file has problems; each says where.
-    Refused(Vec<Problem>),
+    Refused(Problems),
     Error(AppError),
+}
+
+/// The problems found in a file: the first [`MAX_PROBLEMS_SHOWN`] (all a
+/// page shows) are kept, the rest only counted, so a file of junk in every
+/// cell (seven problems a row, 300,000 rows) costs no memory by the problem.
+#[derive(Debug, Default)]
+pub struct Problems {
+    kept: Vec<Problem>,
+    total: usize,
+}
+
+impl Problems {
+    pub fn push(&mut self, p: Problem) {
+        self.total += 1;
+        if self.kept.len() < MAX_PROBLEMS_SHOWN {
+            self.kept.push(p);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The kept problems, in row order.
+    pub fn kept(&self) -> &[Problem] {
+        &self.kept
+    }
+
+    /// All problems found, kept or not.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    fn sorted(mut self) -> Self {
+        self.kept.sort_by_key(|p| p.row);
+        self
+    }
+}
+
+impl From<Vec<Problem>> for Problems {
+    fn from(found: Vec<Problem>) -> Self {
+        let mut problems = Problems::default();
+        found.into_iter().for_each(|p| problems.push(p));
+        problems
+    }
 }
 
 impl From<AppError> for ImportFailure {
@@ -66,9 +126,9 @@ pub async fn import(
             tracing::error!(file, error = %e, "reading an import file panicked");
             ImportFailure::Error(AppError::Internal)
         })?
-        .map_err(ImportFailure::Refused)?;
+        .map_err(|p| ImportFailure::Refused(p.into()))?;
     progress.enter(ImportPhase::Checking, table.rows.len() as u32);
-    let sheet = Sheet::new(file, &table, kind).map_err(ImportFailure::Refused)?;
+    let sheet = Sheet::new(file, &table, kind).map_err(|p| ImportFailure::Refused(p.into()))?;
     let (write, report) = match kind {
         RosterKind::Households => check_households(store, actor, &sheet, progress).await?,
         RosterKind::Entitlements => check_entitlements(store, actor, &sheet, progress).await?,
@@ -81,14 +141,17 @@ pub async fn import(
         .map_err(|e| match e {
             // Only a write racing this one can get here: the checks above
             // looked at the same rows.
-            DbError::Conflict { constraint } => ImportFailure::Refused(vec![Problem {
-                file: file.to_owned(),
-                row: 0,
-                column: String::new(),
-                reason: format!(
-                    "写入时与刚刚保存的其他数据冲突（{constraint}），未导入：请重新上传"
-                ),
-            }]),
+            DbError::Conflict { constraint } => ImportFailure::Refused(
+                vec![Problem {
+                    file: file.to_owned(),
+                    row: 0,
+                    column: String::new(),
+                    reason: format!(
+                        "写入时与刚刚保存的其他数据冲突（{constraint}），未导入：请重新上传"
+                    ),
+                }]
+                .into(),
+            ),
             other => other.into(),
         })?;
     if rows >= LARGE_IMPORT_ROWS {
@@ -122,7 +185,15 @@ pub async fn audit(
             "imported rows={} added={} changed={} unchanged={}",
             r.rows, r.added, r.changed, r.unchanged
         ),
-        Err(ImportFailure::Refused(p)) => format!("refused problems={}", p.len()),
+        Err(ImportFailure::Refused(p)) => {
+            // Among the kept problems: enough to see someone probing.
+            let outside = p
+                .kept()
+                .iter()
+                .filter(|p| p.reason == OUTSIDE_HOUSEHOLD || p.reason == OUTSIDE_ID_NUMBER)
+                .count();
+            format!("refused problems={} outside={outside}", p.total())
+        }
         Err(ImportFailure::Error(e)) => format!("failed {e:?}"),
     };
     let event = AuditEvent {
@@ -225,7 +296,7 @@ fn problem(file: &str, row: u32, column: &str, reason: String) -> Problem {
 struct RowReader<'s, 'p> {
     sheet: &'s Sheet<'s>,
     row: &'s TableRow,
-    problems: &'p mut Vec<Problem>,
+    problems: &'p mut Problems,
 }
 
 impl RowReader<'_, '_> {
@@ -310,7 +381,7 @@ async fn check_households(
     const LABOUR: usize = 10;
     const HEALTH: usize = 11;
 
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut households: Vec<FileHousehold> = Vec::new();
     let mut by_number: HashMap<String, usize> = HashMap::new();
     let mut id_rows: HashMap<String, u32> = HashMap::new();
@@ -543,8 +614,10 @@ async fn check_households(
         }
     }
 
-    // Against what is stored: households outside the area, ID numbers
-    // held by a household this file does not list.
+    // Against what is stored: household numbers and ID numbers already
+    // held outside the importer's area are refused, and the sentence names
+    // nothing there (not the household, not its village): see
+    // `OUTSIDE_HOUSEHOLD`. Only the importer's own households are named.
     let numbers: Vec<String> = households.iter().map(|h| h.record.number.clone()).collect();
     let stored: HashMap<String, HouseholdRecord> = store
         .households_by_numbers(&numbers)
@@ -552,38 +625,54 @@ async fn check_households(
         .into_iter()
         .map(|h| (h.number.clone(), h))
         .collect();
+    let ours = |h: &HouseholdRecord| actor.area.contains(&h.village);
     for h in &households {
-        if let Some(old) = stored.get(&h.record.number)
-            && !actor.area.contains(&old.village)
-        {
+        if stored.get(&h.record.number).is_some_and(|old| !ours(old)) {
             problems.push(problem(
                 sheet.file,
                 h.first_row,
                 sheet.header(NUMBER),
-                format!(
-                    "户编号 {} 已登记在辖区外的村（{}），不能在此导入",
-                    old.number, old.village
-                ),
+                OUTSIDE_HOUSEHOLD.into(),
             ));
         }
     }
     let ids: Vec<String> = id_rows.keys().cloned().collect();
-    for (id, owner) in store.member_households(&ids).await? {
-        if !by_number.contains_key(&owner)
-            && let Some(row) = id_rows.get(&id)
-        {
-            problems.push(problem(
-                sheet.file,
-                *row,
-                sheet.header(ID_NUMBER),
-                format!("该身份证号已登记在户 {owner}，而该户不在本文件中"),
-            ));
-        }
+    // A person may move between households this file replaces, and only
+    // those: a household of another area listed here is refused above, and
+    // must not excuse its members (that would tell which household an ID
+    // number is in, by which problems appear).
+    let held: Vec<(String, String)> = store
+        .member_households(&ids)
+        .await?
+        .into_iter()
+        .filter(|(_, owner)| !stored.get(owner).is_some_and(ours))
+        .collect();
+    let elsewhere: Vec<String> = held
+        .iter()
+        .filter(|(_, owner)| !stored.contains_key(owner))
+        .map(|(_, owner)| owner.clone())
+        .collect();
+    let owners_ours: HashSet<String> = store
+        .household_keys_by_numbers(&elsewhere)
+        .await?
+        .into_iter()
+        .filter(|(_, _, village)| actor.area.contains(village))
+        .map(|(number, _, _)| number)
+        .collect();
+    for (id, owner) in held {
+        let Some(row) = id_rows.get(&id) else {
+            continue;
+        };
+        let reason = if owners_ours.contains(&owner) {
+            format!("该身份证号已登记在户 {owner}，而该户不在本文件中")
+        } else {
+            OUTSIDE_ID_NUMBER.into()
+        };
+        problems.push(problem(sheet.file, *row, sheet.header(ID_NUMBER), reason));
     }
     progress.set_done(sheet.table.rows.len() as u32);
     if !problems.is_empty() {
-        problems.sort_by_key(|p| p.row);
-        return Err(ImportFailure::Refused(problems));
+        return Err(ImportFailure::Refused(problems.sorted()));
     }
 
     // The difference: new households, changed ones (members replaced, ids
@@ -675,7 +764,9 @@ async fn village_in_scope(
         return Ok(Err(format!("{code} 不是村级代码")));
     }
     if !actor.area.contains(&code) {
-        return Ok(Err(format!("{code} 不在本辖区（{}）内", actor.area_name)));
+        // The code is the importer's own typing, but the sentence repeats
+        // nothing outside their area all the same, like every other here.
+        return Ok(Err(format!("所在村不在本辖区（{}）内", actor.area_name)));
     }
     Ok(match store.area(&code).await? {
         Some(_) => Ok(code),
@@ -725,7 +816,7 @@ async fn check_entitlements(
         .map(|(number, id, village)| (number, (id, village)))
         .collect();
 
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut lines: Vec<EntitlementRecord> = Vec::new();
     let mut first_row: HashMap<(Uuid, String, i32), u32> = HashMap::new();
     for (i, row) in sheet.table.rows.iter().enumerate() {
@@ -737,17 +828,20 @@ async fn check_entitlements(
             row,
             problems: &mut problems,
         };
+        // A household of another area reads as one that does not exist:
+        // payments are only ever due to the importer's own, so there is
+        // nothing to tell apart, and telling them apart would say which
+        // numbers exist elsewhere.
         let household = r.text(NUMBER).and_then(|n| match households.get(&n) {
             Some((id, village)) if actor.area.contains(village) => Some(*id),
-            Some(_) => {
+            _ => {
                 r.note(
                     NUMBER,
-                    format!("户 {n} 不在本辖区（{}）内", actor.area_name),
+                    format!(
+                        "本辖区（{}）没有这个户编号：请先导入农户名单",
+                        actor.area_name
+                    ),
                 );
-                None
-            }
-            None => {
-                r.note(NUMBER, format!("系统中没有户编号 {n}：请先导入农户名单"));
                 None
             }
         });
@@ -851,8 +945,7 @@ async fn check_entitlements(
     }
     progress.set_done(sheet.table.rows.len() as u32);
     if !problems.is_empty() {
-        problems.sort_by_key(|p| p.row);
-        return Err(ImportFailure::Refused(problems));
+        return Err(ImportFailure::Refused(problems.sorted()));
     }
 
     let ids: Vec<Uuid> = {
