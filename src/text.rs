@@ -78,6 +78,8 @@ pub mod zh {
     pub const ERR_FORBIDDEN: &str = "无权访问：该内容不在您的管辖范围内";
     pub const ERR_NOT_FOUND: &str = "未找到该记录";
     pub const ERR_INTERNAL: &str = "服务器出错，请稍后再试";
+    /// A state-changing request sent from another site (CSRF) or a sandboxed page.
+    pub const ERR_CROSS_SITE: &str = "跨站请求已拒绝：请在本站页面上操作";
 
     pub const SIGN_IN: &str = "登录";
     pub const SIGN_OUT: &str = "退出";

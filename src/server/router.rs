@@ -1,22 +1,26 @@
 //! The HTTP surface: pages, server functions, static files. Tests drive
 //! [`router`] directly, without a socket.
 
-use axum::Router;
+use std::sync::Arc;
+
+use axum::{Router, middleware};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::{App, shell};
+use crate::server::edge::{self, Edge};
 use crate::server::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let edge = Arc::new(Edge::new(state.config.clone(), &options));
     // The bundle: served from disk, preferring a `.br` made at build time
     // at the highest brotli level (run.sh), which on-the-fly compression
     // cannot afford. Hashed names never change content, so they are cached
@@ -55,8 +59,16 @@ pub fn router(state: AppState) -> Router {
             post(crate::sync::http::post_visits)
                 .layer(DefaultBodyLimit::max(crate::sync::http::MAX_BATCH_BYTES)),
         )
-        .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, edge::provide_request_nonce, move || {
+            shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            edge::provide_request_nonce,
+            shell,
+        ))
         .layer(CompressionLayer::new())
+        // Outermost: a refused request reaches nothing, and every answer,
+        // a 404 or a 413 included, gets the security headers.
+        .layer(middleware::from_fn_with_state(edge, edge::guard))
         .with_state(state)
 }
