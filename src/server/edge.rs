@@ -49,9 +49,7 @@ impl Edge {
         // AutoReload (in the shell) opens ws://<page host>:<reload port>
         // only when LEPTOS_WATCH is set, i.e. under `cargo leptos watch`.
         let dev_connect = if std::env::var_os("LEPTOS_WATCH").is_some() {
-            let port = options
-                .reload_external_port
-                .unwrap_or(options.reload_port);
+            let port = options.reload_external_port.unwrap_or(options.reload_port);
             format!(" ws://*:{port} wss://*:{port}")
         } else {
             String::new()
@@ -361,12 +359,24 @@ mod tests {
     fn default_ports_are_the_same_origin() {
         let e = edge(|_| {});
         assert_eq!(
-            post(&e, &[("host", "daohu.example:80"), ("origin", "http://daohu.example")]),
+            post(
+                &e,
+                &[
+                    ("host", "daohu.example:80"),
+                    ("origin", "http://daohu.example")
+                ]
+            ),
             None
         );
         let s = edge(|c| c.secure_cookies = true);
         assert_eq!(
-            post(&s, &[("host", "daohu.example:443"), ("origin", "https://daohu.example")]),
+            post(
+                &s,
+                &[
+                    ("host", "daohu.example:443"),
+                    ("origin", "https://daohu.example")
+                ]
+            ),
             None
         );
     }

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use axum::{Router, middleware};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
+use axum::{Router, middleware};
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
