@@ -1,8 +1,8 @@
 // 10. The browser's side of the security headers: the page's policy names
 // the nonce its scripts carry, a fresh one per load; what the policy forbids
 // (an injected inline script or style, being framed by another site) is
-// blocked and caught by the shared CSP watcher; a form on another site can
-// neither sign anyone in nor write anything.
+// blocked, and the injected code is caught by the shared CSP watcher; a form
+// on another site can neither sign anyone in nor sign anyone out.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,8 +100,9 @@ describe('edge', () => {
     await page.waitForTimeout(500);
     const frame = page.frames().find((f) => f.url().startsWith(server.baseURL));
     const shown = frame ? await frame.locator('[data-testid="username"]').count().catch(() => 0) : 0;
+    // The refusal is logged in the blocked frame's console, not the
+    // page's, so the watcher does not see it (nor should it fail on it).
     assert.equal(shown, 0, 'the sign-in form is not shown inside the other site');
-    assert.throws(() => assertNoPageErrors(context), /frame-ancestors/);
   });
 
   test('a form on another site signs no one in and signs no one out', async (t) => {
