@@ -83,6 +83,8 @@ pub mod zh {
     pub const ERR_BODY_INCOMPLETE: &str = "请求内容不完整或编码有误，请重试";
     pub const ERR_BAD_ADDRESS: &str = "网址中的参数有误";
     pub const ERR_NUL_IN_TEXT: &str = "不能含有空字符（\\0），请删去后重试";
+    /// A state-changing request sent from another site (CSRF) or a sandboxed page.
+    pub const ERR_CROSS_SITE: &str = "跨站请求已拒绝：请在本站页面上操作";
 
     pub const SIGN_IN: &str = "登录";
     pub const SIGN_OUT: &str = "退出";

@@ -67,13 +67,20 @@ const HYDRATION_PROBE = `(() => {
   };
   wrap('instantiateStreaming');
   wrap('instantiate');
+  // Whatever the Content-Security-Policy blocks (an inline script without
+  // the nonce, an inline style, a foreign fetch) is reported here as well
+  // as by the browser's own console message.
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(\`Content Security Policy violation: \${e.effectiveDirective} blocked \${e.blockedURI || 'inline'} at \${e.sourceFile}:\${e.lineNumber}\`);
+  });
 })();`;
 
 const errorsByContext = new WeakMap();
 
 /**
  * Call once per context, before opening pages: marks hydration, and records
- * uncaught page errors (a panic in the WASM app shows up as one).
+ * uncaught page errors (a panic in the WASM app shows up as one) and every
+ * Content-Security-Policy violation, which `assertNoPageErrors` then fails on.
  */
 export async function installHydrationProbe(context) {
   await context.addInitScript({ content: HYDRATION_PROBE });
@@ -93,6 +100,9 @@ export async function installHydrationProbe(context) {
   const watchPanics = (page) =>
     page.on('console', (m) => {
       if (m.type() === 'error' && /panicked at/.test(m.text())) errors.push(`${page.url()}: ${m.text()}`);
+      // The browser's own report of a blocked script, style or fetch, and
+      // the probe's; either alone fails the spec.
+      if (/Content[- ]Security[- ]Policy/i.test(m.text())) errors.push(`${page.url()}: ${m.text()}`);
     });
   for (const w of [watch, watchPanics]) {
     context.pages().forEach(w);
@@ -100,7 +110,10 @@ export async function installHydrationProbe(context) {
   }
 }
 
-/** Throws if any page of `context` had an uncaught error; clears the record. */
+/**
+ * Throws if any page of `context` had an uncaught error or a CSP violation;
+ * clears the record.
+ */
 export function assertNoPageErrors(context) {
   const errors = errorsByContext.get(context) || [];
   const seen = errors.splice(0);

@@ -138,7 +138,10 @@ describe('roster import', () => {
   test('a township supervisor has no import page', async (t) => {
     const context = await newMobileContext(browser, server.baseURL);
     await installHydrationProbe(context);
-    t.after(() => context.close());
+    t.after(async () => {
+      await context.close();
+      assertNoPageErrors(context);
+    });
     const page = await context.newPage();
     await signIn(page, 'township1', '/areas/621102100000');
     assert.equal(await byTestId(page, 'import-link').count(), 0);

@@ -53,6 +53,13 @@ pub struct Config {
     )]
     pub trust_forwarded_for: bool,
 
+    /// The site's address as browsers see it (`https://daohu.example.gov.cn`).
+    /// When set, a state-changing request from a browser must come from
+    /// exactly this origin; unset, it must come from the host it was sent to
+    /// (`Host`, or `X-Forwarded-Host` with `DAOHU_TRUST_FORWARDED_FOR`).
+    #[arg(long, env = "DAOHU_PUBLIC_ORIGIN", value_parser = parse_origin, global = true)]
+    pub public_origin: Option<String>,
+
     /// How long a session lasts without signing in again. Field workers may
     /// be out of signal for weeks, so this is long.
     #[arg(long, env = "DAOHU_SESSION_DAYS", default_value_t = 30, global = true)]
@@ -68,6 +75,7 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             secure_cookies: false,
             trust_forwarded_for: false,
+            public_origin: None,
             session_days: 30,
         }
     }
@@ -82,9 +90,18 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("public_origin", &self.public_origin)
             .field("session_days", &self.session_days)
             .finish()
     }
+}
+
+/// `https://Example.org/` → `https://example.org`: an origin as browsers
+/// send it in `Origin` (scheme, host and a non-default port; no path).
+fn parse_origin(raw: &str) -> Result<String, String> {
+    crate::server::edge::split_origin(raw.trim().trim_end_matches('/'))
+        .map(|(scheme, authority)| format!("{scheme}://{authority}"))
+        .ok_or_else(|| format!("{raw}: expected http(s)://host[:port], without a path"))
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
@@ -111,5 +128,24 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://daohu:***@db.example/daohu"));
+    }
+
+    #[test]
+    fn a_public_origin_is_read_as_browsers_send_it() {
+        assert_eq!(
+            parse_origin("https://Daohu.Example.org/").unwrap(),
+            "https://daohu.example.org"
+        );
+        assert_eq!(
+            parse_origin("https://daohu.example.org:443").unwrap(),
+            "https://daohu.example.org"
+        );
+        assert_eq!(
+            parse_origin("http://10.0.0.5:8080").unwrap(),
+            "http://10.0.0.5:8080"
+        );
+        assert!(parse_origin("daohu.example.org").is_err());
+        assert!(parse_origin("https://daohu.example.org/app").is_err());
+        assert!(parse_origin("ftp://daohu.example.org").is_err());
     }
 }

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod edge;
 pub mod rejections;
 pub mod router;
 pub mod session;

@@ -1,24 +1,28 @@
 //! The HTTP surface: pages, server functions, static files. Tests drive
 //! [`router`] directly, without a socket.
 
-use axum::Router;
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use axum::{Router, middleware};
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::{App, shell};
+use crate::server::edge::{self, Edge};
 use crate::server::rejections;
 use crate::server::state::AppState;
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let edge = Arc::new(Edge::new(state.config.clone(), &options));
     // The bundle: served from disk, preferring a `.br` made at build time
     // at the highest brotli level (run.sh), which on-the-fly compression
     // cannot afford. Hashed names never change content, so they are cached
@@ -63,14 +67,22 @@ pub fn router(state: AppState) -> Router {
             crate::sync::VISITS_PATH,
             post(crate::sync::http::post_visits),
         )
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(&state, routes, edge::provide_request_nonce, move || {
+            shell(options.clone())
+        })
         .method_not_allowed_fallback(rejections::method_not_allowed)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            edge::provide_request_nonce,
+            shell,
+        ))
         // Every route reads at most this much unless it says otherwise
         // (the route's own limit is applied inside this one and wins):
         // server functions read their body through it.
         .layer(DefaultBodyLimit::max(rejections::MAX_SERVER_FN_BODY_BYTES))
         .layer(axum::middleware::from_fn(rejections::server_fn_status))
         .layer(CompressionLayer::new())
+        // Outermost: a refused request reaches nothing, and every answer,
+        // a 404 or a 413 included, gets the security headers.
+        .layer(middleware::from_fn_with_state(edge, edge::guard))
         .with_state(state)
 }

@@ -253,7 +253,7 @@ pub async fn sign_in(state: &AppState, username: &str) -> String {
     r.session_cookie().expect("session cookie set")
 }
 
-fn urlencode(s: &str) -> String {
+pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
