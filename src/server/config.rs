@@ -55,8 +55,16 @@ pub struct Config {
 
     /// How long a session lasts without signing in again. Field workers may
     /// be out of signal for weeks, so this is long.
-    #[arg(long, env = "DAOHU_SESSION_DAYS", default_value_t = 30, global = true)]
+    #[arg(long, env = "DAOHU_SESSION_DAYS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(i64).range(1..=400))]
     pub session_days: i64,
+
+    /// A session not used for this many days ends (it also ends after
+    /// `DAOHU_SESSION_DAYS` however much it is used). Two weeks: a worker
+    /// out of signal for a week still finds their phone signed in.
+    #[arg(long, env = "DAOHU_SESSION_IDLE_DAYS", default_value_t = 14, global = true,
+          value_parser = clap::value_parser!(i64).range(1..=400))]
+    pub session_idle_days: i64,
 }
 
 impl Config {
@@ -69,6 +77,7 @@ impl Config {
             secure_cookies: false,
             trust_forwarded_for: false,
             session_days: 30,
+            session_idle_days: 14,
         }
     }
 }
@@ -83,6 +92,7 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("session_days", &self.session_days)
+            .field("session_idle_days", &self.session_idle_days)
             .finish()
     }
 }
