@@ -228,7 +228,7 @@ pub mod zh {
     pub const NEW_PASSWORD_AGAIN: &str = "再次输入新密码";
     pub const PASSWORD_CHANGED: &str = "密码已修改，其他设备上的登录已全部退出。";
     pub const PASSWORD_HINT: &str =
-        "可用一句好记的话，如“马家湾村七组的老井”。修改后，其他手机和电脑上的登录会全部退出。";
+        "可用一句好记的话，如“马家湾村七组的那口老井”。修改后，其他手机和电脑上的登录会全部退出。";
     pub const SESSIONS_TITLE: &str = "登录的设备";
     pub const SESSIONS_HINT: &str = "连续14天未使用的登录会自动退出；登录满30天须重新登录。";
     pub const THIS_DEVICE: &str = "本设备";

@@ -5,7 +5,7 @@
 -- are counted like real ones.
 CREATE TABLE sign_in_failures (
     key             TEXT PRIMARY KEY,
-    failures        INTEGER NOT NULL,
+    failures        BIGINT NOT NULL,
     last_failure_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX sign_in_failures_last ON sign_in_failures (last_failure_at);

@@ -122,7 +122,7 @@ mod tests {
             "daohu-demo-2026",
             "chushi-mima",
             "long-enough",
-            "马家湾村7组的老井",
+            "马家湾村七组的那口老井",
             "tiger-lamp-river",
             "8261937450261844",
             "Gx7#pQ2!vL9z",

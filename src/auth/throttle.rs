@@ -72,7 +72,7 @@ impl Keys {
             .chars()
             .take(MAX_NAME_CHARS)
             .collect();
-        let address = address.unwrap_or("-");
+        let address = address.map_or_else(|| "-".to_owned(), network);
         Keys {
             // An address holds no space; a name may, so it goes last.
             pair: format!("pair:{address} {name}"),
@@ -119,7 +119,25 @@ impl Keys {
 
 /// The source key of a client address, for [`crate::server::db::AuthStore::known_sign_in`].
 pub fn address_source(address: &str) -> String {
-    format!("addr:{address}")
+    format!("addr:{}", network(address))
+}
+
+/// What an address is counted as: an IPv4 address itself, an IPv6 address
+/// as its /64. One subscriber (a phone, a home, a small office) holds a
+/// whole /64 and its devices hop within it; counted address by address, a
+/// guesser would have 2^64 fresh addresses to try from.
+pub fn network(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(ip) => ip.to_string(),
+        Err(_) => address.to_owned(),
+    }
 }
 
 /// The source key of a device cookie: only its hash is stored.
@@ -159,6 +177,14 @@ mod tests {
         assert_eq!(k.address, "addr:10.0.0.1");
         assert_eq!(k.account, "user:wang");
         assert_eq!(Keys::new("x", None).address, "addr:-");
+        // An IPv6 subscriber's addresses count as one.
+        let a = Keys::new("wang", Some("2001:db8:1:2:aaaa::1"));
+        let b = Keys::new("wang", Some("2001:db8:1:2:bbbb::2"));
+        assert_eq!(a.pair, b.pair);
+        assert_eq!(a.address, "addr:2001:db8:1:2::/64");
+        assert_ne!(a.address, Keys::new("w", Some("2001:db8:1:3::1")).address);
+        assert_eq!(network("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(address_source("2001:db8:1:2::9"), "addr:2001:db8:1:2::/64");
         let long = "a".repeat(1000);
         assert_eq!(Keys::new(&long, None).account.len(), 5 + MAX_NAME_CHARS);
     }
