@@ -108,7 +108,7 @@ async fn one_bad_visit_never_blocks_the_rest_of_its_batch(db: TestDb) {
         [
             ("stored", None),
             ("rejected", Some(422)),
-            ("rejected", Some(403)),
+            ("rejected", Some(404)),
             ("rejected", Some(422)),
             ("stored", None)
         ]

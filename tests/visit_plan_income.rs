@@ -334,6 +334,6 @@ async fn only_the_households_own_worker_moves_its_measures(db: TestDb) {
     let visit = resigned(visit);
     let outcome = deliver(&db, &cookie, &visit).await;
     assert_eq!(outcome["outcome"], "rejected", "{outcome}");
-    assert_eq!(outcome["status"], 403, "{outcome}");
+    assert_eq!(outcome["status"], 404, "{outcome}");
     assert_eq!(db.store.count_visits().await.unwrap(), 0);
 }
