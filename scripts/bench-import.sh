@@ -25,7 +25,7 @@ server=$!
 base="http://$DAOHU_ADDR"
 for _ in $(seq 1 50); do curl -sf "$base/login" >/dev/null && break; sleep 0.2; done
 cookie=$(curl -s -i -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
-  -d 'username=county&password=daohu2026' "$base/api/auth/sign_in" |
+  -d 'username=county&password=daohu-demo-2026' "$base/api/auth/sign_in" |
   grep -i '^set-cookie' | head -1 | sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//')
 
 import() { # kind file → prints the outcome and the seconds it took

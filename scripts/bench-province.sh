@@ -49,7 +49,7 @@ base="http://$DAOHU_ADDR"
 for _ in $(seq 1 100); do curl -sf "$base/login" >/dev/null && break; sleep 0.2; done
 sign_in() {
   curl -s -i -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
-    -d "username=$1&password=daohu2026" "$base/api/auth/sign_in" |
+    -d "username=$1&password=daohu-demo-2026" "$base/api/auth/sign_in" |
     grep -i '^set-cookie' | head -1 | sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//'
 }
 time_calls() { # cookie endpoint code → "median max" in ms

@@ -8,7 +8,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::areas::ui::AreaPage;
 use crate::auth::api::current_user;
-use crate::auth::ui::LoginPage;
+use crate::auth::ui::{AccountPage, LoginPage};
 use crate::components::{ErrorNotice, Loading, NotFound};
 use crate::discrepancies::ui::{DiscrepancyPage, DiscrepancyQueuePage};
 use crate::field::ui::FieldPage;
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 // Data-free shell: cached by the service worker for offline use.
                 <Route path=path!("/field") view=FieldPage/>
                 <Route path=path!("/households") view=HouseholdListPage ssr=SsrMode::Async/>

@@ -75,8 +75,8 @@ pub mod zh {
 
     pub const ERR_UNAUTHORIZED: &str = "请先登录";
     pub const ERR_BAD_CREDENTIALS: &str = "用户名或密码错误";
-    pub const ERR_FORBIDDEN: &str = "无权访问：该内容不在您的管辖范围内";
-    pub const ERR_NOT_FOUND: &str = "未找到该记录";
+    pub const ERR_FORBIDDEN: &str = "无权访问：您的角色不能使用此功能";
+    pub const ERR_NOT_FOUND: &str = "未找到，或不在您的权限范围内";
     pub const ERR_INTERNAL: &str = "服务器出错，请稍后再试";
     pub const ERR_BODY_TOO_LARGE: &str = "超过了该请求允许的大小";
     pub const ERR_METHOD_NOT_ALLOWED: &str = "该地址不支持这种请求方法";
@@ -207,7 +207,7 @@ pub mod zh {
     pub const DISPLAY_NAME: &str = "姓名";
     pub const ROLE: &str = "角色";
     pub const BOUND_AREA: &str = "所属区域";
-    pub const INITIAL_PASSWORD: &str = "初始密码（至少8位）";
+    pub const INITIAL_PASSWORD: &str = "初始密码（至少10位，勿用常见密码）";
     pub const CREATE_USER: &str = "创建账号";
     pub const ACCOUNTS: &str = "账号";
     pub const NO_USERS: &str = "本区域暂无您可管理的账号";
@@ -222,9 +222,32 @@ pub mod zh {
     pub const NO_ASSIGNABLE_WORKERS: &str = "暂无可分配的帮扶干部，请先在用户管理中新建";
 
     pub const FORBIDDEN_TITLE: &str = "无权访问";
-    pub const FORBIDDEN_BODY: &str = "该内容不在您的管辖范围内。此次访问已记录。";
+    pub const FORBIDDEN_BODY: &str = "您的角色不能使用此功能。此次访问已记录。";
     pub const NOT_FOUND_TITLE: &str = "页面不存在";
     pub const BACK_HOME: &str = "返回首页";
+
+    // One's own account: password and sessions
+    /// The top bar's link to one's account page: short, the bar is narrow.
+    pub const ACCOUNT: &str = "账号";
+    pub const ACCOUNT_TITLE: &str = "我的账号";
+    pub const CHANGE_PASSWORD: &str = "修改密码";
+    pub const CURRENT_PASSWORD: &str = "当前密码";
+    pub const NEW_PASSWORD: &str = "新密码（至少10位，勿用常见密码）";
+    pub const NEW_PASSWORD_AGAIN: &str = "再次输入新密码";
+    pub const PASSWORD_CHANGED: &str = "密码已修改，其他设备上的登录已全部退出。";
+    pub const PASSWORD_HINT: &str =
+        "可用一句好记的话，如“马家湾村七组的那口老井”。修改后，其他手机和电脑上的登录会全部退出。";
+    pub const SESSIONS_TITLE: &str = "登录的设备";
+    pub const SESSIONS_HINT: &str = "连续14天未使用的登录会自动退出；登录满30天须重新登录。";
+    pub const THIS_DEVICE: &str = "本设备";
+    pub const SIGNED_IN_AT: &str = "登录于";
+    pub const LAST_SEEN_AT: &str = "最近使用";
+    pub const UNKNOWN_ADDRESS: &str = "地址未知";
+    pub const SIGN_OUT_OTHERS: &str = "退出其他所有设备";
+    pub const NO_OTHER_SESSIONS: &str = "没有其他设备登录此账号。";
+    pub fn signed_out_others(n: u64) -> String {
+        format!("已退出其他 {n} 个设备上的登录。")
+    }
 
     // The field app (offline)
     pub const FIELD_TITLE: &str = "到户 · 走访";

@@ -1,7 +1,10 @@
 //! The access rule as a matrix: every role × in scope / out of scope ×
 //! every server function that reads household data, through the real HTTP
 //! endpoints. A user sees their area node and everything below it; a field
-//! worker sees only the households assigned to them.
+//! worker sees only the households assigned to them. What is out of scope
+//! is answered exactly as what does not exist (404, same body), so ids and
+//! codes outside one's area cannot be probed; only what a role may never
+//! do is answered 403.
 
 mod common;
 
@@ -15,7 +18,10 @@ use daohu::server::db::{HouseholdRecord, MemberRecord, Store};
 use serde_json::Value;
 use uuid::Uuid;
 
-on_both_backends!(access_matrix_holds_for_every_role_and_server_function);
+on_both_backends!(
+    access_matrix_holds_for_every_role_and_server_function,
+    an_out_of_scope_id_is_answered_byte_for_byte_as_an_unknown_one,
+);
 
 fn code(s: &str) -> AreaCode {
     AreaCode::parse(s).unwrap()
@@ -117,7 +123,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
                 display_name: username.into(),
                 role,
                 area: area.into(),
-                password: "daohu2026".into(),
+                password: daohu::demo::DEMO_PASSWORD.into(),
             },
         )
         .await
@@ -197,7 +203,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             &[("id", &case.other_household.to_string())],
         )
         .await;
-        expect(&r, StatusCode::FORBIDDEN, "get_household out of scope");
+        expect(&r, StatusCode::NOT_FOUND, "get_household out of scope");
         if case.user == "worker1" {
             let r = call(
                 &state,
@@ -208,7 +214,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             .await;
             expect(
                 &r,
-                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND,
                 "get_household in another township",
             );
         }
@@ -229,7 +235,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             &[("household_id", &case.other_household.to_string())],
         )
         .await;
-        expect(&r, StatusCode::FORBIDDEN, "get_plan out of scope");
+        expect(&r, StatusCode::NOT_FOUND, "get_plan out of scope");
 
         // get_household_income: the household's account, same reach
         let r = call(
@@ -249,7 +255,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         .await;
         expect(
             &r,
-            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
             "get_household_income out of scope",
         );
 
@@ -293,7 +299,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             &[("village", case.other_village)],
         )
         .await;
-        expect(&r, StatusCode::FORBIDDEN, "list_households other village");
+        expect(&r, StatusCode::NOT_FOUND, "list_households other village");
 
         // list_my_villages: only villages in scope
         let r = call(&state, c, "/api/households/villages", &[]).await;
@@ -324,6 +330,12 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
                 );
             }
         }
+        // Another area: a field worker is refused for the role whatever the
+        // code, anyone else as if it did not exist.
+        let elsewhere = match case.own_area {
+            Some(_) => StatusCode::NOT_FOUND,
+            None => StatusCode::FORBIDDEN,
+        };
         let r = call(
             &state,
             c,
@@ -331,7 +343,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             &[("code", case.other_area)],
         )
         .await;
-        expect(&r, StatusCode::FORBIDDEN, "area overview other");
+        expect(&r, elsewhere, "area overview other");
 
         // get_income_table: like the area pages
         match case.own_area {
@@ -360,7 +372,7 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
             }
         }
         let r = call(&state, c, "/api/income/table", &[("code", case.other_area)]).await;
-        expect(&r, StatusCode::FORBIDDEN, "income table other");
+        expect(&r, elsewhere, "income table other");
         checked += 1;
     }
     assert_eq!(checked, 5);
@@ -388,4 +400,209 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         5
     );
     assert_eq!(store.audit_events("income_table").await.unwrap().len(), 6);
+}
+
+/// One request naming a record by id or code, `{}` standing for it.
+struct Probe {
+    /// The action its refusal is audited under.
+    what: &'static str,
+    /// A server function (`/api/…`, a form) or a page (`GET`).
+    path: &'static str,
+    form: Vec<(&'static str, String)>,
+}
+
+fn probe(what: &'static str, path: &'static str, form: &[(&'static str, &str)]) -> Probe {
+    Probe {
+        what,
+        path,
+        form: form.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+    }
+}
+
+impl Probe {
+    async fn send(
+        &self,
+        state: &daohu::server::AppState,
+        cookie: &str,
+        id: &str,
+    ) -> (StatusCode, String) {
+        let r = if self.path.starts_with("/api/") {
+            let form: Vec<(&str, String)> = self
+                .form
+                .iter()
+                .map(|(k, v)| (*k, v.replace("{}", id)))
+                .collect();
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            call(state, Some(cookie), self.path, &form).await
+        } else {
+            common::page(state, Some(cookie), &self.path.replace("{}", id)).await
+        };
+        // A page may show its own address; blank the id (and any nonce) so
+        // that only what the answer says about the record is compared.
+        (r.status, common::without_nonces(&r.body.replace(id, "{}")))
+    }
+}
+
+/// For every endpoint and page that takes an id or an area code: a record
+/// outside the caller's scope gets the very answer (status and body) that a
+/// record that does not exist gets, and the attempt is still audited.
+async fn an_out_of_scope_id_is_answered_byte_for_byte_as_an_unknown_one(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let state = db.state();
+    // Township 2's records, outside township1's area; worker2's household,
+    // outside worker1's caseload.
+    let theirs = common::household_of(store, "worker3").await.to_string();
+    let colleagues = common::household_of(store, "worker2").await.to_string();
+    let worker1 = store
+        .user_by_username("worker1")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let worker3 = store
+        .user_by_username("worker3")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    let w3 = sign_in(&state, "worker3").await;
+    let visit = common::signed_visit(store, theirs.parse().unwrap()).await;
+    let visit_id = visit.id.to_string();
+    let r = common::post_json(
+        &state,
+        Some(&w3),
+        daohu::sync::VISITS_PATH,
+        serde_json::json!({ "visits": [visit] }).to_string(),
+    )
+    .await;
+    assert!(r.body.contains("\"stored\""), "{}", r.body);
+
+    let unknown = Uuid::now_v7().to_string();
+    let by_household = [
+        probe("get_household", "/api/households/get", &[("id", "{}")]),
+        probe("get_plan", "/api/plans/get", &[("household_id", "{}")]),
+        probe(
+            "get_household_income",
+            "/api/income/household",
+            &[("household_id", "{}")],
+        ),
+        probe(
+            "create_plan",
+            "/api/plans/create",
+            &[("household_id", "{}"), ("responsible_name", "王")],
+        ),
+        probe(
+            "update_plan",
+            "/api/plans/update",
+            &[("household_id", "{}"), ("responsible_name", "王")],
+        ),
+        probe(
+            "add_measure",
+            "/api/plans/add_measure",
+            &[("household_id", "{}")],
+        ),
+        probe(
+            "set_measure_status",
+            "/api/plans/set_measure_status",
+            &[
+                ("household_id", "{}"),
+                ("measure_id", &unknown),
+                ("status", "done"),
+            ],
+        ),
+        probe("get_household", "/households/{}", &[]),
+    ];
+    let supervisor_only = [probe(
+        "assign_household",
+        "/api/households/assign",
+        &[("household_id", "{}"), ("worker_id", &worker1)],
+    )];
+    let by_visit = [probe(
+        "review_visit",
+        "/api/visits/review",
+        &[("visit_id", "{}"), ("state", "approved"), ("comment", "")],
+    )];
+    let by_user = [probe(
+        "disable_user",
+        "/api/users/set_active",
+        &[("user_id", "{}"), ("active", "false")],
+    )];
+    let by_area = [
+        probe("area_overview", "/api/areas/overview", &[("code", "{}")]),
+        probe("income_table", "/api/income/table", &[("code", "{}")]),
+        probe("dispatch_table", "/api/reports/dispatch", &[("code", "{}")]),
+        probe(
+            "discrepancy_queue",
+            "/api/discrepancies/list",
+            &[("code", "{}")],
+        ),
+        probe(
+            "discrepancy_queue",
+            "/api/discrepancies/open_count",
+            &[("code", "{}")],
+        ),
+        probe("list_users", "/api/users/list", &[("code", "{}")]),
+        probe("list_workers", "/api/users/workers", &[("area", "{}")]),
+        probe("area_overview", "/areas/{}", &[]),
+        probe("list_users", "/areas/{}/users", &[]),
+        probe("income_table", "/areas/{}/income", &[]),
+        probe("discrepancy_queue", "/areas/{}/discrepancies", &[]),
+        probe("dispatch_table", "/reports/dispatch/{}", &[]),
+        probe("dispatch_table", "/reports/dispatch/{}/xlsx", &[]),
+    ];
+    let by_village = [
+        probe(
+            "list_households",
+            "/api/households/list",
+            &[("village", "{}")],
+        ),
+        probe(
+            "assign_village",
+            "/api/households/assign_village",
+            &[
+                ("village", "{}"),
+                ("worker_id", &worker1),
+                ("only_unassigned", "false"),
+            ],
+        ),
+    ];
+
+    let township1 = sign_in(&state, "township1").await;
+    let worker1_cookie = sign_in(&state, "worker1").await;
+    // (caller, probes, out-of-scope id, unknown id)
+    let rounds: [(&str, &[Probe], &str, &str); 7] = [
+        (&township1, &by_household, &theirs, &unknown),
+        (&township1, &supervisor_only, &theirs, &unknown),
+        (&township1, &by_visit, &visit_id, &unknown),
+        (&township1, &by_user, &worker3, &unknown),
+        // A township beside theirs, and one that does not exist.
+        (&township1, &by_area, "621102201000", "621102299000"),
+        (&township1, &by_village, "621102201201", "621102201299"),
+        // A colleague's household in worker1's own township.
+        (&worker1_cookie, &by_household, &colleagues, &unknown),
+    ];
+    let mut compared = 0;
+    for (cookie, probes, outside, missing) in rounds {
+        for p in probes {
+            let audited = || async { store.audit_events(p.what).await.unwrap().len() };
+            let before = audited().await;
+            let out = p.send(&state, cookie, outside).await;
+            let after = audited().await;
+            let none = p.send(&state, cookie, missing).await;
+            assert_eq!(
+                out.0,
+                StatusCode::NOT_FOUND,
+                "{} out of scope: {}",
+                p.path,
+                out.1
+            );
+            assert_eq!(out, none, "{}: out of scope and unknown differ", p.path);
+            assert!(after > before, "{} {}: not audited", p.what, p.path);
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 8 + 1 + 1 + 1 + 13 + 2 + 8);
 }

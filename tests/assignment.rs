@@ -266,11 +266,16 @@ async fn assignment_refusals_write_nothing(db: TestDb) {
     let township2 = sign_in(&state, "township2").await;
     // Field workers assign nothing; another township's supervisor neither.
     let w1 = worker1.to_string();
-    for (cookie, who) in [(&cookie1, "worker1"), (&township2, "township2")] {
+    // The worker is refused for the role (403), the other supervisor as if
+    // the household and village did not exist (404).
+    for (cookie, who, status) in [
+        (&cookie1, "worker1", StatusCode::FORBIDDEN),
+        (&township2, "township2", StatusCode::NOT_FOUND),
+    ] {
         let r = assign(&state, cookie, household, &w1).await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.body);
+        assert_eq!(r.status, status, "{who}: {}", r.body);
         let r = assign_village(&state, cookie, &village, &w1, false).await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.body);
+        assert_eq!(r.status, status, "{who}: {}", r.body);
     }
     assert_eq!(
         store.audit_events("assign_household").await.unwrap().len(),
@@ -364,5 +369,5 @@ async fn the_worker_choice_is_the_active_field_workers_who_may_take_the_village(
         &[("area", VILLAGE)],
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

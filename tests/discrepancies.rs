@@ -26,6 +26,7 @@ on_both_backends!(
     the_queue_is_for_supervisors_of_the_area_only,
     a_supervisor_assigns_notes_closes_and_reopens_an_item,
     bad_input_is_refused_naming_the_field_and_writes_nothing,
+    an_out_of_scope_item_is_answered_byte_for_byte_as_an_unknown_one,
 );
 
 const TOWNSHIP: &str = "621102100000";
@@ -496,7 +497,7 @@ async fn the_queue_is_for_supervisors_of_the_area_only(db: TestDb) {
         .unwrap()
         .len();
     let r = call(&state, Some(&other), "/api/discrepancies/list", &list).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let audit = db.store.audit_events("discrepancy_queue").await.unwrap();
     assert_eq!(audit.len(), before + 1);
     assert_eq!(audit.last().unwrap().target, TOWNSHIP);
@@ -511,7 +512,7 @@ async fn the_queue_is_for_supervisors_of_the_area_only(db: TestDb) {
         ],
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let audit = db.store.audit_events("discrepancy").await.unwrap();
     assert_eq!(audit.last().unwrap().target, id);
     assert!(
@@ -536,11 +537,11 @@ async fn the_queue_is_for_supervisors_of_the_area_only(db: TestDb) {
     let item_page = format!("/discrepancies/{id}");
     assert_eq!(
         page(&state, Some(&other), &queue_page).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         page(&state, Some(&other), &item_page).await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         page(&state, Some(&worker), &queue_page).await.status,
@@ -809,4 +810,64 @@ async fn bad_input_is_refused_naming_the_field_and_writes_nothing(db: TestDb) {
     );
     let now = db.store.discrepancy(item.id).await.unwrap().unwrap();
     assert_eq!(now.status, item.status);
+}
+
+/// Township 2's supervisor naming township 1's item gets the very answer
+/// (status and body) that an id of no item gets, on every endpoint and the
+/// page, and nothing is written; the attempt is audited.
+async fn an_out_of_scope_item_is_answered_byte_for_byte_as_an_unknown_one(db: TestDb) {
+    let db = db.with_demo().await;
+    let item = first_item(&db).await;
+    let state = db.state();
+    let other = sign_in(&state, "township2").await;
+    let boss = db
+        .store
+        .user_by_username("township2")
+        .await
+        .unwrap()
+        .unwrap();
+    let assignee = boss.id.to_string();
+    let answer = |id: String, path: &'static str| {
+        let state = state.clone();
+        let other = other.clone();
+        let assignee = assignee.clone();
+        async move {
+            let mut form = vec![("id", id.clone()), ("note", "越权".to_owned())];
+            match path {
+                "/api/discrepancies/assign" => form.push(("assignee_id", assignee)),
+                "/api/discrepancies/close" => form.push(("resolution", "paid_later".into())),
+                _ => {}
+            }
+            let r = if path.starts_with("/api/") {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                call(&state, Some(&other), path, &form).await
+            } else {
+                page(&state, Some(&other), &format!("{path}{id}")).await
+            };
+            (r.status, common::without_nonces(&r.body.replace(&id, "{}")))
+        }
+    };
+    for path in [
+        "/api/discrepancies/get",
+        "/api/discrepancies/assign",
+        "/api/discrepancies/note",
+        "/api/discrepancies/close",
+        "/api/discrepancies/reopen",
+        "/discrepancies/",
+    ] {
+        let before = db.store.audit_events("discrepancy").await.unwrap().len();
+        let outside = answer(item.id.to_string(), path).await;
+        let unknown = answer(Uuid::now_v7().to_string(), path).await;
+        assert_eq!(outside.0, StatusCode::NOT_FOUND, "{path}: {}", outside.1);
+        assert_eq!(outside, unknown, "{path}");
+        let after = db.store.audit_events("discrepancy").await.unwrap().len();
+        assert!(after > before, "{path}: not audited");
+    }
+    assert!(
+        db.store
+            .discrepancy_events(item.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -113,32 +113,11 @@ async fn the_field_shell_is_the_same_for_everyone(db: TestDb) {
         let reply = page(&state, Some(cookie), path).await;
         assert_eq!(reply.status, StatusCode::OK);
         assert_eq!(
-            without_nonces(&reply.body),
-            without_nonces(&anonymous.body),
+            common::without_nonces(&reply.body),
+            common::without_nonces(&anonymous.body),
             "{path} differs from the anonymous shell"
         );
     }
-}
-
-/// The page with its per-response CSP nonce blanked (a cached copy keeps
-/// its own nonce together with its own header).
-fn without_nonces(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    let next = |s: &str| {
-        [s.find("nonce=\""), s.find("crossorigin=\"")]
-            .into_iter()
-            .flatten()
-            .min()
-    };
-    while let Some(at) = next(rest) {
-        let value_start = at + rest[at..].find('"').unwrap() + 1;
-        out.push_str(&rest[..value_start]);
-        let value_end = value_start + rest[value_start..].find('"').unwrap();
-        rest = &rest[value_end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 #[tokio::test]

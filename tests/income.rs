@@ -487,7 +487,7 @@ async fn only_supervisors_see_the_table_and_only_the_province_sets_thresholds(db
         &[("code", "621102000000")],
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "outside one's area");
     let county = sign_in(&state, "county").await;
     let r = call(
         &state,

@@ -609,7 +609,7 @@ async fn only_the_households_worker_and_supervisors_of_its_area_may_touch_its_pl
             let r = call(&state, Some(&cookie), path, form).await;
             assert_eq!(
                 r.status,
-                StatusCode::FORBIDDEN,
+                StatusCode::NOT_FOUND,
                 "{outsider} {path}: {}",
                 r.body
             );

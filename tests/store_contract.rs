@@ -3,12 +3,13 @@
 
 mod common;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use common::{TestDb, year};
 use daohu::areas::{Area, AreaCode};
 use daohu::households::{Category, HealthStatus, LabourStatus, MonitoringKind};
 use daohu::server::db::{
     AuditEvent, DbError, EntitlementRecord, HouseholdQuery, HouseholdRecord, MemberRecord,
+    NewSessionRow,
 };
 use daohu::subsidies::Channel;
 use uuid::Uuid;
@@ -300,6 +301,21 @@ async fn a_failing_batch_writes_nothing(db: TestDb) {
     assert_eq!(db.store.count_households().await.unwrap(), 1);
 }
 
+fn session(
+    token_hash: &str,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> NewSessionRow<'_> {
+    NewSessionRow {
+        token_hash,
+        user_id,
+        at,
+        expires_at,
+        address: Some("10.0.0.1"),
+    }
+}
+
 async fn sessions_expire_and_can_be_deleted(db: TestDb) {
     let db = db.with_demo().await;
     let user = db
@@ -309,33 +325,77 @@ async fn sessions_expire_and_can_be_deleted(db: TestDb) {
         .unwrap()
         .unwrap();
     let now = Utc::now();
-    db.store
-        .insert_session("live", user.id, now + Duration::days(1))
+    let idle_since = now - Duration::days(14);
+    let store = db.store.as_ref();
+    store
+        .insert_session(&session("live", user.id, now, now + Duration::days(1)))
         .await
         .unwrap();
-    db.store
-        .insert_session("stale", user.id, now - Duration::seconds(1))
+    store
+        .insert_session(&session("stale", user.id, now, now - Duration::seconds(1)))
         .await
         .unwrap();
-    assert_eq!(
-        db.store
-            .session_user("live", now)
+    // Made long ago and not seen since: idle.
+    let long_ago = now - Duration::days(15);
+    store
+        .insert_session(&session(
+            "idle",
+            user.id,
+            long_ago,
+            now + Duration::days(15),
+        ))
+        .await
+        .unwrap();
+    let (found, seen) = store
+        .session_user("live", now, idle_since)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, user.id);
+    assert_eq!(seen.timestamp(), now.timestamp());
+    for dead in ["stale", "idle", "unknown"] {
+        assert!(
+            store
+                .session_user(dead, now, idle_since)
+                .await
+                .unwrap()
+                .is_none(),
+            "{dead}"
+        );
+    }
+    // Seen again: the idle clock restarts.
+    store
+        .touch_session("idle", now, Some("10.0.0.2"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .session_user("idle", now, idle_since)
             .await
             .unwrap()
-            .unwrap()
-            .id,
-        user.id
+            .is_some()
     );
-    assert!(db.store.session_user("stale", now).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .sessions_of(user.id, now, idle_since)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.delete_dead_sessions(now, idle_since).await.unwrap(),
+        1,
+        "the stale one"
+    );
+    store.delete_session("live").await.unwrap();
     assert!(
-        db.store
-            .session_user("unknown", now)
+        store
+            .session_user("live", now, idle_since)
             .await
             .unwrap()
             .is_none()
     );
-    db.store.delete_session("live").await.unwrap();
-    assert!(db.store.session_user("live", now).await.unwrap().is_none());
 }
 
 async fn duplicate_user_names_are_conflicts(db: TestDb) {
@@ -756,20 +816,36 @@ async fn disabling_a_user_ends_their_sessions_for_good(db: TestDb) {
     let user = store.user_by_username("worker1").await.unwrap().unwrap();
     let now = Utc::now();
     store
-        .insert_session("phone", user.id, now + Duration::days(30))
+        .insert_session(&session("phone", user.id, now, now + Duration::days(30)))
         .await
         .unwrap();
-    assert!(store.session_user("phone", now).await.unwrap().is_some());
+    assert!(
+        store
+            .session_user("phone", now, now - Duration::days(14))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(store.set_user_active(user.id, false).await.unwrap());
     assert!(
         !store.set_user_active(user.id, false).await.unwrap(),
         "already disabled"
     );
-    assert!(store.session_user("phone", now).await.unwrap().is_none());
+    assert!(
+        store
+            .session_user("phone", now, now - Duration::days(14))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(!store.user_by_id(user.id).await.unwrap().unwrap().active);
     assert!(store.set_user_active(user.id, true).await.unwrap());
     assert!(
-        store.session_user("phone", now).await.unwrap().is_none(),
+        store
+            .session_user("phone", now, now - Duration::days(14))
+            .await
+            .unwrap()
+            .is_none(),
         "re-enabling does not revive an old session"
     );
 }

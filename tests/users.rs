@@ -340,14 +340,31 @@ async fn a_township_supervisor_manages_only_field_workers_of_their_township(db: 
         &[("code", "621102201000")],
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    for (username, role, area) in [
-        ("elsewhere", "field_worker", "621102201201"),
-        ("peer", "township_supervisor", "621102100000"),
-        ("boss", "county_admin", "621102000000"),
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // Another area is answered as unknown; a rank at or above theirs is
+    // refused for the role.
+    for (username, role, area, status) in [
+        (
+            "elsewhere",
+            "field_worker",
+            "621102201201",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "peer",
+            "township_supervisor",
+            "621102100000",
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "boss",
+            "county_admin",
+            "621102000000",
+            StatusCode::FORBIDDEN,
+        ),
     ] {
         let r = create(&state, &township1, username, role, area, "chushi-mima").await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{username}: {}", r.body);
+        assert_eq!(r.status, status, "{username}: {}", r.body);
         assert!(store.user_by_username(username).await.unwrap().is_none());
     }
     let refused = store.audit_events("create_user").await.unwrap();
@@ -442,7 +459,7 @@ async fn a_disabled_user_is_locked_out_at_once_everywhere(db: TestDb) {
     let (field, _) = refusal(&set_active(township1.clone(), township1_id.clone(), "false").await);
     assert_eq!(field, "用户");
     let r = set_active(township2.clone(), worker1_id.clone(), "false").await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     let r = set_active(township1.clone(), township1_id.clone(), "true").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = set_active(worker1.clone(), worker2_id.clone(), "false").await;

@@ -24,7 +24,7 @@ export const DAOHU_BIN = process.env.DAOHU_BIN
   : path.join(REPO_ROOT, 'target', 'debug', 'daohu');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-export const PASSWORD = 'daohu2026';
+export const PASSWORD = 'daohu-demo-2026';
 
 /** A TCP port nobody listens on right now. */
 export function freePort() {

@@ -1,5 +1,6 @@
 // 3. Scope: a user sees only their own part of the county. Out-of-scope pages
-// answer 403 with the forbidden page; unknown paths 404.
+// answer exactly as unknown ones, 404 with the not-found page (so ids outside
+// one's area cannot be probed); unknown paths 404 too.
 
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,16 +61,16 @@ describe('access outside one\'s area', () => {
     const res = await open(worker1, ownRow.href);
     assert.equal(res.status(), 200);
     await byTestId(worker1, 'household').waitFor({ state: 'visible' });
-    assert.equal(await byTestId(worker1, 'forbidden').count(), 0);
+    assert.equal(await byTestId(worker1, 'not-found').count(), 0);
   });
 
-  test('worker1 opening a household of township2 gets 403 无权访问', async () => {
+  test('worker1 opening a household of township2 gets 404 未找到，或不在您的权限范围内', async () => {
     const target = township2Rows[0];
     const res = await open(worker1, target.href);
-    assert.equal(res.status(), 403, `document status for ${target.href}`);
-    const forbidden = byTestId(worker1, 'forbidden');
-    await forbidden.waitFor({ state: 'visible' });
-    assert.match(await forbidden.textContent(), /无权访问/);
+    assert.equal(res.status(), 404, `document status for ${target.href}`);
+    const refused = byTestId(worker1, 'not-found');
+    await refused.waitFor({ state: 'visible' });
+    assert.match(await refused.textContent(), /未找到，或不在您的权限范围内/);
     // Nothing of the household leaks onto the page or into its data.
     assert.equal(await byTestId(worker1, 'household').count(), 0);
     assert.equal(await byTestId(worker1, 'members').count(), 0);
@@ -84,32 +85,32 @@ describe('access outside one\'s area', () => {
   test('worker1 is refused every household of township2 it tries', async () => {
     for (const target of township2Rows.slice(1, 4)) {
       const res = await open(worker1, target.href);
-      assert.equal(res.status(), 403, `document status for ${target.href}`);
-      await byTestId(worker1, 'forbidden').waitFor({ state: 'visible' });
+      assert.equal(res.status(), 404, `document status for ${target.href}`);
+      await byTestId(worker1, 'not-found').waitFor({ state: 'visible' });
     }
   });
 
-  test('township1 opening /areas/621102201000 (township2) gets 403', async () => {
+  test('township1 opening /areas/621102201000 (township2) gets 404', async () => {
     const res = await open(township1, '/areas/621102201000');
-    assert.equal(res.status(), 403);
-    const forbidden = byTestId(township1, 'forbidden');
-    await forbidden.waitFor({ state: 'visible' });
-    assert.match(await forbidden.textContent(), /无权访问/);
+    assert.equal(res.status(), 404);
+    const refused = byTestId(township1, 'not-found');
+    await refused.waitFor({ state: 'visible' });
+    assert.match(await refused.textContent(), /未找到，或不在您的权限范围内/);
     assert.equal(await byTestId(township1, 'child-areas').count(), 0);
     assert.equal(await byTestId(township1, 'total-households').count(), 0);
     await screenshot(township1, 'forbidden-area');
   });
 
-  test('township1 opening the county /areas/621102000000 gets 403', async () => {
+  test('township1 opening the county /areas/621102000000 gets 404', async () => {
     const res = await open(township1, '/areas/621102000000');
-    assert.equal(res.status(), 403);
-    await byTestId(township1, 'forbidden').waitFor({ state: 'visible' });
+    assert.equal(res.status(), 404);
+    await byTestId(township1, 'not-found').waitFor({ state: 'visible' });
   });
 
-  test('township1 opening a household of township2 gets 403', async () => {
+  test('township1 opening a household of township2 gets 404', async () => {
     const res = await open(township1, township2Rows[0].href);
-    assert.equal(res.status(), 403);
-    await byTestId(township1, 'forbidden').waitFor({ state: 'visible' });
+    assert.equal(res.status(), 404);
+    await byTestId(township1, 'not-found').waitFor({ state: 'visible' });
   });
 
   test('an unknown path renders the 404 page', async () => {

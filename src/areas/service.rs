@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use crate::areas::{Area, AreaCode, AreaLevel, AreaOverview, AreaSummary, TownshipDetail};
-use crate::auth::service::deny;
+use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::server::db::Store;
 use crate::server::session::Caller;
@@ -14,6 +14,9 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
     // Field workers work from their household list; area figures are for
     // those who supervise.
+    if actor.role == crate::auth::Role::FieldWorker {
+        return deny_role(store, caller, "area_overview", code.as_str()).await;
+    }
     if !actor.supervises(&code) {
         return deny(store, caller, "area_overview", code.as_str()).await;
     }

@@ -1,29 +1,43 @@
-//! Sign-in server functions. Their URLs are pinned: an offline client built
-//! from an older version still finds them.
+//! Sign-in and account server functions. Their URLs are pinned: an offline
+//! client built from an older version still finds them.
 
 use leptos::prelude::*;
 
-use crate::auth::Actor;
+use crate::auth::{AccountView, Actor};
 use crate::error::AppError;
 
 /// Signs in and sets the session cookie; a plain form post is redirected to
 /// the user's home page.
 #[server(prefix = "/api", endpoint = "auth/sign_in")]
 pub async fn sign_in(username: String, password: String) -> Result<Actor, AppError> {
-    use crate::server::session::{app_state, client_address_of_request, respond};
+    use crate::auth::service::{self, Attempt};
+    use crate::server::session::{
+        DEVICE_COOKIE, app_state, client_address_of_request, request_cookie, respond,
+    };
     respond(
         async {
             let state = app_state()?;
             let address = client_address_of_request();
-            let session =
-                crate::auth::service::sign_in(&state, &username, &password, address.as_deref())
-                    .await?;
-            let cookie = crate::auth::service::session_cookie(
+            let device = request_cookie(DEVICE_COOKIE);
+            let session = service::sign_in(
+                &state,
+                Attempt {
+                    username: &username,
+                    password: &password,
+                    address: address.as_deref(),
+                    device_token: device.as_deref(),
+                },
+            )
+            .await?;
+            let secure = state.config.secure_cookies;
+            set_cookie(&service::session_cookie(
                 Some(&session.token),
                 state.config.session_days,
-                state.config.secure_cookies,
-            );
-            set_cookie(&cookie);
+                secure,
+            ));
+            if let Some(device) = &session.new_device_token {
+                set_cookie(&service::device_cookie(device, secure));
+            }
             leptos_axum::redirect(&session.actor.home_path());
             Ok(session.actor)
         }
@@ -60,6 +74,54 @@ pub async fn current_user() -> Result<Option<Actor>, AppError> {
         optional_caller()
             .await
             .map(|c| c.map(|(_, caller)| caller.actor)),
+    )
+}
+
+/// The caller's account page: their live sessions.
+#[server(prefix = "/api", endpoint = "auth/account")]
+pub async fn get_account() -> Result<AccountView, AppError> {
+    use crate::server::session::{current_token, require_caller, respond};
+    respond(
+        async {
+            let (state, caller) = require_caller().await?;
+            let token = current_token().ok_or(AppError::Unauthorized)?;
+            crate::auth::service::account(&state, &caller, &token).await
+        }
+        .await,
+    )
+}
+
+/// Changes the caller's password; every other session of theirs ends.
+#[server(prefix = "/api", endpoint = "auth/change_password")]
+pub async fn change_password(current: String, new: String, again: String) -> Result<(), AppError> {
+    use crate::auth::service::PasswordChange;
+    use crate::server::session::{current_token, require_caller, respond};
+    respond(
+        async {
+            let (state, caller) = require_caller().await?;
+            let token = current_token().ok_or(AppError::Unauthorized)?;
+            let change = PasswordChange {
+                current: &current,
+                new: &new,
+                again: &again,
+            };
+            crate::auth::service::change_password(&state, &caller, &token, change).await
+        }
+        .await,
+    )
+}
+
+/// Ends every session of the caller but this one; how many ended.
+#[server(prefix = "/api", endpoint = "auth/sign_out_others")]
+pub async fn sign_out_others() -> Result<u64, AppError> {
+    use crate::server::session::{current_token, require_caller, respond};
+    respond(
+        async {
+            let (state, caller) = require_caller().await?;
+            let token = current_token().ok_or(AppError::Unauthorized)?;
+            crate::auth::service::sign_out_others(&state, &caller, &token).await
+        }
+        .await,
     )
 }
 

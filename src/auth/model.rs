@@ -96,3 +96,24 @@ impl Actor {
         role < self.role && self.supervises(area)
     }
 }
+
+/// One of the caller's own live sessions, as their account page lists it
+/// (times in China time, `YYYY-MM-DD HH:MM`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub signed_in_at: String,
+    /// Refreshed at most once an hour.
+    pub last_seen_at: String,
+    pub address: Option<String>,
+    /// The session this page was opened with.
+    pub current: bool,
+}
+
+/// The caller's account page: who they are and where they are signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub username: String,
+    pub display_name: String,
+    /// Most recently seen first.
+    pub sessions: Vec<SessionView>,
+}

@@ -1,90 +1,256 @@
-//! Signing in and out, and creating users.
+//! Signing in and out, one's own sessions and password, creating users, and
+//! refusing what a caller may not do.
 
-use std::time::Instant;
-
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::areas::AreaCode;
-use crate::auth::{Actor, Role, password};
+use crate::auth::throttle::{self, Keys};
+use crate::auth::{AccountView, Actor, Role, SessionView, password};
 use crate::error::{AppError, AppResult};
-use crate::server::db::{AuditEvent, Store, UserRecord};
-use crate::server::session::{Caller, actor_from, token_hash};
+use crate::server::db::{AuditEvent, NewSessionRow, Store, UserRecord};
+use crate::server::session::{Caller, actor_from, idle_cutoff, token_hash};
 use crate::server::state::AppState;
+use crate::subsidies::china_time;
 
-/// A fresh session: the cookie token (shown once, to the client) and who it is for.
+/// A fresh session: the cookie token (shown once, to the client) and who it
+/// is for, and a new device token to remember this browser by, if it had
+/// none.
 pub struct NewSession {
     pub token: String,
     pub actor: Actor,
+    pub new_device_token: Option<String>,
 }
 
-pub async fn sign_in(
-    state: &AppState,
-    username: &str,
-    password: &str,
-    address: Option<&str>,
-) -> AppResult<NewSession> {
-    let username = username.trim();
+/// One sign-in attempt as it reached the server.
+pub struct Attempt<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub address: Option<&'a str>,
+    /// The device cookie, if the browser sent one.
+    pub device_token: Option<&'a str>,
+}
+
+pub async fn sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSession> {
+    let username = attempt.username.trim();
     if username.is_empty() {
         return Err(AppError::validation("用户名", "请输入用户名"));
     }
-    if password.is_empty() {
+    if attempt.password.is_empty() {
         return Err(AppError::validation("密码", "请输入密码"));
     }
-    if let Some(wait) = state
-        .throttle
-        .wait_before_attempt(username, address, Instant::now())
-    {
-        return Err(AppError::TooManyAttempts {
-            retry_after_secs: wait.as_secs().max(1),
-        });
+    let store = state.store.as_ref();
+    let now = Utc::now();
+    let keys = Keys::new(username, attempt.address);
+    let wait = keys.wait(&store.sign_in_failures(&keys.all()).await?, now);
+    let user = store.user_by_username(username).await?;
+    // A device cookie is ours only if it looks like one we made.
+    let device = attempt
+        .device_token
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let sources: Vec<String> = attempt
+        .address
+        .map(throttle::address_source)
+        .into_iter()
+        .chain(device.map(throttle::device_source))
+        .collect();
+    // The same query for a made-up name (the nil id matches nothing), so it
+    // takes as long as for a real one.
+    let known = store
+        .known_sign_in(
+            user.as_ref().map_or(Uuid::nil(), |u| u.id),
+            &sources,
+            now - throttle::KNOWN_FOR,
+        )
+        .await?;
+    let refusal = match wait {
+        Some(w) => AppError::TooManyAttempts {
+            retry_after_secs: w.as_secs().max(1),
+        },
+        None => AppError::BadCredentials,
+    };
+    if wait.is_some() && !known {
+        tracing::info!(username, address = ?attempt.address, "sign-in refused: throttled");
+        return Err(refusal);
     }
-    let user = state.store.user_by_username(username).await?;
     let stored_hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::dummy_hash().to_owned());
-    let candidate = password.to_owned();
-    let password_ok =
-        tokio::task::spawn_blocking(move || password::verify(&candidate, &stored_hash))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "password check panicked");
-                AppError::Internal
-            })?;
+    let password_ok = verify_off_thread(attempt.password, stored_hash).await?;
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
-            state
-                .throttle
-                .record_failure(username, address, Instant::now());
-            state
-                .store
+            store
+                .record_sign_in_failure(&keys.all(), now, now - throttle::FORGET_AFTER)
+                .await?;
+            store
                 .record_audit(&AuditEvent {
                     user_id: other.map(|u| u.id),
                     action: "sign_in".into(),
                     target: username.to_owned(),
                     outcome: "refused".into(),
-                    address: address.map(str::to_owned),
+                    address: attempt.address.map(str::to_owned),
                 })
                 .await?;
-            return Err(AppError::BadCredentials);
+            // A known source's wrong password is answered as anyone's.
+            return Err(refusal);
         }
     };
-    state.throttle.record_success(username);
-    let token = new_token();
-    let expires_at = Utc::now() + Duration::days(state.config.session_days);
-    state
-        .store
-        .insert_session(&token_hash(&token), user.id, expires_at)
+    let new_device_token = device.is_none().then(new_token);
+    let mut sources = sources;
+    sources.extend(new_device_token.as_deref().map(throttle::device_source));
+    // Only this pair's count is cleared: one right password must not wipe
+    // what a guesser did from elsewhere, or at other accounts from here.
+    store
+        .record_sign_in(user.id, &sources, now, std::slice::from_ref(&keys.pair))
         .await?;
-    let actor = actor_from(state.store.as_ref(), user).await?;
-    Ok(NewSession { token, actor })
+    // The cheap moment to forget what is old: a sign-in is rare next to
+    // page views, and every instance does it.
+    store
+        .delete_dead_sessions(now, idle_cutoff(state, now))
+        .await?;
+    store
+        .prune_sign_in_records(now - throttle::FORGET_AFTER, now - throttle::KNOWN_FOR)
+        .await?;
+    let token = new_token();
+    store
+        .insert_session(&NewSessionRow {
+            token_hash: &token_hash(&token),
+            user_id: user.id,
+            at: now,
+            expires_at: now + Duration::days(state.config.session_days),
+            address: attempt.address,
+        })
+        .await?;
+    let actor = actor_from(store, user).await?;
+    Ok(NewSession {
+        token,
+        actor,
+        new_device_token,
+    })
+}
+
+async fn verify_off_thread(candidate: &str, stored_hash: String) -> AppResult<bool> {
+    let candidate = candidate.to_owned();
+    tokio::task::spawn_blocking(move || password::verify(&candidate, &stored_hash))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password check panicked");
+            AppError::Internal
+        })
 }
 
 pub async fn sign_out(store: &dyn Store, token: &str) -> AppResult<()> {
     store.delete_session(&token_hash(token)).await?;
     Ok(())
+}
+
+/// The caller's account page: their live sessions, this one marked.
+pub async fn account(state: &AppState, caller: &Caller, token: &str) -> AppResult<AccountView> {
+    let now = Utc::now();
+    let current = token_hash(token);
+    let sessions = state
+        .store
+        .sessions_of(caller.actor.user_id, now, idle_cutoff(state, now))
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            signed_in_at: local(s.created_at),
+            last_seen_at: local(s.last_seen_at),
+            address: s.address,
+            current: s.token_hash == current,
+        })
+        .collect();
+    Ok(AccountView {
+        username: caller.actor.username.clone(),
+        display_name: caller.actor.display_name.clone(),
+        sessions,
+    })
+}
+
+/// Ends every session of the caller but this one; how many ended.
+pub async fn sign_out_others(state: &AppState, caller: &Caller, token: &str) -> AppResult<u64> {
+    let ended = state
+        .store
+        .delete_other_sessions(caller.actor.user_id, &token_hash(token))
+        .await?;
+    audit(
+        state.store.as_ref(),
+        caller,
+        "sign_out_others",
+        &ended.to_string(),
+        "ok",
+    )
+    .await?;
+    Ok(ended)
+}
+
+/// What the change-password form sends.
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
+    pub again: &'a str,
+}
+
+/// Sets a new password after checking the current one, and ends every
+/// other session (whoever else holds one, perhaps a thief, is out). A wrong
+/// current password counts as a failed sign-in of this account from this
+/// address, so a borrowed session cannot be used to guess it.
+pub async fn change_password(
+    state: &AppState,
+    caller: &Caller,
+    token: &str,
+    change: PasswordChange<'_>,
+) -> AppResult<()> {
+    let store = state.store.as_ref();
+    if change.current.is_empty() {
+        return Err(AppError::validation("当前密码", "请输入当前密码"));
+    }
+    let now = Utc::now();
+    let keys = Keys::new(&caller.actor.username, caller.address.as_deref());
+    let pair = std::slice::from_ref(&keys.pair);
+    if let Some(w) = keys.wait(&store.sign_in_failures(pair).await?, now) {
+        return Err(AppError::TooManyAttempts {
+            retry_after_secs: w.as_secs().max(1),
+        });
+    }
+    let user = store
+        .user_by_id(caller.actor.user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if !verify_off_thread(change.current, user.password_hash.clone()).await? {
+        store
+            .record_sign_in_failure(pair, now, now - throttle::FORGET_AFTER)
+            .await?;
+        audit(store, caller, "change_password", &user.username, "refused").await?;
+        return Err(AppError::validation("当前密码", "当前密码不正确"));
+    }
+    if let Some(why) = password::weakness(change.new, &user.username) {
+        return Err(AppError::validation("新密码", why));
+    }
+    if change.new != change.again {
+        return Err(AppError::validation("确认新密码", "两次输入的新密码不一致"));
+    }
+    if change.new == change.current {
+        return Err(AppError::validation("新密码", "新密码不能与当前密码相同"));
+    }
+    let password_hash = hash_off_thread(change.new).await?;
+    store
+        .set_password(user.id, &password_hash, &token_hash(token))
+        .await?;
+    audit(store, caller, "change_password", &user.username, "ok").await
+}
+
+async fn hash_off_thread(password: &str) -> AppResult<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+fn local(at: DateTime<Utc>) -> String {
+    china_time(at).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The `Set-Cookie` value for a session token, or for clearing it (`None`).
@@ -98,6 +264,18 @@ pub fn session_cookie(token: Option<&str>, max_age_days: i64, secure: bool) -> S
         ),
         None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     }
+}
+
+/// The `Set-Cookie` value that marks this browser as one the account signed
+/// in from: sent back only to the sign-in endpoints, kept for 400 days (the
+/// most browsers allow), and kept across sign-outs on purpose.
+pub fn device_cookie(token: &str, secure: bool) -> String {
+    let name = crate::server::session::DEVICE_COOKIE;
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{name}={token}; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        400 * 24 * 3600
+    )
 }
 
 fn new_token() -> String {
@@ -131,8 +309,8 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
     if new.display_name.trim().is_empty() {
         return Err(AppError::validation("姓名", "不能为空"));
     }
-    if new.password.chars().count() < 8 {
-        return Err(AppError::validation("密码", "至少8个字符"));
+    if let Some(why) = password::weakness(&new.password, &username) {
+        return Err(AppError::validation("密码", why));
     }
     let area = AreaCode::parse(&new.area).map_err(|m| AppError::validation("区划代码", m))?;
     if !new.role.allows_area_level(area.level()) {
@@ -157,10 +335,7 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
             format!("“{username}”已被使用"),
         ));
     }
-    let password = new.password;
-    let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|_| AppError::Internal)?;
+    let password_hash = hash_off_thread(&new.password).await?;
     let user = UserRecord {
         id: Uuid::now_v7(),
         username,
@@ -181,13 +356,38 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
     Ok(user)
 }
 
-/// Records a refused access and returns `Forbidden`.
+/// Refuses a record the caller may not see, or an area outside theirs, in
+/// exactly the words used for one that does not exist (404,
+/// [`AppError::NotFound`]): whether an id or code exists outside one's
+/// scope is itself not to be learnt. The refusal is still logged and
+/// audited. Callers check the role first ([`deny_role`]) so that what a
+/// role may never do is refused the same way whatever the id.
 pub async fn deny<T>(
     store: &dyn Store,
     caller: &Caller,
     action: &str,
     target: &str,
 ) -> AppResult<T> {
+    refuse(store, caller, action, target).await?;
+    Err(AppError::NotFound)
+}
+
+/// Refuses what the caller's role may never do, whatever record it names
+/// (403, [`AppError::Forbidden`]): a field worker opening an area page or
+/// the user list, anyone but a field worker downloading a roster, anyone
+/// but the province setting a threshold. The answer depends on the role
+/// alone, so it tells nothing about any record. Audited like [`deny`].
+pub async fn deny_role<T>(
+    store: &dyn Store,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+) -> AppResult<T> {
+    refuse(store, caller, action, target).await?;
+    Err(AppError::Forbidden)
+}
+
+async fn refuse(store: &dyn Store, caller: &Caller, action: &str, target: &str) -> AppResult<()> {
     tracing::warn!(
         user = %caller.actor.username,
         action,
@@ -195,16 +395,27 @@ pub async fn deny<T>(
         address = ?caller.address,
         "access outside the caller's scope refused"
     );
+    audit(store, caller, action, target, "forbidden").await
+}
+
+/// Writes one line of the audit trail for what the caller did.
+pub async fn audit(
+    store: &dyn Store,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    outcome: &str,
+) -> AppResult<()> {
     store
         .record_audit(&AuditEvent {
             user_id: Some(caller.actor.user_id),
             action: action.to_owned(),
             target: target.to_owned(),
-            outcome: "forbidden".to_owned(),
+            outcome: outcome.to_owned(),
             address: caller.address.clone(),
         })
         .await?;
-    Err(AppError::Forbidden)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -220,5 +431,13 @@ mod tests {
         assert!(!c.contains("Secure"));
         assert!(session_cookie(Some("abc"), 30, true).ends_with("; Secure"));
         assert!(session_cookie(None, 30, false).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_device_cookie_goes_only_to_the_sign_in_endpoints() {
+        let c = device_cookie("abc", true);
+        assert!(c.starts_with("daohu_device=abc;"));
+        assert!(c.contains("Path=/api/auth;") && c.contains("HttpOnly"));
+        assert!(c.contains("SameSite=Strict") && c.ends_with("; Secure"));
     }
 }

@@ -1,136 +1,235 @@
-//! Slowing down password guessing.
+//! Slowing down password guessing without letting anyone lock anyone out.
 //!
-//! Failures are counted per account and per client address. After a few
-//! free attempts each further failure doubles the wait before the next
-//! attempt is even checked, up to a cap. A success clears the account's
-//! count (not the address's: one right password must not unlock guessing at
-//! other accounts from the same address). Kept in memory: a restart forgets,
-//! which only ever makes it kinder to a real user.
+//! Failures are counted under three keys, in the database (so every server
+//! instance behind a balancer counts the same failures):
+//! - the (account, address) pair: [`PAIR`], 5 free failures. A person who
+//!   mistypes five times is slowed; a guesser at one address is slowed at
+//!   once and soon to one guess per [`MAX_WAIT`].
+//! - the address: [`ADDRESS`], 100 free failures. A township office signs in
+//!   thirty or fifty people through one NAT address; a hundred failures in a
+//!   day from one address is a spray over many names, not typing.
+//! - the account: [`ACCOUNT`], 20 free failures from anywhere. This bounds a
+//!   guesser who rotates addresses to about a hundred guesses a day.
+//!
+//! After its free failures a key makes each attempt wait 1 s, then 2 s, 4 s …
+//! after the last failure, up to [`MAX_WAIT`]: a backoff, never a lock. An
+//! attempt refused for waiting is not counted, so waiting never grows while
+//! one keeps knocking; counts start again after [`FORGET_AFTER`] without a
+//! failure.
+//!
+//! The throttle never stands between a right password and its owner at a
+//! known source: an address this account signed in from before (within
+//! [`KNOWN_FOR`]) or a device holding a cookie from such a sign-in. Such an
+//! attempt is always checked; a right password gets in however many
+//! failures others caused, a wrong one is answered exactly as any other
+//! attempt would be (so the answer does not tell that the account has
+//! signed in here before). Everyone else waits while a key says so, and
+//! their password is not even checked (which also keeps a flood from
+//! costing an argon2 hash per request).
+//!
+//! Made-up names are counted like real ones (the account key is the name as
+//! typed), and an unknown name costs the same argon2 check as a known one.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const FREE_ATTEMPTS_PER_ACCOUNT: u32 = 3;
-const FREE_ATTEMPTS_PER_ADDRESS: u32 = 10;
-const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+use chrono::{DateTime, Utc};
 
-#[derive(Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+use crate::server::db::FailureCount;
+
+/// How many failures a key allows before it starts making attempts wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub free: i64,
 }
 
-impl Throttle {
-    /// How long the caller must still wait before trying `username` from
-    /// `address`; `None` if they may try now.
-    pub fn wait_before_attempt(
-        &self,
-        username: &str,
-        address: Option<&str>,
-        now: Instant,
-    ) -> Option<Duration> {
-        let map = self.failures.lock().expect("throttle lock");
-        let mut wait = Duration::ZERO;
-        for (key, free) in keys(username, address) {
-            if let Some(&(count, last)) = map.get(&key) {
-                let due = last + penalty(count, free);
-                wait = wait.max(due.saturating_duration_since(now));
+pub const PAIR: Limit = Limit { free: 5 };
+pub const ADDRESS: Limit = Limit { free: 100 };
+pub const ACCOUNT: Limit = Limit { free: 20 };
+pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+/// A count without a new failure for this long starts again from zero.
+pub const FORGET_AFTER: chrono::Duration = chrono::Duration::hours(24);
+/// A source stays known this long after its last successful sign-in.
+pub const KNOWN_FOR: chrono::Duration = chrono::Duration::days(180);
+
+/// Names longer than any real user name are cut, so a key stays small.
+const MAX_NAME_CHARS: usize = 64;
+
+/// The throttle keys of one attempt.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub pair: String,
+    pub address: String,
+    pub account: String,
+}
+
+impl Keys {
+    /// `address` is `None` only when the server knows no peer (in-process
+    /// tests); all such attempts share one address key.
+    pub fn new(username: &str, address: Option<&str>) -> Keys {
+        let name: String = username
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(MAX_NAME_CHARS)
+            .collect();
+        let address = address.map_or_else(|| "-".to_owned(), network);
+        Keys {
+            // An address holds no space; a name may, so it goes last.
+            pair: format!("pair:{address} {name}"),
+            address: format!("addr:{address}"),
+            account: format!("user:{name}"),
+        }
+    }
+
+    pub fn all(&self) -> [String; 3] {
+        [
+            self.pair.clone(),
+            self.address.clone(),
+            self.account.clone(),
+        ]
+    }
+
+    fn limit(&self, key: &str) -> Option<Limit> {
+        if key == self.pair {
+            Some(PAIR)
+        } else if key == self.address {
+            Some(ADDRESS)
+        } else if key == self.account {
+            Some(ACCOUNT)
+        } else {
+            None
+        }
+    }
+
+    /// How long an attempt at `now` must still wait given these counts;
+    /// `None` if it may go ahead. Counts older than [`FORGET_AFTER`] are
+    /// treated as gone.
+    pub fn wait(&self, counts: &[FailureCount], now: DateTime<Utc>) -> Option<Duration> {
+        counts
+            .iter()
+            .filter(|c| now - c.last_failure_at < FORGET_AFTER)
+            .filter_map(|c| {
+                let limit = self.limit(&c.key)?;
+                let due = c.last_failure_at + penalty(c.failures, limit);
+                (due - now).to_std().ok().filter(|d| !d.is_zero())
+            })
+            .max()
+    }
+}
+
+/// The source key of a client address, for [`crate::server::db::AuthStore::known_sign_in`].
+pub fn address_source(address: &str) -> String {
+    format!("addr:{}", network(address))
+}
+
+/// What an address is counted as: an IPv4 address itself, an IPv6 address
+/// as its /64. One subscriber (a phone, a home, a small office) holds a
+/// whole /64 and its devices hop within it; counted address by address, a
+/// guesser would have 2^64 fresh addresses to try from.
+pub fn network(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
-        }
-        (!wait.is_zero()).then_some(wait)
-    }
-
-    pub fn record_failure(&self, username: &str, address: Option<&str>, now: Instant) {
-        let mut map = self.failures.lock().expect("throttle lock");
-        for (key, _) in keys(username, address) {
-            let entry = map.entry(key).or_insert((0, now));
-            entry.0 += 1;
-            entry.1 = now;
-        }
-        // Bound memory under a spray of made-up names.
-        if map.len() > 100_000 {
-            map.retain(|_, (_, last)| now.duration_since(*last) < MAX_WAIT);
-        }
-    }
-
-    pub fn record_success(&self, username: &str) {
-        self.failures
-            .lock()
-            .expect("throttle lock")
-            .remove(&account_key(username));
+        },
+        Ok(ip) => ip.to_string(),
+        Err(_) => address.to_owned(),
     }
 }
 
-fn account_key(username: &str) -> String {
-    format!("user:{}", username.to_lowercase())
+/// The source key of a device cookie: only its hash is stored.
+pub fn device_source(device_token: &str) -> String {
+    format!(
+        "device:{}",
+        crate::server::session::token_hash(device_token)
+    )
 }
 
-fn keys(username: &str, address: Option<&str>) -> Vec<(String, u32)> {
-    let mut keys = vec![(account_key(username), FREE_ATTEMPTS_PER_ACCOUNT)];
-    if let Some(a) = address {
-        keys.push((format!("addr:{a}"), FREE_ATTEMPTS_PER_ADDRESS));
+/// No wait for the free failures, then 1 s, 2 s, 4 s … up to [`MAX_WAIT`].
+fn penalty(failures: i64, limit: Limit) -> chrono::Duration {
+    if failures < limit.free {
+        return chrono::Duration::zero();
     }
-    keys
-}
-
-/// No wait for the free attempts, then 1 s, 2 s, 4 s … up to [`MAX_WAIT`].
-fn penalty(failures: u32, free: u32) -> Duration {
-    if failures < free {
-        return Duration::ZERO;
-    }
-    let doublings = (failures - free).min(20);
-    Duration::from_secs(1u64 << doublings).min(MAX_WAIT)
+    let doublings = (failures - limit.free).min(20) as u32;
+    let wait = Duration::from_secs(1u64 << doublings).min(MAX_WAIT);
+    chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn account_is_slowed_after_three_failures_and_cleared_by_success() {
-        let t = Throttle::default();
-        let now = Instant::now();
-        for _ in 0..2 {
-            t.record_failure("wang", Some("10.0.0.1"), now);
-            assert_eq!(t.wait_before_attempt("wang", Some("10.0.0.1"), now), None);
+    fn count(key: &str, failures: i64, at: DateTime<Utc>) -> FailureCount {
+        FailureCount {
+            key: key.into(),
+            failures,
+            last_failure_at: at,
         }
-        t.record_failure("wang", Some("10.0.0.1"), now);
+    }
+
+    #[test]
+    fn keys_separate_pair_address_and_account_and_ignore_case() {
+        let k = Keys::new(" Wang ", Some("10.0.0.1"));
+        assert_eq!(k.pair, "pair:10.0.0.1 wang");
+        assert_eq!(k.address, "addr:10.0.0.1");
+        assert_eq!(k.account, "user:wang");
+        assert_eq!(Keys::new("x", None).address, "addr:-");
+        // An IPv6 subscriber's addresses count as one.
+        let a = Keys::new("wang", Some("2001:db8:1:2:aaaa::1"));
+        let b = Keys::new("wang", Some("2001:db8:1:2:bbbb::2"));
+        assert_eq!(a.pair, b.pair);
+        assert_eq!(a.address, "addr:2001:db8:1:2::/64");
+        assert_ne!(a.address, Keys::new("w", Some("2001:db8:1:3::1")).address);
+        assert_eq!(network("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(address_source("2001:db8:1:2::9"), "addr:2001:db8:1:2::/64");
+        let long = "a".repeat(1000);
+        assert_eq!(Keys::new(&long, None).account.len(), 5 + MAX_NAME_CHARS);
+    }
+
+    #[test]
+    fn each_key_has_its_free_failures_then_doubles_up_to_the_cap() {
+        let now = Utc::now();
+        let k = Keys::new("wang", Some("10.0.0.1"));
+        assert_eq!(k.wait(&[count(&k.pair, 4, now)], now), None);
         assert_eq!(
-            t.wait_before_attempt("wang", Some("10.0.0.2"), now),
+            k.wait(&[count(&k.pair, 5, now)], now),
             Some(Duration::from_secs(1))
         );
-        t.record_failure("wang", None, now);
         assert_eq!(
-            t.wait_before_attempt("WANG", None, now),
-            Some(Duration::from_secs(2))
+            k.wait(&[count(&k.pair, 7, now)], now),
+            Some(Duration::from_secs(4))
         );
+        assert_eq!(k.wait(&[count(&k.address, 99, now)], now), None);
         assert_eq!(
-            t.wait_before_attempt("wang", None, now + Duration::from_secs(3)),
-            None
+            k.wait(&[count(&k.address, 100, now)], now),
+            Some(Duration::from_secs(1))
         );
-        t.record_success("wang");
-        assert_eq!(t.wait_before_attempt("wang", None, now), None);
-    }
-
-    #[test]
-    fn address_is_slowed_across_accounts() {
-        let t = Throttle::default();
-        let now = Instant::now();
-        for i in 0..10 {
-            t.record_failure(&format!("user{i}"), Some("10.0.0.9"), now);
-        }
-        assert!(
-            t.wait_before_attempt("someone_else", Some("10.0.0.9"), now)
-                .is_some()
-        );
-        assert!(
-            t.wait_before_attempt("someone_else", Some("10.0.0.8"), now)
-                .is_none()
+        assert_eq!(k.wait(&[count(&k.account, 19, now)], now), None);
+        assert_eq!(k.wait(&[count(&k.account, 1000, now)], now), Some(MAX_WAIT));
+        // The longest wait of all keys applies.
+        assert_eq!(
+            k.wait(&[count(&k.pair, 6, now), count(&k.account, 22, now)], now),
+            Some(Duration::from_secs(4))
         );
     }
 
     #[test]
-    fn the_wait_is_capped() {
-        assert_eq!(penalty(1000, 3), MAX_WAIT);
+    fn a_wait_runs_from_the_last_failure_and_old_counts_are_forgotten() {
+        let now = Utc::now();
+        let k = Keys::new("wang", Some("10.0.0.1"));
+        let earlier = now - chrono::Duration::seconds(3);
+        assert_eq!(
+            k.wait(&[count(&k.pair, 7, earlier)], now),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(k.wait(&[count(&k.pair, 6, earlier)], now), None);
+        let long_ago = now - FORGET_AFTER - chrono::Duration::seconds(1);
+        assert_eq!(k.wait(&[count(&k.pair, 1000, long_ago)], now), None);
+        // Someone else's keys do not count.
+        let other = Keys::new("li", Some("10.0.0.2"));
+        assert_eq!(k.wait(&[count(&other.pair, 1000, now)], now), None);
     }
 }

@@ -26,6 +26,7 @@ pub fn AppFrame<C: IntoView + 'static>(children: TypedChildren<C>) -> impl IntoV
                     })
                 })}
             </Suspense>
+            <a href="/account" class="btn-quiet topbar-link" data-testid="account-link">{zh::ACCOUNT}</a>
             <ActionForm action=sign_out attr:class="signout">
                 <button type="submit" class="btn-quiet" data-testid="sign-out">{zh::SIGN_OUT}</button>
             </ActionForm>
@@ -40,7 +41,8 @@ pub fn Loading() -> impl IntoView {
 }
 
 /// Shows an error the way its kind asks: sign-in for 401, the 403 page for
-/// out-of-scope access, a message otherwise.
+/// what the caller's role may not do, the 404 page for what is unknown or
+/// outside their area (one page for both), a message otherwise.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     match error {
@@ -75,6 +77,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="status-page" data-testid="not-found">
             <div class="status-code">"404"</div>
             <h1>{zh::NOT_FOUND_TITLE}</h1>
+            <p>{zh::ERR_NOT_FOUND}</p>
             <a class="btn" href="/">{zh::BACK_HOME}</a>
         </section>
     }

@@ -31,7 +31,7 @@ use crate::server::db::{EntitlementRecord, HouseholdRecord, MemberRecord, Store}
 use crate::subsidies::{Channel, StatYear, china_date};
 use rng::Rng;
 
-pub const DEMO_PASSWORD: &str = "daohu2026";
+pub const DEMO_PASSWORD: &str = "daohu-demo-2026";
 const PROVINCE: (&str, &str) = ("620000000000", "甘肃省");
 const CITY: (&str, &str) = ("621100000000", "定西市");
 const COUNTY: (&str, &str) = ("621102000000", "安定区");

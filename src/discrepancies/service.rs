@@ -7,7 +7,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::areas::{AreaCode, AreaLevel};
-use crate::auth::service::deny;
+use crate::auth::service::{deny, deny_role};
 use crate::discrepancies::{
     Assignee, ConflictCopies, DiscrepancyAction, DiscrepancyDetail, DiscrepancyEntry,
     DiscrepancyItem, DiscrepancyQueue, MAX_NOTE_CHARS, QUEUE_PAGE_SIZE, QueueCounts, QueueFilter,
@@ -246,6 +246,9 @@ pub async fn act(
 /// The area named by `code` if the caller supervises it.
 async fn supervised_area(store: &dyn Store, caller: &Caller, code: &str) -> AppResult<AreaCode> {
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("code", m))?;
+    if caller.actor.role == crate::auth::Role::FieldWorker {
+        return deny_role(store, caller, "discrepancy_queue", code.as_str()).await;
+    }
     if !caller.actor.supervises(&code) {
         return deny(store, caller, "discrepancy_queue", code.as_str()).await;
     }
@@ -258,6 +261,11 @@ async fn supervised_item(
     caller: &Caller,
     id: Uuid,
 ) -> AppResult<DiscrepancyRecord> {
+    // The role before the lookup: a field worker's answer must not depend
+    // on whether the item exists.
+    if caller.actor.role == crate::auth::Role::FieldWorker {
+        return deny_role(store, caller, "discrepancy", &id.to_string()).await;
+    }
     let record = store.discrepancy(id).await?.ok_or(AppError::NotFound)?;
     if !caller.actor.supervises(&record.village.code) {
         return deny(store, caller, "discrepancy", &id.to_string()).await;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::areas::{Area, AreaCode};
 use crate::auth::Role;
-use crate::auth::service::deny;
+use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::field::{RecordedIncome, Roster, RosterHousehold};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
@@ -241,7 +241,7 @@ pub async fn roster(
 ) -> AppResult<Roster> {
     let actor = &caller.actor;
     if actor.role != Role::FieldWorker {
-        return deny(store, caller, "download_roster", actor.area.as_str()).await;
+        return deny_role(store, caller, "download_roster", actor.area.as_str()).await;
     }
     let year = StatYear::containing(crate::subsidies::china_date(now));
     let query = HouseholdQuery {
@@ -444,14 +444,20 @@ pub fn may_see(caller: &Caller, household: &HouseholdRecord) -> bool {
 }
 
 /// Assigns one household to a field worker. Only a supervisor of the
-/// household's village may (403, audited); the worker must be able to take
-/// it (422 naming 帮扶干部, see [`check_assignee`]).
+/// household's village may (a field worker: 403; anyone else: as unknown,
+/// 404; audited); the worker must be able to take it (422 naming 帮扶干部,
+/// see [`check_assignee`]).
 pub async fn assign_household(
     store: &dyn Store,
     caller: &Caller,
     household_id: Uuid,
     worker_id: Uuid,
 ) -> AppResult<Assigned> {
+    // The role first, before the id is looked up: a field worker's answer
+    // must not depend on whether the household exists.
+    if caller.actor.role == Role::FieldWorker {
+        return deny_role(store, caller, "assign_household", &household_id.to_string()).await;
+    }
     let household = store
         .household(household_id)
         .await?
@@ -485,6 +491,9 @@ pub async fn assign_village(
             "村",
             format!("{code} 不是村级区划代码"),
         ));
+    }
+    if caller.actor.role == Role::FieldWorker {
+        return deny_role(store, caller, "assign_village", code.as_str()).await;
     }
     if !caller.actor.supervises(&code) {
         return deny(store, caller, "assign_village", code.as_str()).await;

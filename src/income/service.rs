@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::areas::service::breadcrumbs;
 use crate::areas::{AreaCode, AreaLevel};
 use crate::auth::Role;
-use crate::auth::service::deny;
+use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::households::service::may_see;
 use crate::income::{
@@ -326,6 +326,9 @@ pub async fn income_table(
 ) -> AppResult<IncomeTable> {
     let actor = &caller.actor;
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
+    if actor.role == Role::FieldWorker {
+        return deny_role(store, caller, "income_table", code.as_str()).await;
+    }
     if !actor.supervises(&code) {
         return deny(store, caller, "income_table", code.as_str()).await;
     }
@@ -388,7 +391,7 @@ pub async fn set_threshold(
     threshold: &str,
 ) -> AppResult<Vec<Threshold>> {
     if caller.actor.role != Role::ProvinceAdmin {
-        return deny(store.as_ref(), caller, "set_income_threshold", stat_year).await;
+        return deny_role(store.as_ref(), caller, "set_income_threshold", stat_year).await;
     }
     let year: i32 = stat_year
         .trim()

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::areas::service::breadcrumbs;
 use crate::areas::{AreaCode, AreaLevel};
-use crate::auth::service::deny;
+use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::reports::{DispatchFigure, DispatchRow, DispatchTable, ItemColumn, Progress};
 use crate::server::db::Store;
@@ -23,6 +23,9 @@ pub async fn dispatch_table(
 ) -> AppResult<DispatchTable> {
     let actor = &caller.actor;
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
+    if actor.role == crate::auth::Role::FieldWorker {
+        return deny_role(store, caller, "dispatch_table", code.as_str()).await;
+    }
     if !actor.supervises(&code) {
         return deny(store, caller, "dispatch_table", code.as_str()).await;
     }

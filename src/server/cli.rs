@@ -102,8 +102,9 @@ pub enum UserCommand {
         /// 12-digit area code the user is bound to.
         #[arg(long)]
         area: String,
-        /// At least 8 characters. Prefer the environment variable to keep it
-        /// out of shell history.
+        /// At least 10 characters and not a common password (see
+        /// `src/auth/password.rs`). Prefer the environment variable to keep
+        /// it out of shell history.
         #[arg(long, env = "DAOHU_PASSWORD", hide_env_values = true)]
         password: String,
     },

@@ -62,8 +62,16 @@ pub struct Config {
 
     /// How long a session lasts without signing in again. Field workers may
     /// be out of signal for weeks, so this is long.
-    #[arg(long, env = "DAOHU_SESSION_DAYS", default_value_t = 30, global = true)]
+    #[arg(long, env = "DAOHU_SESSION_DAYS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(i64).range(1..=400))]
     pub session_days: i64,
+
+    /// A session not used for this many days ends (it also ends after
+    /// `DAOHU_SESSION_DAYS` however much it is used). Two weeks: a worker
+    /// out of signal for a week still finds their phone signed in.
+    #[arg(long, env = "DAOHU_SESSION_IDLE_DAYS", default_value_t = 14, global = true,
+          value_parser = clap::value_parser!(i64).range(1..=400))]
+    pub session_idle_days: i64,
 }
 
 impl Config {
@@ -77,6 +85,7 @@ impl Config {
             trust_forwarded_for: false,
             public_origin: None,
             session_days: 30,
+            session_idle_days: 14,
         }
     }
 }
@@ -92,6 +101,7 @@ impl std::fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("public_origin", &self.public_origin)
             .field("session_days", &self.session_days)
+            .field("session_idle_days", &self.session_idle_days)
             .finish()
     }
 }

@@ -1,10 +1,10 @@
 //! Resolving the caller of a server function or page from its cookie, and
 //! turning errors into HTTP statuses.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use http::request::Parts;
 use leptos::prelude::*;
@@ -17,6 +17,9 @@ use crate::server::db::{Store, UserRecord};
 use crate::server::state::AppState;
 
 pub const SESSION_COOKIE: &str = "daohu_session";
+/// Marks a browser that signed an account in before (see
+/// [`crate::auth::throttle`]); sent only to the sign-in endpoints.
+pub const DEVICE_COOKIE: &str = "daohu_device";
 
 /// The signed-in user plus where the request came from.
 #[derive(Debug, Clone)]
@@ -52,6 +55,15 @@ pub async fn require_caller() -> AppResult<(AppState, Caller)> {
     Ok((state, caller))
 }
 
+/// A session is marked as seen at most this often: one write an hour, not
+/// one per request.
+pub const SEEN_EVERY: chrono::Duration = chrono::Duration::hours(1);
+
+/// The earliest last-seen time of a session still live at `now`.
+pub fn idle_cutoff(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::days(state.config.session_idle_days)
+}
+
 /// The caller of a plain axum handler, from its headers and peer address.
 pub async fn caller_from_headers(
     state: &AppState,
@@ -60,11 +72,19 @@ pub async fn caller_from_headers(
 ) -> AppResult<Caller> {
     let address = client_address(headers, peer, state.config.trust_forwarded_for);
     let token = cookie_value(headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
-    let user = state
+    let hash = token_hash(&token);
+    let now = Utc::now();
+    let (user, last_seen) = state
         .store
-        .session_user(&token_hash(&token), Utc::now())
+        .session_user(&hash, now, idle_cutoff(state, now))
         .await?
         .ok_or(AppError::Unauthorized)?;
+    if now - last_seen >= SEEN_EVERY {
+        state
+            .store
+            .touch_session(&hash, now, address.as_deref())
+            .await?;
+    }
     let actor = actor_from(state.store.as_ref(), user).await?;
     Ok(Caller { actor, address })
 }
@@ -96,8 +116,13 @@ pub async fn actor_from(store: &dyn Store, user: UserRecord) -> AppResult<Actor>
 
 /// The session token from the request's cookie header, if any.
 pub fn current_token() -> Option<String> {
+    request_cookie(SESSION_COOKIE)
+}
+
+/// A cookie of the request a server function answers.
+pub fn request_cookie(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    cookie_value(&parts.headers, SESSION_COOKIE)
+    cookie_value(&parts.headers, name)
 }
 
 pub fn client_address_of_request() -> Option<String> {
@@ -110,18 +135,26 @@ pub fn client_address_of_request() -> Option<String> {
     client_address(&parts.headers, peer, state.config.trust_forwarded_for)
 }
 
+/// The client's address: the peer, or behind a proxy one runs, the last
+/// `X-Forwarded-For` entry (the one that proxy added; earlier entries are
+/// whatever the client wrote, and a throttle keyed on them could be dodged
+/// by writing a new one each time).
 fn client_address(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
     trust_forwarded_for: bool,
 ) -> Option<String> {
     if trust_forwarded_for
-        && let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+        && let Some(last) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+        && let Ok(ip) = last.parse::<IpAddr>()
     {
-        return Some(first.trim().to_owned());
+        return Some(ip.to_string());
     }
     peer.map(|a| a.ip().to_string())
 }
@@ -190,6 +223,28 @@ mod tests {
         );
         assert_eq!(cookie_value(&h, SESSION_COOKIE).as_deref(), Some("tok123"));
         assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn behind_a_proxy_the_address_is_the_last_forwarded_entry() {
+        let peer: SocketAddr = "10.9.9.9:1234".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "1.1.1.1, 2.2.2.2".parse().unwrap());
+        h.append("x-forwarded-for", "3.3.3.3".parse().unwrap());
+        assert_eq!(
+            client_address(&h, Some(peer), true).as_deref(),
+            Some("3.3.3.3")
+        );
+        assert_eq!(
+            client_address(&h, Some(peer), false).as_deref(),
+            Some("10.9.9.9")
+        );
+        let mut junk = HeaderMap::new();
+        junk.insert("x-forwarded-for", "1.1.1.1, not-an-ip".parse().unwrap());
+        assert_eq!(
+            client_address(&junk, Some(peer), true).as_deref(),
+            Some("10.9.9.9")
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::auth::throttle::Throttle;
 use crate::roster::jobs::ImportJobs;
 use crate::server::config::Config;
 use crate::server::db::Store;
@@ -15,7 +14,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
-    pub throttle: Arc<Throttle>,
     /// Roster imports running or recently finished.
     pub imports: Arc<ImportJobs>,
 }
@@ -33,7 +31,6 @@ impl AppState {
             leptos_options,
             store,
             config: Arc::new(config),
-            throttle: Arc::new(Throttle::default()),
             imports: Arc::new(ImportJobs::default()),
         }
     }

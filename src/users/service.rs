@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use crate::areas::{AreaCode, AreaLevel};
 use crate::auth::Role;
-use crate::auth::service::{NewUser, create_user, deny};
+use crate::auth::service::{NewUser, audit, create_user, deny, deny_role};
 use crate::error::{AppError, AppResult};
-use crate::server::db::{AuditEvent, Store};
+use crate::server::db::Store;
 use crate::server::session::Caller;
 use crate::users::{UserAdmin, UserSummary};
 
@@ -21,6 +21,9 @@ fn area_of(code: &str) -> AppResult<AreaCode> {
 pub async fn admin_page(store: &dyn Store, caller: &Caller, code: &str) -> AppResult<UserAdmin> {
     let actor = &caller.actor;
     let code = area_of(code)?;
+    if actor.role == Role::FieldWorker {
+        return deny_role(store, caller, "list_users", code.as_str()).await;
+    }
     if !actor.supervises(&code) {
         return deny(store, caller, "list_users", code.as_str()).await;
     }
@@ -50,16 +53,20 @@ pub async fn admin_page(store: &dyn Store, caller: &Caller, code: &str) -> AppRe
     })
 }
 
-/// Creates a user the caller may manage. Outranking or reaching outside the
-/// caller's area is refused (403, audited) before any field is judged.
+/// Creates a user the caller may manage, before any field is judged: a
+/// role not below the caller's is refused for the role (403), an area
+/// outside theirs as if it did not exist (404); both audited.
 pub async fn create(store: &dyn Store, caller: &Caller, new: NewUser) -> AppResult<UserSummary> {
     let area = area_of(&new.area)?;
+    let target = format!("{} {} {}", new.username.trim(), new.role.as_str(), area);
+    if new.role >= caller.actor.role {
+        return deny_role(store, caller, "create_user", &target).await;
+    }
     if !caller.actor.manages(new.role, &area) {
-        let target = format!("{} {} {}", new.username.trim(), new.role.as_str(), area);
         return deny(store, caller, "create_user", &target).await;
     }
     let user = create_user(store, new).await?;
-    audit_ok(store, caller, "create_user", &user.username).await?;
+    audit(store, caller, "create_user", &user.username, "ok").await?;
     let area = store.area(&user.area).await?.ok_or(AppError::Internal)?;
     Ok(UserSummary {
         id: user.id,
@@ -88,12 +95,19 @@ pub async fn set_active(
     } else {
         "disable_user"
     };
-    let user = store.user_by_id(user_id).await?.ok_or(AppError::NotFound)?;
-    if !caller.actor.manages(user.role, &user.area) {
-        return deny(store, caller, action, &user.username).await;
+    // Field workers manage nobody: refused for the role, whatever the id.
+    if caller.actor.role == Role::FieldWorker {
+        return deny_role(store, caller, action, &user_id.to_string()).await;
     }
+    // A user the caller does not manage (a peer, a superior, someone of
+    // another area) is answered as an unknown id.
+    let user = match store.user_by_id(user_id).await? {
+        Some(u) if caller.actor.manages(u.role, &u.area) => u,
+        Some(u) => return deny(store, caller, action, &u.username).await,
+        None => return Err(AppError::NotFound),
+    };
     if store.set_user_active(user_id, active).await? {
-        audit_ok(store, caller, action, &user.username).await?;
+        audit(store, caller, action, &user.username, "ok").await?;
     }
     Ok(())
 }
@@ -106,6 +120,9 @@ pub async fn assignable_workers(
     code: &str,
 ) -> AppResult<Vec<UserSummary>> {
     let code = area_of(code)?;
+    if caller.actor.role == Role::FieldWorker {
+        return deny_role(store, caller, "list_workers", code.as_str()).await;
+    }
     if !caller.actor.supervises(&code) {
         return deny(store, caller, "list_workers", code.as_str()).await;
     }
@@ -131,17 +148,4 @@ pub async fn assignable_workers(
         .collect();
     workers.sort_by(|a, b| (&a.display_name, a.id).cmp(&(&b.display_name, b.id)));
     Ok(workers)
-}
-
-async fn audit_ok(store: &dyn Store, caller: &Caller, action: &str, target: &str) -> AppResult<()> {
-    store
-        .record_audit(&AuditEvent {
-            user_id: Some(caller.actor.user_id),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            outcome: "ok".to_owned(),
-            address: caller.address.clone(),
-        })
-        .await?;
-    Ok(())
 }

@@ -153,7 +153,7 @@ fn CreateForm(
                 </label>
                 <label class="field">
                     <span>{zh::INITIAL_PASSWORD}</span>
-                    <input type="password" name="password" autocomplete="new-password" minlength="8" required data-testid="new-password"/>
+                    <input type="password" name="password" autocomplete="new-password" minlength="10" maxlength="128" required data-testid="new-password"/>
                 </label>
                 <div class="form-end">
                     {outcome}

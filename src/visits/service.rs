@@ -364,6 +364,17 @@ pub async fn review(
             format!("审核意见不能超过{MAX_REVIEW_COMMENT_CHARS}字"),
         ));
     }
+    // Reviewing is for those above the field: refused for the role before
+    // the id is looked up, so the answer tells nothing about the visit.
+    if caller.actor.role == crate::auth::Role::FieldWorker {
+        return crate::auth::service::deny_role(
+            store,
+            caller,
+            "review_visit",
+            &visit_id.to_string(),
+        )
+        .await;
+    }
     let visit = store.visit(visit_id).await?.ok_or(AppError::NotFound)?;
     let household = store
         .household(visit.visit.household_id)

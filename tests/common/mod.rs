@@ -363,3 +363,24 @@ pub async fn household_of(store: &dyn Store, username: &str) -> uuid::Uuid {
     };
     store.list_households(&q).await.unwrap().0[0].id
 }
+
+/// The page with its per-response CSP nonce blanked (a cached copy keeps
+/// its own nonce together with its own header).
+pub fn without_nonces(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    let next = |s: &str| {
+        [s.find("nonce=\""), s.find("crossorigin=\"")]
+            .into_iter()
+            .flatten()
+            .min()
+    };
+    while let Some(at) = next(rest) {
+        let value_start = at + rest[at..].find('"').unwrap() + 1;
+        out.push_str(&rest[..value_start]);
+        let value_end = value_start + rest[value_start..].find('"').unwrap();
+        rest = &rest[value_end..];
+    }
+    out.push_str(rest);
+    out
+}

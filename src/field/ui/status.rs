@@ -28,6 +28,9 @@ pub fn WhoAndSignOut() -> impl IntoView {
                 <span class="who-name">{u.display_name}</span>
                 <span class="who-role">{u.role.label()} " · " {u.area_name}</span>
             </span>
+            // Online only (the page is not cached); the worker changes
+            // their password or ends a lost phone's session there.
+            <a href="/account" class="btn-quiet topbar-link" data-testid="account-link">{zh::ACCOUNT}</a>
             <button type="button" class="btn-quiet" data-testid="field-sign-out" on:click=sign_out>
                 {zh::SIGN_OUT}
             </button>

@@ -6,6 +6,7 @@
 //! lives in `sqlite.rs` and `postgres.rs`. Portable columns: ids are UUIDs,
 //! money is integer fen, times are UTC, dates are calendar dates.
 
+mod auth;
 mod income;
 mod plans;
 mod postgres;
@@ -25,6 +26,7 @@ use crate::subsidies::{Channel, SubsidyItem};
 use crate::users::UserSummary;
 use crate::visits::VisitSubmission;
 
+pub use auth::{AuthStore, FailureCount, NewSessionRow, SessionRow};
 pub use income::{
     DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeRollupRow, IncomeScope,
     IncomeStore, PaymentFact, SizeFact,
@@ -385,7 +387,7 @@ pub struct AuditEvent {
 }
 
 #[async_trait]
-pub trait Store: PlanStore + IncomeStore + Send + Sync + 'static {
+pub trait Store: PlanStore + IncomeStore + AuthStore + Send + Sync + 'static {
     /// Brings the schema up to date and loads the default catalogue items
     /// that are missing (local edits are kept).
     async fn migrate(&self) -> DbResult<()>;
@@ -435,23 +437,10 @@ pub trait Store: PlanStore + IncomeStore + Send + Sync + 'static {
     /// Villages holding households assigned to `worker_id`.
     async fn villages_of_worker(&self, worker_id: Uuid) -> DbResult<Vec<Area>>;
 
-    // users and sessions
+    // users (sessions: [`AuthStore`])
     async fn insert_user(&self, user: &UserRecord) -> DbResult<()>;
     async fn user_by_username(&self, username: &str) -> DbResult<Option<UserRecord>>;
     async fn user_by_id(&self, id: Uuid) -> DbResult<Option<UserRecord>>;
-    async fn insert_session(
-        &self,
-        token_hash: &str,
-        user_id: Uuid,
-        expires_at: DateTime<Utc>,
-    ) -> DbResult<()>;
-    /// The active user owning an unexpired session.
-    async fn session_user(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> DbResult<Option<UserRecord>>;
-    async fn delete_session(&self, token_hash: &str) -> DbResult<()>;
     /// Users bound to `area` or below it, with their caseload (households
     /// assigned to them anywhere), by area code.
     async fn users_in_area(&self, area: &AreaCode) -> DbResult<Vec<UserSummary>>;

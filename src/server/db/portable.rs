@@ -655,48 +655,6 @@ impl Store for ThisStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn insert_session(
-        &self,
-        token_hash: &str,
-        user_id: Uuid,
-        expires_at: DateTime<Utc>,
-    ) -> DbResult<()> {
-        db(sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_hash)
-        .bind(user_id)
-        .bind(Utc::now())
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await)?;
-        Ok(())
-    }
-
-    async fn session_user(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> DbResult<Option<UserRecord>> {
-        let row = db(sqlx::query(&format!(
-            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active"
-        ))
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await)?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    async fn delete_session(&self, token_hash: &str) -> DbResult<()> {
-        db(sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await)?;
-        Ok(())
-    }
-
     async fn users_in_area(&self, area: &AreaCode) -> DbResult<Vec<UserSummary>> {
         let (lo, hi) = area.subtree_range();
         let rows = db(sqlx::query(

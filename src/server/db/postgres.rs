@@ -57,3 +57,7 @@ mod income_sql {
     use super::*;
     include!("portable_income.rs");
 }
+mod auth_sql {
+    use super::*;
+    include!("portable_auth.rs");
+}
