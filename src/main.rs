@@ -140,9 +140,12 @@ async fn main() -> anyhow::Result<()> {
                 load_demo(store.as_ref(), 300, 2023, true, DEMO_VISITED_PERCENT).await?;
             }
             let addr = config.addr;
-            // Accounts and signals follow the calendar (overdue measures):
-            // recomputed at start and every few hours.
-            tokio::spawn(daohu::income::service::refresh_periodically(store.clone()));
+            // Derived work queued by writes (also by writes that crashed
+            // before it was done), and the calendar's (overdue measures).
+            daohu::server::spawn_background(
+                store.clone(),
+                format!("{}:{}", std::process::id(), addr),
+            );
             let state = AppState::new(config, store);
             let app = router(state);
             let listener = tokio::net::TcpListener::bind(addr)
@@ -252,6 +255,7 @@ async fn recompute_income(store: &dyn db::Store, area: Option<&str>) -> anyhow::
             &IncomeScope::Area(scope.clone()),
             year,
             today,
+            &[],
         )
         .await?;
         households += n;

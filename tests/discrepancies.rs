@@ -97,6 +97,7 @@ fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
         signature_png: png,
         photo_jpeg: None,
         earlier_payload_hash: None,
+        income_work: Vec::new(),
     }
 }
 

@@ -394,7 +394,7 @@ async fn the_roll_up_agrees_with_the_flagged_lists(db: TestDb) {
     let county = daohu::areas::AreaCode::parse("621102000000").unwrap();
     let today = china_date(Utc::now());
     let computed =
-        daohu::income::service::recompute(store, &IncomeScope::Area(county), year().0, today)
+        daohu::income::service::recompute(store, &IncomeScope::Area(county), year().0, today, &[])
             .await
             .unwrap();
     assert_eq!(computed, 201);
@@ -564,7 +564,7 @@ async fn a_measure_added_online_moves_the_signals_and_the_roll_up(db: TestDb) {
     let store = db.store.as_ref();
     let county = daohu::areas::AreaCode::parse("621102000000").unwrap();
     let today = china_date(Utc::now());
-    daohu::income::service::recompute(store, &IncomeScope::Area(county), year().0, today)
+    daohu::income::service::recompute(store, &IncomeScope::Area(county), year().0, today, &[])
         .await
         .unwrap();
     let cookie = sign_in(&state, "county").await;
@@ -687,14 +687,20 @@ async fn an_account_from_older_facts_never_replaces_a_newer_one(db: TestDb) {
     };
     // A visit's recomputation read its facts at 10:00:01 and flagged it ...
     let newer = Utc::now();
-    store.save_income(y, today, newer, &[row(1)]).await.unwrap();
+    store
+        .save_income(y, today, newer, &[row(1)], &[])
+        .await
+        .unwrap();
     assert_eq!(flagged().await, 1);
     // ... a county refresh that read at 10:00:00 saves later: it is ignored.
     let older = newer - Duration::seconds(1);
-    store.save_income(y, today, older, &[row(0)]).await.unwrap();
+    store
+        .save_income(y, today, older, &[row(0)], &[])
+        .await
+        .unwrap();
     assert_eq!(flagged().await, 1, "the newer account stands");
     store
-        .save_income(y, today, newer + Duration::seconds(1), &[row(0)])
+        .save_income(y, today, newer + Duration::seconds(1), &[row(0)], &[])
         .await
         .unwrap();
     assert_eq!(flagged().await, 0, "a later computation replaces it");

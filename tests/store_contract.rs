@@ -445,6 +445,7 @@ fn visit_record(
         signature_png: png,
         photo_jpeg: None,
         earlier_payload_hash: None,
+        income_work: Vec::new(),
     }
 }
 

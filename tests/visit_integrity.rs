@@ -551,6 +551,7 @@ async fn a_visit_stored_before_the_canonical_form_replays_as_stored(db: TestDb) 
         photo_jpeg: None,
         worker_id: user_id(store, "worker1").await,
         earlier_payload_hash: None,
+        income_work: Vec::new(),
         visit: as_sent,
     };
     store.insert_visit(&record).await.unwrap();

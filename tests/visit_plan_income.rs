@@ -81,7 +81,7 @@ async fn plan_with_a_measure(db: &TestDb, household: Uuid) -> Uuid {
         at: now,
     };
     store
-        .insert_measure(plan, household, &measure, &created)
+        .insert_measure(plan, household, &measure, &created, &[])
         .await
         .unwrap();
     measure.id
@@ -288,7 +288,7 @@ async fn a_visit_delivered_late_does_not_undo_a_newer_move(db: TestDb) {
         note: String::new(),
     };
     db.store
-        .update_measure(household, &dropped, worker.id, Utc::now())
+        .update_measure(household, &dropped, worker.id, Utc::now(), &[])
         .await
         .unwrap();
     assert_eq!(deliver(&db, &cookie, &visit).await["outcome"], "stored");

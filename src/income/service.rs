@@ -19,8 +19,8 @@ use crate::income::{
     measures_due_and_on_time, signals, threshold_for,
 };
 use crate::server::db::{
-    AuditEvent, DbResult, DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts,
-    IncomeScope, PaymentFact, SizeFact, Store,
+    AuditEvent, ClaimedWork, DbResult, DeclaredFact, HouseholdFacts, HouseholdIncomeRow,
+    IncomeFacts, IncomeScope, IncomeWork, PaymentFact, SizeFact, Store,
 };
 use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
@@ -189,12 +189,14 @@ fn row(h: &HouseholdFacts, s: &IncomeStatus) -> HouseholdIncomeRow {
 }
 
 /// Recomputes and stores the accounts of the scope for `stat_year` as of
-/// `today`; answers how many households it computed.
+/// `today`; answers how many households it computed. `done` is the queued
+/// work the result settles, deleted in the same transaction.
 pub async fn recompute(
     store: &dyn Store,
     scope: &IncomeScope,
     stat_year: i32,
     today: NaiveDate,
+    done: &[ClaimedWork],
 ) -> DbResult<usize> {
     let read_at = Utc::now();
     let facts = store.income_facts(scope, stat_year).await?;
@@ -203,33 +205,103 @@ pub async fn recompute(
         .iter()
         .map(|(h, s)| row(h, s))
         .collect();
-    store.save_income(stat_year, today, read_at, &rows).await?;
+    store
+        .save_income(stat_year, today, read_at, &rows, done)
+        .await?;
     Ok(rows.len())
 }
 
-/// After visits or plan changes: the households' accounts of the years
-/// the changes belong to and of the current statistics year (which compares
-/// itself with the year before), as of today. A failure is logged, not
-/// raised: what caused it is stored already, and the next full refresh
-/// (which redoes any county with a household not computed that day)
-/// catches up.
-pub async fn recompute_households(store: &dyn Store, changed: Vec<(Uuid, i32)>) {
-    if changed.is_empty() {
-        return;
-    }
-    let today = china_date(Utc::now());
+/// The accounts a change to a household's records of `stat_year` moves:
+/// that year's, the next year's (which compares itself with it), and the
+/// current year's (whose signals follow the plan); none after the current
+/// year, which has no account yet.
+pub fn income_work(household_id: Uuid, stat_year: i32, today: NaiveDate) -> Vec<IncomeWork> {
     let current = StatYear::containing(today).0;
-    let mut years: Vec<i32> = changed.iter().map(|(_, y)| *y).collect();
-    years.push(current);
+    let mut years = vec![stat_year, stat_year.saturating_add(1), current];
     years.sort_unstable();
     years.dedup();
-    let mut households: Vec<Uuid> = changed.into_iter().map(|(h, _)| h).collect();
-    households.sort_unstable();
-    households.dedup();
-    for year in years.into_iter().filter(|y| *y <= current) {
-        let scope = IncomeScope::Households(households.clone());
-        if let Err(e) = recompute(store, &scope, year, today).await {
-            tracing::error!(error = %e, year, "recomputing household income failed");
+    years
+        .into_iter()
+        .filter(|y| *y <= current)
+        .map(|stat_year| IncomeWork {
+            household_id,
+            stat_year,
+        })
+        .collect()
+}
+
+/// Pieces of queued work one worker claims at a time: one recomputation
+/// per statistics year among them, so a busy queue is worked off in few
+/// transactions.
+const CLAIM_AT_ONCE: i64 = 256;
+/// How long a claim holds: a worker that died holding work leaves it to
+/// others after this.
+const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// How often an idle worker looks for work queued by any instance.
+const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Claims a round of queued income work and does it; answers how many
+/// pieces it settled (0: none was waiting).
+pub async fn work_once(store: &dyn Store) -> DbResult<usize> {
+    let now = Utc::now();
+    let claimed = store
+        .claim_income_work(CLAIM_AT_ONCE, now, now + CLAIM_LEASE)
+        .await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let today = china_date(now);
+    let mut by_year: std::collections::BTreeMap<i32, Vec<ClaimedWork>> = Default::default();
+    for c in &claimed {
+        by_year.entry(c.work.stat_year).or_default().push(*c);
+    }
+    for (year, done) in by_year {
+        let households: Vec<Uuid> = done.iter().map(|c| c.work.household_id).collect();
+        let mut attempt = 1;
+        loop {
+            match recompute(
+                store,
+                &IncomeScope::Households(households.clone()),
+                year,
+                today,
+                &done,
+            )
+            .await
+            {
+                Err(e) if e.is_retryable() && attempt < 4 => attempt += 1,
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(claimed.len())
+}
+
+/// Does queued work until none is left (tests, the command line).
+pub async fn work_until_idle(store: &dyn Store) -> DbResult<usize> {
+    let mut total = 0;
+    loop {
+        match work_once(store).await? {
+            0 => return Ok(total),
+            n => total += n,
+        }
+    }
+}
+
+/// The worker every instance runs: does queued work as it comes, for ever.
+/// A failure is logged and the work stays queued (its claim runs out, and
+/// this or another instance tries again).
+pub async fn work_forever(store: std::sync::Arc<dyn Store>) {
+    loop {
+        match work_once(store.as_ref()).await {
+            Ok(0) => tokio::time::sleep(IDLE_POLL).await,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "income work failed; retried later");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
         }
     }
 }
@@ -252,19 +324,37 @@ pub async fn refresh_all(store: &dyn Store, force: bool) -> DbResult<usize> {
         {
             continue;
         }
-        done += recompute(store, &IncomeScope::Area(county), year, today).await?;
+        done += recompute(store, &IncomeScope::Area(county), year, today, &[]).await?;
     }
     Ok(done)
 }
 
-/// How often the background refresh runs.
+/// How often the background refresh runs, across all instances.
 pub const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+/// The refresh's name in the schedule.
+pub const REFRESH_SCHEDULE: &str = "income_refresh";
+/// How often each instance checks whether the refresh is due.
+const SCHEDULE_POLL: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Runs [`refresh_all`] now and then every [`REFRESH_EVERY`], for ever.
-pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>) {
-    let mut tick = tokio::time::interval(REFRESH_EVERY);
+/// Runs [`refresh_all`] every [`REFRESH_EVERY`], for ever: every instance
+/// checks the shared schedule, and the one that claims a due run does it.
+pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>, runner: String) {
+    let every = chrono::TimeDelta::from_std(REFRESH_EVERY).expect("a few hours");
+    let mut tick = tokio::time::interval(SCHEDULE_POLL);
     loop {
         tick.tick().await;
+        let now = Utc::now();
+        match store
+            .claim_schedule(REFRESH_SCHEDULE, now, now + every, &runner)
+            .await
+        {
+            Ok(false) => continue,
+            Ok(true) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "checking the refresh schedule failed");
+                continue;
+            }
+        }
         let start = std::time::Instant::now();
         match refresh_all(store.as_ref(), false).await {
             Ok(n) => tracing::info!(
@@ -274,7 +364,27 @@ pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>) {
             ),
             Err(e) => tracing::error!(error = %e, "household income refresh failed"),
         }
+        let start = std::time::Instant::now();
+        match rebuild_rollups(store.as_ref()).await {
+            Ok(n) => tracing::info!(
+                villages = n,
+                seconds = start.elapsed().as_secs_f64(),
+                "dispatch roll-ups rebuilt"
+            ),
+            Err(e) => tracing::error!(error = %e, "rebuilding the dispatch roll-ups failed"),
+        }
     }
+}
+
+/// Every county's dispatch roll-ups rewritten from their rows, one county
+/// per transaction: the periodic repair beside the deltas that writes
+/// apply (see [`Store::rebuild_rollups`]).
+pub async fn rebuild_rollups(store: &dyn Store) -> DbResult<usize> {
+    let mut villages = 0;
+    for county in store.areas_at_level(AreaLevel::County).await? {
+        villages += store.rebuild_rollups(&county).await?;
+    }
+    Ok(villages)
 }
 
 /// A household's account of `stat_year` (the current one when `None`),

@@ -15,7 +15,9 @@ use crate::households::service::may_see;
 use crate::plans::{
     MeasureDraft, MeasureEntry, MeasureStatusDraft, MeasureView, PlanDraft, PlanPage, PlanView,
 };
-use crate::server::db::{DbError, MeasureEvent, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanWrite, Store};
+use crate::server::db::{
+    DbError, IncomeWork, MeasureEvent, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanWrite, Store,
+};
 use crate::server::session::Caller;
 use crate::subsidies::china_time;
 
@@ -173,9 +175,14 @@ pub async fn add_measure(
         at: Utc::now(),
     };
     store
-        .insert_measure(plan.id, household_id, &measure, &created)
+        .insert_measure(
+            plan.id,
+            household_id,
+            &measure,
+            &created,
+            &signals_follow(household_id),
+        )
         .await?;
-    signals_follow(store, household_id).await;
     Ok(measure.id)
 }
 
@@ -192,17 +199,26 @@ pub async fn set_status(
     household_in_reach(store, caller, household_id, "set_measure_status").await?;
     let update = draft.check(measure_id, today)?;
     store
-        .update_measure(household_id, &update, caller.actor.user_id, Utc::now())
+        .update_measure(
+            household_id,
+            &update,
+            caller.actor.user_id,
+            Utc::now(),
+            &signals_follow(household_id),
+        )
         .await?;
-    signals_follow(store, household_id).await;
     Ok(())
 }
 
 /// A measure added or moved changes the household's signals (overdue, no
-/// measure) and its village's implementation rate: recompute them now.
-async fn signals_follow(store: &dyn Store, household_id: Uuid) {
+/// measure) and its village's implementation rate: the current year's
+/// account is recomputed, queued with the change.
+fn signals_follow(household_id: Uuid) -> Vec<IncomeWork> {
     let year = crate::subsidies::StatYear::containing(crate::subsidies::china_date(Utc::now()));
-    crate::income::service::recompute_households(store, vec![(household_id, year.0)]).await;
+    vec![IncomeWork {
+        household_id,
+        stat_year: year.0,
+    }]
 }
 
 /// Whether the caller may work on the household's plan: its assigned field

@@ -17,7 +17,8 @@ use crate::roster::model::{
 };
 use crate::roster::table::{self, Cell, Table, TableRow};
 use crate::server::db::{
-    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, MemberRecord, RosterWrite, Store,
+    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, IncomeWork, MemberRecord, RosterWrite,
+    Store,
 };
 use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
 
@@ -129,10 +130,24 @@ pub async fn import(
         .map_err(|p| ImportFailure::Refused(p.into()))?;
     progress.enter(ImportPhase::Checking, table.rows.len() as u32);
     let sheet = Sheet::new(file, &table, kind).map_err(|p| ImportFailure::Refused(p.into()))?;
-    let (write, report) = match kind {
+    let (mut write, report) = match kind {
         RosterKind::Households => check_households(store, actor, &sheet, progress).await?,
         RosterKind::Entitlements => check_entitlements(store, actor, &sheet, progress).await?,
     };
+    // New and changed households get their accounts and signals now, not
+    // at the next background refresh: queued with the write.
+    let year =
+        crate::subsidies::StatYear::containing(crate::subsidies::china_date(chrono::Utc::now()));
+    write.income_work = write
+        .households
+        .iter()
+        .map(|h| h.id)
+        .chain(write.entitlements.iter().map(|e| e.household_id))
+        .map(|household_id| IncomeWork {
+            household_id,
+            stat_year: year.0,
+        })
+        .collect();
     let rows = write.households.len() + write.entitlements.len();
     progress.enter(ImportPhase::Writing, rows as u32);
     store
@@ -157,17 +172,6 @@ pub async fn import(
     if rows >= LARGE_IMPORT_ROWS {
         store.analyze().await?;
     }
-    // New and changed households get their accounts and signals now, not
-    // at the next background refresh.
-    let year =
-        crate::subsidies::StatYear::containing(crate::subsidies::china_date(chrono::Utc::now()));
-    let touched = write
-        .households
-        .iter()
-        .map(|h| (h.id, year.0))
-        .chain(write.entitlements.iter().map(|e| (e.household_id, year.0)))
-        .collect();
-    crate::income::service::recompute_households(store, touched).await;
     Ok(report)
 }
 

@@ -13,3 +13,15 @@ pub mod state;
 
 pub use router::router;
 pub use state::AppState;
+
+/// Starts the work every instance does in the background: the workers for
+/// derived work (income accounts, signals and their roll-ups, queued by the
+/// writes that cause them) and the periodic refresh, which runs once per
+/// interval across all instances. `instance` names this one in the
+/// schedule (for operators).
+pub fn spawn_background(store: std::sync::Arc<dyn db::Store>, instance: String) {
+    tokio::spawn(crate::income::service::work_forever(store.clone()));
+    tokio::spawn(crate::income::service::refresh_periodically(
+        store, instance,
+    ));
+}

@@ -61,11 +61,7 @@ pub async fn ingest_batch(
                 .collect();
         }
     };
-    let mut visited = Vec::new();
     for ((slot, record), result) in slots.into_iter().zip(&records).zip(stored) {
-        if matches!(result, Ok(VisitInsert::Stored)) {
-            visited.push((record.visit.household_id, record.visit.stat_year));
-        }
         let id = record.visit.id;
         let code = receipt_code(&record.visit.signature.content_hash);
         answers[slot] = Some(match result {
@@ -105,9 +101,6 @@ pub async fn ingest_batch(
             }
         });
     }
-    // The households' accounts move with what the visits verified and
-    // declared.
-    crate::income::service::recompute_households(store, visited).await;
     answers
         .into_iter()
         .map(|a| a.expect("every visit answered"))
@@ -220,7 +213,14 @@ async fn to_record(
     visit.canonicalize();
     let (signature_png, photo_jpeg) = check(store, &visit, Utc::now()).await?;
     let payload_hash = payload_hash(&visit);
+    // What the visit verified and declared moves the household's accounts.
+    let income_work = crate::income::service::income_work(
+        visit.household_id,
+        visit.stat_year,
+        crate::subsidies::china_date(Utc::now()),
+    );
     Ok(VisitRecord {
+        income_work,
         worker_id: caller.actor.user_id,
         signature_png,
         photo_jpeg,

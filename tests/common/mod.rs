@@ -14,6 +14,7 @@ use daohu::subsidies::StatYear;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+pub mod derived;
 pub mod dice;
 pub mod raw_http;
 pub mod server;
@@ -190,11 +191,17 @@ impl Reply {
     }
 }
 
+/// One request through the router, then the derived work it queued done
+/// (what the instance's background workers do within moments), so a test
+/// reads what a user would see a moment later.
 pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
     let res = router(state.clone())
         .oneshot(req)
         .await
         .expect("router answers");
+    daohu::income::service::work_until_idle(state.store.as_ref())
+        .await
+        .expect("derived work done");
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.expect("body").to_bytes();

@@ -123,12 +123,15 @@ pub trait IncomeStore {
     /// of their villages (old and new), in one transaction. An account
     /// already stored from facts read later is kept: a long county refresh
     /// cannot overwrite what a visit's own recomputation wrote meanwhile.
+    /// `done`: the queued work these rows settle, deleted in the same
+    /// transaction (each at the version claimed).
     async fn save_income(
         &self,
         stat_year: i32,
         as_of: NaiveDate,
         read_at: DateTime<Utc>,
         rows: &[HouseholdIncomeRow],
+        done: &[super::ClaimedWork],
     ) -> DbResult<()>;
 
     /// The roll-up for the areas one level below `area` (villages for a

@@ -7,6 +7,7 @@
 //! money is integer fen, times are UTC, dates are calendar dates.
 
 mod auth;
+mod derived;
 mod income;
 mod plans;
 mod postgres;
@@ -27,6 +28,7 @@ use crate::users::UserSummary;
 use crate::visits::VisitSubmission;
 
 pub use auth::{AuthStore, FailureCount, NewSessionRow, SessionRow};
+pub use derived::{Backlog, ClaimedWork, DerivedStore, IncomeWork};
 pub use income::{
     DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeRollupRow, IncomeScope,
     IncomeStore, PaymentFact, SizeFact,
@@ -45,6 +47,10 @@ pub enum DbError {
     /// database says, so services can turn it into a friendly message.
     #[error("conflict on {constraint}")]
     Conflict { constraint: String },
+    /// Something the transaction read changed under it before it could
+    /// lock it: nothing was written, and running it again is right.
+    #[error("changed concurrently")]
+    Retry,
     #[error(transparent)]
     Other(#[from] sqlx::Error),
 }
@@ -58,6 +64,17 @@ impl DbError {
             },
             _ => DbError::Other(e),
         }
+    }
+
+    /// A transaction the database gave up on to break a deadlock, or
+    /// because of a concurrent update (PostgreSQL SQLSTATE 40P01, 40001):
+    /// nothing of it was written, and running it again is right.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DbError::Retry)
+            || matches!(self, DbError::Other(e) if e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == "40P01" || c == "40001"))
     }
 }
 
@@ -78,6 +95,10 @@ impl From<DbError> for crate::error::AppError {
             {
                 tracing::info!(error = %e, "text refused by the database");
                 crate::error::AppError::validation("文本", crate::text::zh::ERR_NUL_IN_TEXT)
+            }
+            DbError::Retry => {
+                tracing::error!("a transaction kept meeting concurrent changes");
+                crate::error::AppError::Internal
             }
             DbError::Other(e) => {
                 tracing::error!(error = %e, "database error");
@@ -194,6 +215,8 @@ pub struct RosterWrite {
     pub replaced_members_of: Vec<Uuid>,
     /// New payments due, and changed ones under their stored id.
     pub entitlements: Vec<EntitlementRecord>,
+    /// The accounts to recompute after it, queued in the same transaction.
+    pub income_work: Vec<IncomeWork>,
 }
 
 /// A household list row, with its village and size.
@@ -240,6 +263,9 @@ pub struct VisitRecord {
     /// submission, where it differs: a visit they stored, sent again, is a
     /// replay too.
     pub earlier_payload_hash: Option<String>,
+    /// The accounts to recompute once it is stored, queued in the same
+    /// transaction (nothing when it is not stored: a replay changes nothing).
+    pub income_work: Vec<IncomeWork>,
 }
 
 /// What storing a visit did.
@@ -387,7 +413,9 @@ pub struct AuditEvent {
 }
 
 #[async_trait]
-pub trait Store: PlanStore + IncomeStore + AuthStore + Send + Sync + 'static {
+pub trait Store:
+    PlanStore + IncomeStore + AuthStore + DerivedStore + Send + Sync + 'static
+{
     /// Brings the schema up to date and loads the default catalogue items
     /// that are missing (local edits are kept).
     async fn migrate(&self) -> DbResult<()>;
@@ -485,6 +513,12 @@ pub trait Store: PlanStore + IncomeStore + AuthStore + Send + Sync + 'static {
     /// A household's assignment trail, oldest first.
     async fn assignments_of_household(&self, household_id: Uuid)
     -> DbResult<Vec<AssignmentRecord>>;
+
+    /// Rewrites the dispatch roll-ups of every village in `area` from their
+    /// rows. Writes keep them current by deltas; this is the periodic
+    /// repair that puts right whatever else changed them (a hand edit, a
+    /// bug since fixed). Answers how many villages it rewrote.
+    async fn rebuild_rollups(&self, area: &AreaCode) -> DbResult<usize>;
 
     /// Refreshes the query planner's statistics. After a bulk load the
     /// tables are many times larger than the planner believes, and it would

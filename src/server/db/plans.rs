@@ -77,23 +77,26 @@ pub trait PlanStore {
     async fn update_plan(&self, plan: &PlanWrite) -> DbResult<()>;
 
     /// Adds a measure to the household's plan with its first history row
-    /// (`created`), in one transaction.
+    /// (`created`), and queues `then`, in one transaction.
     async fn insert_measure(
         &self,
         plan_id: Uuid,
         household_id: Uuid,
         measure: &Measure,
         created: &MeasureEvent,
+        then: &[super::IncomeWork],
     ) -> DbResult<()>;
 
     /// Moves a measure of this household online and records the move, in
-    /// one transaction; `NotFound` when it is not this household's.
+    /// one transaction with queueing `then`; `NotFound` when it is not this
+    /// household's.
     async fn update_measure(
         &self,
         household_id: Uuid,
         update: &MeasureUpdate,
         user_id: Uuid,
         at: DateTime<Utc>,
+        then: &[super::IncomeWork],
     ) -> DbResult<()>;
 
     /// Every move of the household's measures, oldest first.

@@ -263,6 +263,66 @@ async fn refresh_rollups(
     Ok(())
 }
 
+/// Queues `work` in the caller's transaction (migration 0010): in key
+/// order, so that two transactions queueing for the same households take
+/// the rows' locks in one order. Work already queued coalesces: its
+/// version moves on, so the worker doing it now leaves it for another
+/// round; if a worker had claimed it, the claim is dropped and the wait
+/// counts from this write.
+async fn queue_income_work_in(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    work: impl IntoIterator<Item = crate::server::db::IncomeWork>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    let work: std::collections::BTreeSet<crate::server::db::IncomeWork> =
+        work.into_iter().collect();
+    let work: Vec<_> = work.into_iter().collect();
+    for chunk in work.chunks(CHUNK / 2) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO derived_work (kind, household_id, stat_year, version, queued_at) ",
+        );
+        q.push_values(chunk, |mut b, w| {
+            b.push("'income'")
+                .push_bind(w.household_id)
+                .push_bind(w.stat_year)
+                .push("1")
+                .push_bind(now);
+        });
+        q.push(
+            " ON CONFLICT (kind, household_id, stat_year) DO UPDATE SET \
+             version = derived_work.version + 1, \
+             queued_at = CASE WHEN derived_work.claimed_until IS NULL \
+                              THEN derived_work.queued_at ELSE excluded.queued_at END, \
+             claimed_until = NULL",
+        );
+        db(q.build().execute(&mut **tx).await)?;
+    }
+    Ok(())
+}
+
+/// Deletes the claimed work whose result the caller's transaction stores,
+/// each only at the version claimed (a write since leaves it queued), in
+/// key order (see [`queue_income_work_in`]).
+async fn finish_income_work_in(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    done: &[crate::server::db::ClaimedWork],
+) -> DbResult<()> {
+    let mut done: Vec<_> = done.to_vec();
+    done.sort_by_key(|c| c.work);
+    for c in done {
+        db(sqlx::query(
+            "DELETE FROM derived_work WHERE kind = 'income' AND household_id = $1 \
+             AND stat_year = $2 AND version = $3",
+        )
+        .bind(c.work.household_id)
+        .bind(c.work.stat_year)
+        .bind(c.version)
+        .execute(&mut **tx)
+        .await)?;
+    }
+    Ok(())
+}
+
 /// A monitored household's identification date when it enters Daohu
 /// (the roster does not carry one): today in China; `None` for others.
 fn identified_on(h: &HouseholdRecord) -> Option<NaiveDate> {
@@ -970,6 +1030,34 @@ impl Store for ThisStore {
             .collect()
     }
 
+    async fn rebuild_rollups(&self, area: &AreaCode) -> DbResult<usize> {
+        let (lo, hi) = area.subtree_range();
+        let mut tx = db(self.pool.begin().await)?;
+        // A write first (a no-op), as in `apply_roster`: on SQLite the
+        // transaction takes the write lock before it reads.
+        db(
+            sqlx::query("UPDATE households SET worker_id = worker_id WHERE id IS NULL")
+                .execute(&mut *tx)
+                .await,
+        )?;
+        let mut villages = std::collections::BTreeSet::new();
+        for table in ["households", "rollup_due", "rollup_paid"] {
+            let rows = db(sqlx::query(&format!(
+                "SELECT DISTINCT village_code FROM {table} WHERE village_code BETWEEN $1 AND $2"
+            ))
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(&mut *tx)
+            .await)?;
+            for r in rows {
+                villages.insert(r.try_get::<String, _>("village_code")?);
+            }
+        }
+        refresh_rollups(&mut tx, &villages).await?;
+        db(tx.commit().await)?;
+        Ok(villages.len())
+    }
+
     async fn analyze(&self) -> DbResult<()> {
         db(sqlx::query("ANALYZE").execute(&self.pool).await)?;
         Ok(())
@@ -1088,6 +1176,11 @@ impl Store for ThisStore {
             .collect();
         let mut villages = villages_of(&mut tx, &touched).await?;
         villages.extend(write.households.iter().map(|h| h.village.to_string()));
+        // The villages' locks before any household's, the order visits
+        // take them in (see `insert_visits_once`).
+        for chunk in villages.iter().collect::<Vec<_>>().chunks(CHUNK) {
+            lock_villages(&mut tx, chunk.iter().map(|v| v.as_str())).await?;
+        }
         // Members first: a person moving between two households of the file
         // must leave the old one before joining the new (ID numbers are unique).
         for chunk in write.replaced_members_of.chunks(CHUNK) {
@@ -1180,6 +1273,7 @@ impl Store for ThisStore {
             progress(done);
         }
         refresh_rollups(&mut tx, &villages).await?;
+        queue_income_work_in(&mut tx, write.income_work.iter().copied(), Utc::now()).await?;
         db(tx.commit().await)
     }
 
@@ -1299,21 +1393,18 @@ impl Store for ThisStore {
     }
 
     async fn insert_visits(&self, records: &[VisitRecord]) -> DbResult<Vec<DbResult<VisitInsert>>> {
-        let mut tx = db(self.pool.begin().await)?;
-        let mut answers = Vec::with_capacity(records.len());
-        for record in records {
-            answers.push(insert_visit_in(&mut tx, record).await);
+        // A deadlock (visits against an import or a worker on PostgreSQL)
+        // undoes the whole transaction: then it runs again.
+        let mut attempt = 1;
+        loop {
+            match insert_visits_once(&self.pool, records).await {
+                Err(e) if e.is_retryable() && attempt < 4 => {
+                    tracing::info!(error = %e, attempt, "visit batch retried");
+                    attempt += 1;
+                }
+                answer => return answer,
+            }
         }
-        let stored: Vec<Uuid> = records
-            .iter()
-            .zip(&answers)
-            .filter(|(_, a)| matches!(a, Ok(VisitInsert::Stored)))
-            .map(|(r, _)| r.visit.household_id)
-            .collect();
-        let villages = villages_of(&mut tx, &stored).await?;
-        refresh_rollups(&mut tx, &villages).await?;
-        db(tx.commit().await)?;
-        Ok(answers)
     }
 
     async fn visit(&self, id: Uuid) -> DbResult<Option<StoredVisit>> {
@@ -1860,6 +1951,173 @@ impl ThisStore {
 
 /// Stores one visit inside the batch's transaction, under a savepoint of
 /// its own: a visit that fails leaves nothing and does not undo the others.
+/// One try at storing a batch of visits, each in a savepoint, in one
+/// transaction that also moves the dispatch roll-up by what each stored
+/// visit changed and queues the income work the visits cause (so a crash
+/// after the commit leaves the work queued). Its cost does not grow with
+/// the village's history: it reads only the lines of the payments the
+/// visits verify.
+///
+/// Locks, in the order every writer takes them (PostgreSQL): the villages'
+/// area rows in share mode (a full roll-up refresh waits), then the
+/// households' rows (two batches for one household take turns, so each
+/// sees the other's lines when it works out its deltas), then roll-up and
+/// work rows, each in key order.
+async fn insert_visits_once(
+    pool: &sqlx::Pool<Db>,
+    records: &[VisitRecord],
+) -> DbResult<Vec<DbResult<VisitInsert>>> {
+    let mut tx = db(pool.begin().await)?;
+    if !LOCK_ROWS.is_empty() {
+        let households: Vec<Uuid> = records.iter().map(|r| r.visit.household_id).collect();
+        let villages = villages_of(&mut tx, &households).await?;
+        for chunk in villages.iter().collect::<Vec<_>>().chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new("SELECT code FROM areas WHERE code IN (");
+            push_in_list(&mut q, chunk.iter().map(|v| v.as_str()));
+            q.push(format!(" ORDER BY code{SHARE_ROWS}"));
+            db(q.build().fetch_all(&mut *tx).await)?;
+        }
+        let mut sorted = households.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        for chunk in sorted.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT id, village_code FROM households WHERE id IN (",
+            );
+            push_in_list(&mut q, chunk.iter().copied());
+            q.push(format!(" ORDER BY id{LOCK_ROWS}"));
+            for r in db(q.build().fetch_all(&mut *tx).await)? {
+                // Moved by an import since read: its new village is not
+                // locked; start again.
+                let village: String = r.try_get("village_code")?;
+                if !villages.contains(&village) {
+                    return Err(DbError::Retry);
+                }
+            }
+        }
+    }
+    let mut answers = Vec::with_capacity(records.len());
+    let mut deltas = PaidDeltas::new();
+    let mut work = Vec::new();
+    for record in records {
+        let answer = insert_visit_in(&mut tx, record).await;
+        if matches!(answer, Ok(VisitInsert::Stored)) {
+            paid_deltas_of(&mut tx, &record.visit, &mut deltas).await?;
+            work.extend(record.income_work.iter().copied());
+        }
+        answers.push(answer);
+    }
+    apply_paid_deltas(&mut tx, &deltas).await?;
+    queue_income_work_in(&mut tx, work, Utc::now()).await?;
+    db(tx.commit().await)?;
+    Ok(answers)
+}
+
+/// Changes to `rollup_paid` by (village, statistics year, item, China day):
+/// (payments counted paid, fen).
+type PaidDeltas = std::collections::BTreeMap<(String, i32, String, NaiveDate), (i64, i64)>;
+
+/// What a just-stored visit changes in `rollup_paid` (migration 0007: each
+/// verification line counts itself minus what the previous verification of
+/// the same payment counted, on its own day). A line placed between two
+/// others of its payment (a visit that started earlier arriving later)
+/// also changes what the next one takes back.
+async fn paid_deltas_of(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    v: &VisitSubmission,
+    deltas: &mut PaidDeltas,
+) -> DbResult<()> {
+    if v.lines.is_empty() {
+        return Ok(());
+    }
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "SELECT l.entitlement_id, l.status, l.received_fen, v.started_at, v.id AS visit_id, \
+                e.item_code, e.stat_year, h.village_code \
+         FROM verification_lines l \
+         JOIN visits v ON v.id = l.visit_id \
+         JOIN entitlements e ON e.id = l.entitlement_id \
+         JOIN households h ON h.id = e.household_id \
+         WHERE l.entitlement_id IN (",
+    );
+    push_in_list(&mut q, v.lines.iter().map(|l| l.entitlement_id));
+    // Per payment, in the order the roll-up counts verifications.
+    type Verification = ((DateTime<Utc>, Uuid), (i64, i64));
+    let mut by_payment: std::collections::HashMap<Uuid, (String, i32, String, Vec<Verification>)> =
+        std::collections::HashMap::new();
+    for r in db(q.build().fetch_all(&mut **tx).await)? {
+        let status: String = r.try_get("status")?;
+        let paid = matches!(status.as_str(), "received_in_full" | "received_in_part");
+        let fen = if paid {
+            Fen::counted(r.try_get::<Option<i64>, _>("received_fen")?.unwrap_or(0)).0
+        } else {
+            0
+        };
+        let entry = by_payment
+            .entry(r.try_get("entitlement_id")?)
+            .or_insert_with(|| (String::new(), 0, String::new(), Vec::new()));
+        entry.0 = r.try_get("village_code")?;
+        entry.1 = r.try_get("stat_year")?;
+        entry.2 = r.try_get("item_code")?;
+        entry.3.push((
+            (r.try_get("started_at")?, r.try_get("visit_id")?),
+            (i64::from(paid), fen),
+        ));
+    }
+    let this = (v.started_at, v.id);
+    for (village, year, item, mut lines) in by_payment.into_values() {
+        lines.sort_by_key(|(at, _)| *at);
+        let Some(i) = lines.iter().position(|(at, _)| *at == this) else {
+            continue;
+        };
+        let (paid, fen) = lines[i].1;
+        let (prev_paid, prev_fen) = i.checked_sub(1).map_or((0, 0), |p| lines[p].1);
+        let mut add = |at: DateTime<Utc>, d_paid: i64, d_fen: i64| {
+            let key = (
+                village.clone(),
+                year,
+                item.clone(),
+                crate::subsidies::china_date(at),
+            );
+            let slot = deltas.entry(key).or_default();
+            slot.0 += d_paid;
+            slot.1 += d_fen;
+        };
+        add(this.0, paid - prev_paid, fen - prev_fen);
+        if let Some(((next_at, _), _)) = lines.get(i + 1) {
+            add(*next_at, prev_paid - paid, prev_fen - fen);
+        }
+    }
+    Ok(())
+}
+
+/// Adds the deltas to `rollup_paid` in place, in key order.
+async fn apply_paid_deltas(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    deltas: &PaidDeltas,
+) -> DbResult<()> {
+    let rows: Vec<_> = deltas.iter().filter(|(_, d)| **d != (0, 0)).collect();
+    for chunk in rows.chunks(CHUNK / 2) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO rollup_paid (village_code, stat_year, item_code, day, paid, paid_fen) ",
+        );
+        q.push_values(chunk, |mut b, ((village, year, item, day), (paid, fen))| {
+            b.push_bind(village.clone())
+                .push_bind(*year)
+                .push_bind(item.clone())
+                .push_bind(*day)
+                .push_bind(*paid)
+                .push_bind(*fen);
+        });
+        q.push(
+            " ON CONFLICT (village_code, stat_year, item_code, day) DO UPDATE SET \
+             paid = rollup_paid.paid + excluded.paid, \
+             paid_fen = rollup_paid.paid_fen + excluded.paid_fen",
+        );
+        db(q.build().execute(&mut **tx).await)?;
+    }
+    Ok(())
+}
+
 async fn insert_visit_in(
     tx: &mut sqlx::Transaction<'static, Db>,
     record: &VisitRecord,

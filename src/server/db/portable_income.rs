@@ -211,6 +211,7 @@ impl IncomeStore for ThisStore {
         as_of: NaiveDate,
         read_at: DateTime<Utc>,
         rows: &[HouseholdIncomeRow],
+        done: &[crate::server::db::ClaimedWork],
     ) -> DbResult<()> {
         // Rows in id order, in every transaction that writes them, so that a
         // county's refresh and a visit's recomputation cannot deadlock.
@@ -231,9 +232,20 @@ impl IncomeStore for ThisStore {
                 villages.insert(r.try_get("village_code")?);
             }
         }
+        let villages: Vec<String> = villages.into_iter().collect();
         let mut tx = db(self.pool.begin().await)?;
+        // Two saves for one village take turns, or each could rewrite its
+        // roll-up without the other's accounts. A lock of its own (not the
+        // village's area row), so that saving accounts never holds up the
+        // visits of the village; taken first, in code order.
+        if let Some(lock) = INCOME_ROLLUP_LOCK {
+            for village in &villages {
+                db(sqlx::query(lock).bind(village).execute(&mut *tx).await)?;
+            }
+        }
         // Writes first: on SQLite the transaction takes the write lock now
         // rather than failing to upgrade a read later.
+        finish_income_work_in(&mut tx, done).await?;
         for chunk in rows.chunks(CHUNK / 2) {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "INSERT INTO household_income (household_id, stat_year, village_code, wage_fen, \
@@ -273,7 +285,6 @@ impl IncomeStore for ThisStore {
             );
             db(q.build().execute(&mut *tx).await)?;
         }
-        let villages: Vec<String> = villages.into_iter().collect();
         let flag_sums: String = IncomeFlag::ALL
             .iter()
             .map(|f| {
@@ -284,13 +295,21 @@ impl IncomeStore for ThisStore {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        // Each village's row rewritten in place from its accounts (a few
+        // hundred households at most, whatever the history); a village
+        // left without accounts drops its row.
         for chunk in villages.chunks(CHUNK) {
-            lock_villages(&mut tx, chunk.iter().map(String::as_str)).await?;
             let mut q =
                 sqlx::QueryBuilder::<Db>::new("DELETE FROM rollup_income WHERE stat_year = ");
             q.push_bind(stat_year);
             q.push(" AND village_code IN (");
             push_in_list(&mut q, chunk.iter().map(String::as_str));
+            q.push(
+                " AND NOT EXISTS (SELECT 1 FROM household_income hi \
+                 JOIN households h ON h.id = hi.household_id AND h.village_code = hi.village_code \
+                 WHERE hi.village_code = rollup_income.village_code \
+                 AND hi.stat_year = rollup_income.stat_year)",
+            );
             db(q.build().execute(&mut *tx).await)?;
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
                 "INSERT INTO rollup_income (village_code, stat_year, households, flagged, \
@@ -311,7 +330,16 @@ impl IncomeStore for ThisStore {
             q.push_bind(stat_year);
             q.push(" AND hi.village_code IN (");
             push_in_list(&mut q, chunk.iter().map(String::as_str));
-            q.push(" GROUP BY hi.village_code, hi.stat_year");
+            q.push(
+                " GROUP BY hi.village_code, hi.stat_year \
+                 ON CONFLICT (village_code, stat_year) DO UPDATE SET \
+                 households = excluded.households, flagged = excluded.flagged, \
+                 below_threshold = excluded.below_threshold, fell = excluded.fell, \
+                 unbacked_jump = excluded.unbacked_jump, \
+                 overdue_measure = excluded.overdue_measure, no_measure = excluded.no_measure, \
+                 measures_due = excluded.measures_due, \
+                 measures_on_time = excluded.measures_on_time, as_of = excluded.as_of",
+            );
             db(q.build().execute(&mut *tx).await)?;
         }
         db(tx.commit().await)?;

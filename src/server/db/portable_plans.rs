@@ -268,10 +268,12 @@ impl PlanStore for ThisStore {
         household_id: Uuid,
         measure: &Measure,
         created: &MeasureEvent,
+        then: &[crate::server::db::IncomeWork],
     ) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
         insert_measure_in(&mut tx, plan_id, household_id, measure, created.at).await?;
         insert_event_in(&mut tx, created).await?;
+        queue_income_work_in(&mut tx, then.iter().copied(), Utc::now()).await?;
         db(tx.commit().await)?;
         Ok(())
     }
@@ -282,9 +284,11 @@ impl PlanStore for ThisStore {
         u: &MeasureUpdate,
         user_id: Uuid,
         at: DateTime<Utc>,
+        then: &[crate::server::db::IncomeWork],
     ) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
         move_measure_in(&mut tx, household_id, u, None, user_id, at).await?;
+        queue_income_work_in(&mut tx, then.iter().copied(), Utc::now()).await?;
         db(tx.commit().await)?;
         Ok(())
     }

@@ -43,6 +43,18 @@ const BACKEND: &str = "postgres";
 /// inserting a household or discrepancy of the village takes (a plain
 /// `FOR UPDATE` would deadlock two syncs that each opened a discrepancy).
 const LOCK_ROWS: &str = " FOR NO KEY UPDATE";
+/// Claiming queued work: concurrent workers pass over each other's rows
+/// instead of waiting for them.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// A visit takes its villages' area rows in share mode: visits of one
+/// village run side by side (their roll-up deltas add up row by row),
+/// while a full refresh of the village's roll-ups (`LOCK_ROWS`) waits for
+/// them and they for it.
+const SHARE_ROWS: &str = " FOR SHARE";
+/// Saving a village's accounts and income roll-up: a transaction-scoped
+/// advisory lock per village (8101: this lock's namespace), held until the
+/// save commits; a hash collision only makes two villages take turns.
+const INCOME_ROLLUP_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(8101, hashtext($1))");
 /// The China date a visit (`v`) started on.
 const CHINA_DAY_OF_VISIT: &str = "CAST(v.started_at AT TIME ZONE 'Asia/Shanghai' AS DATE)";
 include!("portable.rs");
@@ -60,4 +72,8 @@ mod income_sql {
 mod auth_sql {
     use super::*;
     include!("portable_auth.rs");
+}
+mod derived_sql {
+    use super::*;
+    include!("portable_derived.rs");
 }

@@ -42,6 +42,13 @@ const BACKEND: &str = "sqlite";
 /// SQLite lets one transaction write at a time: a roll-up refresh never
 /// races another, so no row locks (nor `FOR UPDATE`, which it lacks).
 const LOCK_ROWS: &str = "";
+/// Claiming queued work: SQLite's one writer makes the claim's
+/// `UPDATE … WHERE … IN (SELECT …)` atomic as it is.
+const SKIP_LOCKED: &str = "";
+/// A village's roll-up is only ever written by one transaction at a time.
+const SHARE_ROWS: &str = "";
+/// SQLite's one writer: two saves of accounts never overlap.
+const INCOME_ROLLUP_LOCK: Option<&str> = None;
 /// The China date a visit (`v`) started on, as `YYYY-MM-DD` text.
 const CHINA_DAY_OF_VISIT: &str = "date(v.started_at, '+8 hours')";
 include!("portable.rs");
@@ -59,4 +66,8 @@ mod income_sql {
 mod auth_sql {
     use super::*;
     include!("portable_auth.rs");
+}
+mod derived_sql {
+    use super::*;
+    include!("portable_derived.rs");
 }
