@@ -1,15 +1,28 @@
-//! Sync ingest throughput through the real HTTP endpoint.
+//! Sync ingest throughput through the real HTTP endpoint, with the
+//! derived work (accounts, signals, income roll-up) done by a worker as on
+//! a real server, and the lag from a visit stored to its account updated.
 //!
-//! A server runs `router(state)` on a loopback port; 32 clients, each on its
-//! own keep-alive connection, POST batches of 50 signed visits (≈10
-//! verification lines and an 8 KB signature each) to /api/sync/v1/visits.
-//! Reported: visits/s and per-request p50/p99. In the same run, the raw
-//! baseline inserts the same kind of rows straight through the store, one
-//! transaction per batch. SQLite always; PostgreSQL when
-//! `TEST_DATABASE_URL` (or `BENCH_DATABASE_URL`) names a server.
+//! A server runs `router(state)` on a loopback port and one worker loop
+//! (what every instance runs). Two loads, each client on its own
+//! keep-alive connection:
+//! - one visit per request, 8 clients (a phone syncing after each
+//!   household);
+//! - batches of 50, 32 clients (phones back in signal with a day's work).
 //!
-//! `cargo bench --features ssr --bench sync_ingest [-- --visits 6400]`
+//! Each visit has ≈ 10 verification lines and an 8 KB signature. Reported
+//! per load: visits/s, per-request p50/p99, and the lag p50/p99 from a
+//! visit's work queued to its account stored. Then the raw store baseline
+//! (the same rows straight through the store, no derived work). With
+//! `--history N`, N more visits are then stored (one day's worth per
+//! household after another, as a season goes) and both loads run again on
+//! that database, to show the cost does not grow with history. SQLite
+//! always; PostgreSQL when `TEST_DATABASE_URL` (or `BENCH_DATABASE_URL`)
+//! names a server (VACUUM ANALYZE between loads, as autovacuum would: the
+//! machine's server runs without it).
+//!
+//! `cargo bench --features ssr --bench sync_ingest [-- --visits 6400] [--history 200000]`
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -25,23 +38,27 @@ use tokio::net::TcpStream;
 mod raw_http;
 use uuid::Uuid;
 
-const CLIENTS: usize = 32;
-const BATCH: usize = 50;
+/// (clients, visits per request) of each load.
+const LOADS: [(usize, usize); 2] = [(8, 1), (32, 50)];
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let visits = args
-        .iter()
-        .position(|a| a == "--visits")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(6400usize);
+    let visits = arg(&args, "--visits", 6400);
+    let history = arg(&args, "--history", 0);
     let dir = std::env::temp_dir().join(format!("daohu-bench-{}", Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir)?;
     let sqlite = format!("sqlite:{}", dir.join("bench.db").display());
-    println!("sync ingest: {visits} visits, batches of {BATCH}, {CLIENTS} clients\n");
-    run("sqlite", &sqlite, visits).await?;
+    println!("sync ingest: {visits} visits per load, history {history}\n");
+    run("sqlite", &sqlite, visits, history).await?;
     if let Ok(admin) =
         std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL"))
     {
@@ -51,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
             "{}/{name}",
             admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
         );
-        let result = run("postgres", &url, visits).await;
+        let result = run("postgres", &url, visits, history).await;
         db::PostgresStore::admin_execute(&admin, &format!("DROP DATABASE {name} WITH (FORCE)"))
             .await?;
         result?;
@@ -60,7 +77,37 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(backend: &str, url: &str, visits: usize) -> anyhow::Result<()> {
+/// What the worker settled, with each piece's lag in seconds.
+type Lags = Arc<Mutex<Vec<f64>>>;
+
+/// The worker loop every instance runs, recording lags.
+async fn worker(store: Arc<dyn Store>, lags: Lags) {
+    loop {
+        match daohu::income::service::work_once(store.as_ref()).await {
+            Ok(done) if done.is_empty() => {
+                tokio::time::sleep(daohu::income::service::IDLE_POLL).await
+            }
+            Ok(done) => {
+                let now = chrono::Utc::now();
+                let mut lags = lags.lock().unwrap();
+                lags.extend(
+                    done.iter()
+                        .map(|c| (now - c.queued_at).as_seconds_f64().max(0.0)),
+                );
+            }
+            Err(e) => {
+                eprintln!("worker: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+async fn run(backend: &str, url: &str, visits: usize, history: usize) -> anyhow::Result<()> {
     let store = db::connect(url).await?;
     store.migrate().await?;
     let year = StatYear::containing(chrono::Local::now().date_naive());
@@ -80,7 +127,7 @@ async fn run(backend: &str, url: &str, visits: usize) -> anyhow::Result<()> {
         .expect("demo county admin");
     let households = rich_households(store.as_ref(), year).await?;
 
-    // The endpoint, on a real socket.
+    // The endpoint, on a real socket, and the instance's worker.
     let state = AppState::new(Config::for_database(url), store.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -91,25 +138,125 @@ async fn run(backend: &str, url: &str, visits: usize) -> anyhow::Result<()> {
         )
         .await
     });
+    let lags: Lags = Arc::default();
+    let work = tokio::spawn(worker(store.clone(), lags.clone()));
     let cookie = sign_in(addr).await?;
 
-    let make = |n: usize| -> Vec<VisitSubmission> {
-        (0..n)
-            .map(|i| visit(&households[i % households.len()], year))
-            .collect()
-    };
-    let batches: Vec<String> = make(visits)
-        .chunks(BATCH)
+    let mut fresh = Vec::new();
+    for (clients, per_request) in LOADS {
+        vacuum(backend, url).await?;
+        let rate = load(
+            backend, &store, addr, &cookie, &households, year, visits, clients, per_request,
+            &lags, "fresh",
+        )
+        .await?;
+        fresh.push(rate);
+    }
+
+    // Raw baseline: the same rows straight through the store, one
+    // transaction per 50, no derived work.
+    let records: Vec<VisitRecord> = (0..visits)
+        .map(|i| record(visit(&households[i % households.len()], year, i), county.id))
+        .collect();
+    let start = Instant::now();
+    for chunk in records.chunks(50) {
+        store.insert_visits(chunk).await?;
+    }
+    println!(
+        "{backend:<9} raw store, batches of 50: {:>7.0} visits/s",
+        visits as f64 / start.elapsed().as_secs_f64()
+    );
+
+    if history > 0 {
+        let start = Instant::now();
+        let records: Vec<VisitRecord> = (0..history)
+            .map(|i| {
+                record(
+                    visit(&households[i % households.len()], year, i + visits),
+                    county.id,
+                )
+            })
+            .collect();
+        for chunk in records.chunks(500) {
+            store.insert_visits(chunk).await?;
+        }
+        store.analyze().await?;
+        println!(
+            "{backend:<9} history: {} visits stored ({:.0} s)",
+            store.count_visits().await?,
+            start.elapsed().as_secs_f64()
+        );
+        for (i, (clients, per_request)) in LOADS.into_iter().enumerate() {
+            vacuum(backend, url).await?;
+            let rate = load(
+                backend,
+                &store,
+                addr,
+                &cookie,
+                &households,
+                year,
+                visits,
+                clients,
+                per_request,
+                &lags,
+                "history",
+            )
+            .await?;
+            println!(
+                "{backend:<9}   {} of the fresh rate",
+                format_args!("{:.0} %", rate / fresh[i] * 100.0)
+            );
+        }
+    }
+    work.abort();
+    server.abort();
+    Ok(())
+}
+
+/// VACUUM ANALYZE on PostgreSQL, as autovacuum would between loads.
+async fn vacuum(backend: &str, url: &str) -> anyhow::Result<()> {
+    if backend == "postgres" {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
+        conn.close().await?;
+    }
+    Ok(())
+}
+
+/// One load: `visits` new visits from `clients` clients, `per_request` at a
+/// time; prints and answers its rate (visits/s).
+#[allow(clippy::too_many_arguments)]
+async fn load(
+    backend: &str,
+    store: &Arc<dyn Store>,
+    addr: std::net::SocketAddr,
+    cookie: &str,
+    households: &[(Uuid, Vec<(Uuid, i64)>)],
+    year: StatYear,
+    visits: usize,
+    clients: usize,
+    per_request: usize,
+    lags: &Lags,
+    label: &str,
+) -> anyhow::Result<f64> {
+    let before = store.count_visits().await?;
+    let offset = before as usize;
+    let made: Vec<VisitSubmission> = (0..visits)
+        .map(|i| visit(&households[(offset + i) % households.len()], year, offset + i))
+        .collect();
+    let requests: Vec<String> = made
+        .chunks(per_request)
         .map(|c| serde_json::json!({ "visits": c }).to_string())
         .collect();
-    let per_client: Vec<Vec<String>> = (0..CLIENTS)
-        .map(|c| batches.iter().skip(c).step_by(CLIENTS).cloned().collect())
+    let per_client: Vec<Vec<String>> = (0..clients)
+        .map(|c| requests.iter().skip(c).step_by(clients).cloned().collect())
         .collect();
-
+    lags.lock().unwrap().clear();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for work in per_client {
-        let cookie = cookie.clone();
+        let cookie = cookie.to_owned();
         tasks.push(tokio::spawn(
             async move { client(addr, &cookie, work).await },
         ));
@@ -118,37 +265,34 @@ async fn run(backend: &str, url: &str, visits: usize) -> anyhow::Result<()> {
     for t in tasks {
         latencies.extend(t.await??);
     }
-    let http_secs = start.elapsed().as_secs_f64();
-    server.abort();
-    let stored = store.count_visits().await?;
+    let secs = start.elapsed().as_secs_f64();
+    let stored = store.count_visits().await? - before;
     anyhow::ensure!(
         stored as usize == visits,
         "{stored} of {visits} visits stored"
     );
-
-    // Raw baseline: the same rows straight through the store, one
-    // transaction per batch.
-    let records: Vec<VisitRecord> = make(visits)
-        .into_iter()
-        .map(|v| record(v, county.id))
-        .collect();
-    let start = Instant::now();
-    for chunk in records.chunks(BATCH) {
-        store.insert_visits(chunk).await?;
-    }
-    let raw_secs = start.elapsed().as_secs_f64();
-
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    let http_rate = visits as f64 / http_secs;
-    let raw_rate = visits as f64 / raw_secs;
+    // The worker catches up.
+    let drained = loop {
+        if store.income_backlog().await?.pending == 0 {
+            break start.elapsed().as_secs_f64();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut latencies: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    latencies.sort_by(f64::total_cmp);
+    let mut lag = lags.lock().unwrap().clone();
+    lag.sort_by(f64::total_cmp);
+    let rate = visits as f64 / secs;
     println!(
-        "{backend:<9} endpoint {http_rate:>7.0} visits/s  p50 {:>6.1} ms  p99 {:>6.1} ms | raw store {raw_rate:>7.0} visits/s | ratio {:.2}",
-        pct(0.50).as_secs_f64() * 1000.0,
-        pct(0.99).as_secs_f64() * 1000.0,
-        http_rate / raw_rate,
+        "{backend:<9} {label:<7} {per_request:>2}/request, {clients:>2} clients: {rate:>7.0} visits/s  \
+         request p50 {:>6.1} ms p99 {:>6.1} ms | account lag p50 {:.2} s p99 {:.2} s | all work done {:.1} s after the start",
+        pct(&latencies, 0.50),
+        pct(&latencies, 0.99),
+        pct(&lag, 0.50),
+        pct(&lag, 0.99),
+        drained,
     );
-    Ok(())
+    Ok(rate)
 }
 
 /// Households with at least 9 expected payments, and those payments.
@@ -178,12 +322,18 @@ async fn rich_households(
     Ok(out)
 }
 
-fn visit((household, due): &(Uuid, Vec<(Uuid, i64)>), year: StatYear) -> VisitSubmission {
-    // A month into the year, or an hour ago while it is younger: a visit
-    // may not lie in the future.
-    let started = (year.first_day().and_hms_opt(2, 0, 0).unwrap().and_utc()
+/// The `n`th visit of the run: a month into the year (or an hour ago while
+/// the year is younger: a visit may not lie in the future), minus a minute
+/// per `n`, so that the visits of one household come in all orders.
+fn visit(
+    (household, due): &(Uuid, Vec<(Uuid, i64)>),
+    year: StatYear,
+    n: usize,
+) -> VisitSubmission {
+    let latest = (year.first_day().and_hms_opt(2, 0, 0).unwrap().and_utc()
         + chrono::Duration::days(30))
     .min(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0) - chrono::Duration::hours(1));
+    let started = latest - chrono::Duration::minutes((n % 20_000) as i64);
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend((0..8 * 1024).map(|i| (i * 31 % 251) as u8));
     let mut v = VisitSubmission {

@@ -23,6 +23,7 @@ on_both_backends!(
     periodic_work_runs_once_per_interval_across_instances,
     roll_up_deltas_equal_a_rewrite_in_any_order,
     concurrent_batches_keep_every_derived_row_right,
+    a_threshold_change_recomputes_every_account_once,
 );
 
 fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
@@ -371,5 +372,46 @@ async fn concurrent_batches_keep_every_derived_row_right(db: TestDb) {
     for w in workers {
         w.await.unwrap();
     }
+    assert_derived_match_recomputation(&db).await;
+}
+
+async fn a_threshold_change_recomputes_every_account_once(db: TestDb) {
+    use daohu::income::service::{RECOMPUTE_SCHEDULE, recompute_if_due};
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let year = common::year().0;
+    let by = store.user_by_username("county").await.unwrap().unwrap().id;
+    let accounts = || async {
+        common::derived::snapshot(&db)
+            .await
+            .accounts
+            .keys()
+            .filter(|k| k.1 == year)
+            .count()
+    };
+    assert_eq!(accounts().await, 0);
+    recompute_if_due(store, "a").await;
+    assert_eq!(accounts().await, 0, "not due before a change");
+
+    store
+        .set_income_threshold(year, daohu::subsidies::Fen(800_000), by, RECOMPUTE_SCHEDULE)
+        .await
+        .unwrap();
+    // The instance that made the change dies now: any instance runs it.
+    recompute_if_due(store, "b").await;
+    assert_eq!(accounts().await, 200, "every household recomputed");
+    assert_eq!(store.schedule_runs(RECOMPUTE_SCHEDULE).await.unwrap(), 1);
+    recompute_if_due(store, "c").await;
+    assert_eq!(
+        store.schedule_runs(RECOMPUTE_SCHEDULE).await.unwrap(),
+        1,
+        "once per change"
+    );
+    store
+        .set_income_threshold(year, daohu::subsidies::Fen(810_000), by, RECOMPUTE_SCHEDULE)
+        .await
+        .unwrap();
+    recompute_if_due(store, "c").await;
+    assert_eq!(store.schedule_runs(RECOMPUTE_SCHEDULE).await.unwrap(), 2);
     assert_derived_match_recomputation(&db).await;
 }

@@ -238,17 +238,17 @@ const CLAIM_AT_ONCE: i64 = 256;
 /// others after this.
 const CLAIM_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// How often an idle worker looks for work queued by any instance.
-const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+pub const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Claims a round of queued income work and does it; answers how many
-/// pieces it settled (0: none was waiting).
-pub async fn work_once(store: &dyn Store) -> DbResult<usize> {
+/// Claims a round of queued income work and does it; answers the pieces
+/// it settled (none: none was waiting), each with when it was queued.
+pub async fn work_once(store: &dyn Store) -> DbResult<Vec<ClaimedWork>> {
     let now = Utc::now();
     let claimed = store
         .claim_income_work(CLAIM_AT_ONCE, now, now + CLAIM_LEASE)
         .await?;
     if claimed.is_empty() {
-        return Ok(0);
+        return Ok(claimed);
     }
     let today = china_date(now);
     let mut by_year: std::collections::BTreeMap<i32, Vec<ClaimedWork>> = Default::default();
@@ -276,14 +276,15 @@ pub async fn work_once(store: &dyn Store) -> DbResult<usize> {
             }
         }
     }
-    Ok(claimed.len())
+    Ok(claimed)
 }
 
-/// Does queued work until none is left (tests, the command line).
+/// Does queued work until none is left (tests, the command line); answers
+/// how many pieces it settled.
 pub async fn work_until_idle(store: &dyn Store) -> DbResult<usize> {
     let mut total = 0;
     loop {
-        match work_once(store).await? {
+        match work_once(store).await?.len() {
             0 => return Ok(total),
             n => total += n,
         }
@@ -296,7 +297,7 @@ pub async fn work_until_idle(store: &dyn Store) -> DbResult<usize> {
 pub async fn work_forever(store: std::sync::Arc<dyn Store>) {
     loop {
         match work_once(store.as_ref()).await {
-            Ok(0) => tokio::time::sleep(IDLE_POLL).await,
+            Ok(done) if done.is_empty() => tokio::time::sleep(IDLE_POLL).await,
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, "income work failed; retried later");
@@ -336,13 +337,22 @@ pub const REFRESH_SCHEDULE: &str = "income_refresh";
 /// How often each instance checks whether the refresh is due.
 const SCHEDULE_POLL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The recomputation of every account that a threshold change makes due
+/// (in the change's own transaction, so a restart cannot lose it).
+pub const RECOMPUTE_SCHEDULE: &str = "income_recompute_all";
+/// A claimed recomputation not finished by then (its instance died) is
+/// due again.
+const RECOMPUTE_LEASE: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// Runs [`refresh_all`] every [`REFRESH_EVERY`], for ever: every instance
 /// checks the shared schedule, and the one that claims a due run does it.
+/// Also the full recomputation a threshold change made due.
 pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>, runner: String) {
     let every = chrono::TimeDelta::from_std(REFRESH_EVERY).expect("a few hours");
     let mut tick = tokio::time::interval(SCHEDULE_POLL);
     loop {
         tick.tick().await;
+        recompute_if_due(store.as_ref(), &runner).await;
         let now = Utc::now();
         match store
             .claim_schedule(REFRESH_SCHEDULE, now, now + every, &runner)
@@ -373,6 +383,36 @@ pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>, runner: Stri
             ),
             Err(e) => tracing::error!(error = %e, "rebuilding the dispatch roll-ups failed"),
         }
+    }
+}
+
+/// Recomputes every account if a threshold change made it due: claimed
+/// for a lease, then put off until the next change.
+pub async fn recompute_if_due(store: &dyn Store, runner: &str) {
+    let now = Utc::now();
+    let lease_end = now + RECOMPUTE_LEASE;
+    match store
+        .claim_schedule(RECOMPUTE_SCHEDULE, now, lease_end, runner)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => return tracing::error!(error = %e, "checking the recompute schedule failed"),
+    }
+    match refresh_all(store, true).await {
+        Ok(n) => {
+            tracing::info!(households = n, "accounts recomputed after a threshold change");
+            // Not due again until the next change (which makes it due now;
+            // a change made during this run keeps it due).
+            let never = now + chrono::TimeDelta::days(365 * 100);
+            if let Err(e) = store
+                .put_off_schedule(RECOMPUTE_SCHEDULE, lease_end, never)
+                .await
+            {
+                tracing::error!(error = %e, "putting off the recompute schedule failed");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "recomputing after a threshold change failed"),
     }
 }
 
@@ -518,7 +558,7 @@ pub async fn set_threshold(
         ));
     }
     store
-        .set_income_threshold(year, fen, caller.actor.user_id)
+        .set_income_threshold(year, fen, caller.actor.user_id, RECOMPUTE_SCHEDULE)
         .await?;
     store
         .record_audit(&AuditEvent {
@@ -529,11 +569,5 @@ pub async fn set_threshold(
             address: caller.address.clone(),
         })
         .await?;
-    let background = store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = refresh_all(background.as_ref(), true).await {
-            tracing::error!(error = %e, "recomputing after a threshold change failed");
-        }
-    });
     thresholds(store.as_ref()).await
 }

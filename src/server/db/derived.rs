@@ -65,6 +65,16 @@ pub trait DerivedStore {
         runner: &str,
     ) -> DbResult<bool>;
 
+    /// After a run claimed with `claimed_next`: makes the next one due at
+    /// `next` instead, unless the schedule was moved meanwhile (a new
+    /// reason to run, which stands). True if it was put off.
+    async fn put_off_schedule(
+        &self,
+        name: &str,
+        claimed_next: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> DbResult<bool>;
+
     /// How many times `name` has run (operators, tests).
     async fn schedule_runs(&self, name: &str) -> DbResult<i64>;
 }

@@ -112,7 +112,15 @@ pub trait IncomeStore {
     /// The monitoring threshold of every configured year, in year order.
     async fn income_thresholds(&self) -> DbResult<Vec<(i32, Fen)>>;
 
-    async fn set_income_threshold(&self, stat_year: i32, threshold: Fen, by: Uuid) -> DbResult<()>;
+    /// Sets the threshold and, in the same transaction, makes the periodic
+    /// run `then_run` due now (every account is recomputed against it).
+    async fn set_income_threshold(
+        &self,
+        stat_year: i32,
+        threshold: Fen,
+        by: Uuid,
+        then_run: &str,
+    ) -> DbResult<()>;
 
     /// What the scope's accounts for `stat_year` and `stat_year - 1` are
     /// computed from: every line, not yet reduced to the latest.

@@ -91,6 +91,24 @@ impl DerivedStore for ThisStore {
         Ok(claimed == 1)
     }
 
+    async fn put_off_schedule(
+        &self,
+        name: &str,
+        claimed_next: DateTime<Utc>,
+        next: DateTime<Utc>,
+    ) -> DbResult<bool> {
+        let moved = db(sqlx::query(
+            "UPDATE schedules SET next_run_at = $3 WHERE name = $1 AND next_run_at = $2",
+        )
+        .bind(name)
+        .bind(claimed_next)
+        .bind(next)
+        .execute(&self.pool)
+        .await)?
+        .rows_affected();
+        Ok(moved == 1)
+    }
+
     async fn schedule_runs(&self, name: &str) -> DbResult<i64> {
         Ok(db(sqlx::query("SELECT runs FROM schedules WHERE name = $1")
             .bind(name)

@@ -63,7 +63,15 @@ impl IncomeStore for ThisStore {
         .collect()
     }
 
-    async fn set_income_threshold(&self, stat_year: i32, threshold: Fen, by: Uuid) -> DbResult<()> {
+    async fn set_income_threshold(
+        &self,
+        stat_year: i32,
+        threshold: Fen,
+        by: Uuid,
+        then_run: &str,
+    ) -> DbResult<()> {
+        let now = Utc::now();
+        let mut tx = db(self.pool.begin().await)?;
         db(sqlx::query(
             "INSERT INTO income_thresholds (stat_year, threshold_fen, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (stat_year) DO UPDATE SET \
@@ -73,10 +81,18 @@ impl IncomeStore for ThisStore {
         .bind(stat_year)
         .bind(threshold.0)
         .bind(by)
-        .bind(Utc::now())
-        .execute(&self.pool)
+        .bind(now)
+        .execute(&mut *tx)
         .await)?;
-        Ok(())
+        db(sqlx::query(
+            "INSERT INTO schedules (name, next_run_at, runs) VALUES ($1, $2, 0) \
+             ON CONFLICT (name) DO UPDATE SET next_run_at = excluded.next_run_at",
+        )
+        .bind(then_run)
+        .bind(now)
+        .execute(&mut *tx)
+        .await)?;
+        db(tx.commit().await)
     }
 
     async fn income_facts(&self, scope: &IncomeScope, stat_year: i32) -> DbResult<IncomeFacts> {
