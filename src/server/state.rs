@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Roster imports running or recently finished.
     pub imports: Arc<ImportJobs>,
+    /// What sync bodies may hold at once (see [`crate::sync::http`]).
+    pub sync_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             imports: Arc::new(ImportJobs::default()),
+            sync_budget: crate::sync::http::batch_budget(),
         }
     }
 }

@@ -3,8 +3,6 @@
 
 use std::net::SocketAddr;
 
-use std::sync::LazyLock;
-
 use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
 use axum::extract::State;
@@ -38,8 +36,13 @@ pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// a request over the budget waits for its turn rather than fail.
 const MAX_BATCH_BYTES_IN_FLIGHT: usize = 64 * 1024 * 1024;
 const BUDGET_UNIT: usize = 1024;
-static IN_FLIGHT: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(MAX_BATCH_BYTES_IN_FLIGHT / BUDGET_UNIT));
+
+/// The budget of [`MAX_BATCH_BYTES_IN_FLIGHT`], one per server (in
+/// [`AppState`], not a process-wide static: a permit held by a request of
+/// one server, say one test's, must never hold up another's).
+pub fn batch_budget() -> std::sync::Arc<Semaphore> {
+    std::sync::Arc::new(Semaphore::new(MAX_BATCH_BYTES_IN_FLIGHT / BUDGET_UNIT))
+}
 
 /// `{"visits": [...]}`, each visit left as its JSON text (borrowed from the
 /// body, so parsing costs no more memory than the body itself) until it is
@@ -128,7 +131,8 @@ pub async fn post_visits(
         .unwrap_or(MAX_BATCH_BYTES)
         .div_ceil(BUDGET_UNIT)
         .max(1);
-    let Ok(_budget) = IN_FLIGHT
+    let Ok(_budget) = state
+        .sync_budget
         .acquire_many(u32::try_from(reserve).unwrap_or(u32::MAX))
         .await
     else {

@@ -138,6 +138,17 @@ fn at_most(value: &str, max: i64) -> String {
     format!("(CASE WHEN {value} > {max} THEN {max} WHEN {value} < 0 THEN 0 ELSE {value} END)")
 }
 
+/// `a + b` in SQL, held within i64 on both backends (PostgreSQL raises
+/// "bigint out of range", SQLite turns to floating point): a row written
+/// around the services must not make the next delta fail.
+fn saturating_add(a: &str, b: &str) -> String {
+    format!(
+        "(CASE WHEN {b} > 0 AND {a} > 9223372036854775807 - {b} THEN 9223372036854775807 \
+         WHEN {b} < 0 AND {a} < (-9223372036854775807 - 1) - {b} \
+         THEN (-9223372036854775807 - 1) ELSE {a} + {b} END)"
+    )
+}
+
 /// `SUM(expr)` that no row values can overflow, as two columns
 /// `{alias}_hi` and `{alias}_lo`: the sums of each value's quotient and
 /// remainder by 2³² (truncating, alike on both backends), each of which
@@ -2108,11 +2119,12 @@ async fn apply_paid_deltas(
                 .push_bind(*paid)
                 .push_bind(*fen);
         });
-        q.push(
+        q.push(format!(
             " ON CONFLICT (village_code, stat_year, item_code, day) DO UPDATE SET \
-             paid = rollup_paid.paid + excluded.paid, \
-             paid_fen = rollup_paid.paid_fen + excluded.paid_fen",
-        );
+             paid = {}, paid_fen = {}",
+            saturating_add("rollup_paid.paid", "excluded.paid"),
+            saturating_add("rollup_paid.paid_fen", "excluded.paid_fen"),
+        ));
         db(q.build().execute(&mut **tx).await)?;
     }
     Ok(())
