@@ -62,18 +62,6 @@ alive() {
 # The HTTP status of GET url ("000" when nothing answers).
 http_status() { curl -s -o /dev/null -m 5 -w '%{http_code}' "$1" || true; }
 
-ensure_cluster_tools() {
-  local missing=()
-  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
-  command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
-  command -v curl >/dev/null 2>&1 || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    say "安装 ${missing[*]} / installing ${missing[*]} (Debian packages)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
-
 # postgres://user@host:port/name?params → name, and the same URL on the
 # `postgres` database (to create it from).
 db_name() {
