@@ -38,8 +38,23 @@ ensure_build_tools() {
   fi
 }
 
+# The province set-up of scripts/cluster.sh (and its test): a real load
+# balancer, PostgreSQL's client to create the database, curl for checks.
+ensure_cluster_tools() {
+  local missing=()
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+  command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "安装 ${missing[*]} / installing ${missing[*]} (Debian packages)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
 ensure_test_tools() {
   ensure_build_tools
+  ensure_cluster_tools
   # Chromium for the specs; a CJK font so screenshots show Chinese, not boxes.
   # sqlite3: the offline spec checks what arrived in the database itself.
   if ! command -v chromium >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh 2>/dev/null)" ] || ! command -v sqlite3 >/dev/null 2>&1; then

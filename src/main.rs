@@ -19,10 +19,31 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = cli.config;
     let store = db::connect(&config.database_url).await?;
+    // One process at a time migrates and loads: instances started together
+    // on an empty database would otherwise each find it empty and load the
+    // demo. Commands that only read (or recompute) let go after migrating.
+    let startup = store
+        .startup_lock()
+        .await
+        .context("无法取得数据库启动锁 / cannot take the database's start-up lock")?;
     store
         .migrate()
         .await
         .context("数据库迁移失败 / migration failed")?;
+    let loads_data = match &cli.command {
+        Command::Serve { demo_if_empty } => *demo_if_empty,
+        Command::Demo { .. }
+        | Command::DemoProvince { .. }
+        | Command::DemoRoster { .. }
+        | Command::User { .. } => true,
+        Command::Migrate | Command::RecomputeIncome { .. } => false,
+    };
+    let mut startup = if loads_data {
+        Some(startup)
+    } else {
+        startup.release().await;
+        None
+    };
 
     match cli.command {
         Command::Migrate => println!(
@@ -139,6 +160,9 @@ async fn main() -> anyhow::Result<()> {
             if demo_if_empty {
                 load_demo(store.as_ref(), 300, 2023, true, DEMO_VISITED_PERCENT).await?;
             }
+            if let Some(lock) = startup.take() {
+                lock.release().await;
+            }
             let addr = config.addr;
             // Derived work queued by writes (also by writes that crashed
             // before it was done), and the calendar's (overdue measures).
@@ -159,6 +183,9 @@ async fn main() -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         }
+    }
+    if let Some(lock) = startup {
+        lock.release().await;
     }
     Ok(())
 }

@@ -56,10 +56,16 @@ pub mod tempdir {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        let db = TestDb::unmigrated_sqlite().await;
+        db.store.migrate().await.expect("migrate sqlite");
+        db
+    }
+
+    /// A SQLite file as a first start finds it: no schema yet.
+    pub async fn unmigrated_sqlite() -> TestDb {
         let dir = tempdir::TempDir::new();
         let url = format!("sqlite:{}", dir.0.join("daohu.db").display());
         let store = db::connect(&url).await.expect("open sqlite");
-        store.migrate().await.expect("migrate sqlite");
         TestDb {
             url,
             store,
@@ -71,6 +77,13 @@ impl TestDb {
     /// unset. When it is set, an unreachable server fails the test: CI must
     /// never pass by skipping PostgreSQL.
     pub async fn postgres() -> Option<TestDb> {
+        let db = TestDb::unmigrated_postgres().await?;
+        db.store.migrate().await.expect("migrate postgres");
+        Some(db)
+    }
+
+    /// A PostgreSQL database as a first start finds it: no schema yet.
+    pub async fn unmigrated_postgres() -> Option<TestDb> {
         let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
         let name = format!("daohu_test_{}", uuid::Uuid::now_v7().simple());
         let admin =
@@ -80,7 +93,6 @@ impl TestDb {
         });
         let url = with_database(&admin_url, &name);
         let store = db::connect(&url).await.expect("open postgres");
-        store.migrate().await.expect("migrate postgres");
         Some(TestDb {
             url,
             store,

@@ -16,11 +16,30 @@ pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
     url: String,
+    /// Given to `serve` after its name (`--demo-if-empty`).
+    args: Vec<String>,
     site: TempDir,
 }
 
 impl Server {
     pub async fn start(url: &str) -> Server {
+        let mut s = Server::spawn(url, &[]);
+        s.wait_ready().await;
+        s
+    }
+
+    /// `n` processes of `daohu serve <args>` on one database, all started
+    /// before any is waited for, as instances of a province come up.
+    pub async fn start_together(url: &str, n: usize, args: &[&str]) -> Vec<Server> {
+        let mut servers: Vec<Server> = (0..n).map(|_| Server::spawn(url, args)).collect();
+        for s in &mut servers {
+            s.wait_ready().await;
+        }
+        servers
+    }
+
+    /// Starts the process on a free port without waiting for it.
+    fn spawn(url: &str, args: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -28,29 +47,33 @@ impl Server {
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let site = TempDir::new();
-        let mut s = Server {
-            child: spawn(url, addr, &site),
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Server {
+            child: spawn(url, addr, &site, &args),
             addr,
             url: url.to_owned(),
+            args,
             site,
-        };
-        s.wait_ready().await;
-        s
+        }
     }
 
     pub async fn kill_and_restart(&mut self) {
         self.child.start_kill().expect("SIGKILL");
         self.child.wait().await.expect("reaped");
-        self.child = spawn(&self.url, self.addr, &self.site);
+        self.child = spawn(&self.url, self.addr, &self.site, &self.args);
         self.wait_ready().await;
     }
 
-    /// Waits until `/healthz` answers 200.
+    /// Waits until `/healthz` answers 200; fails at once if the process
+    /// exits instead.
     pub async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if self.healthy().await {
                 return;
+            }
+            if let Some(status) = self.child.try_wait().expect("process status") {
+                panic!("server on {} exited ({status})", self.addr);
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -86,9 +109,10 @@ impl Server {
     }
 }
 
-fn spawn(url: &str, addr: SocketAddr, site: &TempDir) -> Child {
+fn spawn(url: &str, addr: SocketAddr, site: &TempDir, args: &[String]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_daohu"))
         .arg("serve")
+        .args(args)
         .env("DATABASE_URL", url)
         .env("DAOHU_ADDR", addr.to_string())
         .env("DAOHU_SITE_ROOT", &site.0)

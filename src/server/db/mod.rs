@@ -12,6 +12,7 @@ mod income;
 mod plans;
 mod postgres;
 mod sqlite;
+mod startup;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub use plans::{
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use startup::StartupLock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -419,6 +421,11 @@ pub trait Store:
     /// Brings the schema up to date and loads the default catalogue items
     /// that are missing (local edits are kept).
     async fn migrate(&self) -> DbResult<()>;
+    /// Waits until no other process holds the database's start-up lock,
+    /// then holds it until released: taken around [`Store::migrate`] and
+    /// the loading of data that must happen once (the demo), so instances
+    /// started at once on one empty database come up one after another.
+    async fn startup_lock(&self) -> DbResult<StartupLock>;
     fn backend(&self) -> &'static str;
 
     // areas

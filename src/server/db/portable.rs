@@ -385,6 +385,10 @@ impl Store for ThisStore {
         db(tx.commit().await)
     }
 
+    async fn startup_lock(&self) -> DbResult<crate::server::db::StartupLock> {
+        self.take_startup_lock().await
+    }
+
     fn backend(&self) -> &'static str {
         BACKEND
     }

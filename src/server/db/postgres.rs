@@ -33,6 +33,19 @@ impl PostgresStore {
             .run(&self.pool)
             .await
     }
+
+    /// On a connection taken out of the pool for good: the pool never hands
+    /// a session holding the lock to anyone else, and its own connections
+    /// stay free for the migration and the load the lock surrounds.
+    async fn take_startup_lock(&self) -> DbResult<super::StartupLock> {
+        let conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(super::DbError::from_sqlx)?
+            .detach();
+        super::StartupLock::postgres(conn).await
+    }
 }
 
 type Db = sqlx::Postgres;

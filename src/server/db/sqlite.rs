@@ -7,6 +7,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// The database file, which other processes may open too; `None` in
+    /// memory.
+    file: Option<std::path::PathBuf>,
 }
 
 impl SqliteStore {
@@ -19,7 +22,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(dir) = std::path::Path::new(options.get_filename()).parent()
+        let file = (!in_memory(url)).then(|| options.get_filename().to_path_buf());
+        if let Some(dir) = file.as_deref().and_then(std::path::Path::parent)
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)?;
@@ -28,12 +32,27 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, file })
     }
 
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
         sqlx::migrate!("./migrations/sqlite").run(&self.pool).await
     }
+
+    async fn take_startup_lock(&self) -> DbResult<super::StartupLock> {
+        match &self.file {
+            Some(file) => super::StartupLock::file(file).await,
+            None => Ok(super::StartupLock::none()),
+        }
+    }
+}
+
+/// `sqlite::memory:` or `?mode=memory` (sqlx's own rule; its flag is
+/// private): a database only this process sees.
+fn in_memory(url: &str) -> bool {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (database, query) = rest.split_once('?').unwrap_or((rest, ""));
+    database.ends_with(":memory:") || query.split('&').any(|p| p == "mode=memory")
 }
 
 type Db = sqlx::Sqlite;
@@ -70,4 +89,21 @@ mod auth_sql {
 mod derived_sql {
     use super::*;
     include!("portable_derived.rs");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn memory_databases_are_told_from_files() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory&cache=shared",
+        ] {
+            assert!(super::in_memory(url), "{url}");
+        }
+        for url in ["sqlite:data/daohu.db", "sqlite:///tmp/memory.db?mode=rwc"] {
+            assert!(!super::in_memory(url), "{url}");
+        }
+    }
 }
