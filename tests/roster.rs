@@ -927,6 +927,7 @@ async fn a_foreign_household(db: &TestDb) -> daohu::server::db::HouseholdRecord 
                 ..RosterWrite::default()
             },
             &|_| {},
+            None,
         )
         .await
         .unwrap();

@@ -17,7 +17,8 @@ use crate::roster::model::{
 };
 use crate::roster::table::{self, Cell, Table, TableRow};
 use crate::server::db::{
-    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, MemberRecord, RosterWrite, Store,
+    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, ImportDone, MemberRecord,
+    RosterWrite, Store,
 };
 use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
 
@@ -44,6 +45,9 @@ pub enum ImportFailure {
     /// The file has problems; each says where.
     Refused(Problems),
     Error(AppError),
+    /// The job was failed as dead (its heartbeat stopped) before it could
+    /// write: the failure it shows already says nothing was written.
+    Interrupted,
 }
 
 /// The problems found in a file: the first [`MAX_PROBLEMS_SHOWN`] (all a
@@ -103,11 +107,13 @@ impl From<DbError> for ImportFailure {
     }
 }
 
-/// Reads, checks and writes one file for `actor`'s area: everything or
+/// Reads, checks and writes one file for `actor`'s area as import job
+/// `job` (marked done in the transaction that writes): everything or
 /// nothing. Progress goes to `progress` as it goes.
 pub async fn import(
     store: &dyn Store,
     actor: &Actor,
+    job: Uuid,
     kind: RosterKind,
     file: &str,
     bytes: axum::body::Bytes,
@@ -135,8 +141,13 @@ pub async fn import(
     };
     let rows = write.households.len() + write.entitlements.len();
     progress.enter(ImportPhase::Writing, rows as u32);
-    store
-        .apply_roster(&write, &|done| progress.set_done(done as u32))
+    let done = ImportDone {
+        job_id: job,
+        report: &report,
+        at: chrono::Utc::now(),
+    };
+    let written = store
+        .apply_roster(&write, &|done| progress.set_done(done as u32), Some(done))
         .await
         .map_err(|e| match e {
             // Only a write racing this one can get here: the checks above
@@ -154,6 +165,9 @@ pub async fn import(
             ),
             other => other.into(),
         })?;
+    if !written {
+        return Err(ImportFailure::Interrupted);
+    }
     if rows >= LARGE_IMPORT_ROWS {
         store.analyze().await?;
     }
@@ -195,6 +209,7 @@ pub async fn audit(
             format!("refused problems={} outside={outside}", p.total())
         }
         Err(ImportFailure::Error(e)) => format!("failed {e:?}"),
+        Err(ImportFailure::Interrupted) => "interrupted".into(),
     };
     let event = AuditEvent {
         user_id: Some(actor.user_id),

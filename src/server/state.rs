@@ -3,7 +3,6 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::roster::jobs::ImportJobs;
 use crate::server::config::Config;
 use crate::server::db::Store;
 
@@ -14,8 +13,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
-    /// Roster imports running or recently finished.
-    pub imports: Arc<ImportJobs>,
 }
 
 impl AppState {
@@ -31,7 +28,6 @@ impl AppState {
             leptos_options,
             store,
             config: Arc::new(config),
-            imports: Arc::new(ImportJobs::default()),
         }
     }
 }

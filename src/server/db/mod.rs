@@ -7,6 +7,7 @@
 //! money is integer fen, times are UTC, dates are calendar dates.
 
 mod auth;
+mod imports;
 mod income;
 mod plans;
 mod postgres;
@@ -27,6 +28,7 @@ use crate::users::UserSummary;
 use crate::visits::VisitSubmission;
 
 pub use auth::{AuthStore, FailureCount, NewSessionRow, SessionRow};
+pub use imports::{Claim, ImportDone, ImportJobRow, ImportStore, JobClock, NewImportJob, Queued};
 pub use income::{
     DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeRollupRow, IncomeScope,
     IncomeStore, PaymentFact, SizeFact,
@@ -387,7 +389,7 @@ pub struct AuditEvent {
 }
 
 #[async_trait]
-pub trait Store: PlanStore + IncomeStore + AuthStore + Send + Sync + 'static {
+pub trait Store: PlanStore + IncomeStore + AuthStore + ImportStore + Send + Sync + 'static {
     /// Brings the schema up to date and loads the default catalogue items
     /// that are missing (local edits are kept).
     async fn migrate(&self) -> DbResult<()>;
@@ -504,12 +506,15 @@ pub trait Store: PlanStore + IncomeStore + AuthStore + Send + Sync + 'static {
     /// Every payment due, of any year, to these households.
     async fn entitlements_of_households(&self, ids: &[Uuid]) -> DbResult<Vec<EntitlementRecord>>;
     /// Writes an import in one transaction: all or nothing. `progress` is
-    /// told the rows written so far.
+    /// told the rows written so far. With `job`, the same transaction marks
+    /// that import job done, and writes nothing (`false`) when the job is no
+    /// longer unfinished (failed as dead meanwhile, see [`ImportStore`]).
     async fn apply_roster(
         &self,
         write: &RosterWrite,
         progress: &(dyn Fn(usize) + Sync),
-    ) -> DbResult<()>;
+        job: Option<ImportDone<'_>>,
+    ) -> DbResult<bool>;
 
     // visits
     /// Stores a visit with its lines in one transaction, exactly once.

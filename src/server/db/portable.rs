@@ -1068,7 +1068,8 @@ impl Store for ThisStore {
         &self,
         write: &RosterWrite,
         progress: &(dyn Fn(usize) + Sync),
-    ) -> DbResult<()> {
+        job: Option<crate::server::db::ImportDone<'_>>,
+    ) -> DbResult<bool> {
         let mut tx = db(self.pool.begin().await)?;
         // Write first (a no-op), as in `assign_households`: SQLite cannot
         // make a transaction that has read into a writer once another
@@ -1180,7 +1181,16 @@ impl Store for ThisStore {
             progress(done);
         }
         refresh_rollups(&mut tx, &villages).await?;
-        db(tx.commit().await)
+        if let Some(job) = job {
+            // Last, so that the job's row is locked only for the commit
+            // (its heartbeat goes on meanwhile); dropping `tx` rolls back.
+            let outcome = crate::roster::ImportPhase::Done(job.report.clone());
+            if !imports_sql::finish_job_in(&mut tx, job.job_id, &outcome, job.at).await? {
+                return Ok(false);
+            }
+        }
+        db(tx.commit().await)?;
+        Ok(true)
     }
 
     async fn assign_households(

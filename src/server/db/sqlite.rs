@@ -60,3 +60,7 @@ mod auth_sql {
     use super::*;
     include!("portable_auth.rs");
 }
+mod imports_sql {
+    use super::*;
+    include!("portable_imports.rs");
+}
