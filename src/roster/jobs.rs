@@ -18,8 +18,9 @@
 //!   [`PROGRESS_EVERY`]); a job not heard from for [`STALE_AFTER`] is failed
 //!   by whoever reads or queues behind it, with
 //!   [`zh::IMPORT_INTERRUPTED`]. That is true: the import is one
-//!   transaction, which also marks the job done, and which writes nothing
-//!   once the job has been failed. The upload is held only in the memory
+//!   transaction, which also records the job's report, and which writes
+//!   nothing once the job has been failed (a job whose report was recorded
+//!   ends done instead). The upload is held only in the memory
 //!   of the instance that received it (up to 64 MiB: the database is not
 //!   the place for it), so a dead instance's job is not picked up again:
 //!   it fails, and the uploader, who has the file, uploads it again.
@@ -40,9 +41,7 @@ use crate::auth::Actor;
 use crate::error::AppError;
 use crate::roster::model::{ImportJob, ImportPhase, RosterKind};
 use crate::roster::service::{self, ImportFailure};
-use crate::server::db::{
-    Claim, ImportJobRow, JobClock, NewImportJob, Queued, Store,
-};
+use crate::server::db::{Claim, ImportJobRow, JobClock, NewImportJob, Queued, Store};
 use crate::text::zh;
 
 /// Finished imports stay readable this long, then are deleted.
@@ -243,11 +242,12 @@ async fn run(store: Arc<dyn Store>, id: Uuid, upload: Upload, slot: Slot) {
         }
         false => Err(ImportFailure::Interrupted),
     };
-    stop.notify_one();
-    let _ = beating.await;
+    service::audit(store.as_ref(), &actor, address, kind, &file, &outcome).await;
     let finished = match &outcome {
-        // Marked done by the transaction that wrote it.
-        Ok(_) | Err(ImportFailure::Interrupted) => None,
+        // Its report was recorded with its rows; the follow-up work (income
+        // accounts) and the audit are done, so the area is free.
+        Ok(report) => Some(ImportPhase::Done(report.clone())),
+        Err(ImportFailure::Interrupted) => None,
         Err(ImportFailure::Refused(problems)) => Some(ImportPhase::Refused {
             problems: problems.kept().to_vec(),
             total: problems.total() as u32,
@@ -266,7 +266,8 @@ async fn run(store: Arc<dyn Store>, id: Uuid, upload: Upload, slot: Slot) {
             tracing::error!(job = %id, error = %e, "recording an import's outcome");
         }
     }
-    service::audit(store.as_ref(), &actor, address, kind, &file, &outcome).await;
+    stop.notify_one();
+    let _ = beating.await;
     drop(slot);
 }
 

@@ -17,8 +17,8 @@ use crate::roster::model::{
 };
 use crate::roster::table::{self, Cell, Table, TableRow};
 use crate::server::db::{
-    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, ImportDone, MemberRecord,
-    RosterWrite, Store,
+    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, ImportDone, MemberRecord, RosterWrite,
+    Store,
 };
 use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
 
@@ -168,8 +168,11 @@ pub async fn import(
     if !written {
         return Err(ImportFailure::Interrupted);
     }
-    if rows >= LARGE_IMPORT_ROWS {
-        store.analyze().await?;
+    // Written: whatever fails from here on, the import is done.
+    if rows >= LARGE_IMPORT_ROWS
+        && let Err(e) = store.analyze().await
+    {
+        tracing::error!(error = %e, "refreshing statistics after an import");
     }
     // New and changed households get their accounts and signals now, not
     // at the next background refresh.

@@ -6,8 +6,9 @@
 //!
 //! Liveness is a heartbeat: the instance holding a job renews
 //! `heartbeat_at`; every operation here treats a job whose heartbeat is
-//! older than the `stale_before` it is given as dead, and fails it with
-//! [`crate::text::zh::IMPORT_INTERRUPTED`] before going on.
+//! older than the `stale_before` it is given as dead, and ends it before
+//! going on: failed with [`crate::text::zh::IMPORT_INTERRUPTED`], or done if
+//! its rows were written.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -81,8 +82,9 @@ pub enum Claim {
     Ended,
 }
 
-/// An import's outcome, written in the transaction that writes its rows:
+/// What an import wrote, recorded in the transaction that writes its rows:
 /// either both are stored or neither (see [`super::Store::apply_roster`]).
+/// A job whose instance dies after that commit ends done, not failed.
 #[derive(Debug, Clone, Copy)]
 pub struct ImportDone<'a> {
     pub job_id: Uuid,
@@ -117,9 +119,10 @@ pub trait ImportStore {
         progress: Option<(&ImportPhase, u32, u32)>,
         now: DateTime<Utc>,
     ) -> DbResult<bool>;
-    /// Records a refused or failed outcome, only if the job is unfinished;
-    /// whether it was. (A done outcome is written by [`super::Store::apply_roster`],
-    /// with the rows.)
+    /// Records the outcome, only if the job is unfinished; whether it was.
+    /// A job ends done only after [`super::Store::apply_roster`] recorded
+    /// its report with its rows (and then with that report): until this
+    /// call it still holds its area, while its follow-up work runs.
     async fn finish_import_job(
         &self,
         id: Uuid,

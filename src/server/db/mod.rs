@@ -506,9 +506,10 @@ pub trait Store: PlanStore + IncomeStore + AuthStore + ImportStore + Send + Sync
     /// Every payment due, of any year, to these households.
     async fn entitlements_of_households(&self, ids: &[Uuid]) -> DbResult<Vec<EntitlementRecord>>;
     /// Writes an import in one transaction: all or nothing. `progress` is
-    /// told the rows written so far. With `job`, the same transaction marks
-    /// that import job done, and writes nothing (`false`) when the job is no
-    /// longer unfinished (failed as dead meanwhile, see [`ImportStore`]).
+    /// told the rows written so far. With `job`, the same transaction
+    /// records that import job's report, and writes nothing (`false`) when
+    /// the job is no longer unfinished (failed as dead meanwhile, see
+    /// [`ImportStore`]).
     async fn apply_roster(
         &self,
         write: &RosterWrite,

@@ -1184,8 +1184,7 @@ impl Store for ThisStore {
         if let Some(job) = job {
             // Last, so that the job's row is locked only for the commit
             // (its heartbeat goes on meanwhile); dropping `tx` rolls back.
-            let outcome = crate::roster::ImportPhase::Done(job.report.clone());
-            if !imports_sql::finish_job_in(&mut tx, job.job_id, &outcome, job.at).await? {
+            if !imports_sql::written_job_in(&mut tx, job.job_id, job.report, job.at).await? {
                 return Ok(false);
             }
         }

@@ -29,18 +29,46 @@ async fn serialize_claims(conn: &mut Conn) -> DbResult<()> {
 const OVERLAPS: &str = "(substr(CAST($1 AS TEXT), 1, length(scope)) = scope \
      OR substr(scope, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT))";
 
-/// Fails every unfinished job not heard from since `stale_before`.
+/// How a dead job ends (`$1` the failure, `$2` now): failed, or done if its
+/// rows were written (its instance died between that commit and saying so).
+const END_DEAD: &str = "phase = CASE WHEN report_rows IS NULL THEN 'failed' ELSE 'done' END, \
+     failure = CASE WHEN report_rows IS NULL THEN CAST($1 AS TEXT) END, finished_at = $2";
+
+/// Ends every unfinished job not heard from since `stale_before`.
 async fn sweep_dead_in(conn: &mut Conn, clock: JobClock) -> DbResult<u64> {
-    let r = db(sqlx::query(
-        "UPDATE import_jobs SET phase = 'failed', failure = $1, finished_at = $2 \
-         WHERE finished_at IS NULL AND heartbeat_at < $3",
-    )
+    let r = db(sqlx::query(&format!(
+        "UPDATE import_jobs SET {END_DEAD} WHERE finished_at IS NULL AND heartbeat_at < $3"
+    ))
     .bind(crate::text::zh::IMPORT_INTERRUPTED)
     .bind(clock.now)
     .bind(clock.stale_before)
     .execute(conn)
     .await)?;
     Ok(r.rows_affected())
+}
+
+/// Records what an import wrote, inside the transaction writing it, if the
+/// job is still unfinished; whether it was (the transaction's fence). The
+/// job stays unfinished, holding its area, until its runner says done.
+pub(super) async fn written_job_in(
+    conn: &mut Conn,
+    id: Uuid,
+    report: &ImportReport,
+    at: DateTime<Utc>,
+) -> DbResult<bool> {
+    let r = db(sqlx::query(
+        "UPDATE import_jobs SET report_rows = $2, report_added = $3, report_changed = $4, \
+         report_unchanged = $5, heartbeat_at = $6 WHERE id = $1 AND finished_at IS NULL",
+    )
+    .bind(id)
+    .bind(i64::from(report.rows))
+    .bind(i64::from(report.added))
+    .bind(i64::from(report.changed))
+    .bind(i64::from(report.unchanged))
+    .bind(at)
+    .execute(conn)
+    .await)?;
+    Ok(r.rows_affected() == 1)
 }
 
 fn phase_name(phase: &ImportPhase) -> &'static str {
@@ -55,9 +83,8 @@ fn phase_name(phase: &ImportPhase) -> &'static str {
     }
 }
 
-/// Writes a finished outcome if the job is still unfinished; whether it
-/// was. Used inside an import's write transaction as its fence.
-pub(super) async fn finish_job_in(
+/// Writes a finished outcome if the job is still unfinished; whether it was.
+async fn finish_job_in(
     conn: &mut Conn,
     id: Uuid,
     outcome: &ImportPhase,
@@ -80,12 +107,20 @@ pub(super) async fn finish_job_in(
             ))));
         }
     }
-    let r = db(sqlx::query(
+    // A refusal or failure only ends a job that wrote nothing: one whose
+    // report was recorded with its rows (and then failed in its follow-up
+    // work) is done, whatever went wrong after.
+    let unwritten = if report.is_some() {
+        ""
+    } else {
+        " AND report_rows IS NULL"
+    };
+    let r = db(sqlx::query(&format!(
         "UPDATE import_jobs SET phase = $2, report_rows = $3, report_added = $4, \
          report_changed = $5, report_unchanged = $6, problems = $7, problem_total = $8, \
          failure = $9, finished_at = $10, heartbeat_at = $10, done_rows = total_rows \
-         WHERE id = $1 AND finished_at IS NULL",
-    )
+         WHERE id = $1 AND finished_at IS NULL{unwritten}"
+    ))
     .bind(id)
     .bind(phase_name(outcome))
     .bind(report.map(|r| i64::from(r.rows)))
@@ -95,6 +130,17 @@ pub(super) async fn finish_job_in(
     .bind(problems)
     .bind(problem_total)
     .bind(failure)
+    .bind(at)
+    .execute(&mut *conn)
+    .await)?;
+    if r.rows_affected() == 1 || report.is_some() {
+        return Ok(r.rows_affected() == 1);
+    }
+    let r = db(sqlx::query(
+        "UPDATE import_jobs SET phase = 'done', finished_at = $2, heartbeat_at = $2 \
+         WHERE id = $1 AND finished_at IS NULL AND report_rows IS NOT NULL",
+    )
+    .bind(id)
     .bind(at)
     .execute(conn)
     .await)?;
@@ -329,7 +375,8 @@ impl ImportStore for ThisStore {
         owner_id: Uuid,
         clock: JobClock,
     ) -> DbResult<Option<ImportJobRow>> {
-        let select = format!("SELECT {JOB_COLUMNS} FROM import_jobs WHERE id = $1 AND owner_id = $2");
+        let select =
+            format!("SELECT {JOB_COLUMNS} FROM import_jobs WHERE id = $1 AND owner_id = $2");
         let read = || async {
             let row = db(sqlx::query(&select)
                 .bind(id)
@@ -344,16 +391,16 @@ impl ImportStore for ThisStore {
         if job.finished_at.is_some() || job.heartbeat_at >= clock.stale_before {
             return Ok(Some(job));
         }
-        // Its instance stopped beating: fail it, unless it finished (or beat)
+        // Its instance stopped beating: end it, unless it finished (or beat)
         // meanwhile, which the condition checks again.
-        let failed = sqlx::query(
-            "UPDATE import_jobs SET phase = 'failed', failure = $2, finished_at = $3 \
-             WHERE id = $1 AND finished_at IS NULL AND heartbeat_at < $4",
-        )
-        .bind(id)
+        let failed = sqlx::query(&format!(
+            "UPDATE import_jobs SET {END_DEAD} \
+             WHERE id = $4 AND finished_at IS NULL AND heartbeat_at < $3"
+        ))
         .bind(crate::text::zh::IMPORT_INTERRUPTED)
         .bind(clock.now)
         .bind(clock.stale_before)
+        .bind(id)
         .execute(&self.pool)
         .await;
         if let Err(e) = failed {
