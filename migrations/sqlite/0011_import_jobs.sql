@@ -5,9 +5,11 @@
 -- A job is queued (`started_at` NULL), running (`started_at` set: it holds
 -- its area until it finishes) or finished (`finished_at` set, `phase` one
 -- of done / refused / failed). The instance running or holding it renews
--- `heartbeat_at` every few seconds; a job whose heartbeat stopped is failed
--- by whoever finds it (its instance died: the import is one transaction,
--- so it wrote nothing). Finished jobs are deleted after a few hours.
+-- `heartbeat_at` every few seconds; a job whose heartbeat stopped is ended
+-- by whoever finds it (its instance died): failed, since the import is one
+-- transaction and wrote nothing, or done if that transaction had already
+-- committed (it records `report_*` with the rows). Finished jobs are
+-- deleted after a few hours.
 CREATE TABLE import_jobs (
     id            BLOB PRIMARY KEY,
     owner_id      BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
