@@ -37,6 +37,9 @@ pub enum AppError {
     /// The request body is over the bound of its route.
     #[error("请求内容过大：{0}")]
     TooLarge(String),
+    /// Too much of this kind of work is waiting already: try again later.
+    #[error("{0}")]
+    Busy(String),
     /// The server could not be reached or answered garbage.
     #[error("网络异常：{0}")]
     Network(String),
@@ -62,7 +65,7 @@ impl AppError {
             AppError::Validation { .. } => 422,
             AppError::BadRequest(_) => 400,
             AppError::TooLarge(_) => 413,
-            AppError::TooManyAttempts { .. } => 429,
+            AppError::TooManyAttempts { .. } | AppError::Busy(_) => 429,
             AppError::Network(_) => 503,
             AppError::Internal => 500,
         }

@@ -57,10 +57,11 @@ pub mod zh {
     pub const ROWS: &str = "行";
     pub const SECONDS: &str = "秒";
     pub const WHOLE_FILE: &str = "整个文件";
-    pub const IMPORT_UNKNOWN: &str =
-        "找不到这次导入（服务器可能已重启）。导入中断时不会写入任何数据，请重新上传。";
+    pub const IMPORT_UNKNOWN: &str = "找不到这次导入：导入记录保留 6 小时，且只有上传人本人可以查看。未完成的导入不会写入任何数据，请重新上传。";
+    /// An import whose server stopped before it finished (no heartbeat).
+    pub const IMPORT_INTERRUPTED: &str = "导入中断（服务器重启），未写入任何数据，请重新上传";
     pub const IMPORT_AGAIN: &str = "返回导入页";
-    pub const IMPORT_FAILED: &str = "服务器出错，未写入任何数据，请稍后重试：";
+    pub const IMPORT_FAILED: &str = "服务器出错，未写入任何数据，请稍后重试";
     pub const IMPORT_DONE: &str = "导入完成：已全部写入。";
     pub const IMPORT_ROWS: &str = "数据行";
     pub const IMPORT_ADDED: &str = "新增";

@@ -9,6 +9,7 @@ use axum::http::{Request, StatusCode, header};
 use common::{TestDb, call, send, sign_in, year};
 use daohu::roster::{ImportJob, ImportPhase, ImportReport, Problem, RosterKind};
 use daohu::server::AppState;
+use daohu::server::db::{Claim, ImportDone, JobClock, NewImportJob, Queued, RosterWrite};
 
 const VILLAGE: &str = "621102100201";
 
@@ -927,6 +928,7 @@ async fn a_foreign_household(db: &TestDb) -> daohu::server::db::HouseholdRecord 
                 ..RosterWrite::default()
             },
             &|_| {},
+            None,
         )
         .await
         .unwrap();
@@ -1501,6 +1503,423 @@ async fn hostile_files_are_refused_while_read_and_the_server_stays_up(db: TestDb
     server.start_kill().unwrap();
 }
 
+// ---- import jobs across instances -------------------------------------
+
+/// A second server instance on the same database: its own store (own
+/// connection pool) and router, as another process would have.
+async fn second_instance(db: &TestDb) -> AppState {
+    let store = daohu::server::db::connect(&db.url)
+        .await
+        .expect("second store");
+    AppState::new(daohu::server::config::Config::for_database(&db.url), store)
+}
+
+/// Uploads through `state` and returns the job's id from the redirect.
+async fn upload_id(state: &AppState, cookie: &str, kind: &str, file: &str, bytes: &[u8]) -> String {
+    let r = upload(state, Some(cookie), kind, file, bytes).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+/// The job as its page reads it through `state`.
+async fn read_job(state: &AppState, cookie: &str, id: &str) -> Option<ImportJob> {
+    let r = call(state, Some(cookie), "/api/roster/job", &[("id", id)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    serde_json::from_str(&r.body).unwrap()
+}
+
+/// Polls through `state` until the job has finished.
+async fn finished_job(state: &AppState, cookie: &str, id: &str) -> ImportJob {
+    for _ in 0..1500 {
+        let job = read_job(state, cookie, id)
+            .await
+            .expect("the importer sees their job");
+        if job.phase.is_finished() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+/// The county's scope, as its imports claim it.
+const COUNTY_SCOPE: &str = "621102";
+
+/// A job of the county office queued (and, with `run`, claimed) at `clock`
+/// straight through the store: an import held by some other instance.
+async fn held_job(db: &TestDb, clock: JobClock, run: bool) -> uuid::Uuid {
+    let owner = db.store.user_by_username("county").await.unwrap().unwrap();
+    let id = uuid::Uuid::now_v7();
+    let job = NewImportJob {
+        id,
+        owner_id: owner.id,
+        kind: RosterKind::Households,
+        file_name: "别处.csv",
+        area_name: "安定区",
+        scope: COUNTY_SCOPE,
+        runner: "elsewhere:1",
+    };
+    let queued = db
+        .store
+        .queue_import_job(&job, 100, clock, clock.now - chrono::Duration::hours(6))
+        .await
+        .unwrap();
+    assert_eq!(queued, Queued::Yes);
+    if run {
+        assert_eq!(
+            db.store.claim_import_job(id, clock).await.unwrap(),
+            Claim::Claimed
+        );
+    }
+    id
+}
+
+fn clock_at(ago: chrono::Duration) -> JobClock {
+    let now = chrono::Utc::now() - ago;
+    JobClock {
+        now,
+        stale_before: now - chrono::Duration::seconds(30),
+    }
+}
+
+/// Keeps a held job's heartbeat going, as its instance would, until dropped.
+struct Beating(tokio::task::JoinHandle<()>);
+impl Drop for Beating {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+fn keep_beating(db: &TestDb, id: uuid::Uuid) -> Beating {
+    let store = db.store.clone();
+    Beating(tokio::spawn(async move {
+        loop {
+            let _ = store.beat_import_job(id, None, chrono::Utc::now()).await;
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }))
+}
+
+async fn an_import_started_on_one_instance_is_followed_on_another_and_only_by_its_owner(
+    db: TestDb,
+) {
+    let db = db.with_demo().await;
+    let a = db.state();
+    let b = second_instance(&db).await;
+    let county = sign_in(&a, "county").await;
+    let id = upload_id(
+        &a,
+        &county,
+        "households",
+        "名单.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    // Every poll through the other instance knows the job, to its end.
+    let job = finished_job(&b, &county, &id).await;
+    assert_eq!(job.file, "名单.csv");
+    assert_eq!(job.area_name, "安定区");
+    assert_eq!(done(&job).added, 2);
+    assert_eq!(
+        read_job(&a, &county, &id).await,
+        Some(job.clone()),
+        "both instances answer alike"
+    );
+
+    // A refusal's problems are kept for the page on every instance.
+    let bad = households_csv().replace("621102198001010018", "621102198001010019");
+    let id_bad = upload_id(&b, &county, "households", "坏.csv", bad.as_bytes()).await;
+    let refused_job = finished_job(&a, &county, &id_bad).await;
+    match &refused_job.phase {
+        ImportPhase::Refused { problems, total } => {
+            assert_eq!(*total as usize, problems.len());
+            assert!(problems.iter().all(|p| p.file == "坏.csv"));
+            assert!(
+                problems.iter().any(|p| p.column == "身份证号"),
+                "{problems:?}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // Another user, on either instance, finds nothing, exactly as for an
+    // id that does not exist.
+    let other = sign_in(&b, "township1").await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    for state in [&a, &b] {
+        for job in [&id, &id_bad, &unknown] {
+            let r = call(state, Some(&other), "/api/roster/job", &[("id", job)]).await;
+            assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "null"));
+        }
+        let r = call(state, Some(&county), "/api/roster/job", &[("id", &unknown)]).await;
+        assert_eq!(r.body, "null");
+    }
+}
+
+async fn imports_of_one_county_run_one_at_a_time_across_instances(db: TestDb) {
+    let db = db.with_demo().await;
+    let a = db.state();
+    let b = second_instance(&db).await;
+    let county = sign_in(&a, "county").await;
+    // A third instance holds the county: both uploads must wait for it.
+    let held = held_job(&db, clock_at(chrono::Duration::zero()), true).await;
+    let _beat = keep_beating(&db, held);
+    let first = upload_id(
+        &a,
+        &county,
+        "households",
+        "一.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    // The second file builds on the first: T0001 changed, T0002 as it is,
+    // T0003 new. Checked before the first was written it would find three
+    // new households and collide with the first's on writing.
+    let second_csv = format!(
+        "{}T0003,{VILLAGE},孙三,脱贫户,,否,,孙三,户主,621102197003030069,普通劳动力,健康\n",
+        households_csv().replace("13800000001", "13800000009")
+    );
+    let second = upload_id(&b, &county, "households", "二.csv", second_csv.as_bytes()).await;
+    for _ in 0..10 {
+        for (state, id) in [(&a, &first), (&b, &first), (&a, &second), (&b, &second)] {
+            let job = read_job(state, &county, id).await.unwrap();
+            assert_eq!(
+                job.phase,
+                ImportPhase::Queued,
+                "waits while another import holds the county"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(household_count(&db).await, 200);
+    assert!(
+        db.store
+            .finish_import_job(
+                held,
+                &ImportPhase::Failed("测试".into()),
+                chrono::Utc::now()
+            )
+            .await
+            .unwrap()
+    );
+    let one = finished_job(&b, &county, &first).await;
+    let two = finished_job(&a, &county, &second).await;
+    assert_eq!(done(&one).added, 2);
+    let report = done(&two);
+    assert_eq!(
+        (report.added, report.changed, report.unchanged),
+        (1, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!(household_count(&db).await, 203);
+    // First come, first served, and the second began only after the first
+    // had finished.
+    let owner = db
+        .store
+        .user_by_username("county")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let row = |id: &str| {
+        let store = db.store.clone();
+        let id = uuid::Uuid::parse_str(id).unwrap();
+        async move {
+            store
+                .import_job(id, owner, daohu::roster::jobs::clock())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (one, two) = (row(&first).await, row(&second).await);
+    assert!(
+        one.finished_at.unwrap() <= two.started_at.unwrap(),
+        "{one:?} overlapped {two:?}"
+    );
+}
+
+async fn a_job_whose_instance_died_ends_failed_never_running(db: TestDb) {
+    let db = db.with_demo().await;
+    let a = db.state();
+    let b = second_instance(&db).await;
+    let county = sign_in(&a, "county").await;
+    let long_ago = clock_at(chrono::Duration::minutes(2));
+    // An instance died while running an import, and another while one of
+    // its uploads waited.
+    let running = held_job(&db, long_ago, true).await;
+    let waiting = held_job(&db, long_ago, false).await;
+    let job = read_job(&b, &county, &running.to_string()).await.unwrap();
+    assert_eq!(
+        job.phase,
+        ImportPhase::Failed(daohu::text::zh::IMPORT_INTERRUPTED.into())
+    );
+    // The next upload is not held up by either: it sweeps them and runs.
+    let id = upload_id(
+        &a,
+        &county,
+        "households",
+        "名单.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    assert_eq!(done(&finished_job(&b, &county, &id).await).added, 2);
+    let job = read_job(&a, &county, &waiting.to_string()).await.unwrap();
+    assert_eq!(
+        job.phase,
+        ImportPhase::Failed(daohu::text::zh::IMPORT_INTERRUPTED.into())
+    );
+
+    // A job failed as dead never writes afterwards: its write finds the
+    // job ended and leaves nothing.
+    let late = held_job(&db, long_ago, true).await;
+    assert!(
+        read_job(&a, &county, &late.to_string())
+            .await
+            .unwrap()
+            .phase
+            .is_finished()
+    );
+    let household = a_household_record("T9999", VILLAGE);
+    let report = ImportReport {
+        rows: 1,
+        added: 1,
+        ..ImportReport::default()
+    };
+    let written = db
+        .store
+        .apply_roster(
+            &RosterWrite {
+                households: vec![household],
+                ..RosterWrite::default()
+            },
+            &|_| {},
+            Some(ImportDone {
+                job_id: late,
+                report: &report,
+                at: chrono::Utc::now(),
+            }),
+        )
+        .await
+        .unwrap();
+    assert!(!written);
+    assert!(
+        db.store
+            .households_by_numbers(&["T9999".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // One that died after its rows were committed ends done with its report.
+    let committed = held_job(&db, long_ago, true).await;
+    let written = db
+        .store
+        .apply_roster(
+            &RosterWrite {
+                households: vec![a_household_record("T9998", VILLAGE)],
+                ..RosterWrite::default()
+            },
+            &|_| {},
+            Some(ImportDone {
+                job_id: committed,
+                report: &report,
+                at: long_ago.now,
+            }),
+        )
+        .await
+        .unwrap();
+    assert!(written);
+    let job = read_job(&b, &county, &committed.to_string()).await.unwrap();
+    assert_eq!(job.phase, ImportPhase::Done(report));
+}
+
+async fn the_import_queue_is_bounded_per_county_with_a_clear_429(db: TestDb) {
+    let db = db.with_demo().await;
+    let a = db.state();
+    let b = second_instance(&db).await;
+    let county = sign_in(&a, "county").await;
+    let held = held_job(&db, clock_at(chrono::Duration::zero()), true).await;
+    let _beat = keep_beating(&db, held);
+    let mut waiting = Vec::new();
+    for (i, state) in [&a, &b, &a].into_iter().enumerate() {
+        let id = upload_id(
+            state,
+            &county,
+            "households",
+            &format!("{i}.csv"),
+            households_csv().as_bytes(),
+        )
+        .await;
+        waiting.push(id);
+    }
+    // Four unfinished for the county, whichever instance is asked.
+    for state in [&a, &b] {
+        let r = upload(
+            state,
+            Some(&county),
+            "households",
+            "多.csv",
+            households_csv().as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        assert!(
+            r.body.contains("安定区已有 4 个导入在排队或进行中"),
+            "{}",
+            r.body
+        );
+    }
+    db.store
+        .finish_import_job(
+            held,
+            &ImportPhase::Failed("测试".into()),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let mut added = 0;
+    for id in &waiting {
+        added += done(&finished_job(&a, &county, id).await).added;
+    }
+    assert_eq!(added, 2, "one wrote the file, the next found it unchanged");
+    // Room again.
+    let id = upload_id(
+        &b,
+        &county,
+        "households",
+        "再.csv",
+        households_csv().as_bytes(),
+    )
+    .await;
+    assert_eq!(done(&finished_job(&b, &county, &id).await).unchanged, 2);
+}
+
+/// A household of `village`, for writing around the import.
+fn a_household_record(number: &str, village: &str) -> daohu::server::db::HouseholdRecord {
+    use daohu::areas::AreaCode;
+    use daohu::households::{Category, HealthStatus, LabourStatus};
+    use daohu::server::db::{HouseholdRecord, MemberRecord};
+    HouseholdRecord {
+        id: uuid::Uuid::now_v7(),
+        number: number.into(),
+        head_name: "周四".into(),
+        category: Category::Alleviated,
+        relocated: false,
+        village: AreaCode::parse(village).unwrap(),
+        worker_id: None,
+        phone: None,
+        members: vec![MemberRecord {
+            id: uuid::Uuid::now_v7(),
+            name: "周四".into(),
+            relation: "户主".into(),
+            id_number: id_number(&format!("6211021990010{}", &number[number.len() - 4..])),
+            labour: LabourStatus::Full,
+            health: HealthStatus::Healthy,
+        }],
+    }
+}
+
 on_both_backends!(
     a_households_file_is_written_once_and_re_importing_changes_nothing,
     every_kind_of_bad_household_row_is_named_and_nothing_is_written,
@@ -1513,4 +1932,8 @@ on_both_backends!(
     the_demo_roster_files_import_whole,
     imports_name_nothing_outside_the_importers_area,
     hostile_files_are_refused_while_read_and_the_server_stays_up,
+    an_import_started_on_one_instance_is_followed_on_another_and_only_by_its_owner,
+    imports_of_one_county_run_one_at_a_time_across_instances,
+    a_job_whose_instance_died_ends_failed_never_running,
+    the_import_queue_is_bounded_per_county_with_a_clear_429,
 );

@@ -229,7 +229,7 @@ pub async fn load(
             }
             summary.households += write.households.len();
             summary.entitlements += write.entitlements.len();
-            store.apply_roster(&write, &|_| {}).await?;
+            store.apply_roster(&write, &|_| {}, None).await?;
             county_index += 1;
             if county_index == 1 || county_index.is_power_of_two() {
                 // The tables have doubled since the planner last looked.

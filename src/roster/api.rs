@@ -3,8 +3,9 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::roster::ImportJob;
 
-/// How an import started by the caller is getting on; `None` when the
-/// server does not know it (it restarted: the import wrote nothing).
+/// How an import started by the caller is getting on, from any instance;
+/// `None` for an id that is unknown, another user's, or finished long ago
+/// (one answer for all three).
 #[server(prefix = "/api", endpoint = "roster/job")]
 pub async fn get_import_job(id: String) -> Result<Option<ImportJob>, AppError> {
     use crate::server::session::{require_caller, respond};
@@ -13,7 +14,7 @@ pub async fn get_import_job(id: String) -> Result<Option<ImportJob>, AppError> {
             let (state, caller) = require_caller().await?;
             let id = uuid::Uuid::parse_str(id.trim())
                 .map_err(|_| AppError::validation("id", "导入编号格式错误"))?;
-            Ok(state.imports.get(id, caller.actor.user_id))
+            crate::roster::jobs::get(state.store.as_ref(), id, caller.actor.user_id).await
         }
         .await,
     )

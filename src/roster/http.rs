@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::AppError;
 use crate::roster::model::{RosterKind, job_href, may_import};
-use crate::roster::{service, template};
+use crate::roster::template;
 use crate::server::rejections::{address_error, body_error, plain_error};
 use crate::server::session::caller_from_headers;
 use crate::server::state::AppState;
@@ -101,55 +101,18 @@ async fn start_import(
             format!("文件名过长（最多 {MAX_FILE_NAME_CHARS} 个字）：请改短后再上传"),
         ));
     }
-    let job = state
-        .imports
-        .start(
-            caller.actor.user_id,
+    let id = crate::roster::jobs::start(
+        state.store.clone(),
+        crate::roster::jobs::Upload {
+            actor: caller.actor,
+            address: caller.address,
             kind,
-            name.clone(),
-            caller.actor.area_name.clone(),
-        )
-        .ok_or_else(|| {
-            AppError::validation(
-                "文件",
-                format!(
-                    "已有 {} 个导入在排队或进行中：请等它们完成后再上传",
-                    crate::roster::jobs::MAX_UNFINISHED
-                ),
-            )
-        })?;
-    let location = job_href(job.id);
-    let state = state.clone();
-    tokio::spawn(async move {
-        use futures::FutureExt;
-        let _one_at_a_time = state.imports.writer.lock().await;
-        let store = state.store.as_ref();
-        // A panic must still end the job, or its page would wait forever.
-        let outcome = std::panic::AssertUnwindSafe(service::import(
-            store,
-            &caller.actor,
-            kind,
-            &name,
+            file: name,
             bytes,
-            &job.progress,
-        ))
-        .catch_unwind()
-        .await
-        .unwrap_or(Err(service::ImportFailure::Error(AppError::Internal)));
-        if let Err(service::ImportFailure::Error(e)) = &outcome {
-            tracing::error!(file = %name, error = ?e, "roster import failed");
-        }
-        service::audit(
-            store,
-            &caller.actor,
-            caller.address.clone(),
-            kind,
-            &name,
-            &outcome,
-        )
-        .await;
-        job.progress.finish(&outcome);
-    });
+        },
+    )
+    .await?;
+    let location = job_href(id);
     Ok(location)
 }
 

@@ -17,7 +17,7 @@ use crate::roster::model::{
 };
 use crate::roster::table::{self, Cell, Table, TableRow};
 use crate::server::db::{
-    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, IncomeWork, MemberRecord, RosterWrite,
+    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, ImportDone, IncomeWork, MemberRecord, RosterWrite,
     Store,
 };
 use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
@@ -45,6 +45,9 @@ pub enum ImportFailure {
     /// The file has problems; each says where.
     Refused(Problems),
     Error(AppError),
+    /// The job was failed as dead (its heartbeat stopped) before it could
+    /// write: the failure it shows already says nothing was written.
+    Interrupted,
 }
 
 /// The problems found in a file: the first [`MAX_PROBLEMS_SHOWN`] (all a
@@ -104,11 +107,13 @@ impl From<DbError> for ImportFailure {
     }
 }
 
-/// Reads, checks and writes one file for `actor`'s area: everything or
+/// Reads, checks and writes one file for `actor`'s area as import job
+/// `job` (marked done in the transaction that writes): everything or
 /// nothing. Progress goes to `progress` as it goes.
 pub async fn import(
     store: &dyn Store,
     actor: &Actor,
+    job: Uuid,
     kind: RosterKind,
     file: &str,
     bytes: axum::body::Bytes,
@@ -150,8 +155,13 @@ pub async fn import(
         .collect();
     let rows = write.households.len() + write.entitlements.len();
     progress.enter(ImportPhase::Writing, rows as u32);
-    store
-        .apply_roster(&write, &|done| progress.set_done(done as u32))
+    let done = ImportDone {
+        job_id: job,
+        report: &report,
+        at: chrono::Utc::now(),
+    };
+    let written = store
+        .apply_roster(&write, &|done| progress.set_done(done as u32), Some(done))
         .await
         .map_err(|e| match e {
             // Only a write racing this one can get here: the checks above
@@ -169,8 +179,14 @@ pub async fn import(
             ),
             other => other.into(),
         })?;
-    if rows >= LARGE_IMPORT_ROWS {
-        store.analyze().await?;
+    if !written {
+        return Err(ImportFailure::Interrupted);
+    }
+    // Written: whatever fails from here on, the import is done.
+    if rows >= LARGE_IMPORT_ROWS
+        && let Err(e) = store.analyze().await
+    {
+        tracing::error!(error = %e, "refreshing statistics after an import");
     }
     Ok(report)
 }
@@ -199,6 +215,7 @@ pub async fn audit(
             format!("refused problems={} outside={outside}", p.total())
         }
         Err(ImportFailure::Error(e)) => format!("failed {e:?}"),
+        Err(ImportFailure::Interrupted) => "interrupted".into(),
     };
     let event = AuditEvent {
         user_id: Some(actor.user_id),

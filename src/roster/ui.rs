@@ -152,7 +152,7 @@ fn JobView(j: ImportJob) -> impl IntoView {
             ImportPhase::Done(report) => EitherOf4::A(view! { <Report report/> }),
             ImportPhase::Refused { problems, total } => EitherOf4::B(view! { <Problems problems total/> }),
             ImportPhase::Failed(message) => EitherOf4::C(view! {
-                <div class="notice notice-error" role="alert">{zh::IMPORT_FAILED} " " {message}</div>
+                <div class="notice notice-error" role="alert">{message}</div>
             }),
             _ => EitherOf4::D(()),
         }}

@@ -3,7 +3,6 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::roster::jobs::ImportJobs;
 use crate::server::config::Config;
 use crate::server::db::Store;
 
@@ -14,8 +13,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
-    /// Roster imports running or recently finished.
-    pub imports: Arc<ImportJobs>,
     /// What sync bodies may hold at once (see [`crate::sync::http`]).
     pub sync_budget: Arc<tokio::sync::Semaphore>,
 }
@@ -33,7 +30,6 @@ impl AppState {
             leptos_options,
             store,
             config: Arc::new(config),
-            imports: Arc::new(ImportJobs::default()),
             sync_budget: crate::sync::http::batch_budget(),
         }
     }

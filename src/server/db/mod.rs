@@ -8,6 +8,7 @@
 
 mod auth;
 mod derived;
+mod imports;
 mod income;
 mod plans;
 mod postgres;
@@ -30,6 +31,7 @@ use crate::visits::VisitSubmission;
 
 pub use auth::{AuthStore, FailureCount, NewSessionRow, SessionRow};
 pub use derived::{Backlog, ClaimedWork, DerivedStore, IncomeWork};
+pub use imports::{Claim, ImportDone, ImportJobRow, ImportStore, JobClock, NewImportJob, Queued};
 pub use income::{
     DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeRollupRow, IncomeScope,
     IncomeStore, PaymentFact, SizeFact,
@@ -416,7 +418,7 @@ pub struct AuditEvent {
 
 #[async_trait]
 pub trait Store:
-    PlanStore + IncomeStore + AuthStore + DerivedStore + Send + Sync + 'static
+    PlanStore + IncomeStore + AuthStore + DerivedStore + ImportStore + Send + Sync + 'static
 {
     /// Brings the schema up to date and loads the default catalogue items
     /// that are missing (local edits are kept).
@@ -545,12 +547,16 @@ pub trait Store:
     /// Every payment due, of any year, to these households.
     async fn entitlements_of_households(&self, ids: &[Uuid]) -> DbResult<Vec<EntitlementRecord>>;
     /// Writes an import in one transaction: all or nothing. `progress` is
-    /// told the rows written so far.
+    /// told the rows written so far. With `job`, the same transaction
+    /// records that import job's report, and writes nothing (`false`) when
+    /// the job is no longer unfinished (failed as dead meanwhile, see
+    /// [`ImportStore`]).
     async fn apply_roster(
         &self,
         write: &RosterWrite,
         progress: &(dyn Fn(usize) + Sync),
-    ) -> DbResult<()>;
+        job: Option<ImportDone<'_>>,
+    ) -> DbResult<bool>;
 
     // visits
     /// Stores a visit with its lines in one transaction, exactly once.

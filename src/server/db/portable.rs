@@ -1171,7 +1171,8 @@ impl Store for ThisStore {
         &self,
         write: &RosterWrite,
         progress: &(dyn Fn(usize) + Sync),
-    ) -> DbResult<()> {
+        job: Option<crate::server::db::ImportDone<'_>>,
+    ) -> DbResult<bool> {
         let mut tx = db(self.pool.begin().await)?;
         // Write first (a no-op), as in `assign_households`: SQLite cannot
         // make a transaction that has read into a writer once another
@@ -1289,7 +1290,15 @@ impl Store for ThisStore {
         }
         refresh_rollups(&mut tx, &villages).await?;
         queue_income_work_in(&mut tx, write.income_work.iter().copied(), Utc::now()).await?;
-        db(tx.commit().await)
+        if let Some(job) = job {
+            // Last, so that the job's row is locked only for the commit
+            // (its heartbeat goes on meanwhile); dropping `tx` rolls back.
+            if !imports_sql::written_job_in(&mut tx, job.job_id, job.report, job.at).await? {
+                return Ok(false);
+            }
+        }
+        db(tx.commit().await)?;
+        Ok(true)
     }
 
     async fn assign_households(

@@ -90,3 +90,7 @@ mod derived_sql {
     use super::*;
     include!("portable_derived.rs");
 }
+mod imports_sql {
+    use super::*;
+    include!("portable_imports.rs");
+}

@@ -91,6 +91,11 @@ mod derived_sql {
     include!("portable_derived.rs");
 }
 
+mod imports_sql {
+    use super::*;
+    include!("portable_imports.rs");
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
