@@ -49,11 +49,8 @@ async fn a_province_cluster_behind_haproxy() {
     a_session_from_the_balancer_works_on_every_instance(&cluster).await;
     visits_synced_through_a_killed_instance_are_stored_exactly_once(&cluster, &db).await;
     the_sign_in_limit_holds_across_instances_and_per_client(&cluster, &db).await;
-    // Checks of the import jobs and the periodic schedule (both moving into
-    // the database with their own branches) belong here, on this cluster:
-    // an import started through the balancer completes and its page answers
-    // from every instance; two imports for one county run one after the
-    // other; periodic work ran once per interval across the instances.
+    imports_through_the_balancer_run_one_at_a_time_and_answer_everywhere(&cluster, &db).await;
+    periodic_and_derived_work_ran_once_and_left_nothing_stale(&cluster, &db).await;
 }
 
 /// The cluster the script started; stopped (by the script) when dropped.
@@ -503,4 +500,123 @@ async fn the_sign_in_limit_holds_across_instances_and_per_client(cluster: &Clust
     // One guesser does not slow everyone behind the balancer.
     let r = sign_in(lb, owner, account, DEMO_PASSWORD, "").await;
     assert_eq!(r.status, 200, "the owner at another address: {}", r.body);
+}
+
+/// A roster upload through the balancer, as the import page's form posts it.
+async fn upload(cluster: &Cluster, cookie: &str, file: &str, bytes: &[u8]) -> RawReply {
+    let lb = cluster.balancer;
+    let boundary = "----daohu-cluster-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nhouseholds\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let head = format!(
+        "POST /roster/upload HTTP/1.1\r\nHost: {lb}\r\nOrigin: http://{lb}\r\n\
+         Sec-Fetch-Site: same-origin\r\nCookie: {cookie}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        body.len()
+    );
+    request(lb, None, &head, &body).await.expect("upload")
+}
+
+async fn job(to: SocketAddr, cookie: &str, id: &str) -> Option<daohu::roster::ImportJob> {
+    let r = call(to, None, "/api/roster/job", cookie, "", &format!("id={id}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("a job or null")
+}
+
+async fn imports_through_the_balancer_run_one_at_a_time_and_answer_everywhere(
+    cluster: &Cluster,
+    db: &TestDb,
+) {
+    let lb = cluster.balancer;
+    let browser = format!("Origin: http://{lb}\r\nSec-Fetch-Site: same-origin\r\n");
+    let r = sign_in(lb, ip("127.0.0.4"), "county", DEMO_PASSWORD, &browser).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cookie = raw_http::session_cookie(&r).expect("session cookie");
+    // The demo's own households as an import file: a real import of the
+    // whole county (that finds nothing to change).
+    let year = common::year();
+    let data = daohu::demo::generate(&daohu::demo::DemoSpec {
+        households: DEMO_HOUSEHOLDS as usize,
+        seed: 2023,
+        year,
+    });
+    let items = db.store.subsidy_items().await.unwrap();
+    let (households, _) = daohu::demo::roster::csv_files(&data, &items);
+    // Two uploads for one county at once, through the balancer.
+    let (a, b) = tokio::join!(
+        upload(cluster, &cookie, "a.csv", households.as_bytes()),
+        upload(cluster, &cookie, "b.csv", households.as_bytes()),
+    );
+    let mut ids = Vec::new();
+    for r in [a, b] {
+        assert_eq!(r.status, 303, "{}", r.body);
+        let location = r
+            .headers
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("location:")
+                    .then(|| l[9..].trim().to_owned())
+            })
+            .expect("a redirect to the job's page");
+        ids.push(location.rsplit('/').next().unwrap().to_owned());
+    }
+    // Followed through the balancer (any instance) to the end.
+    for id in &ids {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let j = job(lb, &cookie, id).await.expect("the importer sees it");
+            if j.phase.is_finished() {
+                assert!(
+                    matches!(j.phase, daohu::roster::ImportPhase::Done(_)),
+                    "{:?}",
+                    j.phase
+                );
+                break;
+            }
+            assert!(Instant::now() < deadline, "import {id} never finished");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Every instance answers for it, the same.
+        let first = job(cluster.instance(1), &cookie, id).await;
+        for i in 2..=INSTANCES {
+            assert_eq!(
+                job(cluster.instance(i), &cookie, id).await,
+                first,
+                "instance {i}"
+            );
+        }
+    }
+    // One after the other: the second started when the first had finished.
+    let mut spans: Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> = {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query_as("SELECT started_at, finished_at FROM import_jobs")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(spans.len(), 2);
+    spans.sort();
+    assert!(spans[1].0 >= spans[0].1, "imports overlapped: {spans:?}");
+}
+
+async fn periodic_and_derived_work_ran_once_and_left_nothing_stale(cluster: &Cluster, db: &TestDb) {
+    use daohu::income::service::{RECOMPUTE_SCHEDULE, REFRESH_SCHEDULE};
+    // Three instances, each checking the schedule since it started (and
+    // two of them restarted): the refresh ran once.
+    let _ = cluster;
+    assert_eq!(db.store.schedule_runs(REFRESH_SCHEDULE).await.unwrap(), 1);
+    assert_eq!(db.store.schedule_runs(RECOMPUTE_SCHEDULE).await.unwrap(), 0);
+    // The instances' workers did what the synced visits and the imports
+    // queued (through two kill -9s), and nothing derived is stale.
+    common::derived::settled(db, Duration::from_secs(30), false).await;
+    common::derived::assert_derived_match_recomputation(db).await;
 }

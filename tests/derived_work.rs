@@ -250,7 +250,7 @@ async fn periodic_work_runs_once_per_interval_across_instances(db: TestDb) {
             tokio::spawn(async move {
                 let store = db::connect(&url).await.unwrap();
                 store
-                    .claim_schedule("refresh", now, next, &format!("instance-{i}"))
+                    .claim_schedule("refresh", now, next, &format!("instance-{i}"), Some(now))
                     .await
                     .unwrap()
             })
@@ -264,7 +264,7 @@ async fn periodic_work_runs_once_per_interval_across_instances(db: TestDb) {
     let store = db.store.as_ref();
     assert!(
         !store
-            .claim_schedule("refresh", now + Duration::hours(1), next, "late")
+            .claim_schedule("refresh", now + Duration::hours(1), next, "late", Some(now))
             .await
             .unwrap(),
         "not again within the interval"
@@ -272,17 +272,24 @@ async fn periodic_work_runs_once_per_interval_across_instances(db: TestDb) {
     let due = next + Duration::seconds(1);
     assert!(
         store
-            .claim_schedule("refresh", due, due + Duration::hours(6), "a")
+            .claim_schedule("refresh", due, due + Duration::hours(6), "a", Some(now))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .claim_schedule("refresh", due, due + Duration::hours(6), "b")
+            .claim_schedule("refresh", due, due + Duration::hours(6), "b", Some(now))
             .await
             .unwrap()
     );
     assert_eq!(store.schedule_runs("refresh").await.unwrap(), 2);
+    // A schedule only something else makes due is never due by itself.
+    assert!(
+        !store
+            .claim_schedule("on_demand", due, due, "a", None)
+            .await
+            .unwrap()
+    );
     assert_eq!(store.schedule_runs("never").await.unwrap(), 0);
 }
 

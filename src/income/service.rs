@@ -355,7 +355,7 @@ pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>, runner: Stri
         recompute_if_due(store.as_ref(), &runner).await;
         let now = Utc::now();
         match store
-            .claim_schedule(REFRESH_SCHEDULE, now, now + every, &runner)
+            .claim_schedule(REFRESH_SCHEDULE, now, now + every, &runner, Some(now))
             .await
         {
             Ok(false) => continue,
@@ -392,7 +392,7 @@ pub async fn recompute_if_due(store: &dyn Store, runner: &str) {
     let now = Utc::now();
     let lease_end = now + RECOMPUTE_LEASE;
     match store
-        .claim_schedule(RECOMPUTE_SCHEDULE, now, lease_end, runner)
+        .claim_schedule(RECOMPUTE_SCHEDULE, now, lease_end, runner, None)
         .await
     {
         Ok(true) => {}
@@ -401,7 +401,10 @@ pub async fn recompute_if_due(store: &dyn Store, runner: &str) {
     }
     match refresh_all(store, true).await {
         Ok(n) => {
-            tracing::info!(households = n, "accounts recomputed after a threshold change");
+            tracing::info!(
+                households = n,
+                "accounts recomputed after a threshold change"
+            );
             // Not due again until the next change (which makes it due now;
             // a change made during this run keeps it due).
             let never = now + chrono::TimeDelta::days(365 * 100);

@@ -17,8 +17,8 @@ use crate::roster::model::{
 };
 use crate::roster::table::{self, Cell, Table, TableRow};
 use crate::server::db::{
-    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, ImportDone, IncomeWork, MemberRecord, RosterWrite,
-    Store,
+    AuditEvent, DbError, EntitlementRecord, HouseholdRecord, ImportDone, IncomeWork, MemberRecord,
+    RosterWrite, Store,
 };
 use crate::subsidies::{Channel, Fen, StatYear, SubsidyItem};
 

@@ -56,13 +56,16 @@ pub trait DerivedStore {
 
     /// Claims the run of periodic work `name` that is due at `now`: true
     /// for exactly one caller per interval across all instances, which
-    /// then runs it; the next run is due at `next`.
+    /// then runs it; the next run is due at `next`. A schedule not yet
+    /// stored is first due at `first_due` (`None`: only when something
+    /// makes it due).
     async fn claim_schedule(
         &self,
         name: &str,
         now: DateTime<Utc>,
         next: DateTime<Utc>,
         runner: &str,
+        first_due: Option<DateTime<Utc>>,
     ) -> DbResult<bool>;
 
     /// After a run claimed with `claimed_next`: makes the next one due at

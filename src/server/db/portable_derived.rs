@@ -63,16 +63,19 @@ impl DerivedStore for ThisStore {
         now: DateTime<Utc>,
         next: DateTime<Utc>,
         runner: &str,
+        first_due: Option<DateTime<Utc>>,
     ) -> DbResult<bool> {
         let mut tx = db(self.pool.begin().await)?;
-        db(sqlx::query(
-            "INSERT INTO schedules (name, next_run_at, runs) VALUES ($1, $2, 0) \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(now)
-        .execute(&mut *tx)
-        .await)?;
+        if let Some(first_due) = first_due {
+            db(sqlx::query(
+                "INSERT INTO schedules (name, next_run_at, runs) VALUES ($1, $2, 0) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(first_due)
+            .execute(&mut *tx)
+            .await)?;
+        }
         // Row-level atomic on both backends: of the instances that find the
         // run due, the first to update moves it on and the rest match
         // nothing (PostgreSQL re-checks the condition after waiting).
