@@ -19,8 +19,19 @@ use crate::server::edge::{self, Edge};
 use crate::server::rejections;
 use crate::server::state::AppState;
 
+/// The app's routes, generated once per process. Generating runs the app
+/// with resource loading suppressed by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`), and a resource first polled by another
+/// request's render while the flag is up waits for ever (leptos#4773):
+/// once, before any router exists, no render can overlap it.
+fn routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let options = state.leptos_options.clone();
     let edge = Arc::new(Edge::new(state.config.clone(), &options));
     // The bundle: served from disk, preferring a `.br` made at build time

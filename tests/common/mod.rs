@@ -207,16 +207,28 @@ impl Reply {
 /// (what the instance's background workers do within moments), so a test
 /// reads what a user would see a moment later.
 pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
-    let res = router(state.clone())
-        .oneshot(req)
-        .await
-        .expect("router answers");
-    daohu::income::service::work_until_idle(state.store.as_ref())
-        .await
-        .expect("derived work done");
+    let what = format!("{} {}", req.method(), req.uri());
+    let res = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        router(state.clone()).oneshot(req),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("no answer within a minute: {what}"))
+    .expect("router answers");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        daohu::income::service::work_until_idle(state.store.as_ref()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("derived work not done within a minute after {what}"))
+    .expect("derived work done");
     let status = res.status();
     let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let bytes = tokio::time::timeout(std::time::Duration::from_secs(60), res.into_body().collect())
+        .await
+        .unwrap_or_else(|_| panic!("body not read within a minute: {what}"))
+        .expect("body")
+        .to_bytes();
     Reply {
         status,
         headers,
