@@ -103,6 +103,7 @@ async fn start_import(
     }
     let id = crate::roster::jobs::start(
         state.store.clone(),
+        &state.import_slots,
         crate::roster::jobs::Upload {
             actor: caller.actor,
             address: caller.address,

@@ -103,27 +103,29 @@ impl JobProgress {
     }
 }
 
-static UNFINISHED_HERE: AtomicUsize = AtomicUsize::new(0);
+/// A server's [`MAX_UNFINISHED_HERE`] places for imports (one per server
+/// process, in its `AppState`): each import waiting or running holds its
+/// upload in the process's memory.
+#[derive(Default)]
+pub struct ImportSlots(AtomicUsize);
 
-/// One of this process's [`MAX_UNFINISHED_HERE`] places for an import,
-/// given back when dropped (however the import ends). Per process, not per
-/// router: the uploads share the process's memory.
-pub struct Slot(());
-
-impl Slot {
-    pub fn take() -> Option<Slot> {
-        UNFINISHED_HERE
+impl ImportSlots {
+    pub fn take(self: &Arc<Self>) -> Option<Slot> {
+        self.0
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                 (n < MAX_UNFINISHED_HERE).then_some(n + 1)
             })
             .ok()
-            .map(|_| Slot(()))
+            .map(|_| Slot(self.clone()))
     }
 }
 
+/// One of the places, given back when dropped (however the import ends).
+pub struct Slot(Arc<ImportSlots>);
+
 impl Drop for Slot {
     fn drop(&mut self) {
-        UNFINISHED_HERE.fetch_sub(1, Ordering::SeqCst);
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -151,8 +153,12 @@ pub struct Upload {
 
 /// Queues the import and starts it in the background; its id. Refused with
 /// 429 when this instance or the importer's area has too many waiting.
-pub async fn start(store: Arc<dyn Store>, upload: Upload) -> Result<Uuid, AppError> {
-    let slot = Slot::take().ok_or_else(|| {
+pub async fn start(
+    store: Arc<dyn Store>,
+    slots: &Arc<ImportSlots>,
+    upload: Upload,
+) -> Result<Uuid, AppError> {
+    let slot = slots.take().ok_or_else(|| {
         AppError::Busy(format!(
             "本服务器已有 {MAX_UNFINISHED_HERE} 个导入在排队或进行中：请等它们完成后再上传"
         ))
@@ -326,10 +332,11 @@ mod tests {
 
     #[test]
     fn no_more_than_a_few_imports_wait_in_one_process() {
-        let slots: Vec<Slot> = std::iter::from_fn(Slot::take).take(10).collect();
+        let places = Arc::new(ImportSlots::default());
+        let slots: Vec<Slot> = std::iter::from_fn(|| places.take()).take(10).collect();
         assert_eq!(slots.len(), MAX_UNFINISHED_HERE);
-        assert!(Slot::take().is_none(), "the process is full");
+        assert!(places.take().is_none(), "the process is full");
         drop(slots);
-        assert!(Slot::take().is_some(), "a finished import makes room");
+        assert!(places.take().is_some(), "a finished import makes room");
     }
 }

@@ -15,6 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// What sync bodies may hold at once (see [`crate::sync::http`]).
     pub sync_budget: Arc<tokio::sync::Semaphore>,
+    /// Places for imports waiting or running here (see [`crate::roster::jobs`]).
+    pub import_slots: Arc<crate::roster::jobs::ImportSlots>,
 }
 
 impl AppState {
@@ -31,6 +33,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             sync_budget: crate::sync::http::batch_budget(),
+            import_slots: Arc::default(),
         }
     }
 }
