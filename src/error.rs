@@ -21,6 +21,10 @@ pub enum AppError {
     /// Too many failed sign-ins for this account or address.
     #[error("登录失败次数过多，请 {retry_after_secs} 秒后再试")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// More sign-ins (password checks) at once than the server works on
+    /// and queues; nothing was checked.
+    #[error("登录请求过多，请稍后再试")]
+    Busy { retry_after_secs: u64 },
     /// Signed in, but the record lies outside the caller's area or role.
     #[error("{}", zh::ERR_FORBIDDEN)]
     Forbidden,
@@ -62,9 +66,20 @@ impl AppError {
             AppError::Validation { .. } => 422,
             AppError::BadRequest(_) => 400,
             AppError::TooLarge(_) => 413,
-            AppError::TooManyAttempts { .. } => 429,
+            AppError::TooManyAttempts { .. } | AppError::Busy { .. } => 429,
             AppError::Network(_) => 503,
             AppError::Internal => 500,
+        }
+    }
+}
+
+impl AppError {
+    /// The `Retry-After` of a 429, in seconds.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs }
+            | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }

@@ -29,11 +29,13 @@ impl PostgresStore {
     }
 
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.pool)
-            .await
+        MIGRATOR.run(&self.pool).await
     }
 }
+
+/// The migrations this build carries (`migrate` applies them, `ready`
+/// checks they are applied).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;

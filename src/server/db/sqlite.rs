@@ -32,9 +32,13 @@ impl SqliteStore {
     }
 
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await
+        MIGRATOR.run(&self.pool).await
     }
 }
+
+/// The migrations this build carries (`migrate` applies them, `ready`
+/// checks they are applied).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 type Db = sqlx::Sqlite;
 type ThisStore = SqliteStore;
