@@ -21,6 +21,13 @@ pub enum AppError {
     /// Too many failed sign-ins for this account or address.
     #[error("登录失败次数过多，请 {retry_after_secs} 秒后再试")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// Too much of this kind of work is waiting already (password checks,
+    /// imports); nothing was done: try again after a while.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Signed in, but the record lies outside the caller's area or role.
     #[error("{}", zh::ERR_FORBIDDEN)]
     Forbidden,
@@ -37,9 +44,6 @@ pub enum AppError {
     /// The request body is over the bound of its route.
     #[error("请求内容过大：{0}")]
     TooLarge(String),
-    /// Too much of this kind of work is waiting already: try again later.
-    #[error("{0}")]
-    Busy(String),
     /// The server could not be reached or answered garbage.
     #[error("网络异常：{0}")]
     Network(String),
@@ -65,9 +69,22 @@ impl AppError {
             AppError::Validation { .. } => 422,
             AppError::BadRequest(_) => 400,
             AppError::TooLarge(_) => 413,
-            AppError::TooManyAttempts { .. } | AppError::Busy(_) => 429,
+            AppError::TooManyAttempts { .. } | AppError::Busy { .. } => 429,
             AppError::Network(_) => 503,
             AppError::Internal => 500,
+        }
+    }
+}
+
+impl AppError {
+    /// The `Retry-After` of a 429, in seconds.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs }
+            | AppError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }

@@ -2,22 +2,20 @@
 
 use anyhow::Context;
 use clap::Parser;
+use daohu::auth::hashing::Hashing;
 use daohu::auth::service::{NewUser, create_user};
 use daohu::demo::{self, DEMO_PASSWORD, DemoSpec};
 use daohu::server::cli::{Cli, Command, UserCommand};
+use daohu::server::config::LogFormat;
 use daohu::server::{AppState, db, router};
 use daohu::subsidies::StatYear;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
     let config = cli.config;
+    init_logging(config.log_format);
+    Hashing::configure(config.hashing_at_once, config.hashing_queue);
     let store = db::connect(&config.database_url).await?;
     // One process at a time migrates and loads: instances started together
     // on an empty database would otherwise each find it empty and load the
@@ -188,6 +186,19 @@ async fn main() -> anyhow::Result<()> {
         lock.release().await;
     }
     Ok(())
+}
+
+/// Log lines on standard output, filtered by `RUST_LOG`: text for people, or with
+/// `DAOHU_LOG_FORMAT=json` one JSON object per line (time, level, target,
+/// message and fields, and the span they happened in) for a collector.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
 }
 
 /// The share of households `serve --demo-if-empty` shows as visited.

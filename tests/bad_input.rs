@@ -850,6 +850,8 @@ fn route_cases(dice: &mut Dice, f: &Fixture) -> Vec<Case> {
     }
     for path in [
         "/healthz",
+        "/readyz",
+        "/metrics",
         "/sw.js",
         "/pkg/..%2F..%2Fetc%2Fpasswd",
         "/pkg/%FF",

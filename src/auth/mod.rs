@@ -7,6 +7,8 @@
 //! function starts by resolving the caller into an [`Actor`].
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod hashing;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod password;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::areas::AreaCode;
+use crate::auth::hashing::Hashing;
 use crate::auth::throttle::{self, Keys};
 use crate::auth::{AccountView, Actor, Role, SessionView, password};
 use crate::error::{AppError, AppResult};
@@ -32,6 +33,19 @@ pub struct Attempt<'a> {
 }
 
 pub async fn sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSession> {
+    let result = check_sign_in(state, attempt).await;
+    crate::server::metrics::sign_in(match &result {
+        Ok(_) => "ok",
+        Err(AppError::BadCredentials) => "refused",
+        Err(AppError::TooManyAttempts { .. }) => "throttled",
+        Err(AppError::Busy { .. }) => "busy",
+        Err(AppError::Validation { .. }) => "invalid",
+        Err(_) => "error",
+    });
+    result
+}
+
+async fn check_sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSession> {
     let username = attempt.username.trim();
     if username.is_empty() {
         return Err(AppError::validation("用户名", "请输入用户名"));
@@ -73,11 +87,10 @@ pub async fn sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSes
         tracing::info!(username, address = ?attempt.address, "sign-in refused: throttled");
         return Err(refusal);
     }
-    let stored_hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| password::dummy_hash().to_owned());
-    let password_ok = verify_off_thread(attempt.password, stored_hash).await?;
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = Hashing::shared()
+        .verify(attempt.password, stored_hash)
+        .await?;
     let user = match user {
         Some(u) if password_ok && u.active => u,
         other => {
@@ -129,16 +142,6 @@ pub async fn sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSes
         actor,
         new_device_token,
     })
-}
-
-async fn verify_off_thread(candidate: &str, stored_hash: String) -> AppResult<bool> {
-    let candidate = candidate.to_owned();
-    tokio::task::spawn_blocking(move || password::verify(&candidate, &stored_hash))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password check panicked");
-            AppError::Internal
-        })
 }
 
 pub async fn sign_out(store: &dyn Store, token: &str) -> AppResult<()> {
@@ -219,7 +222,10 @@ pub async fn change_password(
         .user_by_id(caller.actor.user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    if !verify_off_thread(change.current, user.password_hash.clone()).await? {
+    if !Hashing::shared()
+        .verify(change.current, Some(user.password_hash.clone()))
+        .await?
+    {
         store
             .record_sign_in_failure(pair, now, now - throttle::FORGET_AFTER)
             .await?;
@@ -235,18 +241,11 @@ pub async fn change_password(
     if change.new == change.current {
         return Err(AppError::validation("新密码", "新密码不能与当前密码相同"));
     }
-    let password_hash = hash_off_thread(change.new).await?;
+    let password_hash = Hashing::shared().hash(change.new).await?;
     store
         .set_password(user.id, &password_hash, &token_hash(token))
         .await?;
     audit(store, caller, "change_password", &user.username, "ok").await
-}
-
-async fn hash_off_thread(password: &str) -> AppResult<String> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|_| AppError::Internal)
 }
 
 fn local(at: DateTime<Utc>) -> String {
@@ -335,7 +334,7 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
             format!("“{username}”已被使用"),
         ));
     }
-    let password_hash = hash_off_thread(&new.password).await?;
+    let password_hash = Hashing::shared().hash(&new.password).await?;
     let user = UserRecord {
         id: Uuid::now_v7(),
         username,

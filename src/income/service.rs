@@ -295,15 +295,35 @@ pub async fn work_until_idle(store: &dyn Store) -> DbResult<usize> {
 /// A failure is logged and the work stays queued (its claim runs out, and
 /// this or another instance tries again).
 pub async fn work_forever(store: std::sync::Arc<dyn Store>) {
+    let mut reported = std::time::Instant::now() - QUEUE_REPORT_EVERY;
     loop {
+        if reported.elapsed() >= QUEUE_REPORT_EVERY {
+            reported = std::time::Instant::now();
+            report_queue(store.as_ref()).await;
+        }
         match work_once(store.as_ref()).await {
             Ok(done) if done.is_empty() => tokio::time::sleep(IDLE_POLL).await,
-            Ok(_) => {}
+            Ok(done) => crate::server::metrics::jobs_done(&done, Utc::now()),
             Err(e) => {
                 tracing::error!(error = %e, "income work failed; retried later");
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+/// How often an instance reports the queue's depth and age to `/metrics`.
+const QUEUE_REPORT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The queue's depth and its oldest piece's age, for `/metrics`.
+async fn report_queue(store: &dyn Store) {
+    match store.income_backlog().await {
+        Ok(b) => crate::server::metrics::set_job_queue(
+            b.pending,
+            b.oldest
+                .map_or(0.0, |at| (Utc::now() - at).as_seconds_f64()),
+        ),
+        Err(e) => tracing::warn!(error = %e, "reading the work queue failed"),
     }
 }
 

@@ -103,6 +103,9 @@ impl JobProgress {
     }
 }
 
+/// When a refused upload may try again: an import takes seconds.
+const BUSY_RETRY_AFTER_SECS: u64 = 30;
+
 /// A server's [`MAX_UNFINISHED_HERE`] places for imports (one per server
 /// process, in its `AppState`): each import waiting or running holds its
 /// upload in the process's memory.
@@ -158,10 +161,11 @@ pub async fn start(
     slots: &Arc<ImportSlots>,
     upload: Upload,
 ) -> Result<Uuid, AppError> {
-    let slot = slots.take().ok_or_else(|| {
-        AppError::Busy(format!(
+    let slot = slots.take().ok_or_else(|| AppError::Busy {
+        message: format!(
             "本服务器已有 {MAX_UNFINISHED_HERE} 个导入在排队或进行中：请等它们完成后再上传"
-        ))
+        ),
+        retry_after_secs: BUSY_RETRY_AFTER_SECS,
     })?;
     let id = Uuid::now_v7();
     let clock = clock();
@@ -181,10 +185,13 @@ pub async fn start(
     {
         Queued::Yes => {}
         Queued::Full(n) => {
-            return Err(AppError::Busy(format!(
-                "{}已有 {n} 个导入在排队或进行中：请等它们完成后再上传",
-                upload.actor.area_name
-            )));
+            return Err(AppError::Busy {
+                message: format!(
+                    "{}已有 {n} 个导入在排队或进行中：请等它们完成后再上传",
+                    upload.actor.area_name
+                ),
+                retry_after_secs: BUSY_RETRY_AFTER_SECS,
+            });
         }
     }
     tokio::spawn(run(store, id, upload, slot));

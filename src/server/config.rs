@@ -72,6 +72,37 @@ pub struct Config {
     #[arg(long, env = "DAOHU_SESSION_IDLE_DAYS", default_value_t = 14, global = true,
           value_parser = clap::value_parser!(i64).range(1..=400))]
     pub session_idle_days: i64,
+
+    /// Serve `/metrics` to scrapers that send `Authorization: Bearer
+    /// <this token>` (at least 16 characters). Unset, there is no
+    /// `/metrics` at all.
+    #[arg(long, env = "DAOHU_METRICS_TOKEN", hide_env_values = true,
+          value_parser = parse_metrics_token, global = true)]
+    pub metrics_token: Option<String>,
+
+    /// Password hashes (argon2, 19 MiB each) worked on at once; sign-ins
+    /// and password changes beyond this wait their turn.
+    #[arg(long, env = "DAOHU_HASHING_AT_ONCE", default_value_t = crate::auth::hashing::DEFAULT_AT_ONCE,
+          global = true, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub hashing_at_once: u32,
+
+    /// Password hashes that may wait for their turn; beyond this a sign-in
+    /// is answered 429 at once (`Retry-After`).
+    #[arg(long, env = "DAOHU_HASHING_QUEUE", default_value_t = crate::auth::hashing::DEFAULT_QUEUE,
+          global = true, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub hashing_queue: u32,
+
+    /// Log lines as text for people (`human`) or one JSON object per line
+    /// for a log collector (`json`).
+    #[arg(long, env = "DAOHU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human,
+          global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 impl Config {
@@ -86,6 +117,10 @@ impl Config {
             public_origin: None,
             session_days: 30,
             session_idle_days: 14,
+            metrics_token: None,
+            hashing_at_once: crate::auth::hashing::DEFAULT_AT_ONCE,
+            hashing_queue: crate::auth::hashing::DEFAULT_QUEUE,
+            log_format: LogFormat::Human,
         }
     }
 }
@@ -102,6 +137,10 @@ impl std::fmt::Debug for Config {
             .field("public_origin", &self.public_origin)
             .field("session_days", &self.session_days)
             .field("session_idle_days", &self.session_idle_days)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("hashing_at_once", &self.hashing_at_once)
+            .field("hashing_queue", &self.hashing_queue)
+            .field("log_format", &self.log_format)
             .finish()
     }
 }
@@ -112,6 +151,23 @@ fn parse_origin(raw: &str) -> Result<String, String> {
     crate::server::edge::split_origin(raw.trim().trim_end_matches('/'))
         .map(|(scheme, authority)| format!("{scheme}://{authority}"))
         .ok_or_else(|| format!("{raw}: expected http(s)://host[:port], without a path"))
+}
+
+/// The shortest metrics token accepted: a scraper's secret, not a password
+/// a person types, so there is no reason for a short one.
+pub const MIN_METRICS_TOKEN_CHARS: usize = 16;
+
+fn parse_metrics_token(raw: &str) -> Result<String, String> {
+    let token = raw.trim();
+    if token.chars().count() < MIN_METRICS_TOKEN_CHARS {
+        return Err(format!(
+            "at least {MIN_METRICS_TOKEN_CHARS} characters (e.g. `openssl rand -hex 24`)"
+        ));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("printable ASCII only, no spaces".into());
+    }
+    Ok(token.to_owned())
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
@@ -134,10 +190,22 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_database_password() {
-        let c = Config::for_database("postgres://daohu:s3cret@db.example/daohu");
+        let mut c = Config::for_database("postgres://daohu:s3cret@db.example/daohu");
+        c.metrics_token = Some("scrape-secret-0123456789".into());
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("scrape-secret"), "{shown}");
         assert!(shown.contains("postgres://daohu:***@db.example/daohu"));
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_and_plain() {
+        assert!(parse_metrics_token("short").is_err());
+        assert!(parse_metrics_token("sixteen chars ok").is_err(), "spaces");
+        assert_eq!(
+            parse_metrics_token(" 0123456789abcdef ").unwrap(),
+            "0123456789abcdef"
+        );
     }
 
     #[test]

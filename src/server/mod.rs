@@ -6,6 +6,8 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod edge;
+pub mod metrics;
+pub mod probes;
 pub mod rejections;
 pub mod router;
 pub mod session;

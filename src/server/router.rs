@@ -16,8 +16,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::{App, shell};
 use crate::server::edge::{self, Edge};
-use crate::server::rejections;
 use crate::server::state::AppState;
+use crate::server::{metrics, probes, rejections};
 
 /// The app's routes, generated once per process. Generating runs the app
 /// with resource loading suppressed by a process-wide flag (leptos_server's
@@ -54,9 +54,14 @@ pub fn router(state: AppState) -> Router {
                 .call_fallback_on_method_not_allowed(true)
                 .fallback(rejections::missing_file.into_service()),
         );
-    Router::new()
-        .nest_service("/pkg", bundle)
-        .route("/healthz", get(|| async { "ok" }))
+    crate::server::metrics::install();
+    let mut app = Router::new();
+    if state.config.metrics_token.is_some() {
+        app = app.route(metrics::PATH, get(metrics::serve));
+    }
+    app.nest_service("/pkg", bundle)
+        .route(probes::HEALTH_PATH, get(probes::healthz))
+        .route(probes::READY_PATH, get(probes::readyz))
         .route("/sw.js", get(crate::sync::service_worker::script))
         .route(crate::sync::ROSTER_PATH, get(crate::sync::http::get_roster))
         .route(
@@ -95,5 +100,8 @@ pub fn router(state: AppState) -> Router {
         // Outermost: a refused request reaches nothing, and every answer,
         // a 404 or a 413 included, gets the security headers.
         .layer(middleware::from_fn_with_state(edge, edge::guard))
+        // Counts what the edge refused too. A `Router::layer` wraps each
+        // route after routing, so it sees the route's template.
+        .layer(middleware::from_fn(metrics::track))
         .with_state(state)
 }

@@ -199,6 +199,9 @@ pub fn set_status_for(error: &AppError) {
             http::StatusCode::from_u16(error.status_code())
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
         );
+        if let Some(secs) = error.retry_after_secs() {
+            res.insert_header(http::header::RETRY_AFTER, secs.into());
+        }
     }
 }
 

@@ -168,7 +168,9 @@ pub async fn post_visits(
         )));
     }
     let results = ingest_batch(state.store.as_ref(), &caller, batch.visits.kept).await;
-    Json(BatchReply { results }).into_response()
+    let reply = BatchReply { results };
+    crate::server::metrics::sync_reply(&reply);
+    Json(reply).into_response()
 }
 
 /// Who is calling, from the session cookie; a 401 answer without one.

@@ -224,11 +224,14 @@ pub async fn send(state: &AppState, req: Request<Body>) -> Reply {
     .expect("derived work done");
     let status = res.status();
     let headers = res.headers().clone();
-    let bytes = tokio::time::timeout(std::time::Duration::from_secs(60), res.into_body().collect())
-        .await
-        .unwrap_or_else(|_| panic!("body not read within a minute: {what}"))
-        .expect("body")
-        .to_bytes();
+    let bytes = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        res.into_body().collect(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("body not read within a minute: {what}"))
+    .expect("body")
+    .to_bytes();
     Reply {
         status,
         headers,

@@ -416,6 +416,39 @@ pub struct AuditEvent {
     pub address: Option<String>,
 }
 
+/// Why [`Store::ready`] says no, in words fit for anyone to read: no
+/// address, no SQL, no error text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReady {
+    /// No connection, or the database did not answer in time.
+    Unreachable,
+    /// This many of the build's migrations are not applied.
+    MigrationsPending(usize),
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReady::Unreachable => f.write_str("数据库无法连接 / database unreachable"),
+            NotReady::MigrationsPending(n) => {
+                write!(f, "数据库迁移未完成 / {n} migration(s) not applied")
+            }
+        }
+    }
+}
+
+/// How long a readiness probe waits for the database: a balancer's check
+/// must get an answer well within its own timeout.
+pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Connections of the pool: open (busy or idle), idle, and the most it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 #[async_trait]
 pub trait Store:
     PlanStore + IncomeStore + AuthStore + DerivedStore + ImportStore + Send + Sync + 'static
@@ -429,6 +462,13 @@ pub trait Store:
     /// started at once on one empty database come up one after another.
     async fn startup_lock(&self) -> DbResult<StartupLock>;
     fn backend(&self) -> &'static str;
+    /// Whether this instance may take traffic (`/readyz`): the database
+    /// answers within [`READY_TIMEOUT`] and every migration this build
+    /// carries is applied (a database migrated further, by a newer build
+    /// during a rolling upgrade, is ready too).
+    async fn ready(&self) -> Result<(), NotReady>;
+    /// The connection pool now (`/metrics`).
+    fn pool_stats(&self) -> PoolStats;
 
     // areas
     async fn upsert_areas(&self, areas: &[Area]) -> DbResult<()>;

@@ -25,7 +25,8 @@ use crate::server::db::{
     AssignTarget, AssignmentRecord, AuditEvent, ConflictRecord, DbError, DbResult,
     DiscrepancyCount, DiscrepancyEvent, DiscrepancyQuery, DiscrepancyRecord, DiscrepancyStatus,
     EntitlementRecord, EntitlementRow, HouseholdQuery, HouseholdRecord, HouseholdRow, MemberRecord,
-    ReviewRecord, RosterWrite, Store, StoredVisit, UserRecord, VisitInsert, VisitRecord,
+    NotReady, PoolStats, READY_TIMEOUT, ReviewRecord, RosterWrite, Store, StoredVisit, UserRecord,
+    VisitInsert, VisitRecord,
 };
 use crate::subsidies::{Channel, Fen, IncomeBucket, SubsidyItem};
 use crate::users::UserSummary;
@@ -391,6 +392,51 @@ impl Store for ThisStore {
 
     fn backend(&self) -> &'static str {
         BACKEND
+    }
+
+    async fn ready(&self) -> Result<(), NotReady> {
+        let probe = async {
+            let mut conn = self
+                .pool
+                .acquire()
+                .await
+                .map_err(|_| NotReady::Unreachable)?;
+            let applied: Vec<i64> =
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(|e| match e {
+                        // The database answered: it has no migrations table
+                        // (a fresh database), so nothing is applied.
+                        sqlx::Error::Database(_) => NotReady::MigrationsPending(
+                            MIGRATOR
+                                .iter()
+                                .filter(|m| m.migration_type.is_up_migration())
+                                .count(),
+                        ),
+                        _ => NotReady::Unreachable,
+                    })?;
+            let missing = MIGRATOR
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+                .count();
+            if missing == 0 {
+                Ok(())
+            } else {
+                Err(NotReady::MigrationsPending(missing))
+            }
+        };
+        tokio::time::timeout(READY_TIMEOUT, probe)
+            .await
+            .unwrap_or(Err(NotReady::Unreachable))
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 
     async fn upsert_areas(&self, areas: &[Area]) -> DbResult<()> {

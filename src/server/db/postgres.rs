@@ -29,9 +29,7 @@ impl PostgresStore {
     }
 
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.pool)
-            .await
+        MIGRATOR.run(&self.pool).await
     }
 
     /// On a connection taken out of the pool for good: the pool never hands
@@ -47,6 +45,10 @@ impl PostgresStore {
         super::StartupLock::postgres(conn).await
     }
 }
+
+/// The migrations this build carries (`migrate` applies them, `ready`
+/// checks they are applied).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;

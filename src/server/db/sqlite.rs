@@ -36,7 +36,7 @@ impl SqliteStore {
     }
 
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await
+        MIGRATOR.run(&self.pool).await
     }
 
     async fn take_startup_lock(&self) -> DbResult<super::StartupLock> {
@@ -54,6 +54,10 @@ fn in_memory(url: &str) -> bool {
     let (database, query) = rest.split_once('?').unwrap_or((rest, ""));
     database.ends_with(":memory:") || query.split('&').any(|p| p == "mode=memory")
 }
+
+/// The migrations this build carries (`migrate` applies them, `ready`
+/// checks they are applied).
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 type Db = sqlx::Sqlite;
 type ThisStore = SqliteStore;
