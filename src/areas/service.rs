@@ -2,11 +2,10 @@
 
 use chrono::Utc;
 
+use crate::access::{Caller, deny, deny_role};
 use crate::areas::{Area, AreaCode, AreaLevel, AreaOverview, AreaSummary, TownshipDetail};
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::server::db::Store;
-use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
 
 pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResult<AreaOverview> {

@@ -1,15 +1,15 @@
-//! Signing in and out, one's own sessions and password, creating users, and
-//! refusing what a caller may not do.
+//! Signing in and out, one's own sessions and password, creating users.
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::access::{Caller, actor_from, audit};
 use crate::areas::AreaCode;
 use crate::auth::throttle::{self, Keys};
 use crate::auth::{AccountView, Actor, Role, SessionView, password};
 use crate::error::{AppError, AppResult};
 use crate::server::db::{AuditEvent, NewSessionRow, Store, UserRecord};
-use crate::server::session::{Caller, actor_from, idle_cutoff, token_hash};
+use crate::server::session::{idle_cutoff, token_hash};
 use crate::server::state::AppState;
 use crate::subsidies::china_time;
 
@@ -354,68 +354,6 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
         other => other.into(),
     })?;
     Ok(user)
-}
-
-/// Refuses a record the caller may not see, or an area outside theirs, in
-/// exactly the words used for one that does not exist (404,
-/// [`AppError::NotFound`]): whether an id or code exists outside one's
-/// scope is itself not to be learnt. The refusal is still logged and
-/// audited. Callers check the role first ([`deny_role`]) so that what a
-/// role may never do is refused the same way whatever the id.
-pub async fn deny<T>(
-    store: &dyn Store,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-) -> AppResult<T> {
-    refuse(store, caller, action, target).await?;
-    Err(AppError::NotFound)
-}
-
-/// Refuses what the caller's role may never do, whatever record it names
-/// (403, [`AppError::Forbidden`]): a field worker opening an area page or
-/// the user list, anyone but a field worker downloading a roster, anyone
-/// but the province setting a threshold. The answer depends on the role
-/// alone, so it tells nothing about any record. Audited like [`deny`].
-pub async fn deny_role<T>(
-    store: &dyn Store,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-) -> AppResult<T> {
-    refuse(store, caller, action, target).await?;
-    Err(AppError::Forbidden)
-}
-
-async fn refuse(store: &dyn Store, caller: &Caller, action: &str, target: &str) -> AppResult<()> {
-    tracing::warn!(
-        user = %caller.actor.username,
-        action,
-        target,
-        address = ?caller.address,
-        "access outside the caller's scope refused"
-    );
-    audit(store, caller, action, target, "forbidden").await
-}
-
-/// Writes one line of the audit trail for what the caller did.
-pub async fn audit(
-    store: &dyn Store,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-    outcome: &str,
-) -> AppResult<()> {
-    store
-        .record_audit(&AuditEvent {
-            user_id: Some(caller.actor.user_id),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            outcome: outcome.to_owned(),
-            address: caller.address.clone(),
-        })
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

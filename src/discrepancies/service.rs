@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::access::{Caller, deny, deny_role};
 use crate::areas::{AreaCode, AreaLevel};
-use crate::auth::service::{deny, deny_role};
 use crate::discrepancies::{
     Assignee, ConflictCopies, DiscrepancyAction, DiscrepancyDetail, DiscrepancyEntry,
     DiscrepancyItem, DiscrepancyQueue, MAX_NOTE_CHARS, QUEUE_PAGE_SIZE, QueueCounts, QueueFilter,
@@ -17,7 +17,6 @@ use crate::error::{AppError, AppResult};
 use crate::server::db::{
     DiscrepancyEvent, DiscrepancyQuery, DiscrepancyRecord, DiscrepancyStatus, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::{Fen, china_date, china_time};
 
 /// The part of an area's queue under `filter`, one page, newest first.

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::access::{Caller, deny, deny_role};
 use crate::areas::{Area, AreaCode};
 use crate::auth::Role;
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::field::{RecordedIncome, Roster, RosterHousehold};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
@@ -21,7 +21,6 @@ use crate::reports::PaymentState;
 use crate::server::db::{
     AssignTarget, FlagQuery, HouseholdQuery, HouseholdRecord, PaymentQuery, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
 use crate::text::zh;
 use crate::visits::{ReviewEntry, ReviewState};

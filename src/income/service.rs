@@ -7,10 +7,10 @@ use std::hash::Hash;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::access::{Caller, deny, deny_role};
 use crate::areas::service::breadcrumbs;
 use crate::areas::{AreaCode, AreaLevel};
 use crate::auth::Role;
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::households::service::may_see;
 use crate::income::{
@@ -22,7 +22,6 @@ use crate::server::db::{
     AuditEvent, ClaimedWork, DbResult, DeclaredFact, HouseholdFacts, HouseholdIncomeRow,
     IncomeFacts, IncomeScope, IncomeWork, PaymentFact, SizeFact, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
 
 /// The accounts and signals of every household in `facts`, for

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::access::{Caller, deny};
 use crate::auth::Role;
-use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
 use crate::households::id_number::mask_phone;
 use crate::households::service::may_see;
@@ -18,7 +18,6 @@ use crate::plans::{
 use crate::server::db::{
     DbError, IncomeWork, MeasureEvent, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanWrite, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::china_time;
 
 const PLAN_EXISTS: &str = "该户已有帮扶计划（一户一策），请在原计划上修改";

@@ -4,13 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use crate::access::{Caller, deny, deny_role};
 use crate::areas::service::breadcrumbs;
 use crate::areas::{AreaCode, AreaLevel};
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::reports::{DispatchFigure, DispatchRow, DispatchTable, ItemColumn, Progress};
 use crate::server::db::Store;
-use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
 
 /// The dispatch table of area `code` as of `as_of` (`YYYY-MM-DD`, China

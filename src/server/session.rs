@@ -11,22 +11,14 @@ use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Actor;
+use crate::access::{Caller, actor_from};
 use crate::error::{AppError, AppResult};
-use crate::server::db::{Store, UserRecord};
 use crate::server::state::AppState;
 
 pub const SESSION_COOKIE: &str = "daohu_session";
 /// Marks a browser that signed an account in before (see
 /// [`crate::auth::throttle`]); sent only to the sign-in endpoints.
 pub const DEVICE_COOKIE: &str = "daohu_device";
-
-/// The signed-in user plus where the request came from.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub actor: Actor,
-    pub address: Option<String>,
-}
 
 /// The app state provided by `leptos_routes` to every page and server fn.
 pub fn app_state() -> AppResult<AppState> {
@@ -96,22 +88,6 @@ pub async fn optional_caller() -> AppResult<Option<(AppState, Caller)>> {
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-pub async fn actor_from(store: &dyn Store, user: UserRecord) -> AppResult<Actor> {
-    let area_name = store
-        .area(&user.area)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user.id,
-        username: user.username,
-        display_name: user.display_name,
-        role: user.role,
-        area: user.area,
-        area_name,
-    })
 }
 
 /// The session token from the request's cookie header, if any.

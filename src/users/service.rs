@@ -4,12 +4,12 @@
 
 use uuid::Uuid;
 
+use crate::access::{Caller, audit, deny, deny_role};
 use crate::areas::{AreaCode, AreaLevel};
 use crate::auth::Role;
-use crate::auth::service::{NewUser, audit, create_user, deny, deny_role};
+use crate::auth::service::{NewUser, create_user};
 use crate::error::{AppError, AppResult};
 use crate::server::db::Store;
-use crate::server::session::Caller;
 use crate::users::{UserAdmin, UserSummary};
 
 fn area_of(code: &str) -> AppResult<AreaCode> {
