@@ -5,9 +5,14 @@
 //! caller from a cookie (`server::session`), so every domain service can
 //! use it without depending on the server.
 
-use crate::auth::Actor;
+use uuid::Uuid;
+
+use crate::areas::AreaCode;
+use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult};
-use crate::server::db::{AuditEvent, Store, UserRecord};
+use crate::server::db::{
+    AuditEvent, DiscrepancyRecord, HouseholdRecord, Store, StoredVisit, UserRecord,
+};
 
 /// The signed-in user plus where the request came from.
 #[derive(Debug, Clone)]
@@ -92,5 +97,126 @@ pub async fn audit(
             address: caller.address.clone(),
         })
         .await?;
+    Ok(())
+}
+
+/// How far a caller's scope must hold what they ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// To read and work on it: inside the caller's area, and a household
+    /// also assigned to them if they are a field worker ([`may_see`]).
+    See,
+    /// To oversee it: anyone above the field whose area holds it
+    /// ([`Actor::supervises`]). A field worker is refused for the role
+    /// before anything is looked up, so that answer tells nothing about
+    /// the record.
+    Supervise,
+}
+
+/// The access rule for one household: inside the caller's area, and for a
+/// field worker also assigned to them.
+pub fn may_see(caller: &Caller, household: &HouseholdRecord) -> bool {
+    let actor = &caller.actor;
+    actor.area.contains(&household.village)
+        && (actor.role != Role::FieldWorker || household.worker_id == Some(actor.user_id))
+}
+
+/// The household `id` if the caller's scope holds it as `reach` asks; an
+/// unknown one is [`AppError::NotFound`], one out of reach is refused as
+/// unknown and audited under `action`.
+pub async fn household(
+    store: &dyn Store,
+    caller: &Caller,
+    id: Uuid,
+    reach: Reach,
+    action: &str,
+) -> AppResult<HouseholdRecord> {
+    let target = id.to_string();
+    if reach == Reach::Supervise {
+        above_the_field(store, caller, action, &target).await?;
+    }
+    let household = store.household(id).await?.ok_or(AppError::NotFound)?;
+    let in_reach = match reach {
+        Reach::See => may_see(caller, &household),
+        Reach::Supervise => caller.actor.supervises(&household.village),
+    };
+    if !in_reach {
+        return deny(store, caller, action, &target).await;
+    }
+    Ok(household)
+}
+
+/// Whether the caller's scope holds area `code` as `reach` asks; refusals
+/// audited under `action`. Whether the area exists is the caller's to
+/// check (some answer a missing one as unknown, some as a form error).
+pub async fn area(
+    store: &dyn Store,
+    caller: &Caller,
+    code: &AreaCode,
+    reach: Reach,
+    action: &str,
+) -> AppResult<()> {
+    if reach == Reach::Supervise {
+        above_the_field(store, caller, action, code.as_str()).await?;
+    }
+    let in_reach = match reach {
+        Reach::See => caller.actor.area.contains(code),
+        Reach::Supervise => caller.actor.supervises(code),
+    };
+    if !in_reach {
+        return deny(store, caller, action, code.as_str()).await;
+    }
+    Ok(())
+}
+
+/// The stored visit `id` if the caller supervises its household's village
+/// (visits are overseen, not seen, through this guard); refusals name the
+/// visit.
+pub async fn visit(
+    store: &dyn Store,
+    caller: &Caller,
+    id: Uuid,
+    action: &str,
+) -> AppResult<StoredVisit> {
+    let target = id.to_string();
+    above_the_field(store, caller, action, &target).await?;
+    let visit = store.visit(id).await?.ok_or(AppError::NotFound)?;
+    let household = store
+        .household(visit.visit.household_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !caller.actor.supervises(&household.village) {
+        return deny(store, caller, action, &target).await;
+    }
+    Ok(visit)
+}
+
+/// The discrepancy `id` if the caller supervises its household's village.
+pub async fn discrepancy(
+    store: &dyn Store,
+    caller: &Caller,
+    id: Uuid,
+    action: &str,
+) -> AppResult<DiscrepancyRecord> {
+    let target = id.to_string();
+    above_the_field(store, caller, action, &target).await?;
+    let record = store.discrepancy(id).await?.ok_or(AppError::NotFound)?;
+    if !caller.actor.supervises(&record.village.code) {
+        return deny(store, caller, action, &target).await;
+    }
+    Ok(record)
+}
+
+/// Refuses a field worker for the role (what only those above the field
+/// may do).
+async fn above_the_field(
+    store: &dyn Store,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+) -> AppResult<()> {
+    if caller.actor.role == Role::FieldWorker {
+        return deny_role(store, caller, action, target).await;
+    }
     Ok(())
 }

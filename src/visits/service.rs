@@ -365,18 +365,7 @@ pub async fn review(
     }
     // Reviewing is for those above the field: refused for the role before
     // the id is looked up, so the answer tells nothing about the visit.
-    if caller.actor.role == crate::auth::Role::FieldWorker {
-        return crate::access::deny_role(store, caller, "review_visit", &visit_id.to_string())
-            .await;
-    }
-    let visit = store.visit(visit_id).await?.ok_or(AppError::NotFound)?;
-    let household = store
-        .household(visit.visit.household_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !caller.actor.supervises(&household.village) {
-        return deny(store, caller, "review_visit", &visit_id.to_string()).await;
-    }
+    crate::access::visit(store, caller, visit_id, "review_visit").await?;
     store
         .insert_review(&ReviewRecord {
             id: Uuid::now_v7(),
