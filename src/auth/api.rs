@@ -10,13 +10,12 @@ use crate::error::AppError;
 /// the user's home page.
 #[server(prefix = "/api", endpoint = "auth/sign_in")]
 pub async fn sign_in(username: String, password: String) -> Result<Actor, AppError> {
+    use crate::auth::service::DEVICE_COOKIE;
     use crate::auth::service::{self, Attempt};
-    use crate::server::session::{
-        DEVICE_COOKIE, app_state, client_address_of_request, request_cookie, respond,
-    };
+    use crate::server::session::{client_address_of_request, deps, request_cookie, respond};
     respond(
         async {
-            let state = app_state()?;
+            let state = deps()?;
             let address = client_address_of_request();
             let device = request_cookie(DEVICE_COOKIE);
             let session = service::sign_in(
@@ -47,10 +46,10 @@ pub async fn sign_in(username: String, password: String) -> Result<Actor, AppErr
 
 #[server(prefix = "/api", endpoint = "auth/sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::session::{app_state, current_token, respond};
+    use crate::server::session::{current_token, deps, respond};
     respond(
         async {
-            let state = app_state()?;
+            let state = deps()?;
             if let Some(token) = current_token() {
                 crate::auth::service::sign_out(state.store.as_ref(), &token).await?;
             }

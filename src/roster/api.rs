@@ -7,13 +7,13 @@ use crate::roster::ImportJob;
 /// server does not know it (it restarted: the import wrote nothing).
 #[server(prefix = "/api", endpoint = "roster/job")]
 pub async fn get_import_job(id: String) -> Result<Option<ImportJob>, AppError> {
-    use crate::server::session::{require_caller, respond};
+    use crate::server::session::{app_state, require_caller, respond};
     respond(
         async {
-            let (state, caller) = require_caller().await?;
+            let (_, caller) = require_caller().await?;
             let id = uuid::Uuid::parse_str(id.trim())
                 .map_err(|_| AppError::validation("id", "导入编号格式错误"))?;
-            Ok(state.imports.get(id, caller.actor.user_id))
+            Ok(app_state()?.imports.get(id, caller.actor.user_id))
         }
         .await,
     )

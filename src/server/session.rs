@@ -4,21 +4,16 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use http::request::Parts;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
-use sha2::{Digest, Sha256};
 
-use crate::access::{Caller, actor_from};
+use crate::access::Caller;
+use crate::auth::service::{SESSION_COOKIE, session_caller};
 use crate::error::{AppError, AppResult};
+use crate::server::deps::Deps;
 use crate::server::state::AppState;
-
-pub const SESSION_COOKIE: &str = "daohu_session";
-/// Marks a browser that signed an account in before (see
-/// [`crate::auth::throttle`]); sent only to the sign-in endpoints.
-pub const DEVICE_COOKIE: &str = "daohu_device";
 
 /// The app state provided by `leptos_routes` to every page and server fn.
 pub fn app_state() -> AppResult<AppState> {
@@ -35,8 +30,15 @@ fn request_parts() -> AppResult<Parts> {
     })
 }
 
-/// The caller, or `Unauthorized` when there is no live session.
-pub async fn require_caller() -> AppResult<(AppState, Caller)> {
+/// What the services of a server function are given, for one that needs
+/// no caller (signing in and out).
+pub fn deps() -> AppResult<Deps> {
+    Ok(app_state()?.deps())
+}
+
+/// What the services are given, and the caller, or `Unauthorized` when
+/// there is no live session.
+pub async fn require_caller() -> AppResult<(Deps, Caller)> {
     let state = app_state()?;
     let parts = request_parts()?;
     let peer = parts
@@ -44,16 +46,7 @@ pub async fn require_caller() -> AppResult<(AppState, Caller)> {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| *a);
     let caller = caller_from_headers(&state, &parts.headers, peer).await?;
-    Ok((state, caller))
-}
-
-/// A session is marked as seen at most this often: one write an hour, not
-/// one per request.
-pub const SEEN_EVERY: chrono::Duration = chrono::Duration::hours(1);
-
-/// The earliest last-seen time of a session still live at `now`.
-pub fn idle_cutoff(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
-    now - chrono::Duration::days(state.config.session_idle_days)
+    Ok((state.deps(), caller))
 }
 
 /// The caller of a plain axum handler, from its headers and peer address.
@@ -64,25 +57,11 @@ pub async fn caller_from_headers(
 ) -> AppResult<Caller> {
     let address = client_address(headers, peer, state.config.trust_forwarded_for);
     let token = cookie_value(headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
-    let hash = token_hash(&token);
-    let now = Utc::now();
-    let (user, last_seen) = state
-        .store
-        .session_user(&hash, now, idle_cutoff(state, now))
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if now - last_seen >= SEEN_EVERY {
-        state
-            .store
-            .touch_session(&hash, now, address.as_deref())
-            .await?;
-    }
-    let actor = actor_from(state.store.as_ref(), user).await?;
-    Ok(Caller { actor, address })
+    session_caller(&state.deps(), &token, address).await
 }
 
 /// The caller if signed in, `None` otherwise.
-pub async fn optional_caller() -> AppResult<Option<(AppState, Caller)>> {
+pub async fn optional_caller() -> AppResult<Option<(Deps, Caller)>> {
     match require_caller().await {
         Ok(c) => Ok(Some(c)),
         Err(AppError::Unauthorized) => Ok(None),
@@ -145,12 +124,6 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
         .filter(|v| !v.is_empty())
-}
-
-/// Only the hash of a session token is stored.
-pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sets the HTTP status of the current response from an error, so that
@@ -220,14 +193,6 @@ mod tests {
         assert_eq!(
             client_address(&junk, Some(peer), true).as_deref(),
             Some("10.9.9.9")
-        );
-    }
-
-    #[test]
-    fn token_hash_is_hex_sha256() {
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 }

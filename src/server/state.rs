@@ -1,11 +1,13 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
 
 use crate::roster::jobs::ImportJobs;
 use crate::server::config::Config;
 use crate::server::db::Store;
+use crate::server::deps::Deps;
 
 /// Everything a request may need, cloned cheaply into each handler and
 /// provided to server functions as context.
@@ -16,6 +18,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Roster imports running or recently finished.
     pub imports: Arc<ImportJobs>,
+    /// See [`Deps::clock`].
+    pub clock: fn() -> DateTime<Utc>,
 }
 
 impl AppState {
@@ -32,6 +36,16 @@ impl AppState {
             store,
             config: Arc::new(config),
             imports: Arc::new(ImportJobs::default()),
+            clock: Utc::now,
+        }
+    }
+
+    /// What a service is given (two `Arc` clones).
+    pub fn deps(&self) -> Deps {
+        Deps {
+            store: self.store.clone(),
+            config: self.config.clone(),
+            clock: self.clock,
         }
     }
 }
