@@ -1,5 +1,6 @@
-//! Resolving the caller of a server function or page from its cookie, and
-//! turning errors into HTTP statuses.
+//! Resolving the caller of a server function or page from its cookie (the
+//! rules of sessions are `auth::service`'s), and a page's status from an
+//! error.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -127,7 +128,8 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Sets the HTTP status of the current response from an error, so that
-/// server functions and pages answer 401/403/404/… and not 200 or 500.
+/// pages answer 401/403/404/… and not 200. (A server function's error gets
+/// its status from `rejections::server_fn_status`, for all of them at once.)
 pub fn set_status_for(error: &AppError) {
     // A plain HTML form post to a server function (before the bundle has
     // loaded) is answered by Leptos with a redirect back to the form, the
@@ -149,14 +151,6 @@ pub fn set_status_for(error: &AppError) {
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
         );
     }
-}
-
-/// Wraps a server function's result: errors set the response status.
-pub fn respond<T>(result: AppResult<T>) -> AppResult<T> {
-    if let Err(e) = &result {
-        set_status_for(e);
-    }
-    result
 }
 
 #[cfg(test)]
