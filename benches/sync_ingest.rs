@@ -146,8 +146,17 @@ async fn run(backend: &str, url: &str, visits: usize, history: usize) -> anyhow:
     for (clients, per_request) in LOADS {
         vacuum(backend, url).await?;
         let rate = load(
-            backend, &store, addr, &cookie, &households, year, visits, clients, per_request,
-            &lags, "fresh",
+            backend,
+            &store,
+            addr,
+            &cookie,
+            &households,
+            year,
+            visits,
+            clients,
+            per_request,
+            &lags,
+            "fresh",
         )
         .await?;
         fresh.push(rate);
@@ -243,7 +252,13 @@ async fn load(
     let before = store.count_visits().await?;
     let offset = before as usize;
     let made: Vec<VisitSubmission> = (0..visits)
-        .map(|i| visit(&households[(offset + i) % households.len()], year, offset + i))
+        .map(|i| {
+            visit(
+                &households[(offset + i) % households.len()],
+                year,
+                offset + i,
+            )
+        })
         .collect();
     let requests: Vec<String> = made
         .chunks(per_request)
@@ -325,11 +340,7 @@ async fn rich_households(
 /// The `n`th visit of the run: a month into the year (or an hour ago while
 /// the year is younger: a visit may not lie in the future), minus a minute
 /// per `n`, so that the visits of one household come in all orders.
-fn visit(
-    (household, due): &(Uuid, Vec<(Uuid, i64)>),
-    year: StatYear,
-    n: usize,
-) -> VisitSubmission {
+fn visit((household, due): &(Uuid, Vec<(Uuid, i64)>), year: StatYear, n: usize) -> VisitSubmission {
     let latest = (year.first_day().and_hms_opt(2, 0, 0).unwrap().and_utc()
         + chrono::Duration::days(30))
     .min(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0) - chrono::Duration::hours(1));

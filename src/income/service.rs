@@ -399,7 +399,10 @@ pub async fn recompute_if_due(store: &dyn Store, runner: &str) {
     }
     match refresh_all(store, true).await {
         Ok(n) => {
-            tracing::info!(households = n, "accounts recomputed after a threshold change");
+            tracing::info!(
+                households = n,
+                "accounts recomputed after a threshold change"
+            );
             // Not due again until the next change (which makes it due now;
             // a change made during this run keeps it due).
             let never = now + chrono::TimeDelta::days(365 * 100);
