@@ -26,6 +26,8 @@ pub mod users;
 pub mod visits;
 
 #[cfg(feature = "ssr")]
+pub mod access;
+#[cfg(feature = "ssr")]
 pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod server;

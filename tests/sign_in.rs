@@ -19,6 +19,7 @@ on_both_backends!(
     made_up_names_are_throttled_like_real_ones,
     limits_hold_across_two_instances_on_one_database,
     a_session_ends_when_idle_and_at_its_absolute_end,
+    sessions_are_judged_by_the_clock_the_services_are_given,
     last_seen_is_written_at_most_once_an_hour,
     changing_the_password_checks_it_and_signs_out_the_other_sessions,
     signing_out_the_other_sessions_keeps_this_one,
@@ -418,6 +419,20 @@ async fn a_session_ends_when_idle_and_at_its_absolute_end(db: TestDb) {
         StatusCode::OK,
         "14 days here"
     );
+}
+
+/// The same idle limit, with days passing on the clock `AppState` hands to
+/// the services instead of in the database.
+async fn sessions_are_judged_by_the_clock_the_services_are_given(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let cookie = common::sign_in(&state, "county").await;
+    let mut later = db.state();
+    later.clock = || Utc::now() + Duration::days(15);
+    assert_eq!(whoami(&later, &cookie).await, StatusCode::UNAUTHORIZED);
+    later.clock = || Utc::now() + Duration::days(13);
+    assert_eq!(whoami(&later, &cookie).await, StatusCode::OK);
+    assert_eq!(whoami(&state, &cookie).await, StatusCode::OK);
 }
 
 async fn last_seen_is_written_at_most_once_an_hour(db: TestDb) {

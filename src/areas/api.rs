@@ -5,12 +5,6 @@ use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "areas/overview")]
 pub async fn get_area_overview(code: String) -> Result<AreaOverview, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::areas::service::overview(state.store.as_ref(), &caller, &code).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::areas::service::overview(deps.store.as_ref(), &caller, &code).await
 }

@@ -2,11 +2,10 @@
 
 use chrono::Utc;
 
+use crate::access::{self, Caller, Reach};
 use crate::areas::{Area, AreaCode, AreaLevel, AreaOverview, AreaSummary, TownshipDetail};
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::server::db::Store;
-use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
 
 pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResult<AreaOverview> {
@@ -14,12 +13,7 @@ pub async fn overview(store: &dyn Store, caller: &Caller, code: &str) -> AppResu
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
     // Field workers work from their household list; area figures are for
     // those who supervise.
-    if actor.role == crate::auth::Role::FieldWorker {
-        return deny_role(store, caller, "area_overview", code.as_str()).await;
-    }
-    if !actor.supervises(&code) {
-        return deny(store, caller, "area_overview", code.as_str()).await;
-    }
+    access::area(store, caller, &code, Reach::Supervise, "area_overview").await?;
     let area = store.area(&code).await?.ok_or(AppError::NotFound)?;
     let breadcrumbs = breadcrumbs(store, &actor.area, &code).await?;
     let today = china_date(Utc::now());

@@ -1,17 +1,17 @@
-//! Signing in and out, one's own sessions and password, creating users, and
-//! refusing what a caller may not do.
+//! Signing in and out, one's own sessions and password, creating users.
 
 use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::access::{Caller, actor_from, audit};
 use crate::areas::AreaCode;
 use crate::auth::hashing::Hashing;
 use crate::auth::throttle::{self, Keys};
 use crate::auth::{AccountView, Actor, Role, SessionView, password};
 use crate::error::{AppError, AppResult};
 use crate::server::db::{AuditEvent, NewSessionRow, Store, UserRecord};
-use crate::server::session::{Caller, actor_from, idle_cutoff, token_hash};
-use crate::server::state::AppState;
+use crate::server::deps::Deps;
 use crate::subsidies::china_time;
 
 /// A fresh session: the cookie token (shown once, to the client) and who it
@@ -32,8 +32,52 @@ pub struct Attempt<'a> {
     pub device_token: Option<&'a str>,
 }
 
-pub async fn sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSession> {
-    let result = check_sign_in(state, attempt).await;
+pub const SESSION_COOKIE: &str = "daohu_session";
+/// Marks a browser that signed an account in before (see
+/// [`crate::auth::throttle`]); sent only to the sign-in endpoints.
+pub const DEVICE_COOKIE: &str = "daohu_device";
+
+/// A session is marked as seen at most this often: one write an hour, not
+/// one per request.
+pub const SEEN_EVERY: chrono::Duration = chrono::Duration::hours(1);
+
+/// The earliest last-seen time of a session still live at `now`.
+fn idle_cutoff(deps: &Deps, now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::days(deps.config.session_idle_days)
+}
+
+/// Only the hash of a session token is stored.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The caller a session token (from its cookie) belongs to, coming from
+/// `address`, or `Unauthorized` when the session is unknown, idle too long,
+/// past its end or its user disabled.
+pub async fn session_caller(
+    deps: &Deps,
+    token: &str,
+    address: Option<String>,
+) -> AppResult<Caller> {
+    let hash = token_hash(token);
+    let now = deps.now();
+    let (user, last_seen) = deps
+        .store
+        .session_user(&hash, now, idle_cutoff(deps, now))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if now - last_seen >= SEEN_EVERY {
+        deps.store
+            .touch_session(&hash, now, address.as_deref())
+            .await?;
+    }
+    let actor = actor_from(deps.store.as_ref(), user).await?;
+    Ok(Caller { actor, address })
+}
+
+pub async fn sign_in(deps: &Deps, attempt: Attempt<'_>) -> AppResult<NewSession> {
+    let result = check_sign_in(deps, attempt).await;
     crate::server::metrics::sign_in(match &result {
         Ok(_) => "ok",
         Err(AppError::BadCredentials) => "refused",
@@ -45,7 +89,7 @@ pub async fn sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSes
     result
 }
 
-async fn check_sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewSession> {
+async fn check_sign_in(deps: &Deps, attempt: Attempt<'_>) -> AppResult<NewSession> {
     let username = attempt.username.trim();
     if username.is_empty() {
         return Err(AppError::validation("用户名", "请输入用户名"));
@@ -53,8 +97,8 @@ async fn check_sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewS
     if attempt.password.is_empty() {
         return Err(AppError::validation("密码", "请输入密码"));
     }
-    let store = state.store.as_ref();
-    let now = Utc::now();
+    let store = deps.store.as_ref();
+    let now = deps.now();
     let keys = Keys::new(username, attempt.address);
     let wait = keys.wait(&store.sign_in_failures(&keys.all()).await?, now);
     let user = store.user_by_username(username).await?;
@@ -121,7 +165,7 @@ async fn check_sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewS
     // The cheap moment to forget what is old: a sign-in is rare next to
     // page views, and every instance does it.
     store
-        .delete_dead_sessions(now, idle_cutoff(state, now))
+        .delete_dead_sessions(now, idle_cutoff(deps, now))
         .await?;
     store
         .prune_sign_in_records(now - throttle::FORGET_AFTER, now - throttle::KNOWN_FOR)
@@ -132,7 +176,7 @@ async fn check_sign_in(state: &AppState, attempt: Attempt<'_>) -> AppResult<NewS
             token_hash: &token_hash(&token),
             user_id: user.id,
             at: now,
-            expires_at: now + Duration::days(state.config.session_days),
+            expires_at: now + Duration::days(deps.config.session_days),
             address: attempt.address,
         })
         .await?;
@@ -150,12 +194,12 @@ pub async fn sign_out(store: &dyn Store, token: &str) -> AppResult<()> {
 }
 
 /// The caller's account page: their live sessions, this one marked.
-pub async fn account(state: &AppState, caller: &Caller, token: &str) -> AppResult<AccountView> {
-    let now = Utc::now();
+pub async fn account(deps: &Deps, caller: &Caller, token: &str) -> AppResult<AccountView> {
+    let now = deps.now();
     let current = token_hash(token);
-    let sessions = state
+    let sessions = deps
         .store
-        .sessions_of(caller.actor.user_id, now, idle_cutoff(state, now))
+        .sessions_of(caller.actor.user_id, now, idle_cutoff(deps, now))
         .await?
         .into_iter()
         .map(|s| SessionView {
@@ -173,13 +217,13 @@ pub async fn account(state: &AppState, caller: &Caller, token: &str) -> AppResul
 }
 
 /// Ends every session of the caller but this one; how many ended.
-pub async fn sign_out_others(state: &AppState, caller: &Caller, token: &str) -> AppResult<u64> {
-    let ended = state
+pub async fn sign_out_others(deps: &Deps, caller: &Caller, token: &str) -> AppResult<u64> {
+    let ended = deps
         .store
         .delete_other_sessions(caller.actor.user_id, &token_hash(token))
         .await?;
     audit(
-        state.store.as_ref(),
+        deps.store.as_ref(),
         caller,
         "sign_out_others",
         &ended.to_string(),
@@ -201,16 +245,16 @@ pub struct PasswordChange<'a> {
 /// current password counts as a failed sign-in of this account from this
 /// address, so a borrowed session cannot be used to guess it.
 pub async fn change_password(
-    state: &AppState,
+    deps: &Deps,
     caller: &Caller,
     token: &str,
     change: PasswordChange<'_>,
 ) -> AppResult<()> {
-    let store = state.store.as_ref();
+    let store = deps.store.as_ref();
     if change.current.is_empty() {
         return Err(AppError::validation("当前密码", "请输入当前密码"));
     }
-    let now = Utc::now();
+    let now = deps.now();
     let keys = Keys::new(&caller.actor.username, caller.address.as_deref());
     let pair = std::slice::from_ref(&keys.pair);
     if let Some(w) = keys.wait(&store.sign_in_failures(pair).await?, now) {
@@ -254,7 +298,7 @@ fn local(at: DateTime<Utc>) -> String {
 
 /// The `Set-Cookie` value for a session token, or for clearing it (`None`).
 pub fn session_cookie(token: Option<&str>, max_age_days: i64, secure: bool) -> String {
-    let name = crate::server::session::SESSION_COOKIE;
+    let name = SESSION_COOKIE;
     let secure = if secure { "; Secure" } else { "" };
     match token {
         Some(t) => format!(
@@ -269,7 +313,7 @@ pub fn session_cookie(token: Option<&str>, max_age_days: i64, secure: bool) -> S
 /// in from: sent back only to the sign-in endpoints, kept for 400 days (the
 /// most browsers allow), and kept across sign-outs on purpose.
 pub fn device_cookie(token: &str, secure: bool) -> String {
-    let name = crate::server::session::DEVICE_COOKIE;
+    let name = DEVICE_COOKIE;
     let secure = if secure { "; Secure" } else { "" };
     format!(
         "{name}={token}; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
@@ -355,71 +399,17 @@ pub async fn create_user(store: &dyn Store, new: NewUser) -> AppResult<UserRecor
     Ok(user)
 }
 
-/// Refuses a record the caller may not see, or an area outside theirs, in
-/// exactly the words used for one that does not exist (404,
-/// [`AppError::NotFound`]): whether an id or code exists outside one's
-/// scope is itself not to be learnt. The refusal is still logged and
-/// audited. Callers check the role first ([`deny_role`]) so that what a
-/// role may never do is refused the same way whatever the id.
-pub async fn deny<T>(
-    store: &dyn Store,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-) -> AppResult<T> {
-    refuse(store, caller, action, target).await?;
-    Err(AppError::NotFound)
-}
-
-/// Refuses what the caller's role may never do, whatever record it names
-/// (403, [`AppError::Forbidden`]): a field worker opening an area page or
-/// the user list, anyone but a field worker downloading a roster, anyone
-/// but the province setting a threshold. The answer depends on the role
-/// alone, so it tells nothing about any record. Audited like [`deny`].
-pub async fn deny_role<T>(
-    store: &dyn Store,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-) -> AppResult<T> {
-    refuse(store, caller, action, target).await?;
-    Err(AppError::Forbidden)
-}
-
-async fn refuse(store: &dyn Store, caller: &Caller, action: &str, target: &str) -> AppResult<()> {
-    tracing::warn!(
-        user = %caller.actor.username,
-        action,
-        target,
-        address = ?caller.address,
-        "access outside the caller's scope refused"
-    );
-    audit(store, caller, action, target, "forbidden").await
-}
-
-/// Writes one line of the audit trail for what the caller did.
-pub async fn audit(
-    store: &dyn Store,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-    outcome: &str,
-) -> AppResult<()> {
-    store
-        .record_audit(&AuditEvent {
-            user_id: Some(caller.actor.user_id),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            outcome: outcome.to_owned(),
-            address: caller.address.clone(),
-        })
-        .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_hash_is_hex_sha256() {
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn session_cookie_is_http_only_same_site_and_optionally_secure() {

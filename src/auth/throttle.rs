@@ -142,10 +142,7 @@ pub fn network(address: &str) -> String {
 
 /// The source key of a device cookie: only its hash is stored.
 pub fn device_source(device_token: &str) -> String {
-    format!(
-        "device:{}",
-        crate::server::session::token_hash(device_token)
-    )
+    format!("device:{}", crate::auth::service::token_hash(device_token))
 }
 
 /// No wait for the free failures, then 1 s, 2 s, 4 s … up to [`MAX_WAIT`].

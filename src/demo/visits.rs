@@ -8,9 +8,9 @@ use chrono::{Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::rng::Rng;
+use crate::access::{Caller, actor_from};
 use crate::income::{IncomeKind, IncomeLine};
 use crate::server::db::{HouseholdQuery, Store};
-use crate::server::session::{Caller, actor_from};
 use crate::subsidies::{StatYear, china_date};
 use crate::visits::{
     HEAD_RELATION, Location, PaymentStatus, ShortfallReason, Signature, VerificationLine,

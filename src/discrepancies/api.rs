@@ -9,47 +9,29 @@ pub async fn list_discrepancies(
     filter: Option<String>,
     page: Option<u32>,
 ) -> Result<DiscrepancyQueue, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::discrepancies::service::queue(
-                state.store.as_ref(),
-                &caller,
-                &code,
-                crate::discrepancies::QueueFilter::parse(filter.as_deref()),
-                page.unwrap_or(0),
-            )
-            .await
-        }
-        .await,
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::discrepancies::service::queue(
+        deps.store.as_ref(),
+        &caller,
+        &code,
+        crate::discrepancies::QueueFilter::parse(filter.as_deref()),
+        page.unwrap_or(0),
     )
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "discrepancies/open_count")]
 pub async fn count_open_discrepancies(code: String) -> Result<i64, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::discrepancies::service::open_count(state.store.as_ref(), &caller, &code).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::discrepancies::service::open_count(deps.store.as_ref(), &caller, &code).await
 }
 
 #[server(prefix = "/api", endpoint = "discrepancies/get")]
 pub async fn get_discrepancy(id: String) -> Result<DiscrepancyDetail, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let id = uuid::Uuid::parse_str(id.trim())
-                .map_err(|_| AppError::validation("id", "事项编号格式错误"))?;
-            crate::discrepancies::service::detail(state.store.as_ref(), &caller, id).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let id = uuid::Uuid::parse_str(id.trim())
+        .map_err(|_| AppError::validation("id", "事项编号格式错误"))?;
+    crate::discrepancies::service::detail(deps.store.as_ref(), &caller, id).await
 }
 
 #[server(prefix = "/api", endpoint = "discrepancies/assign")]
@@ -89,19 +71,7 @@ async fn act(
     step: crate::discrepancies::service::Step,
     note: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::discrepancies::service::act(
-                state.store.as_ref(),
-                &caller,
-                &id,
-                step,
-                note.as_deref(),
-            )
-            .await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::discrepancies::service::act(deps.store.as_ref(), &caller, &id, step, note.as_deref())
+        .await
 }

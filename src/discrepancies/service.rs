@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::access::{self, Caller, Reach};
 use crate::areas::{AreaCode, AreaLevel};
-use crate::auth::service::{deny, deny_role};
 use crate::discrepancies::{
     Assignee, ConflictCopies, DiscrepancyAction, DiscrepancyDetail, DiscrepancyEntry,
     DiscrepancyItem, DiscrepancyQueue, MAX_NOTE_CHARS, QUEUE_PAGE_SIZE, QueueCounts, QueueFilter,
@@ -17,7 +17,6 @@ use crate::error::{AppError, AppResult};
 use crate::server::db::{
     DiscrepancyEvent, DiscrepancyQuery, DiscrepancyRecord, DiscrepancyStatus, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::{Fen, china_date, china_time};
 
 /// The part of an area's queue under `filter`, one page, newest first.
@@ -61,7 +60,7 @@ pub async fn open_count(store: &dyn Store, caller: &Caller, code: &str) -> AppRe
 /// One item with its history, the users it may be given to and the queue
 /// to return to.
 pub async fn detail(store: &dyn Store, caller: &Caller, id: Uuid) -> AppResult<DiscrepancyDetail> {
-    let record = supervised_item(store, caller, id).await?;
+    let record = access::discrepancy(store, caller, id, "discrepancy").await?;
     let village = &record.village.code;
     let mut names = Names::default();
     let mut history = Vec::new();
@@ -182,7 +181,7 @@ pub async fn act(
         _ => None,
     };
 
-    let record = supervised_item(store, caller, id).await?;
+    let record = access::discrepancy(store, caller, id, "discrepancy").await?;
     let was = &record.status;
     let now = Utc::now();
     let to = match action {
@@ -246,31 +245,8 @@ pub async fn act(
 /// The area named by `code` if the caller supervises it.
 async fn supervised_area(store: &dyn Store, caller: &Caller, code: &str) -> AppResult<AreaCode> {
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("code", m))?;
-    if caller.actor.role == crate::auth::Role::FieldWorker {
-        return deny_role(store, caller, "discrepancy_queue", code.as_str()).await;
-    }
-    if !caller.actor.supervises(&code) {
-        return deny(store, caller, "discrepancy_queue", code.as_str()).await;
-    }
+    access::area(store, caller, &code, Reach::Supervise, "discrepancy_queue").await?;
     Ok(code)
-}
-
-/// The item if the caller supervises its household's village.
-async fn supervised_item(
-    store: &dyn Store,
-    caller: &Caller,
-    id: Uuid,
-) -> AppResult<DiscrepancyRecord> {
-    // The role before the lookup: a field worker's answer must not depend
-    // on whether the item exists.
-    if caller.actor.role == crate::auth::Role::FieldWorker {
-        return deny_role(store, caller, "discrepancy", &id.to_string()).await;
-    }
-    let record = store.discrepancy(id).await?.ok_or(AppError::NotFound)?;
-    if !caller.actor.supervises(&record.village.code) {
-        return deny(store, caller, "discrepancy", &id.to_string()).await;
-    }
-    Ok(record)
 }
 
 async fn counts(store: &dyn Store, caller: &Caller, code: &AreaCode) -> AppResult<QueueCounts> {

@@ -18,48 +18,30 @@ pub async fn list_households(
     page: Option<u32>,
 ) -> Result<HouseholdPage, AppError> {
     use crate::households::service::{HouseholdFilter, list};
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let filter = HouseholdFilter {
-                search,
-                village,
-                item,
-                paid,
-                as_of,
-                flag,
-                page: page.unwrap_or(0),
-            };
-            list(state.store.as_ref(), &caller, filter).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let filter = HouseholdFilter {
+        search,
+        village,
+        item,
+        paid,
+        as_of,
+        flag,
+        page: page.unwrap_or(0),
+    };
+    list(deps.store.as_ref(), &caller, filter).await
 }
 
 #[server(prefix = "/api", endpoint = "households/villages")]
 pub async fn list_my_villages() -> Result<Vec<Area>, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::households::service::villages(state.store.as_ref(), &caller).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::households::service::villages(deps.store.as_ref(), &caller).await
 }
 
 #[server(prefix = "/api", endpoint = "households/get")]
 pub async fn get_household(id: Uuid) -> Result<HouseholdDetail, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let today = crate::subsidies::china_date(chrono::Utc::now());
-            crate::households::service::detail(state.store.as_ref(), &caller, id, today).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let today = crate::subsidies::china_date(chrono::Utc::now());
+    crate::households::service::detail(deps.store.as_ref(), &caller, id, today).await
 }
 
 /// Assigns one household to a field worker (a supervisor of its village).
@@ -68,22 +50,16 @@ pub async fn assign_household(
     household_id: String,
     worker_id: String,
 ) -> Result<crate::households::Assigned, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let household_id = parse_id("household_id", &household_id)?;
-            let worker_id = parse_id(crate::text::zh::WORKER, &worker_id)?;
-            crate::households::service::assign_household(
-                state.store.as_ref(),
-                &caller,
-                household_id,
-                worker_id,
-            )
-            .await
-        }
-        .await,
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let household_id = parse_id("household_id", &household_id)?;
+    let worker_id = parse_id(crate::text::zh::WORKER, &worker_id)?;
+    crate::households::service::assign_household(
+        deps.store.as_ref(),
+        &caller,
+        household_id,
+        worker_id,
     )
+    .await
 }
 
 /// Assigns the households of a village, all or only those waiting for a
@@ -94,22 +70,16 @@ pub async fn assign_village(
     worker_id: String,
     only_unassigned: bool,
 ) -> Result<crate::households::Assigned, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let worker_id = parse_id(crate::text::zh::WORKER, &worker_id)?;
-            crate::households::service::assign_village(
-                state.store.as_ref(),
-                &caller,
-                &village,
-                worker_id,
-                only_unassigned,
-            )
-            .await
-        }
-        .await,
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let worker_id = parse_id(crate::text::zh::WORKER, &worker_id)?;
+    crate::households::service::assign_village(
+        deps.store.as_ref(),
+        &caller,
+        &village,
+        worker_id,
+        only_unassigned,
     )
+    .await
 }
 
 /// An id from a form; an empty or malformed one names the field.

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::access::{self, Caller, Reach, deny_role};
 use crate::areas::{Area, AreaCode};
 use crate::auth::Role;
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::field::{RecordedIncome, Roster, RosterHousehold};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
@@ -21,7 +21,6 @@ use crate::reports::PaymentState;
 use crate::server::db::{
     AssignTarget, FlagQuery, HouseholdQuery, HouseholdRecord, PaymentQuery, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
 use crate::text::zh;
 use crate::visits::{ReviewEntry, ReviewState};
@@ -58,9 +57,7 @@ pub async fn list(
         None => None,
         Some(v) => {
             let code = AreaCode::parse(v).map_err(|m| AppError::validation("村", m))?;
-            if !actor.area.contains(&code) {
-                deny(store, caller, "list_households", code.as_str()).await?;
-            }
+            access::area(store, caller, &code, Reach::See, "list_households").await?;
             Some(code)
         }
     };
@@ -185,10 +182,7 @@ pub async fn detail(
     id: Uuid,
     today: NaiveDate,
 ) -> AppResult<HouseholdDetail> {
-    let household = store.household(id).await?.ok_or(AppError::NotFound)?;
-    if !may_see(caller, &household) {
-        deny(store, caller, "get_household", &id.to_string()).await?;
-    }
+    let household = access::household(store, caller, id, Reach::See, "get_household").await?;
     let village = store
         .area(&household.village)
         .await?
@@ -435,14 +429,6 @@ async fn visit_views(
     Ok((views, this_year.len() > 1))
 }
 
-/// The access rule for one household: inside the caller's area, and for a
-/// field worker also assigned to them.
-pub fn may_see(caller: &Caller, household: &HouseholdRecord) -> bool {
-    let actor = &caller.actor;
-    actor.area.contains(&household.village)
-        && (actor.role != Role::FieldWorker || household.worker_id == Some(actor.user_id))
-}
-
 /// Assigns one household to a field worker. Only a supervisor of the
 /// household's village may (a field worker: 403; anyone else: as unknown,
 /// 404; audited); the worker must be able to take it (422 naming 帮扶干部,
@@ -455,16 +441,14 @@ pub async fn assign_household(
 ) -> AppResult<Assigned> {
     // The role first, before the id is looked up: a field worker's answer
     // must not depend on whether the household exists.
-    if caller.actor.role == Role::FieldWorker {
-        return deny_role(store, caller, "assign_household", &household_id.to_string()).await;
-    }
-    let household = store
-        .household(household_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !caller.actor.supervises(&household.village) {
-        return deny(store, caller, "assign_household", &household_id.to_string()).await;
-    }
+    let household = access::household(
+        store,
+        caller,
+        household_id,
+        Reach::Supervise,
+        "assign_household",
+    )
+    .await?;
     check_assignee(store, worker_id, &household.village).await?;
     let changed = store
         .assign_households(
@@ -492,12 +476,7 @@ pub async fn assign_village(
             format!("{code} 不是村级区划代码"),
         ));
     }
-    if caller.actor.role == Role::FieldWorker {
-        return deny_role(store, caller, "assign_village", code.as_str()).await;
-    }
-    if !caller.actor.supervises(&code) {
-        return deny(store, caller, "assign_village", code.as_str()).await;
-    }
+    access::area(store, caller, &code, Reach::Supervise, "assign_village").await?;
     if store.area(&code).await?.is_none() {
         return Err(AppError::validation("村", format!("村 {code} 不存在")));
     }

@@ -9,44 +9,22 @@ pub async fn get_household_income(
     household_id: Uuid,
     stat_year: Option<i32>,
 ) -> Result<HouseholdIncomeView, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::income::service::household_income(
-                state.store.as_ref(),
-                &caller,
-                household_id,
-                stat_year,
-            )
-            .await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::income::service::household_income(deps.store.as_ref(), &caller, household_id, stat_year)
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "income/table")]
 pub async fn get_income_table(code: String) -> Result<IncomeTable, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::income::service::income_table(state.store.as_ref(), &caller, &code).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::income::service::income_table(deps.store.as_ref(), &caller, &code).await
 }
 
 #[server(prefix = "/api", endpoint = "income/thresholds")]
 pub async fn list_thresholds() -> Result<Vec<Threshold>, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, _caller) = require_caller().await?;
-            crate::income::service::thresholds(state.store.as_ref()).await
-        }
-        .await,
-    )
+    // Signed in, whoever it is.
+    let (deps, _) = crate::server::session::require_caller().await?;
+    crate::income::service::thresholds(deps.store.as_ref()).await
 }
 
 #[server(prefix = "/api", endpoint = "income/set_threshold")]
@@ -54,18 +32,6 @@ pub async fn set_threshold(
     stat_year: String,
     threshold: String,
 ) -> Result<Vec<Threshold>, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::income::service::set_threshold(
-                state.store.clone(),
-                &caller,
-                &stat_year,
-                &threshold,
-            )
-            .await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::income::service::set_threshold(deps.store.clone(), &caller, &stat_year, &threshold).await
 }

@@ -7,12 +7,11 @@ use std::hash::Hash;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::access::{self, Caller, Reach, deny_role};
 use crate::areas::service::breadcrumbs;
 use crate::areas::{AreaCode, AreaLevel};
 use crate::auth::Role;
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
-use crate::households::service::may_see;
 use crate::income::{
     DeclaredIncome, HouseholdIncomeView, HouseholdSize, IncomeAccount, IncomeInputs, IncomeRow,
     IncomeStatus, IncomeTable, MeasureFacts, SignalInputs, Threshold, VerifiedPayment, account,
@@ -22,7 +21,6 @@ use crate::server::db::{
     AuditEvent, ClaimedWork, DbResult, DeclaredFact, HouseholdFacts, HouseholdIncomeRow,
     IncomeFacts, IncomeScope, IncomeWork, PaymentFact, SizeFact, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::{Fen, StatYear, china_date};
 
 /// The accounts and signals of every household in `facts`, for
@@ -458,19 +456,14 @@ pub async fn household_income(
     household_id: Uuid,
     stat_year: Option<i32>,
 ) -> AppResult<HouseholdIncomeView> {
-    let household = store
-        .household(household_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_see(caller, &household) {
-        return deny(
-            store,
-            caller,
-            "get_household_income",
-            &household_id.to_string(),
-        )
-        .await;
-    }
+    access::household(
+        store,
+        caller,
+        household_id,
+        Reach::See,
+        "get_household_income",
+    )
+    .await?;
     let today = china_date(Utc::now());
     let year = match stat_year {
         None => StatYear::containing(today).0,
@@ -499,12 +492,7 @@ pub async fn income_table(
 ) -> AppResult<IncomeTable> {
     let actor = &caller.actor;
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
-    if actor.role == Role::FieldWorker {
-        return deny_role(store, caller, "income_table", code.as_str()).await;
-    }
-    if !actor.supervises(&code) {
-        return deny(store, caller, "income_table", code.as_str()).await;
-    }
+    access::area(store, caller, &code, Reach::Supervise, "income_table").await?;
     let year = StatYear::containing(china_date(Utc::now())).0;
     let area = store.area(&code).await?.ok_or(AppError::NotFound)?;
     let children = if code.level() == AreaLevel::Village {

@@ -16,14 +16,8 @@ use crate::plans::PlanPage;
 
 #[server(prefix = "/api", endpoint = "plans/get")]
 pub async fn get_plan(household_id: Uuid) -> Result<PlanPage, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            crate::plans::service::page(state.store.as_ref(), &caller, household_id, today()).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::plans::service::page(deps.store.as_ref(), &caller, household_id, today()).await
 }
 
 #[server(prefix = "/api", endpoint = "plans/create")]
@@ -34,21 +28,15 @@ pub async fn create_plan(
     labour_situation: Option<String>,
     health_situation: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let household_id = parse_id("household_id", &household_id)?;
-            let draft = plan_draft(
-                responsible_name,
-                responsible_phone,
-                labour_situation,
-                health_situation,
-            );
-            crate::plans::service::create(state.store.as_ref(), &caller, household_id, &draft).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let household_id = parse_id("household_id", &household_id)?;
+    let draft = plan_draft(
+        responsible_name,
+        responsible_phone,
+        labour_situation,
+        health_situation,
+    );
+    crate::plans::service::create(deps.store.as_ref(), &caller, household_id, &draft).await
 }
 
 #[server(prefix = "/api", endpoint = "plans/update")]
@@ -59,21 +47,15 @@ pub async fn update_plan(
     labour_situation: Option<String>,
     health_situation: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let household_id = parse_id("household_id", &household_id)?;
-            let draft = plan_draft(
-                responsible_name,
-                responsible_phone,
-                labour_situation,
-                health_situation,
-            );
-            crate::plans::service::update(state.store.as_ref(), &caller, household_id, &draft).await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let household_id = parse_id("household_id", &household_id)?;
+    let draft = plan_draft(
+        responsible_name,
+        responsible_phone,
+        labour_situation,
+        health_situation,
+    );
+    crate::plans::service::update(deps.store.as_ref(), &caller, household_id, &draft).await
 }
 
 /// Adds a measure; answers its id.
@@ -88,31 +70,19 @@ pub async fn add_measure(
     expected_income: Option<String>,
     note: Option<String>,
 ) -> Result<Uuid, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let household_id = parse_id("household_id", &household_id)?;
-            let draft = crate::plans::MeasureDraft {
-                category: category.unwrap_or_default(),
-                action: action.unwrap_or_default(),
-                funding_source: funding_source.unwrap_or_default(),
-                funding: funding.unwrap_or_default(),
-                due_on: due_on.unwrap_or_default(),
-                expected_income: expected_income.unwrap_or_default(),
-                note: note.unwrap_or_default(),
-            };
-            crate::plans::service::add_measure(
-                state.store.as_ref(),
-                &caller,
-                household_id,
-                &draft,
-                today(),
-            )
-            .await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let household_id = parse_id("household_id", &household_id)?;
+    let draft = crate::plans::MeasureDraft {
+        category: category.unwrap_or_default(),
+        action: action.unwrap_or_default(),
+        funding_source: funding_source.unwrap_or_default(),
+        funding: funding.unwrap_or_default(),
+        due_on: due_on.unwrap_or_default(),
+        expected_income: expected_income.unwrap_or_default(),
+        note: note.unwrap_or_default(),
+    };
+    crate::plans::service::add_measure(deps.store.as_ref(), &caller, household_id, &draft, today())
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "plans/set_measure_status")]
@@ -124,30 +94,24 @@ pub async fn set_measure_status(
     drop_reason: Option<String>,
     note: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let household_id = parse_id("household_id", &household_id)?;
-            let measure_id = parse_id("measure_id", &measure_id)?;
-            let draft = crate::plans::MeasureStatusDraft {
-                status: status.unwrap_or_default(),
-                done_on: done_on.unwrap_or_default(),
-                drop_reason: drop_reason.unwrap_or_default(),
-                note: note.unwrap_or_default(),
-            };
-            crate::plans::service::set_status(
-                state.store.as_ref(),
-                &caller,
-                household_id,
-                measure_id,
-                &draft,
-                today(),
-            )
-            .await
-        }
-        .await,
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let household_id = parse_id("household_id", &household_id)?;
+    let measure_id = parse_id("measure_id", &measure_id)?;
+    let draft = crate::plans::MeasureStatusDraft {
+        status: status.unwrap_or_default(),
+        done_on: done_on.unwrap_or_default(),
+        drop_reason: drop_reason.unwrap_or_default(),
+        note: note.unwrap_or_default(),
+    };
+    crate::plans::service::set_status(
+        deps.store.as_ref(),
+        &caller,
+        household_id,
+        measure_id,
+        &draft,
+        today(),
     )
+    .await
 }
 
 #[cfg(feature = "ssr")]

@@ -7,18 +7,16 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::access::{self, Caller, Reach};
 use crate::auth::Role;
-use crate::auth::service::deny;
 use crate::error::{AppError, AppResult};
 use crate::households::id_number::mask_phone;
-use crate::households::service::may_see;
 use crate::plans::{
     MeasureDraft, MeasureEntry, MeasureStatusDraft, MeasureView, PlanDraft, PlanPage, PlanView,
 };
 use crate::server::db::{
     DbError, IncomeWork, MeasureEvent, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanWrite, Store,
 };
-use crate::server::session::Caller;
 use crate::subsidies::china_time;
 
 const PLAN_EXISTS: &str = "该户已有帮扶计划（一户一策），请在原计划上修改";
@@ -33,7 +31,7 @@ pub async fn page(
     household_id: Uuid,
     today: NaiveDate,
 ) -> AppResult<PlanPage> {
-    household_in_reach(store, caller, household_id, "get_plan").await?;
+    access::household(store, caller, household_id, Reach::See, "get_plan").await?;
     let Some(plan) = store.plan_of_household(household_id).await? else {
         return Ok(PlanPage {
             household_id,
@@ -91,7 +89,7 @@ pub async fn create(
     household_id: Uuid,
     draft: &PlanDraft,
 ) -> AppResult<()> {
-    household_in_reach(store, caller, household_id, "create_plan").await?;
+    access::household(store, caller, household_id, Reach::See, "create_plan").await?;
     let d = draft.check(false)?;
     let plan = NewPlan {
         plan: PlanWrite {
@@ -122,7 +120,7 @@ pub async fn update(
     household_id: Uuid,
     draft: &PlanDraft,
 ) -> AppResult<()> {
-    household_in_reach(store, caller, household_id, "update_plan").await?;
+    access::household(store, caller, household_id, Reach::See, "update_plan").await?;
     let plan = store
         .plan_of_household(household_id)
         .await?
@@ -157,7 +155,7 @@ pub async fn add_measure(
     draft: &MeasureDraft,
     today: NaiveDate,
 ) -> AppResult<Uuid> {
-    household_in_reach(store, caller, household_id, "add_measure").await?;
+    access::household(store, caller, household_id, Reach::See, "add_measure").await?;
     let plan = store
         .plan_of_household(household_id)
         .await?
@@ -196,7 +194,14 @@ pub async fn set_status(
     draft: &MeasureStatusDraft,
     today: NaiveDate,
 ) -> AppResult<()> {
-    household_in_reach(store, caller, household_id, "set_measure_status").await?;
+    access::household(
+        store,
+        caller,
+        household_id,
+        Reach::See,
+        "set_measure_status",
+    )
+    .await?;
     let update = draft.check(measure_id, today)?;
     store
         .update_measure(
@@ -219,25 +224,6 @@ fn signals_follow(household_id: Uuid) -> Vec<IncomeWork> {
         household_id,
         stat_year: year.0,
     }]
-}
-
-/// Whether the caller may work on the household's plan: its assigned field
-/// worker, or anyone above the field whose area holds it (the same reach as
-/// the household page). Others are refused and audited under `action`.
-async fn household_in_reach(
-    store: &dyn Store,
-    caller: &Caller,
-    household_id: Uuid,
-    action: &str,
-) -> AppResult<()> {
-    let household = store
-        .household(household_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !may_see(caller, &household) {
-        return deny(store, caller, action, &household_id.to_string()).await;
-    }
-    Ok(())
 }
 
 fn local(at: chrono::DateTime<Utc>) -> String {

@@ -4,13 +4,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use crate::access::{self, Caller, Reach};
 use crate::areas::service::breadcrumbs;
 use crate::areas::{AreaCode, AreaLevel};
-use crate::auth::service::{deny, deny_role};
 use crate::error::{AppError, AppResult};
 use crate::reports::{DispatchFigure, DispatchRow, DispatchTable, ItemColumn, Progress};
 use crate::server::db::Store;
-use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
 
 /// The dispatch table of area `code` as of `as_of` (`YYYY-MM-DD`, China
@@ -23,12 +22,7 @@ pub async fn dispatch_table(
 ) -> AppResult<DispatchTable> {
     let actor = &caller.actor;
     let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
-    if actor.role == crate::auth::Role::FieldWorker {
-        return deny_role(store, caller, "dispatch_table", code.as_str()).await;
-    }
-    if !actor.supervises(&code) {
-        return deny(store, caller, "dispatch_table", code.as_str()).await;
-    }
+    access::area(store, caller, &code, Reach::Supervise, "dispatch_table").await?;
     let today = china_date(Utc::now());
     let as_of = parse_as_of(as_of, today)?;
     let week_before = as_of - Duration::days(7);

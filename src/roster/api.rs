@@ -8,14 +8,9 @@ use crate::roster::ImportJob;
 /// (one answer for all three).
 #[server(prefix = "/api", endpoint = "roster/job")]
 pub async fn get_import_job(id: String) -> Result<Option<ImportJob>, AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state, caller) = require_caller().await?;
-            let id = uuid::Uuid::parse_str(id.trim())
-                .map_err(|_| AppError::validation("id", "导入编号格式错误"))?;
-            crate::roster::jobs::get(state.store.as_ref(), id, caller.actor.user_id).await
-        }
-        .await,
-    )
+    use crate::server::session::require_caller;
+    let (deps, caller) = require_caller().await?;
+    let id = uuid::Uuid::parse_str(id.trim())
+        .map_err(|_| AppError::validation("id", "导入编号格式错误"))?;
+    crate::roster::jobs::get(deps.store.as_ref(), id, caller.actor.user_id).await
 }

@@ -50,7 +50,7 @@ async fn start_import(
 ) -> Result<String, AppError> {
     let caller = caller_from_headers(state, headers, address).await?;
     if !may_import(&caller.actor) {
-        return crate::auth::service::deny_role(
+        return crate::access::deny_role(
             state.store.as_ref(),
             &caller,
             "roster.import",

@@ -1,10 +1,12 @@
-//! Server infrastructure only: configuration, shared state, the router, the
-//! caller's session, the command line and the database. Business rules live
+//! Server infrastructure only: configuration, shared state, what services
+//! are given (`deps`), the router, the caller's session, the command line
+//! and the database. Business rules live
 //! in each domain's `service.rs`.
 
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod deps;
 pub mod edge;
 pub mod metrics;
 pub mod probes;

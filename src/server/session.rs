@@ -1,32 +1,20 @@
-//! Resolving the caller of a server function or page from its cookie, and
-//! turning errors into HTTP statuses.
+//! Resolving the caller of a server function or page from its cookie (the
+//! rules of sessions are `auth::service`'s), and a page's status from an
+//! error.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use http::request::Parts;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
-use sha2::{Digest, Sha256};
 
-use crate::auth::Actor;
+use crate::access::Caller;
+use crate::auth::service::{SESSION_COOKIE, session_caller};
 use crate::error::{AppError, AppResult};
-use crate::server::db::{Store, UserRecord};
+use crate::server::deps::Deps;
 use crate::server::state::AppState;
-
-pub const SESSION_COOKIE: &str = "daohu_session";
-/// Marks a browser that signed an account in before (see
-/// [`crate::auth::throttle`]); sent only to the sign-in endpoints.
-pub const DEVICE_COOKIE: &str = "daohu_device";
-
-/// The signed-in user plus where the request came from.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub actor: Actor,
-    pub address: Option<String>,
-}
 
 /// The app state provided by `leptos_routes` to every page and server fn.
 pub fn app_state() -> AppResult<AppState> {
@@ -43,8 +31,15 @@ fn request_parts() -> AppResult<Parts> {
     })
 }
 
-/// The caller, or `Unauthorized` when there is no live session.
-pub async fn require_caller() -> AppResult<(AppState, Caller)> {
+/// What the services of a server function are given, for one that needs
+/// no caller (signing in and out).
+pub fn deps() -> AppResult<Deps> {
+    Ok(app_state()?.deps())
+}
+
+/// What the services are given, and the caller, or `Unauthorized` when
+/// there is no live session.
+pub async fn require_caller() -> AppResult<(Deps, Caller)> {
     let state = app_state()?;
     let parts = request_parts()?;
     let peer = parts
@@ -52,16 +47,7 @@ pub async fn require_caller() -> AppResult<(AppState, Caller)> {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| *a);
     let caller = caller_from_headers(&state, &parts.headers, peer).await?;
-    Ok((state, caller))
-}
-
-/// A session is marked as seen at most this often: one write an hour, not
-/// one per request.
-pub const SEEN_EVERY: chrono::Duration = chrono::Duration::hours(1);
-
-/// The earliest last-seen time of a session still live at `now`.
-pub fn idle_cutoff(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
-    now - chrono::Duration::days(state.config.session_idle_days)
+    Ok((state.deps(), caller))
 }
 
 /// The caller of a plain axum handler, from its headers and peer address.
@@ -72,46 +58,16 @@ pub async fn caller_from_headers(
 ) -> AppResult<Caller> {
     let address = client_address(headers, peer, state.config.trust_forwarded_for);
     let token = cookie_value(headers, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
-    let hash = token_hash(&token);
-    let now = Utc::now();
-    let (user, last_seen) = state
-        .store
-        .session_user(&hash, now, idle_cutoff(state, now))
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if now - last_seen >= SEEN_EVERY {
-        state
-            .store
-            .touch_session(&hash, now, address.as_deref())
-            .await?;
-    }
-    let actor = actor_from(state.store.as_ref(), user).await?;
-    Ok(Caller { actor, address })
+    session_caller(&state.deps(), &token, address).await
 }
 
 /// The caller if signed in, `None` otherwise.
-pub async fn optional_caller() -> AppResult<Option<(AppState, Caller)>> {
+pub async fn optional_caller() -> AppResult<Option<(Deps, Caller)>> {
     match require_caller().await {
         Ok(c) => Ok(Some(c)),
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-pub async fn actor_from(store: &dyn Store, user: UserRecord) -> AppResult<Actor> {
-    let area_name = store
-        .area(&user.area)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default();
-    Ok(Actor {
-        user_id: user.id,
-        username: user.username,
-        display_name: user.display_name,
-        role: user.role,
-        area: user.area,
-        area_name,
-    })
 }
 
 /// The session token from the request's cookie header, if any.
@@ -171,14 +127,9 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Only the hash of a session token is stored.
-pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Sets the HTTP status of the current response from an error, so that
-/// server functions and pages answer 401/403/404/… and not 200 or 500.
+/// pages answer 401/403/404/… and not 200. (A server function's error gets
+/// its status from `rejections::server_fn_status`, for all of them at once.)
 pub fn set_status_for(error: &AppError) {
     // A plain HTML form post to a server function (before the bundle has
     // loaded) is answered by Leptos with a redirect back to the form, the
@@ -203,14 +154,6 @@ pub fn set_status_for(error: &AppError) {
             res.insert_header(http::header::RETRY_AFTER, secs.into());
         }
     }
-}
-
-/// Wraps a server function's result: errors set the response status.
-pub fn respond<T>(result: AppResult<T>) -> AppResult<T> {
-    if let Err(e) = &result {
-        set_status_for(e);
-    }
-    result
 }
 
 #[cfg(test)]
@@ -247,14 +190,6 @@ mod tests {
         assert_eq!(
             client_address(&junk, Some(peer), true).as_deref(),
             Some("10.9.9.9")
-        );
-    }
-
-    #[test]
-    fn token_hash_is_hex_sha256() {
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 }

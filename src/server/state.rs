@@ -1,10 +1,12 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use chrono::{DateTime, Utc};
 use leptos::config::LeptosOptions;
 
 use crate::server::config::Config;
 use crate::server::db::Store;
+use crate::server::deps::Deps;
 
 /// Everything a request may need, cloned cheaply into each handler and
 /// provided to server functions as context.
@@ -17,6 +19,8 @@ pub struct AppState {
     pub sync_budget: Arc<tokio::sync::Semaphore>,
     /// Places for imports waiting or running here (see [`crate::roster::jobs`]).
     pub import_slots: Arc<crate::roster::jobs::ImportSlots>,
+    /// See [`Deps::clock`].
+    pub clock: fn() -> DateTime<Utc>,
 }
 
 impl AppState {
@@ -34,6 +38,16 @@ impl AppState {
             config: Arc::new(config),
             sync_budget: crate::sync::http::batch_budget(),
             import_slots: Arc::default(),
+            clock: Utc::now,
+        }
+    }
+
+    /// What a service is given (two `Arc` clones).
+    pub fn deps(&self) -> Deps {
+        Deps {
+            store: self.store.clone(),
+            config: self.config.clone(),
+            clock: self.clock,
         }
     }
 }

@@ -14,9 +14,10 @@ use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
+use crate::access::Caller;
 use crate::error::{AppError, decode_problem};
 use crate::server::rejections::{body_error, too_large};
-use crate::server::session::{Caller, caller_from_headers};
+use crate::server::session::caller_from_headers;
 use crate::server::state::AppState;
 use crate::sync::BatchReply;
 use crate::visits::MAX_VISITS_PER_BATCH;

@@ -4,12 +4,12 @@
 
 use uuid::Uuid;
 
+use crate::access::{self, Caller, Reach, audit, deny, deny_role};
 use crate::areas::{AreaCode, AreaLevel};
 use crate::auth::Role;
-use crate::auth::service::{NewUser, audit, create_user, deny, deny_role};
+use crate::auth::service::{NewUser, create_user};
 use crate::error::{AppError, AppResult};
 use crate::server::db::Store;
-use crate::server::session::Caller;
 use crate::users::{UserAdmin, UserSummary};
 
 fn area_of(code: &str) -> AppResult<AreaCode> {
@@ -21,12 +21,7 @@ fn area_of(code: &str) -> AppResult<AreaCode> {
 pub async fn admin_page(store: &dyn Store, caller: &Caller, code: &str) -> AppResult<UserAdmin> {
     let actor = &caller.actor;
     let code = area_of(code)?;
-    if actor.role == Role::FieldWorker {
-        return deny_role(store, caller, "list_users", code.as_str()).await;
-    }
-    if !actor.supervises(&code) {
-        return deny(store, caller, "list_users", code.as_str()).await;
-    }
+    access::area(store, caller, &code, Reach::Supervise, "list_users").await?;
     let area = store.area(&code).await?.ok_or(AppError::NotFound)?;
     let mut users: Vec<UserSummary> = store
         .users_in_area(&code)
@@ -120,12 +115,7 @@ pub async fn assignable_workers(
     code: &str,
 ) -> AppResult<Vec<UserSummary>> {
     let code = area_of(code)?;
-    if caller.actor.role == Role::FieldWorker {
-        return deny_role(store, caller, "list_workers", code.as_str()).await;
-    }
-    if !caller.actor.supervises(&code) {
-        return deny(store, caller, "list_workers", code.as_str()).await;
-    }
+    access::area(store, caller, &code, Reach::Supervise, "list_workers").await?;
     let township = match code.level() {
         AreaLevel::Township => code.clone(),
         AreaLevel::Village => code.parent().ok_or(AppError::Internal)?,

@@ -8,21 +8,8 @@ pub async fn review_visit(
     state: String,
     comment: String,
 ) -> Result<(), AppError> {
-    use crate::server::session::{require_caller, respond};
-    respond(
-        async {
-            let (state_, caller) = require_caller().await?;
-            let visit_id = uuid::Uuid::parse_str(visit_id.trim())
-                .map_err(|_| AppError::validation("visit_id", "走访编号格式错误"))?;
-            crate::visits::service::review(
-                state_.store.as_ref(),
-                &caller,
-                visit_id,
-                &state,
-                &comment,
-            )
-            .await
-        }
-        .await,
-    )
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    let visit_id = uuid::Uuid::parse_str(visit_id.trim())
+        .map_err(|_| AppError::validation("visit_id", "走访编号格式错误"))?;
+    crate::visits::service::review(deps.store.as_ref(), &caller, visit_id, &state, &comment).await
 }

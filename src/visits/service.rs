@@ -6,13 +6,12 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::access::{Caller, deny};
 use crate::auth::Role;
-use crate::auth::service::deny;
 use crate::error::AppError;
 use crate::income::check_income_lines;
 use crate::plans::check_measure_update;
 use crate::server::db::{AssignmentRecord, ReviewRecord, Store, VisitInsert, VisitRecord};
-use crate::server::session::Caller;
 use crate::subsidies::{StatYear, china_date};
 use crate::text::zh;
 use crate::visits::{
@@ -366,23 +365,7 @@ pub async fn review(
     }
     // Reviewing is for those above the field: refused for the role before
     // the id is looked up, so the answer tells nothing about the visit.
-    if caller.actor.role == crate::auth::Role::FieldWorker {
-        return crate::auth::service::deny_role(
-            store,
-            caller,
-            "review_visit",
-            &visit_id.to_string(),
-        )
-        .await;
-    }
-    let visit = store.visit(visit_id).await?.ok_or(AppError::NotFound)?;
-    let household = store
-        .household(visit.visit.household_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !caller.actor.supervises(&household.village) {
-        return deny(store, caller, "review_visit", &visit_id.to_string()).await;
-    }
+    crate::access::visit(store, caller, visit_id, "review_visit").await?;
     store
         .insert_review(&ReviewRecord {
             id: Uuid::now_v7(),
