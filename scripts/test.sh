@@ -46,11 +46,11 @@ fi
 step "格式 / cargo fmt --check" sh -c 'cargo fmt --all -- --check && rustfmt --edition 2024 --check src/server/db/portable*.rs'
 step "clippy (ssr)" cargo clippy --features ssr --all-targets -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
-# One test at a time within a binary: each #[tokio::test] has its own
-# runtime, and concurrent tests in one process hang now and then (seen in
-# access_matrix and edge, never when run one at a time; the server has one
-# runtime). Open: find the process-wide state that ties a test to another's
-# runtime.
+# One test at a time within a binary. The hangs that first made this the
+# rule are found and fixed (routes generated once per process, see
+# src/server/router.rs), but some limits are rightly per process (password
+# hashing a few at a time) and tests of one binary share the process, so a
+# test that fills them would make another's sign-in wait or be refused.
 step "单元/存储/HTTP/权限矩阵测试 / cargo test" cargo test --features ssr --no-fail-fast -- --test-threads=1
 step "构建站点 / cargo leptos build" cargo leptos build
 step "端到端 / Playwright (Chromium 360×800)" env DAOHU_BIN="$ROOT/target/debug/daohu" DAOHU_SITE_ROOT="$ROOT/target/site" \

@@ -106,9 +106,16 @@ const ROUNDS: u32 = 5;
 
 fn retry_after(r: &Reply) -> u64 {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
-    r.json()["TooManyAttempts"]["retry_after_secs"]
+    let secs = r.json()["TooManyAttempts"]["retry_after_secs"]
         .as_u64()
-        .unwrap()
+        .unwrap();
+    // The same wait in the header, for clients that read only that.
+    assert_eq!(
+        r.headers[axum::http::header::RETRY_AFTER],
+        secs.to_string(),
+        "Retry-After"
+    );
+    secs
 }
 
 const OFFICE: &str = "10.1.1.1";

@@ -48,6 +48,9 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
         && let Ok(status) = StatusCode::from_u16(e.status_code())
     {
         parts.status = status;
+        if let Some(secs) = e.retry_after_secs() {
+            parts.headers.insert(header::RETRY_AFTER, secs.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }
