@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::{StatusCode, header};
-use common::{TestDb, call, page, sign_in};
+use common::{TestDb, call, page, send, sign_in};
 use daohu::server::db;
 
 on_both_backends!(
@@ -158,6 +158,19 @@ async fn signed_out_pages_redirect_to_sign_in(db: TestDb) {
     for path in ["/", "/households", "/areas/621102000000"] {
         let r = page(&state, None, path).await;
         assert_eq!(r.status, StatusCode::FOUND, "{path}");
+        assert_eq!(r.headers.get("location").unwrap(), "/login", "{path}");
+        if path == "/" {
+            continue; // the start page only points to sign-in
+        }
+        // A client that does not ask for HTML is told 401, never 200.
+        let r = send(
+            &state,
+            axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path} without Accept");
         assert_eq!(r.headers.get("location").unwrap(), "/login", "{path}");
     }
     let login = page(&state, None, "/login").await;

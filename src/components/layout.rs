@@ -45,6 +45,11 @@ pub fn Loading() -> impl IntoView {
 /// outside their area (one page for both), a message otherwise.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    // The page answers with the error's status (a 401 becomes the sign-in
+    // redirect's 302 for a browser; a client that does not ask for HTML
+    // gets the 401 with the redirect's Location).
+    #[cfg(feature = "ssr")]
+    crate::server::session::set_status_for(&error);
     match error {
         AppError::Unauthorized => EitherOf4::A(view! { <Redirect path="/login"/> }),
         AppError::Forbidden => EitherOf4::B(view! { <Forbidden/> }),
