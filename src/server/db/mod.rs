@@ -71,14 +71,15 @@ impl DbError {
     }
 
     /// A transaction the database gave up on to break a deadlock, or
-    /// because of a concurrent update (PostgreSQL SQLSTATE 40P01, 40001):
-    /// nothing of it was written, and running it again is right.
+    /// because of a concurrent update (PostgreSQL SQLSTATE 40P01, 40001),
+    /// or that waited out SQLite's busy timeout for the one writer (5,
+    /// 517): nothing of it was written, and running it again is right.
     pub fn is_retryable(&self) -> bool {
         matches!(self, DbError::Retry)
             || matches!(self, DbError::Other(e) if e
             .as_database_error()
             .and_then(|d| d.code())
-            .is_some_and(|c| c == "40P01" || c == "40001"))
+            .is_some_and(|c| matches!(c.as_ref(), "40P01" | "40001" | "5" | "517")))
     }
 }
 
