@@ -76,10 +76,10 @@ impl Cluster {
         cluster
     }
 
-    /// Runs `cluster.sh <args>` for this cluster; fails the test if it fails.
-    async fn script(&self, args: &[&str]) -> String {
-        let out = tokio::process::Command::new("bash")
-            .arg(SCRIPT)
+    /// `cluster.sh <args>` with this cluster's settings.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new("bash");
+        c.arg(SCRIPT)
             .args(args)
             .env("DAOHU_BIN", env!("CARGO_BIN_EXE_daohu"))
             .env("CLUSTER_DIR", &self.run.0)
@@ -92,7 +92,13 @@ impl Cluster {
             .env("CLUSTER_DATABASE_URL", &self.database_url)
             // No pages are asked for: an empty site will do.
             .env("DAOHU_SITE_ROOT", self.run.0.join("site"))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        c
+    }
+
+    /// Runs `cluster.sh <args>` for this cluster; fails the test if it fails.
+    async fn script(&self, args: &[&str]) -> String {
+        let out = tokio::process::Command::from(self.command(args))
             .output()
             .await
             .expect("run scripts/cluster.sh");
@@ -131,19 +137,7 @@ impl Drop for Cluster {
             }
         }
         // The test's runtime is going away: a plain process, waited for.
-        let _ = std::process::Command::new("bash")
-            .arg(SCRIPT)
-            .arg("stop")
-            .env("DAOHU_BIN", env!("CARGO_BIN_EXE_daohu"))
-            .env("CLUSTER_DIR", &self.run.0)
-            .env("CLUSTER_PORT", self.port.to_string())
-            .env(
-                "CLUSTER_STATS_PORT",
-                (self.port + INSTANCES + 1).to_string(),
-            )
-            .env("CLUSTER_INSTANCES", INSTANCES.to_string())
-            .env("CLUSTER_DATABASE_URL", &self.database_url)
-            .output();
+        let _ = self.command(&["stop"]).output();
     }
 }
 
