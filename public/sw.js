@@ -19,7 +19,15 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(DAOHU_BUILD.precache.map((url) => new Request(url, { cache: 'reload' }))))
+      // The bundle's names are content-hashed: the copy the page just
+      // downloaded (HTTP cache, immutable) is the right one, and fetching
+      // it again would double the first load on a weak link. The rest
+      // (the shell, manifest, icons) is fetched afresh.
+      .then((cache) =>
+        cache.addAll(
+          DAOHU_BUILD.precache.map((url) => new Request(url, { cache: url.startsWith('/pkg/') ? 'default' : 'reload' })),
+        ),
+      )
       .then(() => self.skipWaiting()),
   );
 });

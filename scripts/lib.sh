@@ -67,3 +67,14 @@ ensure_test_tools() {
     npm ci --prefix end2end --no-audit --no-fund
   fi
 }
+
+# Where run.sh (and the measuring scripts) keep the release site.
+RELEASE_SITE=target/site-release
+
+# Brotli at the highest level once, at build time; the server prefers these.
+precompress_site() {
+  local f
+  for f in "$1"/pkg/*.js "$1"/pkg/*.wasm "$1"/pkg/*.css; do
+    [ -f "$f.br" ] || brotli -q 11 -k -f "$f"
+  done
+}

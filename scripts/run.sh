@@ -4,12 +4,15 @@
 source "$(dirname "$0")/lib.sh"
 ensure_build_tools
 
+# The release site has its own folder: the test command builds a debug
+# site into target/site, and must not pull the bundle from under a server
+# this script started (the release binary reads target/release/hash.txt,
+# which names these files).
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$RELEASE_SITE}"
+export DAOHU_SITE_ROOT="$LEPTOS_SITE_ROOT"
 say "构建 / building (release)"
 cargo leptos build --release
-# Brotli at the highest level once, at build time; the server prefers these.
-for f in target/site/pkg/*.js target/site/pkg/*.wasm target/site/pkg/*.css; do
-  [ -f "$f.br" ] || brotli -q 11 -k -f "$f"
-done
+precompress_site "$LEPTOS_SITE_ROOT"
 
 export DATABASE_URL="${DATABASE_URL:-sqlite:data/daohu.db}"
 export DAOHU_ADDR="${DAOHU_ADDR:-127.0.0.1:3000}"

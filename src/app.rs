@@ -1,6 +1,6 @@
 //! The HTML shell, the root component and the route table.
 
-use leptos::either::EitherOf3;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
@@ -32,13 +32,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="apple-touch-icon" href="/icon-192.png"/>
                 <HashedStylesheet id="leptos" options=options.clone()/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {if page_has_islands() {
+                    Either::Left(view! { <HydrationScripts options islands=true/> })
+                } else {
+                    Either::Right(view! { <script src="/office.js" defer nonce=leptos::nonce::use_nonce()></script> })
+                }}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Only the field app is an island; every other page is complete HTML
+/// whose links and forms work without script, so the browser fetches the
+/// wasm on `/field` alone.
+fn page_has_islands() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path() == crate::field::ui::FIELD_PATH)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 

@@ -34,7 +34,9 @@ pub enum AppError {
     #[error("{}", zh::ERR_NOT_FOUND)]
     NotFound,
     /// Input refused; `field` names the form field or column at fault.
-    #[error("{field}：{message}")]
+    /// Shown as "label：message" with the field's Chinese name (an import
+    /// column is named already); an internal name is never shown.
+    #[error("{}", zh::field_problem(field, message))]
     Validation { field: String, message: String },
     #[error("{0}")]
     Conflict(String),

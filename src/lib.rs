@@ -32,10 +32,11 @@ pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Browser entry point: attach the reactive app to the server-rendered HTML.
+/// Browser entry point. Islands mode: only `#[island]` components (the
+/// field app) hydrate; every other page is finished HTML from the server.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -46,6 +46,7 @@ pub mod zh {
     pub const TEMPLATE_XLSX: &str = "Excel 模板";
     pub const TEMPLATE_CSV: &str = "CSV 模板";
     pub const IMPORT_CHOOSE_FILE: &str = "选择文件（.xlsx 或 .csv）";
+    pub const NO_FILE_CHOSEN: &str = "未选择文件";
     pub const IMPORT_SUBMIT: &str = "上传并导入";
     pub const IMPORT_COLUMN_RULES: &str = "各列填写要求";
     pub const COLUMN: &str = "列";
@@ -94,6 +95,8 @@ pub mod zh {
     pub const SIGNING_IN: &str = "正在登录…";
 
     pub const MY_HOUSEHOLDS: &str = "我的帮扶户";
+    pub const AREA_HOUSEHOLDS: &str = "辖区农户";
+    pub const HOUSEHOLD_LIST: &str = "农户列表";
     pub const HOUSEHOLDS: &str = "农户";
     pub const SEARCH_PLACEHOLDER: &str = "搜索户主姓名或户编号";
     pub const ALL_VILLAGES: &str = "全部村";
@@ -111,6 +114,7 @@ pub mod zh {
     pub const AGE_SUFFIX: &str = "岁";
     pub const VILLAGE: &str = "所在村";
     pub const WORKER: &str = "帮扶干部";
+    pub const SUBSIDY_ITEM: &str = "补贴项目";
     pub const RELOCATED: &str = "易地搬迁";
     pub const TOTAL: &str = "合计";
     pub const STAT_YEAR: &str = "统计年度";
@@ -141,6 +145,7 @@ pub mod zh {
     pub const NO_RECENT_VISITS: &str = "本区域尚无走访记录";
     pub const SHORTFALL_LINES: &str = "项未足额";
     pub const ALL_PAID: &str = "全部到位";
+    pub const NOTHING_DUE_YET: &str = "均未到发放时间";
     pub const NOBODY_ASSIGNED: &str = "未分配干部";
     pub const DISPATCH_LINK: &str = "补贴发放进展调度表";
     pub const DISPATCH_TITLE: &str = "到人到户各项补贴发放进展调度表";
@@ -151,6 +156,8 @@ pub mod zh {
     pub const NO_PAYMENTS_DUE: &str = "本区域本年度暂无应发补贴";
     pub const AREA: &str = "区域";
     pub const HOUSEHOLDS_PAID_DUE: &str = "核实 / 应发户";
+    /// Over all items a household counts once per item it is due.
+    pub const TIMES_PAID_DUE: &str = "核实 / 应发户次";
     pub const AMOUNT_PAID_DUE: &str = "核实 / 应发金额（元）";
     pub const PROGRESS: &str = "进度 / 较上周";
     pub const PERCENT_POINTS: &str = "点";
@@ -257,17 +264,30 @@ pub mod zh {
     pub const CANCEL: &str = "取消";
     pub const SIGN_OUT_ANYWAY: &str = "仍然退出";
     pub const NOTHING_PENDING: &str = "没有待上传的走访";
+    pub const SAFE_ON_PHONE: &str = "已保存在本手机，有信号后自动上传";
     pub const LAST_SYNC: &str = "上次同步 ";
     pub const NEVER_SYNCED: &str = "尚未同步";
     pub const SYNCING: &str = "正在同步…";
     pub const SYNC_NOW: &str = "立即同步";
     pub const NOT_VISITED: &str = "待走访";
+    pub const VISITED: &str = "已走访";
+    pub const VISIT_PROGRESS: &str = "走访进度";
+    pub const IMPORT_PROGRESS: &str = "导入进度";
+    pub const YEAR_VISITS: &str = "今年已上报的走访";
+    pub const REVIEW_SAID: &str = "审核意见：";
+    pub const NOT_YET_VISITED: &str = "未走访";
+    pub const FLAGGED: &str = "有问题";
+    pub const ALL_STATES: &str = "全部状态";
+    pub const VISIT_STATE: &str = "走访状态";
+    pub const UNVISITED_FIRST: &str = "未走访在前";
     pub const DRAFT: &str = "草稿";
     pub const WAITING: &str = "待上传";
     pub const RETURNED: &str = "被退回";
     pub const DELIVERED: &str = "已上传";
     pub const NOT_DOWNLOADED: &str = "本手机还没有离线数据";
     pub const DOWNLOADING: &str = "正在下载…";
+    pub const DOWNLOAD_FETCHING: &str = "第 1 步（共 2 步）：正在从服务器下载您的帮扶户、成员和应发补贴，信号弱时需要一两分钟，请保持联网";
+    pub const DOWNLOAD_SAVING: &str = "第 2 步（共 2 步）：正在保存到本手机，保存后没有信号也能用";
     pub const DOWNLOAD: &str = "下载离线数据";
     pub const BACK_TO_LIST: &str = "‹ 返回户列表";
     pub const NOT_ON_PHONE: &str = "本手机上没有该户的数据，请联网后重新下载离线数据";
@@ -302,13 +322,16 @@ pub mod zh {
     pub const PLEASE_SIGN: &str = "请农户在框内签字";
     pub const BACK_TO_FORM: &str = "‹ 返回修改";
     pub const SIGNATURE_VOIDED: &str = "签字后内容已修改，原签名已作废，请农户重新签字确认";
-    pub const CONFIRM_HEADING: &str = "请农户核对以下内容";
+    pub const CONFIRM_HEADING: &str = "本人确认";
+    pub const TOTAL_DUE: &str = "应发合计";
+    pub const TOTAL_RECEIVED: &str = "实收合计";
     pub const SIGNER_NAME: &str = "签字人姓名";
     pub const SIGNER_RELATION: &str = "与户主关系";
     pub const THUMBPRINT: &str = "按手印（不能签名时）";
     pub const PROXY_REASON: &str = "代签或按手印的原因";
     pub const SIGN: &str = "确认签字";
     pub const SIGN_HERE: &str = "请在此处用手指签名";
+    pub const PRESS_THUMB_HERE: &str = "按手印：请用大拇指在框内按住，轻轻左右转一下再松开";
     pub const UNDO_STROKE: &str = "撤销一笔";
     pub const CLEAR: &str = "清除重签";
     pub const RECEIPT_HINT: &str = "请农户记下回执码，可凭此核对记录";
@@ -420,6 +443,105 @@ pub mod zh {
         format!("逾期 {n} 项")
     }
 
+    /// A refused field's message as a person reads it: with the field's
+    /// Chinese name when it has one; an import column (already Chinese) as
+    /// it is; an internal name (`note`, `lines[2].paid`) never.
+    pub fn field_problem(field: &str, message: &str) -> String {
+        if !field.is_ascii() {
+            return format!("{field}：{message}");
+        }
+        // `lines[2].received_fen` → 第3笔补贴·实收金额: which line, in words.
+        let mut parts = Vec::new();
+        for (list, words) in [("lines[", "笔补贴"), ("income[", "项收入")] {
+            if let Some(n) = field
+                .strip_prefix(list)
+                .and_then(|rest| rest.split(']').next())
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                parts.push(format!("第{}{words}", n.saturating_add(1)));
+            }
+        }
+        let last = field.rsplit('.').next().unwrap_or(field);
+        parts.extend(field_label(last).map(str::to_owned));
+        if parts.is_empty() {
+            message.to_owned()
+        } else {
+            format!("{}：{message}", parts.join("·"))
+        }
+    }
+
+    fn field_label(field: &str) -> Option<&'static str> {
+        Some(match field {
+            "note" | "notes" => "备注",
+            "comment" => "审核意见",
+            "resolution" => "处理结果",
+            "assignee_id" => "处理人",
+            "state" => "审核结果",
+            "status" => "状态",
+            "done_on" => "完成日期",
+            "drop_reason" => "放弃原因",
+            "due_on" => "计划完成日期",
+            "category" => "措施类别",
+            "paid" | "paid_fen" | "received_fen" => "实收金额",
+            "received_on" => "到账日期",
+            "reason" | "reason_text" => "未足额原因",
+            "channel" => "发放渠道",
+            "amount_fen" => "金额",
+            "met_with" => "受访人",
+            "started_at" => "走访时间",
+            "ended_at" => "结束时间",
+            "proxy_reason" => "代签或按手印的原因",
+            "signer_name" => "签字人姓名",
+            "signer_relation" => "与户主关系",
+            "village" => "村",
+            "username" => "用户名",
+            "password" | "new_password" => "密码",
+            "current_password" => "当前密码",
+            "display_name" => "姓名",
+            "role" => "角色",
+            "area" | "area_code" => "区域",
+            "funding_source" => "资金来源",
+            "item" => "补贴项目",
+            "as_of" => "截至日期",
+            "labour_situation" => "劳动力情况",
+            "health_situation" => "健康情况",
+            _ => return None,
+        })
+    }
+
+    pub fn seconds_so_far(s: u32) -> String {
+        format!("（已用 {s} 秒）")
+    }
+
+    pub fn open_discrepancies(n: i64) -> String {
+        format!("{n} 项问题待处理")
+    }
+
+    /// `2027年3月1日`, written by hand (see `short_time`).
+    pub fn chinese_date(d: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        format!("{}年{}月{}日", d.year(), d.month(), d.day())
+    }
+
+    /// What the household confirms, in its own voice.
+    pub fn confirm_statement(day: &str, worker: &str, head: &str) -> String {
+        format!(
+            "{day}，帮扶干部{worker}到我家（户主{head}）核实。下面写的补贴到账情况和家里的情况，我都看过了，属实。"
+        )
+    }
+
+    pub fn short_payments(n: usize) -> String {
+        format!("有 {n} 项没有足额到账")
+    }
+
+    pub fn later_payments(n: usize) -> String {
+        format!("另有 {n} 项还没到发放时间")
+    }
+
+    pub fn paid_rest_later(later: i64) -> String {
+        format!("到期的已到位，{later} 项未到期")
+    }
+
     pub fn pending(n: usize) -> String {
         format!("待上传 {n} 条")
     }
@@ -454,7 +576,54 @@ pub mod zh {
         format!("离线数据 {n} 户，下载于 {at}")
     }
 
+    /// Tenths of a second by integer arithmetic: float formatting would
+    /// add its own code to the phone's bundle.
     pub fn took_seconds(ms: u32) -> String {
-        format!("用时 {:.1} 秒", f64::from(ms) / 1000.0)
+        format!("用时 {}.{} 秒", ms / 1000, ms % 1000 / 100)
+    }
+
+    /// Millionths of a degree as degrees with five decimals (`35.58123`).
+    pub fn degrees(e6: i64) -> String {
+        let sign = if e6 < 0 { "-" } else { "" };
+        let abs = e6.unsigned_abs();
+        format!("{sign}{}.{:05}", abs / 1_000_000, abs % 1_000_000 / 10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zh;
+
+    #[test]
+    fn numbers_written_by_hand_read_as_formatting_would() {
+        assert_eq!(zh::took_seconds(0), "用时 0.0 秒");
+        assert_eq!(zh::took_seconds(12_345), "用时 12.3 秒");
+        assert_eq!(zh::degrees(35_581_230), "35.58123");
+        assert_eq!(zh::degrees(-104_623_450), "-104.62345");
+        assert_eq!(zh::degrees(5), "0.00000");
+        assert_eq!(zh::degrees(i64::MIN), "-9223372036854.77580");
+        assert_eq!(
+            zh::chinese_date(chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()),
+            "2027年3月1日"
+        );
+    }
+
+    #[test]
+    fn refused_fields_are_named_in_chinese_or_not_at_all() {
+        assert_eq!(
+            zh::field_problem("resolution", "请选择处理结果"),
+            "处理结果：请选择处理结果"
+        );
+        assert_eq!(
+            zh::field_problem("measure_id", "编号格式错误"),
+            "编号格式错误"
+        );
+        assert_eq!(
+            zh::field_problem("身份证号", "格式错误"),
+            "身份证号：格式错误"
+        );
+        for field in ["note", "comment", "resolution", "x_y", "visit_id"] {
+            assert!(!zh::field_problem(field, "m").contains(field));
+        }
     }
 }

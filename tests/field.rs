@@ -13,6 +13,7 @@ use daohu::sync::ROSTER_PATH;
 
 on_both_backends!(
     a_worker_downloads_exactly_their_households_masked,
+    the_roster_carries_this_years_stored_visits_and_their_review,
     only_field_workers_have_a_roster,
     the_field_shell_is_the_same_for_everyone,
 );
@@ -79,6 +80,79 @@ async fn a_worker_downloads_exactly_their_households_masked(db: TestDb) {
                 .id_number
         ),
         "no full ID number leaves the server"
+    );
+}
+
+/// A phone that never made a household's visit still knows it is visited
+/// (made earlier or on another phone), and what the supervisor said.
+async fn the_roster_carries_this_years_stored_visits_and_their_review(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    daohu::demo::load_visits(store, &["worker1".to_owned()], common::year(), 100, 7)
+        .await
+        .unwrap();
+    let household = common::household_of(store, "worker1").await;
+    let stored = store.visits_of_household(household).await.unwrap();
+    assert!(!stored.is_empty());
+    let state = db.state();
+    let township = sign_in(&state, "township1").await;
+    let visit = stored[0].visit.id.to_string();
+    let r = common::call(
+        &state,
+        Some(&township),
+        "/api/visits/review",
+        &[
+            ("visit_id", visit.as_str()),
+            ("state", "has_issues"),
+            ("comment", "签字人与户主不符"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let cookie = sign_in(&state, "worker1").await;
+    let reply = page(&state, Some(&cookie), ROSTER_PATH).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let roster: Roster = serde_json::from_str(&reply.body).unwrap();
+    let year = common::year().0;
+    for h in &roster.households {
+        let expected: Vec<_> = store
+            .visits_of_household(h.summary.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|v| v.visit.stat_year == year)
+            .collect();
+        assert_eq!(h.visits.len(), expected.len(), "{}", h.summary.number);
+        assert!(
+            h.visits
+                .windows(2)
+                .all(|w| w[0].started_at >= w[1].started_at),
+            "newest first"
+        );
+        for v in &h.visits {
+            assert_eq!(v.household_id, h.summary.id);
+            assert!(!v.worker.is_empty());
+            assert_eq!(v.receipt_code.len(), 9, "{}", v.receipt_code);
+        }
+    }
+    let reviewed = roster
+        .households
+        .iter()
+        .flat_map(|h| &h.visits)
+        .find(|v| v.visit_id.to_string() == visit)
+        .expect("the reviewed visit is on the phone");
+    assert_eq!(reviewed.review, daohu::visits::ReviewState::HasIssues);
+    assert_eq!(reviewed.review_comment.as_deref(), Some("签字人与户主不符"));
+    assert!(reviewed.has_problem());
+    let list = roster.list();
+    assert_eq!(
+        list.visited.len(),
+        roster
+            .households
+            .iter()
+            .filter(|h| !h.visits.is_empty())
+            .count()
     );
 }
 

@@ -115,14 +115,57 @@ async fn a_form_post_without_javascript_is_redirected_back_with_the_error(db: Te
             .unwrap()
     };
     let r = common::send(&state, post("wrong")).await;
-    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    // 303 back to the form, the answer in a cookie (never in the URL, where
+    // a crafted link could put words in the page), landing at the form.
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let location = r.headers.get("location").unwrap().to_str().unwrap();
+    assert_eq!(location, "http://localhost/login#f-auth-sign-in");
+    let carried = r
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("daohu_outcome="))
+        .expect("the answer is carried")
+        .to_owned();
     assert!(
-        location.starts_with("http://localhost/login?") && location.contains("__err="),
-        "{location}"
+        carried.contains("HttpOnly") && carried.contains("SameSite=Strict"),
+        "{carried}"
     );
+    let cookie = carried.split(';').next().unwrap().to_owned();
+    // The page it returns to shows the refusal once, and clears it.
+    let shown = page(&state, Some(&cookie), "/login").await;
+    assert!(shown.body.contains("用户名或密码错误"), "{}", shown.body);
+    assert!(
+        shown
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("daohu_outcome=;")),
+        "the answer is read once"
+    );
+    // Another page does not show it (it belongs to /login).
+    let elsewhere = page(&state, Some(&cookie), "/field").await;
+    assert!(!elsewhere.body.contains("用户名或密码错误"));
+    // Leptos' own error query is never believed: it would let a link
+    // make any page say anything.
+    let forged = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE,
+        serde_json::to_vec(&daohu::error::AppError::Conflict(
+            "请拨打 110 领取补贴".into(),
+        ))
+        .unwrap(),
+    );
+    let spoof = page(
+        &state,
+        None,
+        &format!("/login?__path=/api/auth/sign_in&__err={forged}"),
+    )
+    .await;
+    assert!(!spoof.body.contains("请拨打 110"), "{}", spoof.body);
+
     let r = common::send(&state, post(daohu::demo::DEMO_PASSWORD)).await;
-    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.headers.get("location").unwrap(), "/field");
     assert!(r.session_cookie().is_some());
 }
@@ -440,7 +483,7 @@ async fn dispatch_table_is_scoped_to_the_callers_area(db: TestDb) {
 async fn dispatch_xlsx_matches_the_table_cell_by_cell(db: TestDb) {
     use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
     use daohu::reports::DispatchTable;
-    use daohu::reports::xlsx::{FIGURE_HEADERS, HEADER_ROWS};
+    use daohu::reports::xlsx::{ALL_ITEMS_COUNT_HEADERS, FIGURE_HEADERS, HEADER_ROWS};
     let db = db.with_demo().await;
     let workers: Vec<String> = (1..=4).map(|i| format!("worker{i}")).collect();
     let visits = daohu::demo::load_visits(db.store.as_ref(), &workers, common::year(), 60, 7)
@@ -499,8 +542,16 @@ async fn dispatch_xlsx_matches_the_table_cell_by_cell(db: TestDb) {
     for (g, item) in table.items.iter().enumerate() {
         assert_eq!(text(2, 1 + 6 * (g as u32 + 1)), item.name);
     }
-    for k in 0..6u32 {
+    // Over all items a household counts once per item: 户次, not 户.
+    assert_eq!(text(3, 1), ALL_ITEMS_COUNT_HEADERS[0]);
+    assert_eq!(text(3, 2), ALL_ITEMS_COUNT_HEADERS[1]);
+    for k in 2..6u32 {
         assert_eq!(text(3, 1 + k), FIGURE_HEADERS[k as usize]);
+    }
+    if !table.items.is_empty() {
+        for k in 0..6u32 {
+            assert_eq!(text(3, 7 + k), FIGURE_HEADERS[k as usize]);
+        }
     }
     let rows: Vec<_> = table.rows.iter().chain([&table.total]).collect();
     let mut cells = 0;

@@ -114,10 +114,11 @@ async fn amounts_beyond_the_bound_are_refused_by_sync_and_nothing_is_written(db:
         assert_eq!(r["status"], 422, "{r}");
         let message = r["message"].as_str().unwrap();
         // (The server names a line by its place in entitlement order.)
+        // In words: which line, which field (never the internal name).
         let field = if v.income.is_empty() {
-            "].received_fen：实际到账金额"
+            "笔补贴·实收金额：实际到账金额"
         } else {
-            "income[0].amount_fen：金额"
+            "第1项收入·金额：金额"
         };
         assert!(message.contains(field), "{message}");
     }

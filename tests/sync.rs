@@ -236,8 +236,8 @@ async fn visit_rules_are_checked_field_by_field(db: TestDb) {
     not_received_ok.lines[0].reason = Some(ShortfallReason::NotYetPaidOut);
     not_received_ok.id = uuid::Uuid::now_v7();
     let cases = [
-        (resign(partial_without_reason), "reason"),
-        (resign(proxy_without_reason), "proxy_reason"),
+        (resign(partial_without_reason), "笔补贴·未足额原因"),
+        (resign(proxy_without_reason), "代签或按手印的原因"),
         (resign(full_but_short), "部分到账"),
     ];
     for (visit, expect) in cases {

@@ -9,7 +9,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, screenshot, startServer } from '../support/server.mjs';
-import { byTestId, chinaToday, eventually, fieldPhone, fieldReady, pendingCount, signInAndDownload } from '../support/app.mjs';
+import {
+  byTestId,
+  chinaToday,
+  drawSignature,
+  eventually,
+  fieldPhone,
+  fieldReady,
+  fillVisit,
+  openFirstHousehold,
+  pendingCount,
+  shownCount,
+  signInAndDownload,
+} from '../support/app.mjs';
 
 const VISITS_PATH = '/api/sync/v1/visits';
 
@@ -27,56 +39,6 @@ after(async () => {
 });
 
 const sql = (query) => server.sql(query);
-
-/** Answers every expected payment: in full, not received, then not due. */
-async function fillVisit(page) {
-  await byTestId(page, 'met-with').fill('户主本人');
-  const lines = await page.locator('[data-testid^="line-"]').count();
-  assert.ok(lines >= 2, `the household has ${lines} expected payments`);
-  for (let i = 0; i < lines; i++) {
-    const line = byTestId(page, `line-${i}`);
-    if (i === 0) {
-      await line.locator('[data-status="received_in_full"]').click();
-      await line.locator('[data-testid="received-on"]').fill(chinaToday());
-    } else if (i === 1) {
-      await line.locator('[data-status="not_received"]').click();
-      await line.locator('[data-testid="reason"]').selectOption('not_yet_paid_out');
-    } else {
-      await line.locator('[data-status="not_due_yet"]').click();
-    }
-  }
-  return lines;
-}
-
-/** Draws a two-stroke signature with pointer moves. */
-async function drawSignature(page) {
-  const pad = byTestId(page, 'signature-pad');
-  await pad.scrollIntoViewIfNeeded();
-  const box = await pad.boundingBox();
-  const stroke = async (points) => {
-    await page.mouse.move(box.x + points[0][0], box.y + points[0][1]);
-    await page.mouse.down();
-    for (const [x, y] of points.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 4 });
-    await page.mouse.up();
-  };
-  await stroke([[30, 120], [60, 60], [90, 140], [120, 70], [150, 130]]);
-  await stroke([[180, 90], [230, 95], [280, 100]]);
-}
-
-async function openFirstHousehold(page, index = 0) {
-  const row = byTestId(page, 'field-household').nth(index);
-  const name = (await row.locator('.row-title').textContent()).trim();
-  await row.click();
-  await byTestId(page, 'field-household-detail').waitFor();
-  return name;
-}
-
-/** "共 N 户", once every row is on the page (the first screenful paints first). */
-async function shownCount(page) {
-  const n = Number((await byTestId(page, 'field-count').textContent()).match(/\d+/)[0]);
-  await eventually(async () => (await byTestId(page, 'field-household').count()) === n, { message: `${n} rows shown` });
-  return n;
-}
 
 describe('offline visit', () => {
   test('recorded with the server stopped, delivered exactly once, replay stays one', async (t) => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, chinaToday, eventually, fieldPhone, fieldReady, installHydrationProbe, open, pendingCount, signIn, signInAndDownload } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, chinaToday, drawSignature, eventually, fieldPhone, fieldReady, installHydrationProbe, open, pendingCount, signIn, signInAndDownload } from '../support/app.mjs';
 
 const VISITS_PATH = '/api/sync/v1/visits';
 
@@ -120,21 +120,6 @@ async function fillPayments(page) {
     await line.locator('[data-status="received_in_full"]').click();
     await line.locator('[data-testid="received-on"]').fill(chinaToday());
   }
-}
-
-/** Draws a two-stroke signature with pointer moves. */
-async function drawSignature(page) {
-  const pad = byTestId(page, 'signature-pad');
-  await pad.scrollIntoViewIfNeeded();
-  const box = await pad.boundingBox();
-  const stroke = async (points) => {
-    await page.mouse.move(box.x + points[0][0], box.y + points[0][1]);
-    await page.mouse.down();
-    for (const [x, y] of points.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 4 });
-    await page.mouse.up();
-  };
-  await stroke([[30, 120], [60, 60], [90, 140], [120, 70], [150, 130]]);
-  await stroke([[180, 90], [230, 95], [280, 100]]);
 }
 
 const measureCard = (page, m) => byTestId(page, `measure-${m.uuid}`);

@@ -252,11 +252,60 @@ pub struct RecentVisit {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Lines where the household got less than expected or nothing.
     pub shortfalls: i64,
+    /// Lines whose payment was not due yet at the visit.
+    pub not_due_yet: i64,
+    pub lines: i64,
+}
+
+/// What a visit's lines came to, in the words of its tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitVerdict {
+    Shortfalls(i64),
+    /// Nothing was due yet: nothing was confirmed paid.
+    NothingDueYet,
+    /// Every line due was paid in full; `later` more are not due yet.
+    Paid {
+        later: i64,
+    },
+}
+
+impl RecentVisit {
+    pub fn verdict(&self) -> VisitVerdict {
+        if self.shortfalls > 0 {
+            VisitVerdict::Shortfalls(self.shortfalls)
+        } else if self.not_due_yet >= self.lines {
+            VisitVerdict::NothingDueYet
+        } else {
+            VisitVerdict::Paid {
+                later: self.not_due_yet,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_visit_with_nothing_due_is_not_called_all_paid() {
+        let v = |shortfalls, not_due_yet, lines| RecentVisit {
+            visit_id: uuid::Uuid::nil(),
+            household_id: uuid::Uuid::nil(),
+            head_name: String::new(),
+            village: String::new(),
+            worker: String::new(),
+            started_at: chrono::Utc::now(),
+            shortfalls,
+            not_due_yet,
+            lines,
+        };
+        assert_eq!(v(0, 3, 3).verdict(), VisitVerdict::NothingDueYet);
+        assert_eq!(v(0, 0, 0).verdict(), VisitVerdict::NothingDueYet);
+        assert_eq!(v(1, 2, 3).verdict(), VisitVerdict::Shortfalls(1));
+        assert_eq!(v(0, 1, 3).verdict(), VisitVerdict::Paid { later: 1 });
+        assert_eq!(v(0, 0, 3).verdict(), VisitVerdict::Paid { later: 0 });
+    }
 
     #[test]
     fn percent_rounds_down_and_survives_an_empty_area() {

@@ -6,9 +6,9 @@ use leptos_router::hooks::use_params_map;
 use crate::areas::api::get_area_overview;
 use crate::areas::{
     Area, AreaCode, AreaLevel, AreaOverview, AreaSummary, RecentVisit, UnvisitedHousehold,
-    WorkerProgress,
+    VisitVerdict, WorkerProgress,
 };
-use crate::components::{AppFrame, Bar, ErrorNotice, Loading};
+use crate::components::{AppFrame, Bar, ErrorNotice, Loading, anchor_for, form_action};
 use crate::discrepancies::ui::DiscrepancyLink;
 use crate::households::api::AssignVillage;
 use crate::subsidies::china_time;
@@ -23,7 +23,7 @@ use crate::users::ui::WorkerSelect;
 pub fn AreaPage() -> impl IntoView {
     let params = use_params_map();
     // An assignment re-reads the page, so the 待分配 counts follow it.
-    let assign = ServerAction::<AssignVillage>::new();
+    let assign = form_action::<AssignVillage>();
     provide_context(assign);
     let overview = Resource::new(
         move || {
@@ -75,7 +75,7 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
             <div class="stat"><span class="stat-n" data-testid="total-visited">{t.visited}</span><span>{zh::VISITED_COUNT}</span></div>
             <div class="stat"><span class="stat-n" data-testid="total-not-visited">{t.not_visited()}</span><span>{zh::NOT_VISITED_COUNT}</span></div>
         </div>
-        <Bar percent=t.percent_visited() testid="total-progress"/>
+        <Bar percent=t.percent_visited() label=zh::VISIT_PROGRESS testid="total-progress"/>
         <A href=format!("/reports/dispatch/{}", o.area.code) attr:class="btn btn-block dispatch-link" attr:data-testid="dispatch-link">
             {zh::DISPATCH_LINK} " ›"
         </A>
@@ -131,6 +131,7 @@ fn ChildRow(c: AreaSummary) -> impl IntoView {
         format!("/areas/{}", c.area.code)
     };
     let percent = c.percent_visited();
+    let label = format!("{} {}", c.area.name, zh::VISIT_PROGRESS);
     view! {
         <li>
             <A href=href attr:class="row row-progress">
@@ -140,7 +141,7 @@ fn ChildRow(c: AreaSummary) -> impl IntoView {
                         {zh::VISITED_COUNT} " " {c.visited} " · " {zh::NOT_VISITED_COUNT} " " {c.households - c.visited}
                         " · " {zh::MONITORED_COUNT} " " {c.monitored} " · " {zh::UNASSIGNED_COUNT} " " {c.unassigned}
                     </span>
-                    <Bar percent/>
+                    <Bar percent label/>
                 </span>
                 <span class="row-count"><strong>{c.households}</strong> " 户"</span>
             </A>
@@ -151,12 +152,13 @@ fn ChildRow(c: AreaSummary) -> impl IntoView {
 #[component]
 fn WorkerRow(w: WorkerProgress) -> impl IntoView {
     let percent = w.percent_visited();
+    let label = format!("{} {}", w.name, zh::VISIT_PROGRESS);
     view! {
         <li class="row row-progress">
             <span class="row-main">
                 <span class="row-title">{w.name}</span>
                 <span class="row-sub">{zh::VISITED_COUNT} " " {w.visited} " / " {w.households}</span>
-                <Bar percent/>
+                <Bar percent label/>
             </span>
             <span class="row-count"><strong>{w.households - w.visited}</strong> " " {zh::NOT_VISITED_COUNT}</span>
         </li>
@@ -177,7 +179,7 @@ fn UnvisitedList(households: Vec<UnvisitedHousehold>, total: i64) -> impl IntoVi
                         <span class="row-main">
                             <span class="row-title">{h.head_name}</span>
                             <span class="row-sub">
-                                {h.village} " · " {h.number} " · " {h.worker.unwrap_or_else(|| zh::NOBODY_ASSIGNED.to_owned())}
+                                {h.village} " · " <span class="hh-number">{h.number}</span> " · " {h.worker.unwrap_or_else(|| zh::NOBODY_ASSIGNED.to_owned())}
                             </span>
                         </span>
                     </A>
@@ -197,6 +199,7 @@ fn RecentList(visits: Vec<RecentVisit>) -> impl IntoView {
         <ul class="list" data-testid="recent-visits">
             {visits.into_iter().map(|v| {
                 let when = china_time(v.started_at).format("%m-%d %H:%M").to_string();
+                let verdict = v.verdict();
                 view! {
                     <li>
                         <A href=format!("/households/{}", v.household_id) attr:class="row">
@@ -204,10 +207,11 @@ fn RecentList(visits: Vec<RecentVisit>) -> impl IntoView {
                                 <span class="row-title">{v.head_name}</span>
                                 <span class="row-sub">{v.village} " · " {v.worker} " · " {when}</span>
                             </span>
-                            {if v.shortfalls > 0 {
-                                Either::Left(view! { <span class="tag tag-amber">{v.shortfalls} {zh::SHORTFALL_LINES}</span> })
-                            } else {
-                                Either::Right(view! { <span class="tag tag-green">{zh::ALL_PAID}</span> })
+                            {match verdict {
+                                VisitVerdict::Shortfalls(n) => view! { <span class="tag tag-amber" data-testid="verdict">{n} {zh::SHORTFALL_LINES}</span> }.into_any(),
+                                VisitVerdict::NothingDueYet => view! { <span class="tag" data-testid="verdict">{zh::NOTHING_DUE_YET}</span> }.into_any(),
+                                VisitVerdict::Paid { later: 0 } => view! { <span class="tag tag-green" data-testid="verdict">{zh::ALL_PAID}</span> }.into_any(),
+                                VisitVerdict::Paid { later } => view! { <span class="tag tag-green" data-testid="verdict">{zh::paid_rest_later(later)}</span> }.into_any(),
                             }}
                         </A>
                     </li>
@@ -233,7 +237,7 @@ fn BulkAssign(area: AreaCode, villages: Vec<Area>) -> impl IntoView {
         None => None,
     };
     view! {
-        <section class="card assign" data-testid="bulk-assign">
+        <section class="card assign" data-testid="bulk-assign" id=anchor_for(&action)>
             <h2>{zh::BULK_ASSIGN_TITLE}</h2>
             {outcome}
             <Suspense fallback=Loading>

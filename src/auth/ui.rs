@@ -3,14 +3,14 @@ use leptos::prelude::*;
 
 use crate::auth::api::{ChangePassword, SignIn, SignOutOthers, get_account};
 use crate::auth::{AccountView, SessionView};
-use crate::components::{AppFrame, ErrorNotice, Loading};
+use crate::components::{AppFrame, ErrorNotice, Loading, anchor_for, form_action};
 use crate::text::zh;
 
 /// The sign-in form. It works before the bundle loads (a plain form post
 /// answered with a redirect) and after (a server-function call).
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = ServerAction::<SignIn>::new();
+    let action = form_action::<SignIn>();
     let error = move || {
         action
             .value()
@@ -63,8 +63,8 @@ pub fn LoginPage() -> impl IntoView {
 /// one's other sessions (a lost phone, a shared office computer).
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
-    let others = ServerAction::<SignOutOthers>::new();
+    let change = form_action::<ChangePassword>();
+    let others = form_action::<SignOutOthers>();
     // A changed password ends the other sessions too: re-read the list
     // after either.
     let account = Resource::new(
@@ -116,7 +116,7 @@ fn AccountView(
         <section class="card account-card" data-testid="change-password">
             <h2>{zh::CHANGE_PASSWORD}</h2>
             <p class="account-hint">{zh::PASSWORD_HINT}</p>
-            <ActionForm action=change>
+            <ActionForm action=change attr:id=anchor_for(&change)>
                 <label class="field">
                     <span>{zh::CURRENT_PASSWORD}</span>
                     <input type="password" name="current" autocomplete="current-password" required data-testid="current-password"/>
@@ -143,7 +143,7 @@ fn AccountView(
             {ended}
             {if has_others {
                 Either::Left(view! {
-                    <ActionForm action=others attr:class="session-actions">
+                    <ActionForm action=others attr:class="session-actions" attr:id=anchor_for(&others)>
                         <button type="submit" class="btn btn-block" data-testid="sign-out-others"
                             disabled=move || others.pending().get()>{zh::SIGN_OUT_OTHERS}</button>
                     </ActionForm>

@@ -2,6 +2,8 @@ use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
 
+use super::form_action;
+
 use crate::auth::api::{SignOut, current_user};
 use crate::error::AppError;
 use crate::text::zh;
@@ -12,7 +14,7 @@ use crate::text::zh;
 // async copy of every page's hydration code into the wasm bundle.
 pub fn AppFrame<C: IntoView + 'static>(children: TypedChildren<C>) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
-    let sign_out = ServerAction::<SignOut>::new();
+    let sign_out = form_action::<SignOut>();
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">{zh::APP_NAME}</A>

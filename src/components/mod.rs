@@ -1,9 +1,11 @@
 //! Shared presentational pieces.
 
 mod bar;
+pub mod form_action;
 mod layout;
 
 pub use bar::Bar;
+pub use form_action::{anchor_for, form_action};
 pub use layout::*;
 
 /// The renderer itself must keep stored text inert wherever a page puts it:

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::{AppFrame, ErrorNotice, Loading};
+use crate::components::{AppFrame, ErrorNotice, Loading, anchor_for, form_action};
 use crate::discrepancies::api::{
     AssignDiscrepancy, CloseDiscrepancy, NoteDiscrepancy, ReopenDiscrepancy,
     count_open_discrepancies, get_discrepancy, list_discrepancies,
@@ -185,10 +185,10 @@ fn QueueRow(d: DiscrepancyItem) -> impl IntoView {
 #[component]
 pub fn DiscrepancyPage() -> impl IntoView {
     let params = use_params_map();
-    let assign = ServerAction::<AssignDiscrepancy>::new();
-    let note = ServerAction::<NoteDiscrepancy>::new();
-    let close = ServerAction::<CloseDiscrepancy>::new();
-    let reopen = ServerAction::<ReopenDiscrepancy>::new();
+    let assign = form_action::<AssignDiscrepancy>();
+    let note = form_action::<NoteDiscrepancy>();
+    let close = form_action::<CloseDiscrepancy>();
+    let reopen = form_action::<ReopenDiscrepancy>();
     provide_context(Actions {
         assign,
         note,
@@ -360,7 +360,7 @@ fn AssignForm(
 ) -> impl IntoView {
     let action = expect_context::<Actions>().assign;
     view! {
-        <ActionForm action attr:class="disc-form" attr:data-testid="assign-form">
+        <ActionForm action attr:class="disc-form" attr:data-testid="assign-form" attr:id=anchor_for(&action)>
             <input type="hidden" name="id" value=id/>
             <label class="field-label">{zh::DISC_ASSIGN_TO}
                 <select name="assignee_id" data-testid="assignee-select">
@@ -386,7 +386,7 @@ fn AssignForm(
 fn NoteForm(id: String) -> impl IntoView {
     let action = expect_context::<Actions>().note;
     view! {
-        <ActionForm action attr:class="disc-form" attr:data-testid="note-form">
+        <ActionForm action attr:class="disc-form" attr:data-testid="note-form" attr:id=anchor_for(&action)>
             <input type="hidden" name="id" value=id/>
             <label class="field-label">{zh::DISC_NOTE}
                 <textarea name="note" rows="2" class="input" data-testid="note-text"></textarea>
@@ -401,7 +401,7 @@ fn NoteForm(id: String) -> impl IntoView {
 fn CloseForm(id: String) -> impl IntoView {
     let action = expect_context::<Actions>().close;
     view! {
-        <ActionForm action attr:class="disc-form" attr:data-testid="close-form">
+        <ActionForm action attr:class="disc-form" attr:data-testid="close-form" attr:id=anchor_for(&action)>
             <input type="hidden" name="id" value=id/>
             <label class="field-label">{zh::DISC_RESOLUTION}
                 <select name="resolution" data-testid="resolution-select">
@@ -424,7 +424,7 @@ fn CloseForm(id: String) -> impl IntoView {
 fn ReopenForm(id: String) -> impl IntoView {
     let action = expect_context::<Actions>().reopen;
     view! {
-        <ActionForm action attr:class="disc-form" attr:data-testid="reopen-form">
+        <ActionForm action attr:class="disc-form" attr:data-testid="reopen-form" attr:id=anchor_for(&action)>
             <input type="hidden" name="id" value=id/>
             <label class="field-label">{zh::DISC_REOPEN_NOTE}
                 <textarea name="note" rows="2" class="input" data-testid="reopen-note"></textarea>

@@ -40,6 +40,33 @@ pub struct RosterHousehold {
     /// The household size the latest visit of the year confirmed.
     #[serde(default)]
     pub confirmed_size: Option<i32>,
+    /// The year's visits the server holds, newest first (made on this
+    /// phone or another), with their review.
+    #[serde(default)]
+    pub visits: Vec<YearVisit>,
+}
+
+/// A visit of the statistics year as the server stores it, for the phone
+/// to know a household is visited and what a supervisor said of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YearVisit {
+    pub visit_id: Uuid,
+    pub household_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    /// The worker's display name.
+    pub worker: String,
+    pub receipt_code: String,
+    pub review: crate::visits::ReviewState,
+    pub review_comment: Option<String>,
+    pub open_discrepancies: i64,
+}
+
+impl YearVisit {
+    /// A supervisor marked it 有问题, or a payment it verified is still
+    /// being followed up.
+    pub fn has_problem(&self) -> bool {
+        self.review == crate::visits::ReviewState::HasIssues || self.open_discrepancies > 0
+    }
 }
 
 impl RosterHousehold {
@@ -72,9 +99,17 @@ pub struct RosterList {
     pub stat_year: i32,
     pub downloaded_at: DateTime<Utc>,
     pub households: Vec<HouseholdSummary>,
+    /// The newest stored visit of each visited household.
+    #[serde(default)]
+    pub visited: Vec<YearVisit>,
 }
 
 impl RosterList {
+    /// The newest visit the server holds for the household this year.
+    pub fn server_visit(&self, household: Uuid) -> Option<&YearVisit> {
+        self.visited.iter().find(|v| v.household_id == household)
+    }
+
     /// The villages of the list, in order, each once: (code, name).
     pub fn villages(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
@@ -106,6 +141,11 @@ impl Roster {
             stat_year: self.stat_year,
             downloaded_at: self.downloaded_at,
             households: self.households.iter().map(|h| h.summary.clone()).collect(),
+            visited: self
+                .households
+                .iter()
+                .filter_map(|h| h.visits.first().cloned())
+                .collect(),
         }
     }
 
@@ -250,7 +290,45 @@ pub struct SignatureMark {
     pub signed_at: Option<DateTime<Utc>>,
 }
 
+/// What the household signs for, summed: due is every payment whose date
+/// has come, received what it says arrived of those.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConfirmedTotals {
+    pub due: Fen,
+    pub received: Fen,
+    /// Payments that arrived in part or not at all.
+    pub short: usize,
+    /// Payments not due yet (neither in `due` nor `received`).
+    pub later: usize,
+}
+
 impl VisitDraft {
+    pub fn totals(&self, household: &RosterHousehold) -> ConfirmedTotals {
+        let mut t = ConfirmedTotals::default();
+        for (line, e) in self.lines.iter().zip(&household.entitlements) {
+            let typed = || Fen::parse_yuan(&line.amount).unwrap_or(Fen(0));
+            let received = match line.status {
+                None => continue,
+                Some(PaymentStatus::NotDueYet) => {
+                    t.later += 1;
+                    continue;
+                }
+                Some(PaymentStatus::ReceivedInFull) => typed(),
+                Some(PaymentStatus::ReceivedInPart) => {
+                    t.short += 1;
+                    typed()
+                }
+                Some(PaymentStatus::NotReceived) => {
+                    t.short += 1;
+                    Fen(0)
+                }
+            };
+            t.due = t.due.saturating_add(e.expected);
+            t.received = t.received.saturating_add(received);
+        }
+        t
+    }
+
     pub fn start(
         id: Uuid,
         user_id: Uuid,
@@ -374,13 +452,10 @@ impl VisitDraft {
             let d = self.measure(m);
             let field = format!("measures.{}", m.id);
             let done_on = if d.status == MeasureStatus::Done {
-                let day =
-                    NaiveDate::parse_from_str(d.done_on.trim(), "%Y-%m-%d").map_err(|_| {
-                        Problem {
-                            field: format!("{field}.done_on"),
-                            message: "请填写完成日期".into(),
-                        }
-                    })?;
+                let day = d.done_on.trim().parse::<NaiveDate>().map_err(|_| Problem {
+                    field: format!("{field}.done_on"),
+                    message: "请填写完成日期".into(),
+                })?;
                 Some(day)
             } else {
                 None
@@ -513,7 +588,10 @@ impl VisitDraft {
             };
             let (received_fen, received_on) = if status.has_receipt() {
                 let fen = Fen::parse_yuan(&l.amount).map_err(|m| problem("received_fen", m))?;
-                let date = NaiveDate::parse_from_str(l.received_on.trim(), "%Y-%m-%d")
+                let date = l
+                    .received_on
+                    .trim()
+                    .parse::<NaiveDate>()
                     .map_err(|_| problem("received_on", "请填写到账日期"))?;
                 (Some(fen.0), Some(date))
             } else {
@@ -769,7 +847,66 @@ mod tests {
             ],
             income: vec![],
             confirmed_size: None,
+            visits: vec![],
         }
+    }
+
+    #[test]
+    fn totals_sum_what_is_due_and_what_arrived_and_count_the_rest() {
+        let h = household();
+        let mut d = filled(&h);
+        let t = d.totals(&h);
+        assert_eq!(
+            (t.due, t.received, t.short, t.later),
+            (Fen(172_000), Fen(52_000), 1, 0)
+        );
+        // In part: what the household says arrived counts.
+        d.set_status(1, PaymentStatus::ReceivedInPart, &h.entitlements[1]);
+        d.lines[1].amount = "300".into();
+        let t = d.totals(&h);
+        assert_eq!((t.due, t.received, t.short), (Fen(172_000), Fen(82_000), 1));
+        // Not due yet: neither due nor short, counted apart.
+        d.set_status(1, PaymentStatus::NotDueYet, &h.entitlements[1]);
+        let t = d.totals(&h);
+        assert_eq!(
+            (t.due, t.received, t.short, t.later),
+            (Fen(52_000), Fen(52_000), 0, 1)
+        );
+        // A half-typed amount counts as nothing received, never as a panic.
+        d.set_status(0, PaymentStatus::ReceivedInPart, &h.entitlements[0]);
+        d.lines[0].amount = "12.3.4".into();
+        assert_eq!(d.totals(&h).received, Fen(0));
+    }
+
+    #[test]
+    fn the_list_carries_each_households_newest_server_visit() {
+        let mut h = household();
+        let visit = |review, open| YearVisit {
+            visit_id: Uuid::now_v7(),
+            household_id: h.summary.id,
+            started_at: Utc::now(),
+            worker: "李干部".into(),
+            receipt_code: "ABCD-1234".into(),
+            review,
+            review_comment: None,
+            open_discrepancies: open,
+        };
+        h.visits = vec![
+            visit(crate::visits::ReviewState::HasIssues, 0),
+            visit(crate::visits::ReviewState::Approved, 0),
+        ];
+        let roster = Roster {
+            user_id: Uuid::now_v7(),
+            stat_year: 2027,
+            downloaded_at: Utc::now(),
+            households: vec![h.clone()],
+        };
+        let list = roster.list();
+        let newest = list.server_visit(h.summary.id).unwrap();
+        assert!(newest.has_problem());
+        assert!(!visit(crate::visits::ReviewState::Received, 0).has_problem());
+        assert!(visit(crate::visits::ReviewState::Approved, 2).has_problem());
+        assert!(list.server_visit(Uuid::now_v7()).is_none());
     }
 
     fn measure(status: MeasureStatus) -> Measure {

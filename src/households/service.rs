@@ -9,7 +9,7 @@ use crate::access::{self, Caller, Reach, deny_role};
 use crate::areas::{Area, AreaCode};
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
-use crate::field::{RecordedIncome, Roster, RosterHousehold};
+use crate::field::{RecordedIncome, Roster, RosterHousehold, YearVisit};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
 use crate::households::{
     Assigned, EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView,
@@ -264,6 +264,10 @@ pub async fn roster(
         .await?
         .into_iter()
         .collect();
+    let mut visits: HashMap<Uuid, Vec<YearVisit>> = HashMap::new();
+    for v in store.year_visits_of_households(&ids, year.0).await? {
+        visits.entry(v.household_id).or_default().push(v);
+    }
     let mut households = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(record) = store.household(row.id).await? else {
@@ -276,6 +280,7 @@ pub async fn roster(
             measures: measures.remove(&row.id).unwrap_or_default(),
             income: income.remove(&row.id).unwrap_or_default(),
             confirmed_size: sizes.get(&row.id).copied(),
+            visits: visits.remove(&row.id).unwrap_or_default(),
             summary: HouseholdSummary::from(row),
         });
     }

@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::areas::AreaCode;
-use crate::components::{AppFrame, ErrorNotice, Loading, NotFound};
+use crate::components::{AppFrame, ErrorNotice, Loading, NotFound, anchor_for, form_action};
 use crate::households::api::{AssignHousehold, get_household, list_households, list_my_villages};
 use crate::households::{
     Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
@@ -29,6 +29,14 @@ fn is_drill_down(q: &leptos_router::params::ParamsMap) -> bool {
         .any(|key| q.get(key).is_some_and(|v| !v.is_empty()))
 }
 
+/// A field worker's list is their own; a supervisor's is their area's.
+fn households_title(user: Option<&crate::auth::Actor>) -> &'static str {
+    match user.map(|u| u.role) {
+        Some(crate::auth::Role::FieldWorker) | None => zh::MY_HOUSEHOLDS,
+        Some(_) => zh::AREA_HOUSEHOLDS,
+    }
+}
+
 /// The list a field worker starts from: their households, searchable and
 /// filterable by village. Supervisors get the same list for their area.
 #[component]
@@ -50,9 +58,15 @@ pub fn HouseholdListPage() -> impl IntoView {
         },
     );
     let villages = Resource::new(|| (), |_| list_my_villages());
+    let user = Resource::new(|| (), |_| crate::auth::api::current_user());
     view! {
         <AppFrame>
-            <h1 class="page-title">{zh::MY_HOUSEHOLDS}</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let title = households_title(user.await.ok().flatten().as_ref());
+                    view! { <h1 class="page-title" data-testid="households-title">{title}</h1> }
+                })}
+            </Suspense>
             <Form method="GET" action="" attr:class="search">
                 <input
                     type="search"
@@ -69,7 +83,7 @@ pub fn HouseholdListPage() -> impl IntoView {
                         // hidden field (below) instead of a village choice.
                         let drilling = is_drill_down(&query.read_untracked());
                         (!villages.is_empty() && !drilling).then(|| view! {
-                            <select name="village" data-testid="village-filter">
+                            <select name="village" aria-label=zh::VILLAGE data-testid="village-filter">
                                 <option value="">{zh::ALL_VILLAGES}</option>
                                 {villages.into_iter().map(|v| {
                                     let code = v.code.to_string();
@@ -175,7 +189,7 @@ fn HouseholdRow(h: HouseholdSummary) -> impl IntoView {
             <A href=format!("/households/{}", h.id) attr:class="row">
                 <span class="row-main">
                     <span class="row-title"><span class="row-name" data-testid="head-name">{h.head_name}</span> <small class="row-size">{h.size} "人"</small></span>
-                    <span class="row-sub">{h.village.name} " · " <span class="mono">{h.number}</span></span>
+                    <span class="row-sub">{h.village.name} " · " <span class="mono hh-number">{h.number}</span></span>
                     <FlagBadges flags=h.flags/>
                 </span>
                 <span class="row-tags">
@@ -209,9 +223,9 @@ pub fn HouseholdPage() -> impl IntoView {
     };
     // A review re-reads the page, so the new state and its history show;
     // so does an assignment, for the worker's name.
-    let review = ServerAction::<ReviewVisit>::new();
+    let review = form_action::<ReviewVisit>();
     provide_context(review);
-    let assign = ServerAction::<AssignHousehold>::new();
+    let assign = form_action::<AssignHousehold>();
     provide_context(assign);
     let detail = Resource::new(
         move || (id(), review.version().get(), assign.version().get()),
@@ -248,7 +262,7 @@ fn HouseholdView(d: HouseholdDetail) -> impl IntoView {
         Category::Alleviated => None,
     };
     view! {
-        <A href="/households" attr:class="back">"‹ " {zh::MY_HOUSEHOLDS}</A>
+        <A href="/households" attr:class="back">"‹ " {zh::HOUSEHOLD_LIST}</A>
         <section class="card household-head" data-testid="household">
             <h1>{s.head_name}</h1>
             <div class="row-tags">
@@ -460,7 +474,7 @@ fn ReviewForm(id: Uuid) -> impl IntoView {
         _ => None,
     };
     view! {
-        <ActionForm action attr:class="review-form">
+        <ActionForm action attr:class="review-form" attr:id=anchor_for(&action)>
             <input type="hidden" name="visit_id" value=id.to_string()/>
             <select name="state" data-testid="review-select" aria-label=zh::REVIEW>
                 <option value="approved">{ReviewState::Approved.label()}</option>
@@ -490,7 +504,7 @@ fn AssignPart(id: Uuid, village: AreaCode) -> impl IntoView {
         None => None,
     };
     view! {
-        <section class="card assign" data-testid="assign">
+        <section class="card assign" data-testid="assign" id=anchor_for(&action)>
             <h2>{zh::ASSIGN_TITLE}</h2>
             {outcome}
             <Suspense fallback=Loading>

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::areas::AreaLevel;
-use crate::components::{AppFrame, ErrorNotice, Loading};
+use crate::components::{AppFrame, ErrorNotice, Loading, anchor_for, form_action};
 use crate::income::api::{SetThreshold, get_household_income, get_income_table, list_thresholds};
 use crate::income::{
     Flags, HouseholdIncomeView, IncomeAccount, IncomeFlag, IncomeRow, IncomeTable,
@@ -239,9 +239,11 @@ fn Row(r: IncomeRow, total: bool) -> impl IntoView {
                 {name}
                 <ul class="kind-counts flag-counts">{chips}</ul>
             </th>
-            <td class="num" data-testid="row-flagged">{flagged}</td>
-            <td class="num">{r.measures_on_time} " / " {r.measures_due}</td>
-            <td class="num" data-testid="row-rate">{rate_text(&r)}</td>
+            // data-label: the column's name over each figure when a narrow
+            // screen stacks the row as a card.
+            <td class="num" data-testid="row-flagged" data-label=zh::FLAGGED_HOUSEHOLDS>{flagged}</td>
+            <td class="num" data-label=zh::MEASURES_ON_TIME_DUE>{r.measures_on_time} " / " {r.measures_due}</td>
+            <td class="num" data-testid="row-rate" data-label=zh::RATE_SHORT>{rate_text(&r)}</td>
         </tr>
     }
 }
@@ -250,7 +252,7 @@ fn Row(r: IncomeRow, total: bool) -> impl IntoView {
 /// province admin edits them.
 #[component]
 pub fn ThresholdsPage() -> impl IntoView {
-    let set = ServerAction::<SetThreshold>::new();
+    let set = form_action::<SetThreshold>();
     let list = Resource::new(move || set.version().get(), |_| list_thresholds());
     view! {
         <AppFrame>
@@ -275,7 +277,7 @@ pub fn ThresholdsPage() -> impl IntoView {
             </Suspense>
             <section class="card">
                 <h2>{zh::THRESHOLD_SET}</h2>
-                <ActionForm action=set attr:class="stack">
+                <ActionForm action=set attr:class="stack" attr:id=anchor_for(&set)>
                     <label>{zh::STAT_YEAR}<input type="number" name="stat_year" inputmode="numeric" required data-testid="threshold-year"/></label>
                     <label>{zh::THRESHOLD_FIELD}<input type="text" name="threshold" inputmode="decimal" required data-testid="threshold-amount"/></label>
                     <button type="submit" class="btn btn-primary btn-block">{zh::SAVE}</button>

@@ -328,7 +328,10 @@ fn day(field: &str, value: &str) -> Result<NaiveDate, FieldProblem> {
     if value.is_empty() {
         return Err(FieldProblem::new(field, "请填写日期"));
     }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+    // `FromStr` reads `YYYY-MM-DD`, as `parse_from_str` with a format
+    // would, without bringing chrono's format parser into the bundle.
+    value
+        .parse::<NaiveDate>()
         .map_err(|_| FieldProblem::new(field, "日期格式应为“年-月-日”，如 2027-03-01"))
 }
 

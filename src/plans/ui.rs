@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
-use crate::components::{ErrorNotice, Loading};
+use crate::components::{ErrorNotice, Loading, anchor_for, form_action};
 use crate::error::AppError;
 use crate::plans::api::{AddMeasure, CreatePlan, SetMeasureStatus, UpdatePlan, get_plan};
 use crate::plans::{
@@ -235,10 +235,10 @@ where
 
 #[component]
 fn CreatePlanForm(household_id: Uuid) -> impl IntoView {
-    let action = ServerAction::<CreatePlan>::new();
+    let action = form_action::<CreatePlan>();
     let problem = watch(action);
     view! {
-        <ActionForm action attr:class="plan-form" attr:data-testid="create-plan">
+        <ActionForm action attr:class="plan-form" attr:data-testid="create-plan" attr:id=anchor_for(&action)>
             <input type="hidden" name="household_id" value=household_id.to_string()/>
             <PlanFields problem prefill=PlanDraft::default() phone_kept=None creating=true/>
             <FormProblem problem/>
@@ -254,10 +254,10 @@ fn EditPlanForm(
     household_id: Uuid,
     phone_kept: Option<String>,
 ) -> impl IntoView {
-    let action = ServerAction::<UpdatePlan>::new();
+    let action = form_action::<UpdatePlan>();
     let problem = watch(action);
     view! {
-        <ActionForm action attr:class="plan-form" attr:data-testid="edit-plan">
+        <ActionForm action attr:class="plan-form" attr:data-testid="edit-plan" attr:id=anchor_for(&action)>
             <input type="hidden" name="household_id" value=household_id.to_string()/>
             <PlanFields problem prefill phone_kept creating=false/>
             <FormProblem problem/>
@@ -307,10 +307,10 @@ fn PlanFields(
 
 #[component]
 fn MeasureForm(household_id: Uuid, today: chrono::NaiveDate) -> impl IntoView {
-    let action = ServerAction::<AddMeasure>::new();
+    let action = form_action::<AddMeasure>();
     let problem = watch(action);
     view! {
-        <ActionForm action attr:class="plan-form" attr:data-testid="add-measure">
+        <ActionForm action attr:class="plan-form" attr:data-testid="add-measure" attr:id=anchor_for(&action)>
             <input type="hidden" name="household_id" value=household_id.to_string()/>
             <label class="field">
                 <span>{zh::MEASURE_CATEGORY}</span>
@@ -366,40 +366,33 @@ fn StatusForm(
     note: String,
     today: chrono::NaiveDate,
 ) -> impl IntoView {
-    let action = ServerAction::<SetMeasureStatus>::new();
+    let action = form_action::<SetMeasureStatus>();
     let problem = watch(action);
-    let chosen = RwSignal::new(status);
     view! {
         <ActionForm action attr:class="plan-form" attr:data-testid="measure-status-form">
             <input type="hidden" name="household_id" value=household_id.to_string()/>
             <input type="hidden" name="measure_id" value=measure_id.to_string()/>
             <label class="field">
                 <span>{zh::MEASURE_STATUS}</span>
-                <select name="status" on:change=move |ev| {
-                    if let Some(s) = MeasureStatus::parse(&event_target_value(&ev)) {
-                        chosen.set(s);
-                    }
-                }>
+                <select name="status">
                     {MeasureStatus::ALL.into_iter().map(|s| view! {
                         <option value=s.as_str() selected=s == status>{s.label()}</option>
                     }).collect_view()}
                 </select>
                 <FieldNote problem field="status"/>
             </label>
-            {move || (chosen.get() == MeasureStatus::Done).then(|| view! {
-                <label class="field">
-                    <span>{zh::DONE_ON}</span>
-                    <input type="date" name="done_on" max=today.to_string() value=today.to_string() required/>
-                    <FieldNote problem field="done_on"/>
-                </label>
-            })}
-            {move || (chosen.get() == MeasureStatus::Dropped).then(|| view! {
-                <label class="field">
-                    <span>{zh::DROP_REASON}</span>
-                    <textarea name="drop_reason" class="input" rows="2" maxlength="500" required></textarea>
-                    <FieldNote problem field="drop_reason"/>
-                </label>
-            })}
+            // Shown by the stylesheet only for the status chosen (`:has`),
+            // with no script; left empty, the one not shown sends nothing.
+            <label class="field when-done">
+                <span>{zh::DONE_ON}</span>
+                <input type="date" name="done_on" max=today.to_string()/>
+                <FieldNote problem field="done_on"/>
+            </label>
+            <label class="field when-dropped">
+                <span>{zh::DROP_REASON}</span>
+                <textarea name="drop_reason" class="input" rows="2" maxlength="500"></textarea>
+                <FieldNote problem field="drop_reason"/>
+            </label>
             <label class="field">
                 <span>{zh::MEASURE_REMARK}</span>
                 <textarea name="note" class="input" rows="2" maxlength="500">{note}</textarea>

@@ -95,7 +95,7 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
         <p class="muted">{zh::DISPATCH_TITLE}</p>
         <Form method="GET" action="" attr:class="search dispatch-filter">
             <input type="date" name="as_of" value=as_of.clone() data-testid="as-of" aria-label=zh::AS_OF/>
-            <select name="item" data-testid="item">
+            <select name="item" aria-label=zh::SUBSIDY_ITEM data-testid="item">
                 <option value="">{zh::ALL_ITEMS}</option>
                 {options.into_iter().map(|(code, name, selected)| view! {
                     <option value=code selected=selected>{name}</option>
@@ -119,7 +119,7 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
                         <thead>
                             <tr>
                                 <th scope="col">{zh::AREA}</th>
-                                <th scope="col">{zh::HOUSEHOLDS_PAID_DUE}</th>
+                                <th scope="col">{if column.is_some() { zh::HOUSEHOLDS_PAID_DUE } else { zh::TIMES_PAID_DUE }}</th>
                                 <th scope="col">{zh::AMOUNT_PAID_DUE}</th>
                                 <th scope="col">{zh::PROGRESS}</th>
                             </tr>
@@ -165,7 +165,10 @@ fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>, drill: Drill
                     None => Either::Right(view! { <span>{zh::TOTAL}</span> }),
                 }}
             </th>
-            <td class="num" data-testid="households">
+            // data-label: the column's name over each figure when a narrow
+            // screen stacks the row as a card.
+            <td class="num" data-testid="households"
+                data-label=if column.is_some() { zh::HOUSEHOLDS_PAID_DUE } else { zh::TIMES_PAID_DUE }>
                 // With all items a figure counts payments, not households:
                 // only one item's figures lead to a list of households.
                 {if drill.item.is_empty() {
@@ -177,10 +180,10 @@ fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>, drill: Drill
                     })
                 }}
             </td>
-            <td class="num" data-testid="amounts">
+            <td class="num" data-testid="amounts" data-label=zh::AMOUNT_PAID_DUE>
                 <strong>{now.paid_yuan().to_string()}</strong><span class="of">" / " {now.due_yuan().to_string()}</span>
             </td>
-            <td class="progress-cell">
+            <td class="progress-cell" data-label=zh::PROGRESS>
                 <Bars now=now.percent_paid() before=before.percent_paid()/>
                 <span class="pct" data-testid="percent">{now.percent_paid()} "%"</span>
                 <span class="change" class:up=rising data-testid="change">

@@ -19,6 +19,8 @@ pub const FIGURE_HEADERS: [&str; 6] = [
     "进度",
     "较上周（百分点）",
 ];
+/// Over all items a household counts once per item due: 户次, not 户.
+pub const ALL_ITEMS_COUNT_HEADERS: [&str; 2] = ["应发户次", "核实户次"];
 /// Rows above the first area: title, dates, item names, figure names.
 pub const HEADER_ROWS: u32 = 4;
 
@@ -79,7 +81,7 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
         1,
         last_col,
         &format!(
-            "统计年度：{}年度　截至：{}　较上周：{}　单位：户、元",
+            "统计年度：{}年度　截至：{}　较上周：{}　单位：户（合计为户次）、元",
             t.stat_year, t.as_of, t.week_before
         ),
         &note,
@@ -89,7 +91,11 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
         let first = 1 + (g * FIGURE_HEADERS.len()) as u16;
         sheet.merge_range(2, first, 2, first + 5, item, &header)?;
         for (k, h) in FIGURE_HEADERS.iter().enumerate() {
-            sheet.write_string_with_format(3, first + k as u16, *h, &header)?;
+            let h = match (groups[g].1, k) {
+                (None, 0 | 1) => ALL_ITEMS_COUNT_HEADERS[k],
+                _ => h,
+            };
+            sheet.write_string_with_format(3, first + k as u16, h, &header)?;
         }
     }
 

@@ -1,7 +1,6 @@
-use std::time::Duration;
-
 use leptos::either::{Either, EitherOf3, EitherOf4};
 use leptos::prelude::*;
+use leptos_meta::Meta;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -67,10 +66,14 @@ fn ImportForm(kind: RosterKind) -> impl IntoView {
             </p>
             <form method="post" action=UPLOAD_PATH enctype="multipart/form-data" class="import-form">
                 <input type="hidden" name="kind" value=kind.as_str()/>
+                // The input is hidden behind a Chinese button: the browser's
+                // own one speaks the browser's language. The chosen file's
+                // name shows beside it (public/office.js).
                 <label class="file-pick">
-                    <span>{zh::IMPORT_CHOOSE_FILE}</span>
-                    <input type="file" name="file" required
+                    <input type="file" name="file" required class="file-input"
                         accept=".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"/>
+                    <span class="btn file-button">{zh::IMPORT_CHOOSE_FILE}</span>
+                    <span class="file-name" hidden data-none=zh::NO_FILE_CHOSEN>{zh::NO_FILE_CHOSEN}</span>
                 </label>
                 <button type="submit" class="btn btn-primary btn-block">{zh::IMPORT_SUBMIT}</button>
             </form>
@@ -95,27 +98,19 @@ fn ImportForm(kind: RosterKind) -> impl IntoView {
     }
 }
 
-/// `/roster/import/<id>`: how an import is getting on, polled until it has
-/// finished; then what it wrote, or every problem it found.
+/// `/roster/import/<id>`: how an import is getting on, shown afresh every
+/// second until it has finished (the page reloads itself, no script);
+/// then what it wrote, or every problem it found.
 #[component]
 pub fn ImportJobPage() -> impl IntoView {
     let params = use_params_map();
-    let tick = RwSignal::new(0u32);
     let job = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), tick.get()),
-        |(id, _)| get_import_job(id),
+        move || params.read().get("id").unwrap_or_default(),
+        get_import_job,
     );
-    // Ask again shortly while the import runs (only in the browser).
-    Effect::new(move |_| {
-        if let Some(Ok(Some(j))) = job.get()
-            && !j.phase.is_finished()
-        {
-            set_timeout(move || tick.update(|t| *t += 1), Duration::from_millis(600));
-        }
-    });
     view! {
         <AppFrame>
-            <Transition fallback=Loading>
+            <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match job.await {
                         Ok(Some(j)) => EitherOf3::A(view! { <JobView j/> }),
@@ -128,7 +123,7 @@ pub fn ImportJobPage() -> impl IntoView {
                         Err(e) => EitherOf3::C(view! { <ErrorNotice error=e/> }),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </AppFrame>
     }
 }
@@ -147,7 +142,10 @@ fn JobView(j: ImportJob) -> impl IntoView {
             {counts.map(|c| view! { <span class="muted">" " {c}</span> })}
             <span class="muted">" · " {format!("{:.1}", j.elapsed_ms as f64 / 1000.0)} " " {zh::SECONDS}</span>
         </p>
-        {running.then(|| view! { <Bar percent testid="import-progress"/> })}
+        {running.then(|| view! {
+            <Meta http_equiv="refresh" content="1"/>
+            <Bar percent label=zh::IMPORT_PROGRESS testid="import-progress"/>
+        })}
         {match j.phase {
             ImportPhase::Done(report) => EitherOf4::A(view! { <Report report/> }),
             ImportPhase::Refused { problems, total } => EitherOf4::B(view! { <Problems problems total/> }),

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod deps;
 pub mod edge;
+pub mod form_outcome;
 pub mod metrics;
 pub mod probes;
 pub mod rejections;

@@ -96,6 +96,12 @@ pub fn router(state: AppState) -> Router {
         // server functions read their body through it.
         .layer(DefaultBodyLimit::max(rejections::MAX_SERVER_FN_BODY_BYTES))
         .layer(axum::middleware::from_fn(rejections::server_fn_status))
+        // Outside the status mapping: a plain form post always gets its
+        // redirect, whatever status a refusal was given.
+        .layer(middleware::from_fn_with_state(
+            state.config.secure_cookies,
+            crate::server::form_outcome::carry,
+        ))
         .layer(CompressionLayer::new())
         // Outermost: a refused request reaches nothing, and every answer,
         // a 404 or a 413 included, gets the security headers.

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{AppFrame, ErrorNotice, Loading};
+use crate::components::{AppFrame, ErrorNotice, Loading, anchor_for, form_action};
 use crate::text::zh;
 use crate::users::api::{CreateUser, SetUserActive, list_users};
 use crate::users::{UserAdmin, UserSummary};
@@ -13,8 +13,8 @@ use crate::users::{UserAdmin, UserSummary};
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let params = use_params_map();
-    let create = ServerAction::<CreateUser>::new();
-    let toggle = ServerAction::<SetUserActive>::new();
+    let create = form_action::<CreateUser>();
+    let toggle = form_action::<SetUserActive>();
     // Re-read after a successful creation only: a refused one keeps the
     // form as typed, for the person to correct the field named.
     let created = RwSignal::new(0u32);
@@ -127,7 +127,7 @@ fn CreateForm(
     view! {
         <section class="card create-user" data-testid="create-form">
             <h2>{zh::NEW_USER}</h2>
-            <ActionForm action attr:class="form-grid">
+            <ActionForm action attr:class="form-grid" attr:id=anchor_for(&action)>
                 <label class="field">
                     <span>{zh::USERNAME}</span>
                     <input type="text" name="username" autocomplete="off" autocapitalize="none" required data-testid="new-username"/>
@@ -170,7 +170,7 @@ fn CreateForm(
 #[component]
 pub fn WorkerSelect(workers: Vec<UserSummary>, testid: &'static str) -> impl IntoView {
     view! {
-        <select name="worker_id" required data-testid=testid>
+        <select name="worker_id" required aria-label=zh::WORKER data-testid=testid>
             <option value="">{zh::CHOOSE_WORKER}</option>
             {workers.into_iter().map(|w| {
                 let label = format!("{}（{} · {}）", w.display_name, w.area.name, zh::caseload(w.caseload));

@@ -267,8 +267,27 @@ pub enum VisitOutcome {
     Rejected {
         id: Option<Uuid>,
         status: u16,
+        /// In words, naming the field in Chinese (never its internal name).
         message: String,
+        /// The field at fault (`lines[2].received_fen`), for the phone to
+        /// point at; none when the whole visit is refused.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
     },
+}
+
+impl VisitOutcome {
+    pub fn rejected(id: Option<Uuid>, e: &crate::error::AppError) -> VisitOutcome {
+        VisitOutcome::Rejected {
+            id,
+            status: e.status_code(),
+            message: e.to_string(),
+            field: match e {
+                crate::error::AppError::Validation { field, .. } => Some(field.clone()),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// The household sizes a visit may confirm (the schema's CHECK too).
@@ -750,7 +769,7 @@ pub fn receipt_code(content_hash: &str) -> String {
         .chars()
         .take(8)
         .collect::<String>()
-        .to_uppercase();
+        .to_ascii_uppercase();
     if head.len() < 8 {
         return head;
     }

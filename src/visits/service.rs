@@ -48,11 +48,7 @@ pub async fn ingest_batch(
             // The batch's transaction failed: nothing of it was stored.
             let e = AppError::from(e);
             for (slot, record) in slots.iter().zip(&records) {
-                answers[*slot] = Some(VisitOutcome::Rejected {
-                    id: Some(record.visit.id),
-                    status: e.status_code(),
-                    message: e.to_string(),
-                });
+                answers[*slot] = Some(VisitOutcome::rejected(Some(record.visit.id), &e));
             }
             return answers
                 .into_iter()
@@ -88,16 +84,10 @@ pub async fn ingest_batch(
                     id: Some(id),
                     status: 409,
                     message: zh::SYNC_VISIT_ID_TAKEN.into(),
+                    field: None,
                 }
             }
-            Err(e) => {
-                let e = AppError::from(e);
-                VisitOutcome::Rejected {
-                    id: Some(id),
-                    status: e.status_code(),
-                    message: e.to_string(),
-                }
-            }
+            Err(e) => VisitOutcome::rejected(Some(id), &AppError::from(e)),
         });
     }
     answers
@@ -119,11 +109,7 @@ async fn prepare(
         id: Uuid,
     }
     let id = serde_json::from_str::<IdOnly>(raw.get()).ok().map(|v| v.id);
-    let rejected = |e: AppError| VisitOutcome::Rejected {
-        id,
-        status: e.status_code(),
-        message: e.to_string(),
-    };
+    let rejected = |e: AppError| VisitOutcome::rejected(id, &e);
     let visit: VisitSubmission =
         serde_json::from_str(raw.get()).map_err(|e| VisitOutcome::Rejected {
             id,
@@ -132,12 +118,14 @@ async fn prepare(
                 "走访记录格式错误：{}",
                 crate::error::decode_problem(&e.to_string())
             ),
+            field: None,
         })?;
     if !may_record(store, caller, &visit).await.map_err(rejected)? {
         return Err(VisitOutcome::Rejected {
             id,
             status: 404,
             message: zh::SYNC_NO_SUCH_HOUSEHOLD.into(),
+            field: None,
         });
     }
     to_record(store, caller, visit).await.map_err(rejected)

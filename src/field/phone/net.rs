@@ -26,17 +26,39 @@ impl std::fmt::Display for NetError {
     }
 }
 
+/// Calls a server function that takes no arguments (`/api/auth/…`) the
+/// way a form would, and returns its JSON answer. Leptos' own client for
+/// server functions would bring its request machinery into the phone's
+/// bundle for two calls.
+pub async fn call_server_fn(path: &str) -> Result<String, NetError> {
+    send_with(
+        "POST",
+        path,
+        Some(("application/x-www-form-urlencoded", "")),
+    )
+    .await
+}
+
 /// Sends a request and returns the body of a 2xx answer.
 pub async fn send(method: &str, url: &str, json_body: Option<&str>) -> Result<String, NetError> {
+    send_with(method, url, json_body.map(|b| ("application/json", b))).await
+}
+
+/// `body`: its content type and text.
+async fn send_with(
+    method: &str,
+    url: &str,
+    body: Option<(&str, &str)>,
+) -> Result<String, NetError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
-    if let Some(body) = json_body {
-        init.set_body(&JsValue::from_str(body));
+    if let Some((_, text)) = body {
+        init.set_body(&JsValue::from_str(text));
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(|_| NetError::Offline)?;
-    if json_body.is_some() {
-        let _ = request.headers().set("Content-Type", "application/json");
+    if let Some((content_type, _)) = body {
+        let _ = request.headers().set("Content-Type", content_type);
     }
     request.headers().set("Accept", "application/json").ok();
     let window = web_sys::window().ok_or(NetError::Offline)?;

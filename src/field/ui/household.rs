@@ -2,9 +2,9 @@
 
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
+use super::nav::use_nav;
 use super::state::{Field, short_time};
 use crate::field::VisitDraft;
 use crate::text::zh;
@@ -22,7 +22,7 @@ pub fn HouseholdScreen(id: Uuid) -> impl IntoView {
             .drafts
             .with(|d| d.iter().find(|d| d.household_id == id).map(|d| d.id))
     };
-    let navigate = use_navigate();
+    let nav = use_nav();
     let start = move |_| {
         let (Some(user), Some(roster)) = (field.user_id(), field.roster.get_untracked()) else {
             return;
@@ -37,7 +37,7 @@ pub fn HouseholdScreen(id: Uuid) -> impl IntoView {
             field.save_draft(draft);
             id
         });
-        navigate(&format!("/field?visit={visit_id}"), Default::default());
+        nav.go(&format!("/field?visit={visit_id}"));
     };
     view! {
         <a class="back" href="/field">{zh::BACK_TO_LIST}</a>
@@ -59,6 +59,7 @@ pub fn HouseholdScreen(id: Uuid) -> impl IntoView {
                         </button>
                     </section>
                     <PhoneVisits id/>
+                    <ServerVisits visits=h.visits.clone()/>
                     <section class="card">
                         <h2>{zh::ENTITLEMENTS}</h2>
                         <ul class="lines">
@@ -136,4 +137,34 @@ fn PhoneVisits(id: Uuid) -> impl IntoView {
             </section>
         </Show>
     }
+}
+
+/// The year's visits the server holds (from the last download): who made
+/// them, the receipt code, and what the supervisor said, so a worker sees
+/// offline which visit was marked 有问题 and why.
+#[component]
+fn ServerVisits(visits: Vec<crate::field::YearVisit>) -> impl IntoView {
+    (!visits.is_empty()).then(|| view! {
+        <section class="card" data-testid="server-visits">
+            <h2>{zh::YEAR_VISITS}</h2>
+            <ul class="lines">
+                {visits.into_iter().map(|v| {
+                    let flagged = v.has_problem();
+                    view! {
+                        <li data-testid="server-visit" class:flagged=flagged>
+                            <span class="line-name">{short_time(v.started_at)} " · " {v.worker}</span>
+                            <span class="receipt-code mono">{v.receipt_code}</span>
+                            <span class="line-meta" data-testid="server-visit-review">
+                                <span class="tag" class:tag-red=flagged>{v.review.label()}</span>
+                                {(v.open_discrepancies > 0).then(|| format!(" · {}", zh::open_discrepancies(v.open_discrepancies)))}
+                            </span>
+                            {v.review_comment.map(|c| view! {
+                                <p class="review-comment" data-testid="server-visit-comment">{zh::REVIEW_SAID} {c}</p>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    })
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::state::{Field, HouseholdMark, short_time};
+use super::state::{DownloadStep, Field, HouseholdMark, short_time};
 use crate::field::phone::device;
 use crate::income::ui::FlagBadges;
 use crate::text::zh;
@@ -21,15 +21,27 @@ pub fn ListScreen() -> impl IntoView {
             .list
             .with(|r| r.as_ref().map(|r| r.villages()).unwrap_or_default())
     };
+    let state = RwSignal::new(StateFilter::All);
+    let unvisited_first = RwSignal::new(false);
     let rows = Memo::new(move |_| {
-        field.list.with(|r| {
+        let found = field.list.with(|r| {
             let Some(r) = r else { return Vec::new() };
             let v = village.get();
             r.search(&search.get(), (!v.is_empty()).then_some(v.as_str()))
                 .into_iter()
                 .cloned()
                 .collect::<Vec<_>>()
-        })
+        });
+        let mut rows: Vec<_> = found
+            .into_iter()
+            .map(|h| (field.mark_of(h.id), h))
+            .filter(|(mark, _)| state.get().keeps(mark))
+            .collect();
+        if unvisited_first.get() {
+            // Stable: within each group the roster's own order stays.
+            rows.sort_by_key(|(mark, _)| mark.visited());
+        }
+        rows.into_iter().map(|(_, h)| h).collect::<Vec<_>>()
     });
     // The first screenful paints at once, the rest a frame later: a
     // caseload of hundreds opens as fast as one of thirty.
@@ -49,12 +61,24 @@ pub fn ListScreen() -> impl IntoView {
                 placeholder=zh::SEARCH_PLACEHOLDER
                 prop:value=move || search.get()
                 on:input=move |ev| search.set(event_target_value(&ev))/>
-            <select data-testid="field-village" on:change=move |ev| village.set(event_target_value(&ev))>
+            <select data-testid="field-village" aria-label=zh::VILLAGE on:change=move |ev| village.set(event_target_value(&ev))>
                 <option value="">{zh::ALL_VILLAGES}</option>
                 {move || villages().into_iter().map(|(code, name)| view! {
                     <option value=code.clone() selected=move || village.get() == code>{name}</option>
                 }).collect_view()}
             </select>
+            <select data-testid="field-state" aria-label=zh::VISIT_STATE
+                on:change=move |ev| state.set(StateFilter::parse(&event_target_value(&ev)))>
+                {StateFilter::ALL.into_iter().map(|f| view! {
+                    <option value=f.as_str() selected=move || state.get() == f>{f.label()}</option>
+                }).collect_view()}
+            </select>
+            <label class="check">
+                <input type="checkbox" data-testid="field-unvisited-first"
+                    prop:checked=move || unvisited_first.get()
+                    on:change=move |ev| unvisited_first.set(event_target_checked(&ev))/>
+                {zh::UNVISITED_FIRST}
+            </label>
         </form>
         <p class="count" data-testid="field-count">{move || zh::households_count(rows.with(Vec::len))}</p>
         <ul class="list" data-testid="field-households">
@@ -64,7 +88,7 @@ pub fn ListScreen() -> impl IntoView {
                         <span class="row-main">
                             <span class="row-title">{h.head_name.clone()}</span>
                             <span class="row-sub">
-                                {h.village.name.clone()} " · " {h.number.clone()} " · " {h.category.label()}
+                                {h.village.name.clone()} " · " <span class="hh-number">{h.number.clone()}</span> " · " {h.category.label()}
                                 {h.relocated.then_some(" · 易地搬迁")}
                             </span>
                             <FlagBadges flags=h.flags/>
@@ -74,6 +98,61 @@ pub fn ListScreen() -> impl IntoView {
                 </li>
             </For>
         </ul>
+    }
+}
+
+/// Which households the list shows, by where their visit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StateFilter {
+    All,
+    NotVisited,
+    Flagged,
+    Visited,
+}
+
+impl StateFilter {
+    const ALL: [StateFilter; 4] = [
+        StateFilter::All,
+        StateFilter::NotVisited,
+        StateFilter::Flagged,
+        StateFilter::Visited,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::All => "all",
+            StateFilter::NotVisited => "not_visited",
+            StateFilter::Flagged => "flagged",
+            StateFilter::Visited => "visited",
+        }
+    }
+
+    fn parse(s: &str) -> StateFilter {
+        StateFilter::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .unwrap_or(StateFilter::All)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            StateFilter::All => zh::ALL_STATES,
+            StateFilter::NotVisited => zh::NOT_YET_VISITED,
+            StateFilter::Flagged => zh::FLAGGED,
+            StateFilter::Visited => zh::VISITED,
+        }
+    }
+
+    fn keeps(self, mark: &HouseholdMark) -> bool {
+        match self {
+            StateFilter::All => true,
+            // A draft is begun, not done: still to visit.
+            StateFilter::NotVisited => !mark.visited(),
+            StateFilter::Flagged => {
+                matches!(mark, HouseholdMark::Flagged | HouseholdMark::Problem)
+            }
+            StateFilter::Visited => mark.visited(),
+        }
     }
 }
 
@@ -90,6 +169,8 @@ fn Mark(id: uuid::Uuid) -> impl IntoView {
             HouseholdMark::Delivered(code) => {
                 ("tag tag-green", format!("{} {code}", zh::DELIVERED))
             }
+            HouseholdMark::Visited(code) => ("tag tag-green", format!("{} {code}", zh::VISITED)),
+            HouseholdMark::Flagged => ("tag tag-red", zh::FLAGGED.to_owned()),
         };
         view! { <span class=class data-testid="mark">{text}</span> }
     }
@@ -113,6 +194,17 @@ fn DownloadLine() -> impl IntoView {
                 on:click=move |_| field.download_roster()>
                 {move || if field.download.with(|d| d.busy) { zh::DOWNLOADING } else { zh::DOWNLOAD }}
             </button>
+            {move || field.download.with(|d| d.busy.then(|| {
+                let what = match d.step {
+                    DownloadStep::Fetching => zh::DOWNLOAD_FETCHING,
+                    DownloadStep::Saving => zh::DOWNLOAD_SAVING,
+                };
+                view! {
+                    <p class="download-progress" role="status" data-testid="download-progress">
+                        {what} " " {zh::seconds_so_far(d.seconds)}
+                    </p>
+                }
+            }))}
             {move || field.download.with(|d| d.error.clone()).map(|e| view! {
                 <p class="sync-error" role="alert">{e}</p>
             })}

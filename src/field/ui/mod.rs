@@ -8,6 +8,7 @@
 
 mod household;
 mod list;
+mod nav;
 mod signature_pad;
 mod state;
 mod status;
@@ -16,31 +17,43 @@ mod visit;
 use leptos::either::{Either, EitherOf5};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 pub use state::{Field, Phase};
 
 use crate::text::zh;
 
+/// The one page that ships wasm: the shell asks for the bundle here only.
+pub const FIELD_PATH: &str = "/field";
+
 #[component]
 pub fn FieldPage() -> impl IntoView {
+    view! {
+        <Title text=zh::FIELD_TITLE/>
+        <FieldApp/>
+    }
+}
+
+/// The offline app, the only island: everything in it is in the wasm
+/// bundle, nothing outside it is. Its screens change by the query
+/// (`nav`); links that leave the app carry `rel="external"`.
+#[island]
+fn FieldApp() -> impl IntoView {
     let field = Field::new();
     provide_context(field);
     // Effects run only in the browser, after hydration: the shell the
     // server sent (and the service worker cached) stays data-free.
     Effect::new(move |_| field.open());
     let roster_loaded = Memo::new(move |_| field.roster.with(Option::is_some));
-    let query = use_query_map();
+    let nav = nav::Nav::provide();
     let screen = move || {
-        let q = query.read();
         (
-            q.get("h").and_then(|h| uuid::Uuid::parse_str(&h).ok()),
-            q.get("visit").and_then(|v| uuid::Uuid::parse_str(&v).ok()),
-            q.get("step"),
+            nav.get("h").and_then(|h| uuid::Uuid::parse_str(&h).ok()),
+            nav.get("visit")
+                .and_then(|v| uuid::Uuid::parse_str(&v).ok()),
+            nav.get("step"),
         )
     };
     view! {
-        <Title text=zh::FIELD_TITLE/>
         <div class="field-app" data-testid="field-app">
             <header class="topbar">
                 <a href="/field" class="brand">{zh::APP_NAME}</a>
@@ -54,13 +67,13 @@ pub fn FieldPage() -> impl IntoView {
                     Phase::NeedsSignIn(why) => EitherOf5::B(view! {
                         <section class="status-page" data-testid="field-sign-in">
                             <h1>{why}</h1>
-                            <a class="btn btn-primary" href="/login">{zh::SIGN_IN}</a>
+                            <a class="btn btn-primary" href="/login" rel="external">{zh::SIGN_IN}</a>
                         </section>
                     }),
                     Phase::NotAFieldWorker => EitherOf5::C(view! {
                         <section class="status-page">
                             <h1>{zh::FIELD_ONLY_WORKERS}</h1>
-                            <a class="btn" href="/">{zh::BACK_HOME}</a>
+                            <a class="btn" href="/" rel="external">{zh::BACK_HOME}</a>
                         </section>
                     }),
                     Phase::Failed(message) => EitherOf5::D(view! {

@@ -194,7 +194,18 @@ fn draw(ctx: &CanvasRenderingContext2d, stroke: &[[f64; 3]]) {
 }
 
 #[component]
-pub fn SignaturePad(pad: Pad) -> impl IntoView {
+pub fn SignaturePad(
+    pad: Pad,
+    /// A thumbprint instead of a signature: the words say how.
+    thumbprint: Signal<bool>,
+) -> impl IntoView {
+    let hint = move || {
+        if thumbprint.get() {
+            zh::PRESS_THUMB_HERE
+        } else {
+            zh::SIGN_HERE
+        }
+    };
     Effect::new(move |_| {
         if pad.canvas.get().is_some() {
             pad.fit();
@@ -203,12 +214,12 @@ pub fn SignaturePad(pad: Pad) -> impl IntoView {
     view! {
         <div class="sigpad">
             <canvas node_ref=pad.canvas class="sigpad-canvas" data-testid="signature-pad"
-                aria-label=zh::SIGN_HERE
+                aria-label=hint
                 on:pointerdown=move |ev| pad.down(ev)
                 on:pointermove=move |ev| pad.moved(ev)
                 on:pointerup=move |_| pad.up()
                 on:pointercancel=move |_| pad.up()></canvas>
-            <p class="sigpad-hint">{zh::SIGN_HERE}</p>
+            <p class="sigpad-hint" data-testid="sigpad-hint">{hint}</p>
             <div class="actions">
                 <button type="button" class="btn" data-testid="signature-undo"
                     disabled=move || pad.count.get() == 0 on:click=move |_| pad.undo()>{zh::UNDO_STROKE}</button>

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use crate::auth::{Actor, Role};
+use crate::auth::{Actor, CURRENT_USER_PATH, Role, SIGN_OUT_PATH};
 use crate::field::phone::delivery::{self, backoff_ms};
 use crate::field::phone::device;
 use crate::field::phone::net::{self, NetError};
@@ -39,9 +39,23 @@ pub enum Phase {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DownloadState {
     pub busy: bool,
+    /// While busy: what is being done now, for the line that says so.
+    pub step: DownloadStep,
+    /// Seconds since the download began, ticking while busy.
+    pub seconds: u32,
     pub error: Option<String>,
     /// How long the last download took, in milliseconds.
     pub took_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DownloadStep {
+    /// Waiting for the server's list of households (the slow part on a
+    /// weak link).
+    #[default]
+    Fetching,
+    /// Writing it into the phone's store.
+    Saving,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,8 +91,28 @@ pub enum HouseholdMark {
     NotVisited,
     Draft,
     Waiting,
+    /// The server sent a visit back (this phone's outbox).
     Problem,
+    /// Delivered from this phone: its receipt code.
     Delivered(String),
+    /// The server holds a visit of this year (from any phone).
+    Visited(String),
+    /// A supervisor marked the year's visit 有问题, or a payment it
+    /// verified is still open as a discrepancy.
+    Flagged,
+}
+
+impl HouseholdMark {
+    pub fn visited(&self) -> bool {
+        matches!(
+            self,
+            HouseholdMark::Waiting
+                | HouseholdMark::Problem
+                | HouseholdMark::Delivered(_)
+                | HouseholdMark::Visited(_)
+                | HouseholdMark::Flagged
+        )
+    }
 }
 
 impl Field {
@@ -112,7 +146,12 @@ impl Field {
             if let Some(local) = settings::phone_user() {
                 self.show(local).await;
             }
-            match crate::auth::api::current_user().await {
+            let answer = net::call_server_fn(CURRENT_USER_PATH)
+                .await
+                .and_then(|text| {
+                    serde_json::from_str::<Option<Actor>>(&text).map_err(|_| NetError::Offline)
+                });
+            match answer {
                 Ok(Some(actor)) => self.signed_in_as(actor).await,
                 Ok(None) => {
                     // The server answered: there is no session. Pending
@@ -124,11 +163,23 @@ impl Field {
                     if self.user.get_untracked().is_none() {
                         self.phase
                             .set(Phase::NeedsSignIn("本手机还没有离线数据，请先联网登录"));
+                    } else {
+                        // No answer is not "signed out": the visits
+                        // waiting on this phone are tried now and then
+                        // again with backoff until the server answers.
+                        self.sync_now();
                     }
                 }
             }
         });
+        // Any sign that the network or the worker is back tries again at
+        // once (a scheduled retry may be minutes away).
         let _ = window_event_listener(leptos::ev::online, move |_| self.sync_now());
+        let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            if !document().hidden() && self.outbox.with_untracked(Vec::len) > 0 {
+                self.sync_now();
+            }
+        });
     }
 
     async fn signed_in_as(self, actor: Actor) {
@@ -195,14 +246,18 @@ impl Field {
         }
         self.download.update(|d| {
             d.busy = true;
+            d.step = DownloadStep::Fetching;
+            d.seconds = 0;
             d.error = None;
         });
+        self.tick_download();
         spawn_local(async move {
             let started = js_sys::Date::now();
             let result = async {
                 let text = net::send("GET", ROSTER_PATH, None)
                     .await
                     .map_err(|e| e.to_string())?;
+                self.download.update(|d| d.step = DownloadStep::Saving);
                 let roster: Roster =
                     serde_json::from_str(&text).map_err(|_| "下载的数据无法识别".to_owned())?;
                 if Some(roster.user_id) != self.user_id() {
@@ -220,9 +275,8 @@ impl Field {
                     self.list.set(Some(Arc::new(roster.list())));
                     self.roster.set(Some(Arc::new(roster)));
                     self.download.set(DownloadState {
-                        busy: false,
-                        error: None,
                         took_ms: Some(took),
+                        ..DownloadState::default()
                     });
                 }
                 Err(e) => self.download.update(|d| {
@@ -231,6 +285,20 @@ impl Field {
                 }),
             }
         });
+    }
+
+    /// Counts the seconds of a download in view, so a slow first download
+    /// on one bar of signal visibly goes on.
+    fn tick_download(self) {
+        set_timeout(
+            move || {
+                if self.download.with_untracked(|d| d.busy) {
+                    self.download.update(|d| d.seconds += 1);
+                    self.tick_download();
+                }
+            },
+            Duration::from_secs(1),
+        );
     }
 
     /// Delivers the outbox now; on failure, retries later with backoff.
@@ -349,8 +417,9 @@ impl Field {
         self.outbox.set(Vec::new());
         self.delivered.set(Vec::new());
         self.phase.set(Phase::NeedsSignIn("已退出登录"));
-        // Last: the server ends the session and sends the browser to /login.
-        let _ = crate::auth::api::sign_out().await;
+        // Last: the server ends the session; then the sign-in page.
+        let _ = net::call_server_fn(SIGN_OUT_PATH).await;
+        let _ = window().location().assign("/login");
     }
 
     pub fn mark_of(&self, household: Uuid) -> HouseholdMark {
@@ -372,13 +441,25 @@ impl Field {
         {
             return HouseholdMark::Draft;
         }
-        self.delivered.with(|d| {
+        let server = self.list.with(|l| {
+            l.as_ref()
+                .and_then(|l| l.server_visit(household))
+                .map(|v| (v.has_problem(), v.receipt_code.clone()))
+        });
+        if let Some((true, _)) = server {
+            return HouseholdMark::Flagged;
+        }
+        let here = self.delivered.with(|d| {
             d.iter()
                 .filter(|d| d.household_id == household)
                 .max_by_key(|d| d.started_at)
-                .map(|d| HouseholdMark::Delivered(d.receipt_code.clone()))
-                .unwrap_or(HouseholdMark::NotVisited)
-        })
+                .map(|d| d.receipt_code.clone())
+        });
+        match (here, server) {
+            (Some(code), _) => HouseholdMark::Delivered(code),
+            (None, Some((_, code))) => HouseholdMark::Visited(code),
+            (None, None) => HouseholdMark::NotVisited,
+        }
     }
 }
 
@@ -390,7 +471,15 @@ impl Default for Field {
 
 /// `11-28 14:05`, China time.
 pub fn short_time(at: DateTime<Utc>) -> String {
-    crate::subsidies::china_time(at)
-        .format("%m-%d %H:%M")
-        .to_string()
+    use chrono::{Datelike, Timelike};
+    // By hand, not `format`: chrono's format strings would bring their
+    // parser into the phone's bundle.
+    let t = crate::subsidies::china_time(at);
+    format!(
+        "{:02}-{:02} {:02}:{:02}",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }

@@ -30,7 +30,7 @@ pub fn WhoAndSignOut() -> impl IntoView {
             </span>
             // Online only (the page is not cached); the worker changes
             // their password or ends a lost phone's session there.
-            <a href="/account" class="btn-quiet topbar-link" data-testid="account-link">{zh::ACCOUNT}</a>
+            <a href="/account" rel="external" class="btn-quiet topbar-link" data-testid="account-link">{zh::ACCOUNT}</a>
             <button type="button" class="btn-quiet" data-testid="field-sign-out" on:click=sign_out>
                 {zh::SIGN_OUT}
             </button>
@@ -71,6 +71,10 @@ pub fn SyncBar() -> impl IntoView {
                     {move || if field.sync.with(|s| s.busy) { zh::SYNCING } else { zh::SYNC_NOW }}
                 </button>
             </div>
+            // Whatever the error says, nothing is lost: say so plainly.
+            <Show when=move || { pending() > 0 }>
+                <p class="sync-safe" data-testid="sync-safe">{zh::SAFE_ON_PHONE}</p>
+            </Show>
             {move || field.sync.with(|s| s.status.last_error.clone()).map(|e| view! {
                 <p class="sync-error" role="alert" data-testid="sync-error">{e}</p>
             })}

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
+use super::nav::use_nav;
 use super::signature_pad::{Pad, SignaturePad};
 use super::state::Field;
 use crate::field::phone::device;
@@ -52,7 +52,11 @@ pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
         let d = draft.get();
         if first.is_some() {
             field.save_draft(d);
-            saved_at.set(Some(chrono::Local::now().format("%H:%M:%S").to_string()));
+            saved_at.set(Some({
+                use chrono::Timelike;
+                let t = chrono::Local::now();
+                format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+            }));
         }
     });
     if draft.with_untracked(|d| d.location.is_none()) {
@@ -90,13 +94,13 @@ fn edit(draft: RwSignal<VisitDraft>, h: &RosterHousehold, change: impl FnOnce(&m
 #[component]
 fn FormStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> impl IntoView {
     let problem = RwSignal::new(None::<Problem>);
-    let navigate = use_navigate();
+    let nav = use_nav();
     let h = household.clone();
     let next = move |_| match draft.with_untracked(|d| d.submission(&h, chrono::Utc::now())) {
         Ok(_) => {
             problem.set(None);
             let id = draft.with_untracked(|d| d.id);
-            navigate(&format!("/field?visit={id}&step=sign"), Default::default());
+            nav.go(&format!("/field?visit={id}&step=sign"));
         }
         Err(p) => {
             problem.set(Some(p));
@@ -432,8 +436,8 @@ fn LocationLine(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) ->
             {move || match draft.with(|d| d.location.clone()) {
                 None => zh::LOCATING.to_owned(),
                 Some(Location::Fix { lat_e6, lon_e6, accuracy_m }) => format!(
-                    "{}{:.5}, {:.5}（±{accuracy_m} 米）", zh::LOCATION_PREFIX,
-                    lat_e6 as f64 / 1e6, lon_e6 as f64 / 1e6
+                    "{}{}, {}（±{accuracy_m} 米）", zh::LOCATION_PREFIX,
+                    zh::degrees(lat_e6), zh::degrees(lon_e6)
                 ),
                 Some(Location::Refused) => zh::LOCATION_REFUSED.to_owned(),
                 Some(Location::Unavailable) => zh::LOCATION_UNAVAILABLE.to_owned(),
@@ -504,7 +508,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
     let field = expect_context::<Field>();
     let pad = Pad::new();
     let problem = RwSignal::new(None::<Problem>);
-    let navigate = use_navigate();
+    let nav = use_nav();
     let h = household.clone();
     let sign = move |_| {
         let Some((strokes, png)) = pad.export() else {
@@ -530,10 +534,9 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             Err(p) => return problem.set(Some(p)),
         };
         let household_id = visit.household_id;
-        let navigate = navigate.clone();
         spawn_local(async move {
             match field.queue(visit).await {
-                Ok(()) => navigate(&format!("/field?h={household_id}"), Default::default()),
+                Ok(()) => nav.go(&format!("/field?h={household_id}")),
                 Err(e) => problem.set(Some(Problem {
                     field: "outbox".into(),
                     message: e,
@@ -547,9 +550,29 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             d.lines
                 .iter()
                 .zip(&h.entitlements)
-                .map(|(l, e)| (e.item_name.clone(), confirmation_words(l, e.expected)))
+                .map(|(l, e)| {
+                    (
+                        e.item_name.clone(),
+                        confirmation_words(l, e.expected),
+                        LineLook::of(l.status),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
+    };
+    let h = household.clone();
+    let totals = move || draft.with(|d| d.totals(&h));
+    let statement = {
+        let head = household.summary.head_name.clone();
+        move || {
+            let worker = field.user.with(|u| {
+                u.as_ref()
+                    .map(|u| u.display_name.clone())
+                    .unwrap_or_default()
+            });
+            let day = draft.with(|d| crate::subsidies::china_date(d.started_at));
+            zh::confirm_statement(&zh::chinese_date(day), &worker, &head)
+        }
     };
     let h = household.clone();
     let plan_and_income = move || {
@@ -573,10 +596,33 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
             <p class="notice notice-error" role="alert" data-testid="signature-voided">{zh::SIGNATURE_VOIDED}</p>
         </Show>
         <section class="card confirm" data-testid="confirmation">
+            // Written for the household, who reads and signs it: in the
+            // first person, with the day, the worker and the sums.
             <h2>{zh::CONFIRM_HEADING}</h2>
+            <p class="confirm-statement" data-testid="confirm-statement">{statement}</p>
+            {move || {
+                let t = totals();
+                view! {
+                    <div class="confirm-totals" data-testid="confirm-totals">
+                        <p><span>{zh::TOTAL_DUE}</span><strong>{t.due.to_string()} " 元"</strong></p>
+                        <p class:confirm-short=t.received < t.due>
+                            <span>{zh::TOTAL_RECEIVED}</span><strong>{t.received.to_string()} " 元"</strong>
+                        </p>
+                        {(t.short > 0).then(|| view! {
+                            <p class="confirm-short" data-testid="confirm-short-count">
+                                <span aria-hidden="true">"⚠ "</span>{zh::short_payments(t.short)}
+                            </p>
+                        })}
+                        {(t.later > 0).then(|| view! { <p class="muted">{zh::later_payments(t.later)}</p> })}
+                    </div>
+                }
+            }}
             <ul class="confirm-items">
-                {move || items().into_iter().map(|(name, words)| view! {
-                    <li><span class="confirm-name">{name}</span><span class="confirm-words">{words}</span></li>
+                {move || items().into_iter().map(|(name, words, look)| view! {
+                    <li class=look.class() data-testid="confirm-line">
+                        <span class="confirm-name"><span class="confirm-icon" aria-hidden="true">{look.icon()}</span>{name}</span>
+                        <span class="confirm-words">{words}</span>
+                    </li>
                 }).collect_view()}
             </ul>
             {move || plan_and_income().ok().map(|words| view! {
@@ -589,7 +635,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                     </ul>
                 })}
                 {(!words.income.is_empty() || words.size.is_some()).then(|| view! {
-                    <h3 class="confirm-part">{zh::CONFIRM_INCOME}</h3>
+                    <h3 class="confirm-part">{if words.income.is_empty() { zh::CONFIRM_SIZE } else { zh::CONFIRM_INCOME }}</h3>
                     <ul class="confirm-items" data-testid="confirm-income">
                         {words.income.into_iter().map(|(name, amount, detail)| view! {
                             <li>
@@ -655,7 +701,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
         {move || match draft.with(|d| d.signature.clone()) {
             None => Either::Left(view! {
                 <section class="card">
-                    <SignaturePad pad/>
+                    <SignaturePad pad thumbprint=Signal::derive(move || draft.with(|d| d.thumbprint))/>
                     <FieldProblem problem name="signature.strokes_json"/>
                     <FieldProblem problem name="signature.png_base64"/>
                     <button type="button" class="btn btn-primary btn-block" data-testid="sign"
@@ -705,7 +751,7 @@ fn plan_and_income_words(
             let mut detail = match u.status {
                 MeasureStatus::Done => u
                     .done_on
-                    .map(|d| format!("{}：{}", zh::DONE_ON, d.format("%Y年%-m月%-d日")))
+                    .map(|d| format!("{}：{}", zh::DONE_ON, zh::chinese_date(d)))
                     .unwrap_or_default(),
                 MeasureStatus::Dropped => u.drop_reason.clone().unwrap_or_default(),
                 _ => String::new(),
@@ -740,6 +786,44 @@ fn plan_and_income_words(
         measures,
         income,
         size: visit.household_size.map(zh::people),
+    }
+}
+
+/// How a confirmed line stands out: a shortfall is red and marked, a
+/// payment not due yet is grey, one received is plain with a tick.
+#[derive(Clone, Copy)]
+enum LineLook {
+    Received,
+    Short,
+    Later,
+    Unchecked,
+}
+
+impl LineLook {
+    fn of(status: Option<PaymentStatus>) -> LineLook {
+        match status {
+            Some(PaymentStatus::ReceivedInFull) => LineLook::Received,
+            Some(PaymentStatus::ReceivedInPart | PaymentStatus::NotReceived) => LineLook::Short,
+            Some(PaymentStatus::NotDueYet) => LineLook::Later,
+            None => LineLook::Unchecked,
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            LineLook::Received => "confirm-line confirm-ok",
+            LineLook::Short => "confirm-line confirm-short",
+            LineLook::Later | LineLook::Unchecked => "confirm-line confirm-later",
+        }
+    }
+
+    fn icon(self) -> &'static str {
+        match self {
+            LineLook::Received => "✓ ",
+            LineLook::Short => "⚠ ",
+            LineLook::Later => "⏳ ",
+            LineLook::Unchecked => "？ ",
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::DbResult;
-use crate::field::RecordedIncome;
+use crate::field::{RecordedIncome, YearVisit};
 use crate::plans::{Measure, MeasureStatus, MeasureUpdate, Plan};
 
 /// The constraint that keeps one plan per household; [`PlanStore::insert_plans`]
@@ -120,4 +120,13 @@ pub trait PlanStore {
         ids: &[Uuid],
         stat_year: i32,
     ) -> DbResult<Vec<(Uuid, i32)>>;
+
+    /// For the phone's roster: the statistics year's stored visits of the
+    /// households (from any phone), newest first, each with its worker's
+    /// name, its review (state and comment) and its open discrepancies.
+    async fn year_visits_of_households(
+        &self,
+        ids: &[Uuid],
+        stat_year: i32,
+    ) -> DbResult<Vec<YearVisit>>;
 }

@@ -691,7 +691,11 @@ impl Store for ThisStore {
                     u.display_name AS worker, v.started_at, \
                     (SELECT COUNT(*) FROM verification_lines l \
                      WHERE l.visit_id = v.id \
-                       AND l.status IN ('received_in_part', 'not_received')) AS shortfalls \
+                       AND l.status IN ('received_in_part', 'not_received')) AS shortfalls, \
+                    (SELECT COUNT(*) FROM verification_lines l \
+                     WHERE l.visit_id = v.id AND l.status = 'not_due_yet') AS not_due_yet, \
+                    (SELECT COUNT(*) FROM verification_lines l \
+                     WHERE l.visit_id = v.id) AS lines \
              FROM households h \
              JOIN visits v ON v.household_id = h.id \
              JOIN areas a ON a.code = h.village_code \
@@ -715,6 +719,8 @@ impl Store for ThisStore {
                     worker: r.try_get("worker")?,
                     started_at: r.try_get("started_at")?,
                     shortfalls: r.try_get("shortfalls")?,
+                    not_due_yet: r.try_get("not_due_yet")?,
+                    lines: r.try_get("lines")?,
                 })
             })
             .collect()

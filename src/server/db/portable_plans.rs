@@ -2,7 +2,7 @@
 // `postgres.rs` inside a module of their own (see `portable.rs` for the
 // rules of portable SQL).
 
-use crate::field::RecordedIncome;
+use crate::field::{RecordedIncome, YearVisit};
 use crate::plans::{Measure, MeasureCategory, MeasureStatus, MeasureUpdate, Plan};
 use crate::server::db::{
     MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
@@ -402,6 +402,56 @@ impl PlanStore for ThisStore {
                 out.push((r.try_get("household_id")?, r.try_get("household_size")?));
             }
         }
+        Ok(out)
+    }
+
+    async fn year_visits_of_households(
+        &self,
+        ids: &[Uuid],
+        stat_year: i32,
+    ) -> DbResult<Vec<YearVisit>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT v.id, v.household_id, v.started_at, v.content_hash, \
+                 u.display_name AS worker, \
+                 (SELECT r.state FROM visit_reviews r WHERE r.visit_id = v.id \
+                  ORDER BY r.at DESC, r.id DESC LIMIT 1) AS review_state, \
+                 (SELECT r.comment FROM visit_reviews r WHERE r.visit_id = v.id \
+                  ORDER BY r.at DESC, r.id DESC LIMIT 1) AS review_comment, \
+                 (SELECT COUNT(*) FROM discrepancies d WHERE d.visit_id = v.id \
+                  AND d.state = 'open') AS open_discrepancies \
+                 FROM visits v JOIN users u ON u.id = v.worker_id WHERE v.stat_year = ",
+            );
+            q.push_bind(stat_year);
+            q.push(" AND v.household_id IN (");
+            push_in_list(&mut q, chunk.iter().copied());
+            q.push(" ORDER BY v.started_at DESC, v.id DESC");
+            for r in db(q.build().fetch_all(&self.pool).await)? {
+                let state: Option<String> = r.try_get("review_state")?;
+                let hash: String = r.try_get("content_hash")?;
+                out.push(YearVisit {
+                    visit_id: r.try_get("id")?,
+                    household_id: r.try_get("household_id")?,
+                    started_at: r.try_get("started_at")?,
+                    worker: r.try_get("worker")?,
+                    receipt_code: crate::visits::receipt_code(&hash),
+                    review: state
+                        .as_deref()
+                        .and_then(crate::visits::ReviewState::parse)
+                        .unwrap_or(crate::visits::ReviewState::Received),
+                    review_comment: r
+                        .try_get::<Option<String>, _>("review_comment")?
+                        .filter(|c| !c.is_empty()),
+                    open_discrepancies: r.try_get("open_discrepancies")?,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            b.started_at
+                .cmp(&a.started_at)
+                .then(b.visit_id.cmp(&a.visit_id))
+        });
         Ok(out)
     }
 }

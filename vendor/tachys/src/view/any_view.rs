@@ -319,14 +319,27 @@ where
             cursor: &Cursor,
             position: &PositionState,
         ) -> Pin<Box<dyn Future<Output = AnyViewState>>> {
-            // DAOHU PATCH (see vendor/README.md): hydrate synchronously.
-            // Upstream awaits `T::hydrate_async` here, which compiles a
-            // second, async copy of the hydration code of every view behind
-            // an AnyView (every routed page) into the wasm bundle. Only lazy
-            // routes need it, and Daohu has none. Leptos 0.9 gates it the
-            // same way.
-            let state = hydrate_from_server::<T>(value, cursor, position);
-            Box::pin(std::future::ready(state))
+            let cursor = cursor.clone();
+            let position = position.clone();
+            Box::pin(async move {
+                let state = ErasedLocal::new(
+                    value
+                        .into_inner::<T>()
+                        .hydrate_async(&cursor, &position)
+                        .await,
+                );
+                let placeholder =
+                    (!T::EXISTS).then(|| cursor.next_placeholder(&position));
+                AnyViewState {
+                    type_id: TypeId::of::<T>(),
+                    state,
+                    mount: mount_any::<T>,
+                    unmount: unmount_any::<T>,
+                    insert_before_this: insert_before_this::<T>,
+                    elements: elements::<T>,
+                    placeholder,
+                }
+            })
         }
 
         fn rebuild<T: RenderHtml + 'static>(
