@@ -21,3 +21,43 @@ document.addEventListener("submit", (e) => {
   // A page restored from the back/forward cache may be sent again.
   window.addEventListener("pageshow", () => delete form.dataset.sent, { once: true });
 });
+
+// A refused form comes back as typed: what was typed is kept in this tab
+// when a form is sent, and put back if the page that comes back shows a
+// refusal at that form. Passwords and files are never kept.
+const KEPT = "daohu-form";
+document.addEventListener("submit", (e) => {
+  const form = e.target;
+  if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+  const fields = {};
+  for (const el of form.elements) {
+    if (!el.name || el.type === "password" || el.type === "file" || el.type === "hidden") continue;
+    if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
+    fields[el.name] = el.value;
+  }
+  try {
+    sessionStorage.setItem(KEPT, JSON.stringify({ action: form.getAttribute("action"), id: form.id, fields }));
+  } catch (_) {}
+});
+window.addEventListener("DOMContentLoaded", () => {
+  let kept;
+  try {
+    kept = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+    sessionStorage.removeItem(KEPT);
+  } catch (_) {}
+  if (!kept) return;
+  const form = [...document.querySelectorAll("form")].find(
+    (f) => f.getAttribute("action") === kept.action && (!kept.id || f.id === kept.id),
+  );
+  // Only a refusal brings the typed values back; after a success the form
+  // shows what is stored now.
+  if (!form) return;
+  const scope = form.closest("section, .card") || form;
+  if (!scope.querySelector('[role="alert"]')) return;
+  for (const [name, value] of Object.entries(kept.fields)) {
+    const el = form.elements.namedItem(name);
+    if (!el || el instanceof RadioNodeList) continue;
+    if (el.type === "checkbox") el.checked = true;
+    else el.value = value;
+  }
+});

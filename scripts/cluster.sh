@@ -17,7 +17,7 @@
 #   CLUSTER_PORT         the balancer's port (default 8080); instance N listens on CLUSTER_PORT+N
 #   CLUSTER_INSTANCES    how many instances (default 3)
 #   CLUSTER_STATS_PORT   HAProxy's statistics page (default CLUSTER_PORT+100)
-#   DAOHU_SITE_ROOT      the built site (default target/site), DAOHU_PUBLIC_ORIGIN and RUST_LOG are passed on
+#   DAOHU_SITE_ROOT      the built site (default: run.sh's target/site-release for a release binary, else target/site), DAOHU_PUBLIC_ORIGIN and RUST_LOG are passed on
 # Running `start` again starts only what is not running.
 source "$(dirname "$0")/lib.sh"
 
@@ -26,7 +26,6 @@ PORT="${CLUSTER_PORT:-8080}"
 N="${CLUSTER_INSTANCES:-3}"
 STATS_PORT="${CLUSTER_STATS_PORT:-$((PORT + 100))}"
 DB_URL="${CLUSTER_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/daohu_cluster}"
-SITE_ROOT="${DAOHU_SITE_ROOT:-$ROOT/target/site}"
 HOST=127.0.0.1
 
 bin() {
@@ -38,6 +37,19 @@ bin() {
     echo "$ROOT/target/debug/daohu"
   fi
 }
+
+# The site built with the binary: a release binary's hash.txt names the
+# files run.sh builds into target/site-release, a debug one target/site's.
+site_root() {
+  if [ -n "${DAOHU_SITE_ROOT:-}" ]; then
+    echo "$DAOHU_SITE_ROOT"
+  elif [[ "$(bin)" == */release/* ]]; then
+    echo "$ROOT/target/site-release"
+  else
+    echo "$ROOT/target/site"
+  fi
+}
+SITE_ROOT="$(site_root)"
 
 instance_port() { echo $((PORT + $1)); }
 pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }

@@ -312,6 +312,8 @@ describe('office pages on a phone', () => {
     await open(page, `/areas/${TOWNSHIP}`);
     const bulk = byTestId(page, 'bulk-assign');
     await bulk.scrollIntoViewIfNeeded();
+    const worker = await bulk.locator('[data-testid="bulk-worker"] option').nth(1).getAttribute('value');
+    await bulk.locator('[data-testid="bulk-worker"]').selectOption(worker);
     await bulk.locator('[data-testid="bulk-submit"]').click();
     const result = page.locator('[data-testid="bulk-result"], [data-testid="bulk-error"]');
     await result.waitFor();

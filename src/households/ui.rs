@@ -474,7 +474,7 @@ fn ReviewForm(id: Uuid) -> impl IntoView {
         _ => None,
     };
     view! {
-        <ActionForm action attr:class="review-form" attr:id=anchor_for(&action)>
+        <ActionForm action attr:class="review-form">
             <input type="hidden" name="visit_id" value=id.to_string()/>
             <select name="state" data-testid="review-select" aria-label=zh::REVIEW>
                 <option value="approved">{ReviewState::Approved.label()}</option>

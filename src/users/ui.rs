@@ -125,9 +125,9 @@ fn CreateForm(
         None => None,
     };
     view! {
-        <section class="card create-user" data-testid="create-form">
+        <section class="card create-user" data-testid="create-form" id=anchor_for(&action)>
             <h2>{zh::NEW_USER}</h2>
-            <ActionForm action attr:class="form-grid" attr:id=anchor_for(&action)>
+            <ActionForm action attr:class="form-grid">
                 <label class="field">
                     <span>{zh::USERNAME}</span>
                     <input type="text" name="username" autocomplete="off" autocapitalize="none" required data-testid="new-username"/>

@@ -54,7 +54,7 @@ pub fn HouseholdScreen(id: Uuid) -> impl IntoView {
                             {s.relocated.then_some(" · 易地搬迁")}
                             {h.phone_masked.clone().map(|p| format!(" · {p}"))}
                         </p>
-                        <button type="button" class="btn btn-primary btn-block" data-testid="start-visit" on:click=start.clone()>
+                        <button type="button" class="btn btn-primary btn-block" data-testid="start-visit" on:click=start>
                             {move || if draft_id().is_some() { zh::CONTINUE_VISIT } else { zh::START_VISIT }}
                         </button>
                     </section>
