@@ -354,6 +354,7 @@ pub mod zh {
     pub const CONFIRM_MEASURES: &str = "帮扶措施";
     pub const CONFIRM_INCOME: &str = "家庭收入（不含补贴）";
     pub const CONFIRM_SIZE: &str = "本年度家庭人口";
+    pub const CONFIRM_HOUSEHOLD: &str = "家庭情况";
     pub const WITH_EVIDENCE: &str = "有凭证";
     pub const WITHOUT_EVIDENCE: &str = "无凭证";
     pub const CONFIRM_VISIT: &str = "本次走访";

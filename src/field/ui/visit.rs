@@ -635,7 +635,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                     </ul>
                 })}
                 {(!words.income.is_empty() || words.size.is_some()).then(|| view! {
-                    <h3 class="confirm-part">{if words.income.is_empty() { zh::CONFIRM_SIZE } else { zh::CONFIRM_INCOME }}</h3>
+                    <h3 class="confirm-part">{if words.income.is_empty() { zh::CONFIRM_HOUSEHOLD } else { zh::CONFIRM_INCOME }}</h3>
                     <ul class="confirm-items" data-testid="confirm-income">
                         {words.income.into_iter().map(|(name, amount, detail)| view! {
                             <li>
@@ -819,9 +819,10 @@ impl LineLook {
 
     fn icon(self) -> &'static str {
         match self {
-            LineLook::Received => "✓ ",
+            // Signs every Chinese font has (an emoji may show as a box).
+            LineLook::Received => "√ ",
             LineLook::Short => "⚠ ",
-            LineLook::Later => "⏳ ",
+            LineLook::Later => "○ ",
             LineLook::Unchecked => "？ ",
         }
     }
