@@ -2,8 +2,8 @@
 // the phone, how long the household list takes to open offline (server
 // stopped, app from the service worker), in Chromium at 360×800.
 //
-//   cargo leptos build --release
-//   DAOHU_BIN=target/release/daohu DAOHU_SITE_ROOT=target/site node end2end/bench/phone-list.mjs
+//   scripts/run.sh (or LEPTOS_SITE_ROOT=target/site-release cargo leptos build --release)
+//   DAOHU_BIN=target/release/daohu DAOHU_SITE_ROOT=target/site-release node end2end/bench/phone-list.mjs
 //
 // Reports, over repeated reloads, the time from navigation start to the
 // list's first paint (`daohu:list-ready`, marked by the app), without and
