@@ -39,7 +39,7 @@ import lighthouse from 'lighthouse';
 import * as lhConstants from 'lighthouse/core/config/constants.js';
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM, REPO_ROOT, freePort, launchBrowser, newMobileContext, startServer } from '../support/server.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, freePort, launchBrowser, newMobileContext, startServer } from '../support/server.mjs';
 import { byTestId, eventually, installHydrationProbe, signIn, submitSignIn } from '../support/app.mjs';
 
 const RUNS = Math.max(1, Number(process.env.RUNS || 3));
@@ -397,17 +397,7 @@ async function openProfile() {
     headless: true,
     baseURL: server.baseURL,
     viewport: { width: 360, height: 800 },
-    args: [
-      '--no-sandbox',
-      `--remote-debugging-port=${port}`,
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--lang=zh-CN',
-    ],
+    args: [...CHROMIUM_ARGS, `--remote-debugging-port=${port}`, '--lang=zh-CN'],
   });
   return { context, port, userDataDir };
 }

@@ -263,11 +263,15 @@ export const FIELD_POSITION = { latitude: 35.58123, longitude: 104.62345, accura
  * `locate: false` is a phone whose user refused location access.
  */
 export async function fieldPhone(t, browser, baseURL, { locate = true } = {}) {
-  const context = await newMobileContext(
-    browser,
-    baseURL,
-    locate ? { permissions: ['geolocation'], geolocation: FIELD_POSITION } : {},
-  );
+  return mobilePage(t, browser, baseURL, locate ? { permissions: ['geolocation'], geolocation: FIELD_POSITION } : {});
+}
+
+/**
+ * A fresh phone (360×800 context) for test `t`, with the hydration probe;
+ * closed and checked for page errors after it. `extra`: context options.
+ */
+export async function mobilePage(t, browser, baseURL, extra = {}) {
+  const context = await newMobileContext(browser, baseURL, extra);
   await installHydrationProbe(context);
   const page = await context.newPage();
   t.after(async () => {

@@ -4,8 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { PASSWORD, launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, installHydrationProbe, open, signIn, waitForHydration } from '../support/app.mjs';
+import { PASSWORD, launchBrowser, screenshot, startServer } from '../support/server.mjs';
+import { byTestId, mobilePage, open, signIn, waitForHydration } from '../support/app.mjs';
 
 let server;
 let browser;
@@ -20,16 +20,7 @@ after(async () => {
   await server?.dispose();
 });
 
-async function freshPage(t) {
-  const context = await newMobileContext(browser, server.baseURL);
-  await installHydrationProbe(context);
-  const page = await context.newPage();
-  t.after(async () => {
-    await context.close();
-    assertNoPageErrors(context);
-  });
-  return page;
-}
+const freshPage = (t) => mobilePage(t, browser, server.baseURL);
 
 /** Height of an element in CSS pixels. */
 async function height(locator) {

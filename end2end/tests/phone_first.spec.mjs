@@ -16,9 +16,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
+import { launchBrowser, screenshot, startServer } from '../support/server.mjs';
 import {
-  assertNoPageErrors,
   byTestId,
   chinaToday,
   drawSignature,
@@ -26,7 +25,7 @@ import {
   fieldPhone,
   fieldReady,
   fillVisit,
-  installHydrationProbe,
+  mobilePage,
   open,
   openFirstHousehold,
   pendingCount,
@@ -53,13 +52,7 @@ after(async () => {
 const sql = (query) => server.sql(query);
 
 async function office(t, username, home) {
-  const context = await newMobileContext(browser, server.baseURL);
-  await installHydrationProbe(context);
-  const page = await context.newPage();
-  t.after(async () => {
-    await context.close();
-    assertNoPageErrors(context);
-  });
+  const page = await mobilePage(t, browser, server.baseURL);
   await signIn(page, username, home);
   return page;
 }
