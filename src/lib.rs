@@ -16,6 +16,7 @@ pub mod error;
 pub mod field;
 pub mod households;
 pub mod income;
+pub mod ledger;
 pub mod plans;
 pub mod reports;
 pub mod roster;

@@ -34,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::DemoProvince { .. }
         | Command::DemoRoster { .. }
         | Command::User { .. } => true,
-        Command::Migrate | Command::RecomputeIncome { .. } => false,
+        Command::Migrate | Command::RecomputeIncome { .. } | Command::Verify { .. } => false,
     };
     let mut startup = if loads_data {
         Some(startup)
@@ -154,6 +154,11 @@ async fn main() -> anyhow::Result<()> {
         Command::RecomputeIncome { area } => {
             recompute_income(store.as_ref(), area.as_deref()).await?;
         }
+        Command::Verify { area } => {
+            if !verify(store.as_ref(), area.as_deref()).await? {
+                std::process::exit(1);
+            }
+        }
         Command::Serve { demo_if_empty } => {
             if demo_if_empty {
                 load_demo(store.as_ref(), 300, 2023, true, DEMO_VISITED_PERCENT).await?;
@@ -266,6 +271,51 @@ async fn shutdown_signal() {
 
 /// `recompute-income`: the area's counties one by one (or the area alone
 /// when it is a county or below), each timed.
+/// `daohu verify`: chains what is waiting (as a running server would),
+/// then walks every chain the area covers; true if all are clean.
+async fn verify(store: &dyn db::Store, area: Option<&str>) -> anyhow::Result<bool> {
+    let area = area
+        .map(daohu::areas::AreaCode::parse)
+        .transpose()
+        .map_err(|m| anyhow::anyhow!("区划代码 / area code: {m}"))?;
+    let chained = daohu::ledger::service::chain_until_idle(store).await?;
+    if chained > 0 {
+        println!("已入链 / chained: {chained} 条待入链记录");
+    }
+    let runner = format!("daohu verify (pid {})", std::process::id());
+    let all = std::time::Instant::now();
+    let mut problems = 0;
+    let mut records = 0;
+    let counties = daohu::ledger::service::counties_of(store, area.as_ref()).await?;
+    for county in &counties {
+        let start = std::time::Instant::now();
+        let walked = daohu::ledger::service::verify_county(store, county, &runner).await?;
+        records += walked.records;
+        problems += walked.problems.len();
+        let verdict = if walked.problems.is_empty() {
+            "无异常 / clean".to_owned()
+        } else {
+            format!("{} 处问题 / problems", walked.problems.len())
+        };
+        println!(
+            "{county}: {} 条记录 / records, 链头 / head #{} {} · {verdict} · {:.2} s",
+            walked.records,
+            walked.head.0,
+            walked.head.1,
+            start.elapsed().as_secs_f64()
+        );
+        for p in &walked.problems {
+            println!("  {county} {p}");
+        }
+    }
+    println!(
+        "核验完成 / verified: {} 个县 / counties, {records} 条记录 / records, {problems} 处问题 / problems, {:.2} s",
+        counties.len(),
+        all.elapsed().as_secs_f64()
+    );
+    Ok(problems == 0)
+}
+
 async fn recompute_income(store: &dyn db::Store, area: Option<&str>) -> anyhow::Result<()> {
     use daohu::areas::{AreaCode, AreaLevel};
     use daohu::server::db::IncomeScope;

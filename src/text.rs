@@ -2,6 +2,19 @@
 //! English module can follow with the same names.
 
 pub mod zh {
+    // tamper evidence (the county's record chain)
+    pub const LEDGER_TITLE: &str = "数据链（防篡改）";
+    pub const LEDGER_HINT: &str = "每条签署的走访、审核、问题处理和措施进展都按顺序记入本县的哈希链。直接改动、删除或插入数据库记录，核验时都会被指出。";
+    pub const LEDGER_HEAD: &str = "链头：共";
+    pub const LEDGER_ENTRIES: &str = "条记录";
+    pub const LEDGER_NEVER_VERIFIED: &str = "尚未核验。服务器每天自动核验一次。";
+    pub const LEDGER_CLEAN: &str = "核验通过，记录未被改动";
+    pub const LEDGER_PROBLEMS: &str = "核验发现问题";
+    pub const LEDGER_VERIFIED_AT: &str = "核验于";
+    pub const LEDGER_RECORDS: &str = "条记录";
+    pub const LEDGER_PROBLEM_COUNT: &str = "处问题";
+    pub const LEDGER_RUNNER: &str = "核验人：";
+    pub const LEDGER_VERIFY_NOW: &str = "立即核验";
     // income and risk signals
     pub const INCOME_TITLE: &str = "家庭收入";
     pub const PER_CAPITA: &str = "人均纯收入";

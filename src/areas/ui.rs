@@ -96,6 +96,9 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         <A href=format!("/areas/{}/users", o.area.code) attr:class="btn btn-block" attr:data-testid="users-link">
             {zh::USERS_TITLE} " ›"
         </A>
+        {(o.area.code.level() == AreaLevel::County).then(|| view! {
+            <crate::ledger::ui::LedgerCard code=o.area.code.to_string()/>
+        })}
         <p class="muted stats-note">
             {zh::MONITORED_COUNT} " " {t.monitored} " · " {zh::UNASSIGNED_COUNT} " " <span data-testid="total-unassigned">{t.unassigned}</span>
         </p>

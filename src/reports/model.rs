@@ -95,6 +95,8 @@ pub struct DispatchTable {
     pub items: Vec<ItemColumn>,
     pub rows: Vec<DispatchRow>,
     pub total: DispatchRow,
+    /// The record chains the figures were computed from (tamper evidence).
+    pub chain: crate::ledger::ChainStamp,
 }
 
 /// What the store adds up: one child area's figures for one item.

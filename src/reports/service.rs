@@ -77,6 +77,7 @@ pub async fn dispatch_table(
         }
     }
     Ok(DispatchTable {
+        chain: crate::ledger::service::stamp(store, &code).await?,
         breadcrumbs: breadcrumbs(store, &actor.area, &code).await?,
         area,
         as_of,

@@ -134,6 +134,7 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
                 </div>
             })
         }}
+        <p class="muted mono chain-stamp" data-testid="chain-stamp">{t.chain.line()}</p>
     }
 }
 

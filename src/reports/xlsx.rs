@@ -132,6 +132,10 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
         }
     }
 
+    // What the figures were computed from, to prove them later.
+    let below = HEADER_ROWS + t.rows.len() as u32 + 2;
+    sheet.merge_range(below, 0, below, last_col, &t.chain.line(), &note)?;
+
     sheet.set_column_width(0, 14)?;
     for c in 1..=last_col {
         sheet.set_column_width(c, 12)?;

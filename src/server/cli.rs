@@ -80,6 +80,16 @@ pub enum Command {
         #[arg(long)]
         area: Option<String>,
     },
+    /// Verify the record chains (tamper evidence): every signed record
+    /// against the chain entry it was given, every entry against the one
+    /// before it. Prints each problem naming the record; exits with 1 if
+    /// any is found.
+    Verify {
+        /// Only the chains of this area (12-digit code); below county
+        /// level, its county's chain. All when omitted.
+        #[arg(long)]
+        area: Option<String>,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]

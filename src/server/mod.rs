@@ -21,11 +21,17 @@ pub use state::AppState;
 
 /// Starts the work every instance does in the background: the workers for
 /// derived work (income accounts, signals and their roll-ups, queued by the
-/// writes that cause them) and the periodic refresh, which runs once per
+/// writes that cause them), the chainer of signed records and their daily
+/// verification, and the periodic refresh, which runs once per
 /// interval across all instances. `instance` names this one in the
 /// schedule (for operators).
 pub fn spawn_background(store: std::sync::Arc<dyn db::Store>, instance: String) {
     tokio::spawn(crate::income::service::work_forever(store.clone()));
+    tokio::spawn(crate::ledger::service::chain_forever(store.clone()));
+    tokio::spawn(crate::ledger::service::verify_daily(
+        store.clone(),
+        instance.clone(),
+    ));
     tokio::spawn(crate::income::service::refresh_periodically(
         store, instance,
     ));

@@ -10,6 +10,7 @@ mod auth;
 mod derived;
 mod imports;
 mod income;
+mod ledger;
 mod plans;
 mod postgres;
 mod sqlite;
@@ -36,6 +37,7 @@ pub use income::{
     DeclaredFact, HouseholdFacts, HouseholdIncomeRow, IncomeFacts, IncomeRollupRow, IncomeScope,
     IncomeStore, PaymentFact, SizeFact,
 };
+pub use ledger::{ChainHead, LedgerStore, VerificationRow};
 pub use plans::{
     MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
 };
@@ -452,7 +454,15 @@ pub struct PoolStats {
 
 #[async_trait]
 pub trait Store:
-    PlanStore + IncomeStore + AuthStore + DerivedStore + ImportStore + Send + Sync + 'static
+    PlanStore
+    + IncomeStore
+    + AuthStore
+    + DerivedStore
+    + ImportStore
+    + LedgerStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Brings the schema up to date and loads the default catalogue items
     /// that are missing (local edits are kept).

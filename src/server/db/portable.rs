@@ -19,6 +19,7 @@ use crate::auth::Role;
 use crate::discrepancies::{DiscrepancyAction, DiscrepancyKind, Resolution};
 use crate::households::{Category, HealthStatus, LabourStatus};
 use crate::income::{IncomeKind, IncomeLine};
+use crate::ledger::RecordKind;
 use crate::plans::{MeasureStatus, MeasureUpdate};
 use crate::reports::{DispatchFigure, Progress};
 use crate::server::db::{
@@ -1530,6 +1531,7 @@ impl Store for ThisStore {
     }
 
     async fn insert_review(&self, r: &ReviewRecord) -> DbResult<()> {
+        let mut tx = db(self.pool.begin().await)?;
         db(sqlx::query(
             "INSERT INTO visit_reviews (id, visit_id, state, comment, reviewer_id, at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1540,9 +1542,10 @@ impl Store for ThisStore {
         .bind(&r.comment)
         .bind(r.reviewer_id)
         .bind(r.at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await)?;
-        Ok(())
+        ledger_sql::record_in(&mut tx, RecordKind::Review, r.id, Utc::now()).await?;
+        db(tx.commit().await)
     }
 
     async fn reviews_of_household(&self, household_id: Uuid) -> DbResult<Vec<ReviewRecord>> {
@@ -1715,6 +1718,7 @@ impl Store for ThisStore {
         .bind(e.at)
         .execute(&mut *tx)
         .await)?;
+        ledger_sql::record_in(&mut tx, RecordKind::DiscrepancyEvent, e.id, Utc::now()).await?;
         db(tx.commit().await)
     }
 
@@ -2288,19 +2292,21 @@ async fn insert_visit_in(
         // A new conflicting copy opens an item for a supervisor; the same
         // copy arriving again is already in the queue.
         if kept == 1 {
+            let item = Uuid::now_v7();
             db(sqlx::query(
                 "INSERT INTO discrepancies (id, kind, household_id, village_code, visit_id, \
                  conflict_id, reported_at) \
                  SELECT $1, $2, v.household_id, h.village_code, v.id, $3, $4 \
                  FROM visits v JOIN households h ON h.id = v.household_id WHERE v.id = $5",
             )
-            .bind(Uuid::now_v7())
+            .bind(item)
             .bind(DiscrepancyKind::VisitConflict.as_str())
             .bind(conflict_id)
             .bind(now)
             .bind(v.id)
             .execute(&mut **tx)
             .await)?;
+            ledger_sql::record_in(tx, RecordKind::Discrepancy, item, now).await?;
         }
         return Ok(VisitInsert::Conflict);
     }
@@ -2337,6 +2343,7 @@ async fn insert_visit_in(
         .execute(&mut *sp)
         .await)?;
     }
+    ledger_sql::record_in(&mut sp, RecordKind::Visit, v.id, now).await?;
     for u in &v.measure_updates {
         // Only this household's measures: a phone cannot move another's. The
         // move happened when the visit ended, not when it arrived.
@@ -2389,12 +2396,13 @@ async fn open_line_discrepancies(
         let Some(kind) = DiscrepancyKind::of_line(l, *expected_date) else {
             continue;
         };
+        let item = Uuid::now_v7();
         db(sqlx::query(
             "INSERT INTO discrepancies (id, kind, household_id, village_code, visit_id, \
              entitlement_id, expected_fen, received_fen, reported_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(Uuid::now_v7())
+        .bind(item)
         .bind(kind.as_str())
         .bind(v.household_id)
         .bind(village)
@@ -2405,6 +2413,7 @@ async fn open_line_discrepancies(
         .bind(v.started_at)
         .execute(&mut **sp)
         .await)?;
+        ledger_sql::record_in(sp, RecordKind::Discrepancy, item, Utc::now()).await?;
     }
     Ok(())
 }

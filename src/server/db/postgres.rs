@@ -72,6 +72,9 @@ const SHARE_ROWS: &str = " FOR SHARE";
 const INCOME_ROLLUP_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(8101, hashtext($1))");
 /// The China date a visit (`v`) started on.
 const CHINA_DAY_OF_VISIT: &str = "CAST(v.started_at AT TIME ZONE 'Asia/Shanghai' AS DATE)";
+/// A read that must see one moment of the database (a chain's
+/// verification): one snapshot for the whole transaction.
+const SNAPSHOT: Option<&str> = Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 include!("portable.rs");
 
 // Each domain's part of the store, in a module of its own so that its
@@ -91,6 +94,10 @@ mod auth_sql {
 mod derived_sql {
     use super::*;
     include!("portable_derived.rs");
+}
+mod ledger_sql {
+    use super::*;
+    include!("portable_ledger.rs");
 }
 mod imports_sql {
     use super::*;

@@ -74,6 +74,9 @@ const SHARE_ROWS: &str = "";
 const INCOME_ROLLUP_LOCK: Option<&str> = None;
 /// The China date a visit (`v`) started on, as `YYYY-MM-DD` text.
 const CHINA_DAY_OF_VISIT: &str = "date(v.started_at, '+8 hours')";
+/// A read that must see one moment of the database: SQLite's WAL gives
+/// a transaction one snapshot from its first read.
+const SNAPSHOT: Option<&str> = None;
 include!("portable.rs");
 
 // Each domain's part of the store, in a module of its own so that its
@@ -95,6 +98,10 @@ mod derived_sql {
     include!("portable_derived.rs");
 }
 
+mod ledger_sql {
+    use super::*;
+    include!("portable_ledger.rs");
+}
 mod imports_sql {
     use super::*;
     include!("portable_imports.rs");
