@@ -73,6 +73,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=LoginPage/>
+                // Public: a household checks what it signed (no sign-in).
+                <Route path=path!("/r") view=crate::receipts::ui::ReceiptPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 // Data-free shell: cached by the service worker for offline use.
                 <Route path=path!("/field") view=FieldPage/>

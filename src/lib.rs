@@ -18,6 +18,7 @@ pub mod households;
 pub mod income;
 pub mod ledger;
 pub mod plans;
+pub mod receipts;
 pub mod reports;
 pub mod roster;
 pub mod subsidies;

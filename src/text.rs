@@ -2,6 +2,32 @@
 //! English module can follow with the same names.
 
 pub mod zh {
+    // the household's receipt check (/r)
+    pub const RECEIPT_TITLE: &str = "核对走访回执";
+    pub const RECEIPT_INTRO: &str = "走访结束时，干部手机上会显示回执码和二维码。输入回执码和签字人身份证号的最后4位，就能看到您签字确认的内容；不对可以提出异议，乡镇会核实处理。";
+    pub const RECEIPT_DIGITS: &str = "签字人身份证号后4位";
+    pub const RECEIPT_OPEN: &str = "查看回执";
+    pub const RECEIPT_SEALED: &str = "记录完好：与签字时一致，未被改动";
+    pub const RECEIPT_WAITING: &str = "记录完好：与签字时一致（正在记入数据链）";
+    pub const RECEIPT_ALTERED: &str = "注意：这条记录与签字时不一致，可能被改动过。请提出异议。";
+    pub const RECEIPT_HOUSEHOLD: &str = "户主";
+    pub const RECEIPT_VILLAGE: &str = "村";
+    pub const RECEIPT_DATE: &str = "走访日期";
+    pub const RECEIPT_WORKER: &str = "走访干部";
+    pub const RECEIPT_SIGNER: &str = "签字人";
+    pub const RECEIPT_ITEMS: &str = "确认的补贴";
+    pub const RECEIPT_DUE: &str = "应发";
+    pub const RECEIPT_RECEIVED: &str = "实收";
+    pub const RECEIPT_DISPUTED: &str = "已提出的异议：";
+    pub const RECEIPT_DISPUTE_TITLE: &str = "有异议";
+    pub const RECEIPT_DISPUTE_HINT: &str =
+        "如果这不是您签的，或金额不对，请告诉我们。乡镇会收到并核实；留下电话可以回电。";
+    pub const RECEIPT_DISPUTE_WHAT: &str = "哪里不对";
+    pub const RECEIPT_DISPUTE_DETAILS: &str = "说明（可不填）";
+    pub const RECEIPT_DISPUTE_PHONE: &str = "联系电话（可不填）";
+    pub const RECEIPT_DISPUTE_SEND: &str = "提交异议";
+    pub const RECEIPT_DISPUTE_SENT: &str = "异议已提交，乡镇会尽快核实。编号";
+
     // tamper evidence (the county's record chain)
     pub const LEDGER_TITLE: &str = "数据链（防篡改）";
     pub const LEDGER_HINT: &str = "每条签署的走访、审核、问题处理和措施进展都按顺序记入本县的哈希链。直接改动、删除或插入数据库记录，核验时都会被指出。";

@@ -321,7 +321,8 @@ pub fn device_cookie(token: &str, secure: bool) -> String {
     )
 }
 
-fn new_token() -> String {
+/// 32 random bytes in hex: a session, device or receipt token.
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).expect("the OS random source works");
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -146,7 +146,7 @@ pub fn device_source(device_token: &str) -> String {
 }
 
 /// No wait for the free failures, then 1 s, 2 s, 4 s … up to [`MAX_WAIT`].
-fn penalty(failures: i64, limit: Limit) -> chrono::Duration {
+pub fn penalty(failures: i64, limit: Limit) -> chrono::Duration {
     if failures < limit.free {
         return chrono::Duration::zero();
     }

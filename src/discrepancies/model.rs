@@ -18,14 +18,17 @@ pub enum DiscrepancyKind {
     ReceivedLate,
     /// 走访冲突: the same visit arrived again with other content.
     VisitConflict,
+    /// 群众异议: the household disputed its receipt (`/r`).
+    Dispute,
 }
 
 impl DiscrepancyKind {
-    pub const ALL: [DiscrepancyKind; 4] = [
+    pub const ALL: [DiscrepancyKind; 5] = [
         DiscrepancyKind::NotReceived,
         DiscrepancyKind::ReceivedInPart,
         DiscrepancyKind::ReceivedLate,
         DiscrepancyKind::VisitConflict,
+        DiscrepancyKind::Dispute,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -38,6 +41,7 @@ impl DiscrepancyKind {
             DiscrepancyKind::ReceivedInPart => "received_in_part",
             DiscrepancyKind::ReceivedLate => "received_late",
             DiscrepancyKind::VisitConflict => "visit_conflict",
+            DiscrepancyKind::Dispute => "dispute",
         }
     }
 
@@ -47,6 +51,7 @@ impl DiscrepancyKind {
             DiscrepancyKind::ReceivedInPart => "部分到账",
             DiscrepancyKind::ReceivedLate => "延迟到账",
             DiscrepancyKind::VisitConflict => "走访冲突",
+            DiscrepancyKind::Dispute => "群众异议",
         }
     }
 
@@ -283,6 +288,7 @@ pub struct KindCounts {
     pub received_in_part: i64,
     pub received_late: i64,
     pub visit_conflict: i64,
+    pub dispute: i64,
 }
 
 impl KindCounts {
@@ -296,6 +302,7 @@ impl KindCounts {
             DiscrepancyKind::ReceivedInPart => &mut self.received_in_part,
             DiscrepancyKind::ReceivedLate => &mut self.received_late,
             DiscrepancyKind::VisitConflict => &mut self.visit_conflict,
+            DiscrepancyKind::Dispute => &mut self.dispute,
         }
     }
 
@@ -305,6 +312,7 @@ impl KindCounts {
             DiscrepancyKind::ReceivedInPart => self.received_in_part,
             DiscrepancyKind::ReceivedLate => self.received_late,
             DiscrepancyKind::VisitConflict => self.visit_conflict,
+            DiscrepancyKind::Dispute => self.dispute,
         }
     }
 

@@ -274,17 +274,11 @@ fn assignable_areas(caller: &Caller, village: &AreaCode) -> Vec<AreaCode> {
 }
 
 fn item_view(r: &DiscrepancyRecord) -> DiscrepancyItem {
-    let reason = r.reason.map(|reason| {
-        match r
-            .reason_text
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            Some(text) => format!("{}：{text}", reason.label()),
-            None => reason.label().to_owned(),
-        }
-    });
+    let reason = if r.kind == crate::discrepancies::DiscrepancyKind::Dispute {
+        r.reason_text.clone()
+    } else {
+        shortfall_reason(r)
+    };
     DiscrepancyItem {
         id: r.id,
         kind: r.kind,
@@ -308,6 +302,21 @@ fn item_view(r: &DiscrepancyRecord) -> DiscrepancyItem {
         closed: r.status.closed,
         resolution: r.status.resolution,
     }
+}
+
+/// A shortfall's reason as chosen and in the household's own words.
+fn shortfall_reason(r: &DiscrepancyRecord) -> Option<String> {
+    r.reason.map(|reason| {
+        match r
+            .reason_text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            Some(text) => format!("{}：{text}", reason.label()),
+            None => reason.label().to_owned(),
+        }
+    })
 }
 
 fn local(at: chrono::DateTime<Utc>) -> String {

@@ -412,6 +412,65 @@ pub fn heads_digest<'a>(heads: impl IntoIterator<Item = (&'a str, i64, &'a str)>
     hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// Whether the stored record is still what was signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Seal {
+    /// Its chain entry verifies: content, the entry's own hash, and its
+    /// link to the entry before it.
+    Chained { seq: i64 },
+    /// Not chained yet (minutes after it arrived), and still as written.
+    Waiting,
+    /// The record no longer matches what was chained.
+    Altered,
+}
+
+/// What the store holds about one record's place in its chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordSeal {
+    pub county: String,
+    /// The record's content hash now (`None`: it is gone).
+    pub current: Option<String>,
+    /// Its chain entry, and the hash of the entry before it ([`GENESIS`]
+    /// for the first).
+    pub entry: Option<(Entry, String)>,
+    /// Waiting to be chained, with the hash its write took.
+    pub pending: Option<Option<String>>,
+}
+
+impl RecordSeal {
+    /// Whether the record is what was chained: its content, its entry's own
+    /// hash and the entry's link to the one before. (The whole chain is
+    /// walked by [`walk`]; this is one record's check, cheap enough for a
+    /// household's receipt.)
+    pub fn seal(&self) -> Seal {
+        let Some(current) = &self.current else {
+            return Seal::Altered;
+        };
+        if let Some((e, before)) = &self.entry {
+            let holds = &e.content_hash == current
+                && &e.prev_hash == before
+                && entry_hash(
+                    &self.county,
+                    e.seq,
+                    e.kind,
+                    e.record_id,
+                    &e.content_hash,
+                    &e.prev_hash,
+                ) == e.entry_hash;
+            return if holds {
+                Seal::Chained { seq: e.seq }
+            } else {
+                Seal::Altered
+            };
+        }
+        match &self.pending {
+            Some(Some(hash)) if hash == current => Seal::Waiting,
+            Some(None) => Seal::Waiting,
+            _ => Seal::Altered,
+        }
+    }
+}
+
 /// A county's chain as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountyLedger {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::DbResult;
 use crate::areas::AreaCode;
-use crate::ledger::ChainFacts;
+use crate::ledger::{ChainFacts, RecordKind, RecordSeal};
 
 /// A county chain's newest entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,9 @@ pub trait LedgerStore {
     async fn chain_heads(&self, area: &AreaCode) -> DbResult<Vec<ChainHead>>;
 
     async fn save_verification(&self, v: &VerificationRow) -> DbResult<()>;
+
+    /// One record's place in its chain, with its content hash now.
+    async fn record_seal(&self, kind: RecordKind, id: Uuid) -> DbResult<RecordSeal>;
 
     /// The newest verification of `county`.
     async fn last_verification(&self, county: &str) -> DbResult<Option<VerificationRow>>;

@@ -13,6 +13,7 @@ mod income;
 mod ledger;
 mod plans;
 mod postgres;
+mod receipts;
 mod sqlite;
 mod startup;
 
@@ -42,6 +43,7 @@ pub use plans::{
     MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
 };
 pub use postgres::PostgresStore;
+pub use receipts::{DisputeRow, NewDispute, ReceiptLookup, ReceiptStore};
 pub use sqlite::SqliteStore;
 pub use startup::StartupLock;
 
@@ -460,6 +462,7 @@ pub trait Store:
     + DerivedStore
     + ImportStore
     + LedgerStore
+    + ReceiptStore
     + Send
     + Sync
     + 'static

@@ -1824,7 +1824,8 @@ const DISCREPANCY_COLUMNS: &str = "d.id, d.kind, d.household_id, h.number, h.hea
      e.expected_date, l.received_on, l.reason, l.reason_text, d.state, d.assignee_id, \
      d.resolution, d.closed_at, au.display_name AS assignee_name, \
      v.payload_hash AS stored_hash, v.received_at AS stored_at, \
-     c.payload_hash AS other_hash, c.received_at AS other_at, cw.display_name AS other_worker";
+     c.payload_hash AS other_hash, c.received_at AS other_at, cw.display_name AS other_worker, \
+     rd.reason AS dispute_reason, rd.details AS dispute_details, rd.phone AS dispute_phone";
 
 const DISCREPANCY_FROM: &str = "discrepancies d \
      JOIN households h ON h.id = d.household_id \
@@ -1836,7 +1837,8 @@ const DISCREPANCY_FROM: &str = "discrepancies d \
      LEFT JOIN subsidy_items i ON i.code = e.item_code \
      LEFT JOIN users au ON au.id = d.assignee_id \
      LEFT JOIN visit_conflicts c ON c.id = d.conflict_id \
-     LEFT JOIN users cw ON cw.id = c.worker_id";
+     LEFT JOIN users cw ON cw.id = c.worker_id \
+     LEFT JOIN receipt_disputes rd ON rd.discrepancy_id = d.id";
 
 fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
     let kind: String = r.try_get("kind")?;
@@ -1877,7 +1879,20 @@ fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
         reason: reason
             .map(|x| ShortfallReason::parse(&x).ok_or_else(|| corrupt("shortfall reason", &x)))
             .transpose()?,
-        reason_text: r.try_get("reason_text")?,
+        reason_text: match kind {
+            // What the household wrote on its receipt, and where to call it.
+            DiscrepancyKind::Dispute => {
+                let reason: Option<String> = r.try_get("dispute_reason")?;
+                let details: Option<String> = r.try_get("dispute_details")?;
+                let phone: Option<String> = r.try_get("dispute_phone")?;
+                Some(crate::receipts::dispute_words(
+                    reason.as_deref().and_then(crate::receipts::DisputeReason::parse),
+                    details.as_deref().unwrap_or_default(),
+                    phone.as_deref(),
+                ))
+            }
+            _ => r.try_get("reason_text")?,
+        },
         status: DiscrepancyStatus {
             closed: state == "closed",
             assignee_id: r.try_get("assignee_id")?,

@@ -10,7 +10,8 @@
 use futures::TryStreamExt;
 
 use crate::ledger::{
-    ABSENT, Bytes, Canon, ChainFacts, Entry, GENESIS, Pending, RecordKind, entry_hash,
+    ABSENT, Bytes, Canon, ChainFacts, Entry, GENESIS, Pending, RecordKind, RecordSeal,
+    entry_hash,
 };
 use crate::server::db::{ChainHead, LedgerStore, VerificationRow};
 
@@ -663,6 +664,63 @@ impl LedgerStore for ThisStore {
         .execute(&self.pool)
         .await)?;
         Ok(())
+    }
+
+    async fn record_seal(&self, kind: RecordKind, id: Uuid) -> DbResult<RecordSeal> {
+        let mut conn = db(self.pool.acquire().await)?;
+        let mut seal = RecordSeal::default();
+        if let Some((_, village, hash)) = contents(&mut conn, spec(kind), &Which::One(id))
+            .await?
+            .into_iter()
+            .next()
+        {
+            seal.current = Some(hash);
+            seal.county = village.as_deref().map(county_of).transpose()?.unwrap_or_default();
+        }
+        if let Some(r) = db(sqlx::query(
+            "SELECT county_code, seq, content_hash, prev_hash, entry_hash FROM ledger_entries \
+             WHERE kind = $1 AND record_id = $2",
+        )
+        .bind(kind.as_str())
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await)?
+        {
+            let county: String = r.try_get("county_code")?;
+            let seq: i64 = r.try_get("seq")?;
+            let before = db(sqlx::query(
+                "SELECT entry_hash FROM ledger_entries WHERE county_code = $1 AND seq = $2",
+            )
+            .bind(&county)
+            .bind(seq - 1)
+            .fetch_optional(&mut *conn)
+            .await)?
+            .map(|b| b.try_get::<String, _>("entry_hash"))
+            .transpose()?
+            .unwrap_or_else(|| if seq == 1 { GENESIS.to_owned() } else { String::new() });
+            seal.entry = Some((
+                Entry {
+                    seq,
+                    kind,
+                    record_id: id,
+                    content_hash: r.try_get("content_hash")?,
+                    prev_hash: r.try_get("prev_hash")?,
+                    entry_hash: r.try_get("entry_hash")?,
+                },
+                before,
+            ));
+            seal.county = county;
+        }
+        seal.pending = db(sqlx::query(
+            "SELECT content_hash FROM ledger_pending WHERE kind = $1 AND record_id = $2",
+        )
+        .bind(kind.as_str())
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await)?
+        .map(|r| r.try_get::<Option<String>, _>("content_hash"))
+        .transpose()?;
+        Ok(seal)
     }
 
     async fn last_verification(&self, county: &str) -> DbResult<Option<VerificationRow>> {

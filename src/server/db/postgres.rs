@@ -99,6 +99,10 @@ mod ledger_sql {
     use super::*;
     include!("portable_ledger.rs");
 }
+mod receipts_sql {
+    use super::*;
+    include!("portable_receipts.rs");
+}
 mod imports_sql {
     use super::*;
     include!("portable_imports.rs");
