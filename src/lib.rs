@@ -21,6 +21,7 @@ pub mod plans;
 pub mod receipts;
 pub mod reports;
 pub mod roster;
+pub mod signals;
 pub mod subsidies;
 pub mod sync;
 pub mod text;

@@ -2,6 +2,17 @@
 //! English module can follow with the same names.
 
 pub mod zh {
+    // signals of fabricated visits (可疑走访)
+    pub const SIGNALS_TITLE: &str = "可疑走访";
+    pub const SIGNALS_LINK: &str = "可疑走访核实";
+    pub const SIGNALS_INTRO: &str = "服务器对每次上传的走访自动检查：用时过短、没有位置或远离本村、一小时内走访过多、签名或照片与他户相同、签名笔画过少、减少人口后越过监测标准、夜间录入。请逐条核实：确认无误，或标记需复核（会生成核实问题）。";
+    pub const SIGNALS_OPEN: &str = "待核实";
+    pub const SIGNALS_NONE: &str = "没有这类信号。";
+    pub const SIGNAL_DECISION: &str = "核实结果";
+    pub const SIGNAL_COMMENT: &str = "核实说明";
+    pub const SIGNAL_SAVE: &str = "保存";
+    pub const SIGNAL_THRESHOLDS: &str = "检查阈值";
+
     // the household's receipt check (/r)
     pub const RECEIPT_TITLE: &str = "核对走访回执";
     pub const RECEIPT_INTRO: &str = "走访结束时，干部手机上会显示回执码和二维码。输入回执码和签字人身份证号的最后4位，就能看到您签字确认的内容；不对可以提出异议，乡镇会核实处理。";

@@ -5,7 +5,7 @@
 
 ALTER TABLE discrepancies DROP CONSTRAINT discrepancies_kind_check;
 ALTER TABLE discrepancies ADD CONSTRAINT discrepancies_kind_check CHECK (kind IN (
-    'not_received', 'received_in_part', 'received_late', 'visit_conflict', 'dispute'));
+    'not_received', 'received_in_part', 'received_late', 'visit_conflict', 'dispute', 'suspicious_visit'));
 -- A dispute, like a conflict, concerns the whole visit, not one payment.
 DO $$
 DECLARE c TEXT;
@@ -16,7 +16,7 @@ BEGIN
     EXECUTE 'ALTER TABLE discrepancies DROP CONSTRAINT ' || quote_ident(c);
 END $$;
 ALTER TABLE discrepancies ADD CONSTRAINT discrepancies_whole_visit
-    CHECK ((kind IN ('visit_conflict', 'dispute')) = (entitlement_id IS NULL));
+    CHECK ((kind IN ('visit_conflict', 'dispute', 'suspicious_visit')) = (entitlement_id IS NULL));
 
 CREATE TABLE receipt_lookups (
     id         UUID PRIMARY KEY,

@@ -15,7 +15,7 @@ DROP TABLE discrepancies;
 CREATE TABLE discrepancies (
     id             BLOB PRIMARY KEY,
     kind           TEXT NOT NULL CHECK (kind IN ('not_received', 'received_in_part',
-                       'received_late', 'visit_conflict', 'dispute')),
+                       'received_late', 'visit_conflict', 'dispute', 'suspicious_visit')),
     household_id   BLOB NOT NULL REFERENCES households (id),
     -- The household's village, copied so that an area's queue is one range
     -- scan of the index below.
@@ -39,7 +39,7 @@ CREATE TABLE discrepancies (
     FOREIGN KEY (visit_id, entitlement_id) REFERENCES verification_lines (visit_id, entitlement_id),
     CHECK ((kind = 'visit_conflict') = (conflict_id IS NOT NULL)),
     -- A dispute, like a conflict, concerns the whole visit, not one payment.
-    CHECK ((kind IN ('visit_conflict', 'dispute')) = (entitlement_id IS NULL)),
+    CHECK ((kind IN ('visit_conflict', 'dispute', 'suspicious_visit')) = (entitlement_id IS NULL)),
     CHECK ((state = 'closed') = (resolution IS NOT NULL)),
     CHECK ((state = 'closed') = (closed_at IS NOT NULL))
 );

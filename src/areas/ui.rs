@@ -88,6 +88,9 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
             </A>
         })}
         <DiscrepancyLink code=o.area.code.to_string()/>
+        <A href=crate::signals::ui::signals_href(o.area.code.as_str()) attr:class="btn btn-block" attr:data-testid="signals-link">
+            {zh::SIGNALS_LINK} " ›"
+        </A>
         {o.may_import.then(|| view! {
             <A href=crate::roster::IMPORT_PATH attr:class="btn btn-block" attr:data-testid="import-link">
                 {zh::IMPORT_LINK} " ›"

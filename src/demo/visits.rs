@@ -192,8 +192,99 @@ async fn visit(
         income: declared_income(&mut Rng::new(id.as_u64_pair().1)),
         household_size: None,
     };
+    fabricate_some(&mut v, &mut Rng::new(id.as_u64_pair().0 ^ 0x5349_474e));
     v.signature.content_hash = confirmation_hash(&v);
     Ok(v)
+}
+
+/// A hand's signature, and for a few visits in a hundred something that
+/// makes it look made up (rushed, at night, no position, one signature
+/// copied onto several households), so that the 可疑走访 queue has real
+/// cases. A generator of its own, like the income's: the payments drawn
+/// do not move.
+fn fabricate_some(v: &mut VisitSubmission, rng: &mut Rng) {
+    v.signature.strokes_json = hand_signature(rng);
+    match rng.range(0, 100) {
+        0..=2 => v.ended_at = v.started_at + Duration::minutes(2),
+        3..=4 => {
+            // 22:xx China time is 14:xx UTC of the same day.
+            let night = v
+                .started_at
+                .date_naive()
+                .and_hms_opt(14, rng.range(0, 50) as u32, 0);
+            if let Some(night) = night.map(|t| t.and_utc())
+                && night < Utc::now() - Duration::hours(1)
+            {
+                v.started_at = night;
+                v.ended_at = night + Duration::minutes(15);
+            }
+        }
+        5..=6 => v.location = Location::Refused,
+        7 => {
+            // One template, placed and sized anew each time.
+            let (dx, dy, k) = (
+                rng.range(0, 80) as i64,
+                rng.range(0, 40) as i64,
+                1 + rng.range(0, 3) as i64,
+            );
+            let strokes: Vec<Vec<[i64; 3]>> = COPIED_SIGNATURE
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|&(x, y, t)| [x * k + dx, y * k + dy, t])
+                        .collect()
+                })
+                .collect();
+            v.signature.strokes_json = serde_json::to_string(&strokes).expect("numbers serialize");
+        }
+        _ => {}
+    }
+}
+
+/// The signature the demo copies onto a few households.
+const COPIED_SIGNATURE: [&[(i64, i64, i64)]; 2] = [
+    &[
+        (10, 40, 0),
+        (18, 30, 16),
+        (26, 24, 33),
+        (34, 30, 50),
+        (40, 42, 66),
+        (48, 36, 83),
+        (56, 28, 100),
+        (64, 34, 116),
+        (70, 44, 133),
+        (78, 38, 150),
+    ],
+    &[
+        (20, 60, 400),
+        (30, 58, 416),
+        (42, 62, 433),
+        (54, 57, 450),
+        (66, 63, 466),
+        (76, 59, 483),
+    ],
+];
+
+/// Two or three strokes of a hand moving across the pad.
+fn hand_signature(rng: &mut Rng) -> String {
+    let mut t = 0;
+    let strokes: Vec<Vec<[i64; 3]>> = (0..2 + rng.range(0, 2))
+        .map(|s| {
+            let (mut x, mut y) = (
+                20 + 90 * s as i64 + rng.range(0, 20) as i64,
+                40 + rng.range(0, 40) as i64,
+            );
+            (0..12 + rng.range(0, 14))
+                .map(|_| {
+                    x += rng.range(0, 12) as i64;
+                    y += rng.range(0, 17) as i64 - 8;
+                    t += 16;
+                    [x, y, t]
+                })
+                .collect()
+        })
+        .collect();
+    serde_json::to_string(&strokes).expect("numbers serialize")
 }
 
 /// What a household of the demo declares at a visit: most have wages

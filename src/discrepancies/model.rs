@@ -20,15 +20,18 @@ pub enum DiscrepancyKind {
     VisitConflict,
     /// 群众异议: the household disputed its receipt (`/r`).
     Dispute,
+    /// 可疑走访: a supervisor sent a visit's signal for review.
+    SuspiciousVisit,
 }
 
 impl DiscrepancyKind {
-    pub const ALL: [DiscrepancyKind; 5] = [
+    pub const ALL: [DiscrepancyKind; 6] = [
         DiscrepancyKind::NotReceived,
         DiscrepancyKind::ReceivedInPart,
         DiscrepancyKind::ReceivedLate,
         DiscrepancyKind::VisitConflict,
         DiscrepancyKind::Dispute,
+        DiscrepancyKind::SuspiciousVisit,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -42,6 +45,7 @@ impl DiscrepancyKind {
             DiscrepancyKind::ReceivedLate => "received_late",
             DiscrepancyKind::VisitConflict => "visit_conflict",
             DiscrepancyKind::Dispute => "dispute",
+            DiscrepancyKind::SuspiciousVisit => "suspicious_visit",
         }
     }
 
@@ -52,6 +56,7 @@ impl DiscrepancyKind {
             DiscrepancyKind::ReceivedLate => "延迟到账",
             DiscrepancyKind::VisitConflict => "走访冲突",
             DiscrepancyKind::Dispute => "群众异议",
+            DiscrepancyKind::SuspiciousVisit => "可疑走访",
         }
     }
 
@@ -289,6 +294,7 @@ pub struct KindCounts {
     pub received_late: i64,
     pub visit_conflict: i64,
     pub dispute: i64,
+    pub suspicious_visit: i64,
 }
 
 impl KindCounts {
@@ -303,6 +309,7 @@ impl KindCounts {
             DiscrepancyKind::ReceivedLate => &mut self.received_late,
             DiscrepancyKind::VisitConflict => &mut self.visit_conflict,
             DiscrepancyKind::Dispute => &mut self.dispute,
+            DiscrepancyKind::SuspiciousVisit => &mut self.suspicious_visit,
         }
     }
 
@@ -313,6 +320,7 @@ impl KindCounts {
             DiscrepancyKind::ReceivedLate => self.received_late,
             DiscrepancyKind::VisitConflict => self.visit_conflict,
             DiscrepancyKind::Dispute => self.dispute,
+            DiscrepancyKind::SuspiciousVisit => self.suspicious_visit,
         }
     }
 

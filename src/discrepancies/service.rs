@@ -274,7 +274,11 @@ fn assignable_areas(caller: &Caller, village: &AreaCode) -> Vec<AreaCode> {
 }
 
 fn item_view(r: &DiscrepancyRecord) -> DiscrepancyItem {
-    let reason = if r.kind == crate::discrepancies::DiscrepancyKind::Dispute {
+    use crate::discrepancies::DiscrepancyKind;
+    let reason = if matches!(
+        r.kind,
+        DiscrepancyKind::Dispute | DiscrepancyKind::SuspiciousVisit
+    ) {
         r.reason_text.clone()
     } else {
         shortfall_reason(r)

@@ -117,6 +117,7 @@ fn kind_class(kind: DiscrepancyKind) -> &'static str {
         DiscrepancyKind::ReceivedLate => "tag tag-blue",
         DiscrepancyKind::VisitConflict => "tag tag-purple",
         DiscrepancyKind::Dispute => "tag tag-red",
+        DiscrepancyKind::SuspiciousVisit => "tag tag-purple",
     }
 }
 
@@ -125,7 +126,9 @@ fn kind_class(kind: DiscrepancyKind) -> &'static str {
 fn what(d: &DiscrepancyItem) -> String {
     match d.kind {
         DiscrepancyKind::VisitConflict => zh::DISC_CONFLICT_NOTE.to_owned(),
-        DiscrepancyKind::Dispute => d.reason.clone().unwrap_or_default(),
+        DiscrepancyKind::Dispute | DiscrepancyKind::SuspiciousVisit => {
+            d.reason.clone().unwrap_or_default()
+        }
         DiscrepancyKind::ReceivedLate => format!(
             "{} {} · {} {}",
             zh::DISC_EXPECTED_DATE,

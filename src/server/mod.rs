@@ -28,6 +28,7 @@ pub use state::AppState;
 pub fn spawn_background(store: std::sync::Arc<dyn db::Store>, instance: String) {
     tokio::spawn(crate::income::service::work_forever(store.clone()));
     tokio::spawn(crate::ledger::service::chain_forever(store.clone()));
+    tokio::spawn(crate::signals::service::compute_forever(store.clone()));
     tokio::spawn(crate::ledger::service::verify_daily(
         store.clone(),
         instance.clone(),

@@ -14,6 +14,7 @@ mod ledger;
 mod plans;
 mod postgres;
 mod receipts;
+mod signals;
 mod sqlite;
 mod startup;
 
@@ -44,6 +45,7 @@ pub use plans::{
 };
 pub use postgres::PostgresStore;
 pub use receipts::{DisputeRow, NewDispute, ReceiptLookup, ReceiptStore};
+pub use signals::{FoundSignal, SignalContext, SignalReview, SignalRow, SignalStore, SignalWrite};
 pub use sqlite::SqliteStore;
 pub use startup::StartupLock;
 
@@ -463,6 +465,7 @@ pub trait Store:
     + ImportStore
     + LedgerStore
     + ReceiptStore
+    + SignalStore
     + Send
     + Sync
     + 'static

@@ -1825,7 +1825,8 @@ const DISCREPANCY_COLUMNS: &str = "d.id, d.kind, d.household_id, h.number, h.hea
      d.resolution, d.closed_at, au.display_name AS assignee_name, \
      v.payload_hash AS stored_hash, v.received_at AS stored_at, \
      c.payload_hash AS other_hash, c.received_at AS other_at, cw.display_name AS other_worker, \
-     rd.reason AS dispute_reason, rd.details AS dispute_details, rd.phone AS dispute_phone";
+     rd.reason AS dispute_reason, rd.details AS dispute_details, rd.phone AS dispute_phone, \
+     sr.kind AS signal_kind, sr.comment AS signal_comment";
 
 const DISCREPANCY_FROM: &str = "discrepancies d \
      JOIN households h ON h.id = d.household_id \
@@ -1838,7 +1839,8 @@ const DISCREPANCY_FROM: &str = "discrepancies d \
      LEFT JOIN users au ON au.id = d.assignee_id \
      LEFT JOIN visit_conflicts c ON c.id = d.conflict_id \
      LEFT JOIN users cw ON cw.id = c.worker_id \
-     LEFT JOIN receipt_disputes rd ON rd.discrepancy_id = d.id";
+     LEFT JOIN receipt_disputes rd ON rd.discrepancy_id = d.id \
+     LEFT JOIN visit_signal_reviews sr ON sr.discrepancy_id = d.id";
 
 fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
     let kind: String = r.try_get("kind")?;
@@ -1889,6 +1891,17 @@ fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
                     reason.as_deref().and_then(crate::receipts::DisputeReason::parse),
                     details.as_deref().unwrap_or_default(),
                     phone.as_deref(),
+                ))
+            }
+            DiscrepancyKind::SuspiciousVisit => {
+                let kind: Option<String> = r.try_get("signal_kind")?;
+                let comment: Option<String> = r.try_get("signal_comment")?;
+                Some(format!(
+                    "{}：{}",
+                    kind.as_deref()
+                        .and_then(crate::signals::SignalKind::parse)
+                        .map_or("可疑走访", crate::signals::SignalKind::label),
+                    comment.unwrap_or_default()
                 ))
             }
             _ => r.try_get("reason_text")?,
@@ -2359,6 +2372,7 @@ async fn insert_visit_in(
         .await)?;
     }
     ledger_sql::record_in(&mut sp, RecordKind::Visit, v.id, now).await?;
+    signals_sql::queue_in(&mut sp, v.id, now).await?;
     for u in &v.measure_updates {
         // Only this household's measures: a phone cannot move another's. The
         // move happened when the visit ended, not when it arrived.

@@ -106,6 +106,10 @@ mod receipts_sql {
     use super::*;
     include!("portable_receipts.rs");
 }
+mod signals_sql {
+    use super::*;
+    include!("portable_signals.rs");
+}
 mod imports_sql {
     use super::*;
     include!("portable_imports.rs");
