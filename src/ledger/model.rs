@@ -332,8 +332,9 @@ pub fn walk(county: &str, facts: &ChainFacts) -> Walk {
                 record,
             });
         }
-        check_content(facts, e.kind, e.record_id, &e.content_hash, Some(e.seq))
-            .map(|p| problems.push(p));
+        if let Some(p) = check_content(facts, e.kind, e.record_id, &e.content_hash, Some(e.seq)) {
+            problems.push(p);
+        }
         by_seq.insert(e.seq, e.entry_hash.as_str());
         prev = e.entry_hash.clone();
         expected_seq = e.seq + 1;
@@ -360,8 +361,10 @@ pub fn walk(county: &str, facts: &ChainFacts) -> Walk {
         }
     }
     for p in &facts.pending {
-        if let Some(hash) = &p.content_hash {
-            check_content(facts, p.kind, p.record_id, hash, None).map(|p| problems.push(p));
+        if let Some(hash) = &p.content_hash
+            && let Some(p) = check_content(facts, p.kind, p.record_id, hash, None)
+        {
+            problems.push(p);
         }
     }
     for &(kind, id) in &facts.unchained {

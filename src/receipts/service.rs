@@ -86,11 +86,7 @@ pub async fn open(
     let candidates = store.visits_with_receipt(&code).await?;
     let mut found = None;
     for visit_id in &candidates {
-        if signer_digits(store, *visit_id)
-            .await?
-            .iter()
-            .any(|d| *d == digits)
-        {
+        if signer_digits(store, *visit_id).await?.contains(&digits) {
             found = Some(*visit_id);
             break;
         }

@@ -1888,7 +1888,9 @@ fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
                 let details: Option<String> = r.try_get("dispute_details")?;
                 let phone: Option<String> = r.try_get("dispute_phone")?;
                 Some(crate::receipts::dispute_words(
-                    reason.as_deref().and_then(crate::receipts::DisputeReason::parse),
+                    reason
+                        .as_deref()
+                        .and_then(crate::receipts::DisputeReason::parse),
                     details.as_deref().unwrap_or_default(),
                     phone.as_deref(),
                 ))

@@ -10,8 +10,7 @@
 use futures::TryStreamExt;
 
 use crate::ledger::{
-    ABSENT, Bytes, Canon, ChainFacts, Entry, GENESIS, Pending, RecordKind, RecordSeal,
-    entry_hash,
+    ABSENT, Bytes, Canon, ChainFacts, Entry, GENESIS, Pending, RecordKind, RecordSeal, entry_hash,
 };
 use crate::server::db::{ChainHead, LedgerStore, VerificationRow};
 
@@ -266,9 +265,7 @@ fn put(c: &mut Canon, name: &str, r: &DbRow, col: &str, t: Col) -> DbResult<()> 
         Col::Blob => c.field(name, Bytes(&r.try_get::<Vec<u8>, _>(col)?)),
         Col::OptBlob => c.field(
             name,
-            r.try_get::<Option<Vec<u8>>, _>(col)?
-                .as_deref()
-                .map(Bytes),
+            r.try_get::<Option<Vec<u8>>, _>(col)?.as_deref().map(Bytes),
         ),
     };
     Ok(())
@@ -304,10 +301,7 @@ async fn contents(
         );
         let mut grouped: std::collections::HashMap<Uuid, Vec<DbRow>> = Default::default();
         for r in db(which.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await)? {
-            grouped
-                .entry(r.try_get("record_key")?)
-                .or_default()
-                .push(r);
+            grouped.entry(r.try_get("record_key")?).or_default().push(r);
         }
         children.push(grouped);
     }
@@ -437,7 +431,7 @@ async fn chain_county(
         let content_hash = match r.try_get::<Option<String>, _>("content_hash")? {
             Some(hash) => hash,
             // Stored before the chain existed: hashed now.
-            None => contents(&mut *tx, spec(kind), &Which::One(record_id))
+            None => contents(&mut tx, spec(kind), &Which::One(record_id))
                 .await?
                 .into_iter()
                 .next()
@@ -573,7 +567,7 @@ impl LedgerStore for ThisStore {
         let (lo, hi) = code.subtree_range();
         for kind in RecordKind::ALL {
             let spec = spec(kind);
-            for (id, _, hash) in contents(&mut *tx, spec, &Which::Chain(county)).await? {
+            for (id, _, hash) in contents(&mut tx, spec, &Which::Chain(county)).await? {
                 facts.contents.insert((kind, id), hash);
             }
             let k = kind.as_str();
@@ -629,9 +623,7 @@ impl LedgerStore for ThisStore {
         )
         .fetch_all(&self.pool)
         .await)?;
-        rows.iter()
-            .map(|r| Ok(r.try_get("county_code")?))
-            .collect()
+        rows.iter().map(|r| Ok(r.try_get("county_code")?)).collect()
     }
 
     async fn chain_heads(&self, area: &AreaCode) -> DbResult<Vec<ChainHead>> {
@@ -675,7 +667,11 @@ impl LedgerStore for ThisStore {
             .next()
         {
             seal.current = Some(hash);
-            seal.county = village.as_deref().map(county_of).transpose()?.unwrap_or_default();
+            seal.county = village
+                .as_deref()
+                .map(county_of)
+                .transpose()?
+                .unwrap_or_default();
         }
         if let Some(r) = db(sqlx::query(
             "SELECT county_code, seq, content_hash, prev_hash, entry_hash FROM ledger_entries \
@@ -697,7 +693,13 @@ impl LedgerStore for ThisStore {
             .await)?
             .map(|b| b.try_get::<String, _>("entry_hash"))
             .transpose()?
-            .unwrap_or_else(|| if seq == 1 { GENESIS.to_owned() } else { String::new() });
+            .unwrap_or_else(|| {
+                if seq == 1 {
+                    GENESIS.to_owned()
+                } else {
+                    String::new()
+                }
+            });
             seal.entry = Some((
                 Entry {
                     seq,

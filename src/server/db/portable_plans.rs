@@ -159,7 +159,13 @@ async fn insert_event_in(tx: &mut sqlx::Transaction<'_, Db>, e: &MeasureEvent) -
     .bind(e.at)
     .execute(&mut **tx)
     .await)?;
-    ledger_sql::record_in(tx, crate::ledger::RecordKind::MeasureEvent, e.id, Utc::now()).await
+    ledger_sql::record_in(
+        tx,
+        crate::ledger::RecordKind::MeasureEvent,
+        e.id,
+        Utc::now(),
+    )
+    .await
 }
 
 #[async_trait]

@@ -4,9 +4,7 @@
 
 use crate::discrepancies::DiscrepancyKind;
 use crate::ledger::RecordKind;
-use crate::server::db::{
-    SignalContext, SignalReview, SignalRow, SignalStore, SignalWrite,
-};
+use crate::server::db::{SignalContext, SignalReview, SignalRow, SignalStore, SignalWrite};
 
 /// Other visits a village's centre is taken from, at most.
 const VILLAGE_FIXES: i64 = 2000;
@@ -174,9 +172,11 @@ impl SignalStore for ThisStore {
     }
 
     async fn signal_thresholds(&self) -> DbResult<Vec<(String, i64)>> {
-        let rows = db(sqlx::query("SELECT name, value FROM signal_thresholds ORDER BY name")
-            .fetch_all(&self.pool)
-            .await)?;
+        let rows = db(
+            sqlx::query("SELECT name, value FROM signal_thresholds ORDER BY name")
+                .fetch_all(&self.pool)
+                .await,
+        )?;
         rows.iter()
             .map(|r| Ok((r.try_get("name")?, r.try_get("value")?)))
             .collect()
@@ -258,25 +258,27 @@ impl SignalStore for ThisStore {
     }
 
     async fn signal_village(&self, visit_id: Uuid, kind: &str) -> DbResult<Option<String>> {
-        db(sqlx::query(
-            "SELECT village_code FROM visit_signals WHERE visit_id = $1 AND kind = $2",
-        )
-        .bind(visit_id)
-        .bind(kind)
-        .fetch_optional(&self.pool)
-        .await)?
+        db(
+            sqlx::query("SELECT village_code FROM visit_signals WHERE visit_id = $1 AND kind = $2")
+                .bind(visit_id)
+                .bind(kind)
+                .fetch_optional(&self.pool)
+                .await,
+        )?
         .map(|r| Ok(r.try_get("village_code")?))
         .transpose()
     }
 
     async fn review_signal(&self, r: &SignalReview) -> DbResult<()> {
         let mut tx = db(self.pool.begin().await)?;
-        db(sqlx::query("UPDATE visit_signals SET state = $3 WHERE visit_id = $1 AND kind = $2")
-            .bind(r.visit_id)
-            .bind(&r.kind)
-            .bind(r.state)
-            .execute(&mut *tx)
-            .await)?;
+        db(
+            sqlx::query("UPDATE visit_signals SET state = $3 WHERE visit_id = $1 AND kind = $2")
+                .bind(r.visit_id)
+                .bind(&r.kind)
+                .bind(r.state)
+                .execute(&mut *tx)
+                .await,
+        )?;
         if let Some(item) = r.discrepancy_id {
             db(sqlx::query(
                 "INSERT INTO discrepancies (id, kind, household_id, village_code, visit_id, \

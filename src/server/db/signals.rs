@@ -7,13 +7,16 @@ use uuid::Uuid;
 use super::DbResult;
 use crate::areas::AreaCode;
 
+/// Another visit of the same worker: its start, village and position.
+pub type NearbyVisit = (DateTime<Utc>, String, Option<(i64, i64)>);
+
 /// What a visit's signals are compared with, read from the store.
 #[derive(Debug, Clone, Default)]
 pub struct SignalContext {
     /// Positions of the village's other visits this statistics year.
     pub village_fixes: Vec<(i64, i64)>,
     /// The worker's other visits within an hour: start, village, position.
-    pub worker_nearby: Vec<(DateTime<Utc>, String, Option<(i64, i64)>)>,
+    pub worker_nearby: Vec<NearbyVisit>,
     /// Other households' visits with the same signature shape, photo.
     pub same_signature: Vec<Uuid>,
     pub same_photo: Vec<Uuid>,
