@@ -61,3 +61,8 @@ window.addEventListener("DOMContentLoaded", () => {
     else el.value = value;
   }
 });
+
+// A print button (the village notice) opens the browser's print dialog.
+document.addEventListener("click", (e) => {
+  if (e.target instanceof Element && e.target.closest("[data-print]")) window.print();
+});

@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/roster/import") view=ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/roster/import/:id") view=ImportJobPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code/discrepancies") view=DiscrepancyQueuePage ssr=SsrMode::Async/>
+                <Route path=path!("/areas/:code/notice") view=crate::notices::ui::NoticePage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code/signals") view=crate::signals::ui::SignalQueuePage ssr=SsrMode::Async/>
                 <Route path=path!("/discrepancies/:id") view=DiscrepancyPage ssr=SsrMode::Async/>
                 <Route path=path!("/areas/:code/income") view=IncomeTablePage ssr=SsrMode::Async/>

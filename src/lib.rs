@@ -17,6 +17,7 @@ pub mod field;
 pub mod households;
 pub mod income;
 pub mod ledger;
+pub mod notices;
 pub mod plans;
 pub mod receipts;
 pub mod reports;

@@ -2,6 +2,29 @@
 //! English module can follow with the same names.
 
 pub mod zh {
+    // the village public notice (公示)
+    pub const NOTICE_LINK: &str = "本村公示";
+    pub const NOTICE_TITLE: &str = "帮扶政策落实核实结果公示";
+    pub const NOTICE_INTRO: &str = "经入户核实，本村脱贫户和监测对象各项补贴、工资和分红的到户情况如下。如有异议，请在公示期内联系乡镇，或扫描二维码核对本户的走访回执并提出异议。";
+    pub const NOTICE_NO: &str = "序号";
+    pub const NOTICE_FULL: &str = "足额到户（项）";
+    pub const NOTICE_PART: &str = "部分到户（项）";
+    pub const NOTICE_NONE: &str = "未到户（项）";
+    pub const NOTICE_TOTAL: &str = "实收合计（元）";
+    pub const NOTICE_NOT_YET: &str = "尚未入户核实";
+    pub const NOTICE_VERIFIED: &str = "户已核实";
+    pub const NOTICE_PERIOD: &str = "公示期：";
+    pub const NOTICE_CONTACT: &str = "乡镇联系电话";
+    pub const NOTICE_NOT_POSTED: &str = "尚未登记张贴日期。";
+    pub const NOTICE_CHECK: &str = "核对回执：";
+    pub const NOTICE_QR: &str = "核对走访回执的二维码";
+    pub const NOTICE_OBJECTIONS: &str = "公示期内收到的异议";
+    pub const NOTICE_PRINT: &str = "打印公示";
+    pub const NOTICE_POST_TITLE: &str = "登记张贴";
+    pub const NOTICE_FROM: &str = "张贴日期";
+    pub const NOTICE_UNTIL: &str = "撤下日期（不少于5天）";
+    pub const NOTICE_SAVE: &str = "保存";
+
     // signals of fabricated visits (可疑走访)
     pub const SIGNALS_TITLE: &str = "可疑走访";
     pub const SIGNALS_LINK: &str = "可疑走访核实";

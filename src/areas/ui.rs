@@ -59,6 +59,13 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         AreaLevel::Township => Some(o.children.iter().map(|c| c.area.clone()).collect()),
         _ => None,
     };
+    // Each village's public notice, from its township's page.
+    let notices = (o.area.level() == AreaLevel::Township).then(|| {
+        o.children
+            .iter()
+            .map(|c| c.area.clone())
+            .collect::<Vec<_>>()
+    });
     view! {
         <nav class="crumbs">
             {o.breadcrumbs.into_iter().map(|a| view! {
@@ -99,6 +106,11 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         <A href=format!("/areas/{}/users", o.area.code) attr:class="btn btn-block" attr:data-testid="users-link">
             {zh::USERS_TITLE} " ›"
         </A>
+        {(o.area.code.level() == AreaLevel::Village).then(|| view! {
+            <A href=crate::notices::notice_href(o.area.code.as_str()) attr:class="btn btn-block" attr:data-testid="notice-link">
+                {zh::NOTICE_LINK} " ›"
+            </A>
+        })}
         {(o.area.code.level() == AreaLevel::County).then(|| view! {
             <crate::ledger::ui::LedgerCard code=o.area.code.to_string()/>
         })}
@@ -109,6 +121,14 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
         <ul class="list" data-testid="child-areas">
             {o.children.into_iter().map(|c| view! { <ChildRow c/> }).collect_view()}
         </ul>
+        {notices.map(|villages| view! {
+            <h2>{zh::NOTICE_LINK}</h2>
+            <ul class="tags" data-testid="notice-links">
+                {villages.into_iter().map(|v| view! {
+                    <li><a class="btn btn-small" href=crate::notices::notice_href(v.code.as_str())>{v.name}</a></li>
+                }).collect_view()}
+            </ul>
+        })}
         {assign_villages.map(|villages| view! { <BulkAssign area=o.area.code.clone() villages/> })}
         {o.township.map(|d| view! {
             <h2>{zh::WORKER_PROGRESS}</h2>

@@ -267,6 +267,8 @@ pub struct VisitView {
     /// Where the supervisor's review stands, and how it got there (oldest first).
     pub review: ReviewState,
     pub reviews: Vec<ReviewEntry>,
+    /// Signals of a made-up visit (shown to those who oversee).
+    pub signals: Vec<crate::signals::SignalTag>,
 }
 
 /// One verification line with the item it checked.

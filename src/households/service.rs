@@ -200,7 +200,8 @@ pub async fn detail(
     let year = StatYear::containing(today);
     let entitlements = entitlement_views(store, id, year).await?;
     let members = member_views(&household, today);
-    let (visits, visits_disagree) = visit_views(store, id, year).await?;
+    let with_signals = caller.actor.role != Role::FieldWorker;
+    let (visits, visits_disagree) = visit_views(store, id, year, with_signals).await?;
     Ok(HouseholdDetail {
         visits,
         visits_disagree,
@@ -340,14 +341,21 @@ fn member_views(household: &HouseholdRecord, today: NaiveDate) -> Vec<MemberView
 }
 
 /// The household's visits, newest first, and whether this year's visits
-/// come from more than one worker.
+/// come from more than one worker; each with its signals of a made-up
+/// visit for those who oversee (`with_signals`).
 async fn visit_views(
     store: &dyn Store,
     household_id: Uuid,
     year: StatYear,
+    with_signals: bool,
 ) -> AppResult<(Vec<VisitView>, bool)> {
     use std::collections::HashMap;
     let stored = store.visits_of_household(household_id).await?;
+    let signals = if with_signals {
+        store.signals_of_household(household_id).await?
+    } else {
+        Vec::new()
+    };
     let reviews = store.reviews_of_household(household_id).await?;
     let mut items: HashMap<(i32, Uuid), (String, Fen)> = HashMap::new();
     // Workers and reviewers by name, each user read once.
@@ -384,6 +392,17 @@ async fn visit_views(
             })
             .collect();
         views.push(VisitView {
+            signals: signals
+                .iter()
+                .filter(|(visit, ..)| *visit == v.id)
+                .filter_map(|(_, kind, detail, state)| {
+                    Some(crate::signals::SignalTag {
+                        kind: crate::signals::SignalKind::parse(kind)?,
+                        detail: detail.clone(),
+                        state: crate::signals::SignalState::parse(state)?,
+                    })
+                })
+                .collect(),
             review: history.last().map_or(ReviewState::Received, |r| r.state),
             reviews: history,
             id: v.id,

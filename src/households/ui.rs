@@ -366,6 +366,13 @@ fn VisitCard(v: VisitView, may_review: bool) -> impl IntoView {
                 <strong>{v.started_local}</strong>
                 <span class="muted">{format!("{} · {}分钟", v.worker_name, v.minutes)}</span>
             </header>
+            {(!v.signals.is_empty()).then(|| view! {
+                <ul class="visit-signals" data-testid="visit-signals">
+                    {v.signals.into_iter().map(|s| view! {
+                        <li><span class="tag tag-amber">{s.kind.label()}</span> " " {s.detail} " · " {s.state.label()}</li>
+                    }).collect_view()}
+                </ul>
+            })}
             <dl class="facts">
                 <dt>{zh::MET_WITH}</dt><dd>{v.met_with}</dd>
                 <dt>{zh::LOCATION}</dt><dd>{location}</dd>

@@ -156,6 +156,55 @@ pub fn set_status_for(error: &AppError) {
     }
 }
 
+/// The site's origin as browsers reach it, for links printed on paper (a
+/// QR code): the configured public origin, or the scheme and host of this
+/// request (the proxy's `X-Forwarded-Host`/`-Proto` when it is trusted).
+/// A host with anything but host characters is not believed.
+pub fn site_origin() -> String {
+    let Some(state) = use_context::<AppState>() else {
+        return String::new();
+    };
+    if let Some(public) = &state.config.public_origin {
+        return public.trim_end_matches('/').to_owned();
+    }
+    let Some(parts) = use_context::<Parts>() else {
+        return String::new();
+    };
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned())
+    };
+    let trusted = state.config.trust_forwarded_for;
+    let host = trusted
+        .then(|| header("x-forwarded-host"))
+        .flatten()
+        .or_else(|| header("host"))
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .unwrap_or_else(|| "localhost".to_owned());
+    let scheme = trusted
+        .then(|| header("x-forwarded-proto"))
+        .flatten()
+        .filter(|p| p == "https" || p == "http")
+        .unwrap_or_else(|| {
+            if state.config.secure_cookies {
+                "https"
+            } else {
+                "http"
+            }
+            .to_owned()
+        });
+    format!("{scheme}://{host}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

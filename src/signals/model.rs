@@ -427,6 +427,14 @@ pub fn signals(f: &VisitFacts, t: &Thresholds) -> Vec<(SignalKind, String)> {
     out
 }
 
+/// A signal as a visit on the household page carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalTag {
+    pub kind: SignalKind,
+    pub detail: String,
+    pub state: SignalState,
+}
+
 /// A signal as the queue shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignalItem {

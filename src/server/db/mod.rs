@@ -11,6 +11,7 @@ mod derived;
 mod imports;
 mod income;
 mod ledger;
+mod notices;
 mod plans;
 mod postgres;
 mod receipts;
@@ -40,6 +41,7 @@ pub use income::{
     IncomeStore, PaymentFact, SizeFact,
 };
 pub use ledger::{ChainHead, LedgerStore, VerificationRow};
+pub use notices::{NoticeFacts, NoticeObjection, NoticePosting, NoticeStore};
 pub use plans::{
     MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
 };
@@ -466,6 +468,7 @@ pub trait Store:
     + LedgerStore
     + ReceiptStore
     + SignalStore
+    + NoticeStore
     + Send
     + Sync
     + 'static

@@ -107,6 +107,10 @@ mod signals_sql {
     use super::*;
     include!("portable_signals.rs");
 }
+mod notices_sql {
+    use super::*;
+    include!("portable_notices.rs");
+}
 mod imports_sql {
     use super::*;
     include!("portable_imports.rs");
