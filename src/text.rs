@@ -407,7 +407,9 @@ pub mod zh {
     pub const PRESS_THUMB_HERE: &str = "按手印：请用大拇指在框内按住，轻轻左右转一下再松开";
     pub const UNDO_STROKE: &str = "撤销一笔";
     pub const CLEAR: &str = "清除重签";
-    pub const RECEIPT_HINT: &str = "请农户记下回执码，可凭此核对记录";
+    pub const RECEIPT_HINT: &str =
+        "请农户记下回执码或用手机扫二维码，凭回执码和签字人身份证后4位可随时核对记录、提出异议";
+    pub const RECEIPT_QR: &str = "核对回执的二维码";
     pub const FINISH_VISIT: &str = "完成走访，等待上传";
     pub const SIGN_AGAIN: &str = "重新签字";
     pub const NOT_CHECKED: &str = "未核实";

@@ -610,7 +610,9 @@ async fn periodic_and_derived_work_ran_once_and_left_nothing_stale(cluster: &Clu
     assert_eq!(db.store.schedule_runs(REFRESH_SCHEDULE).await.unwrap(), 1);
     assert_eq!(db.store.schedule_runs(RECOMPUTE_SCHEDULE).await.unwrap(), 0);
     // The instances' workers did what the synced visits and the imports
-    // queued (through two kill -9s), and nothing derived is stale.
-    common::derived::settled(db, Duration::from_secs(30), false).await;
+    // queued (through two kill -9s), and nothing derived is stale. A
+    // killed instance's claim holds for its lease (60 s) before another
+    // instance takes the work over: wait past it.
+    common::derived::settled(db, Duration::from_secs(75), false).await;
     common::derived::assert_derived_match_recomputation(db).await;
 }

@@ -101,6 +101,11 @@ describe('offline visit', () => {
     await byTestId(page, 'sign').click();
     const receipt = (await byTestId(page, 'receipt').textContent()).trim();
     assert.match(receipt, /^[0-9A-F]{4}-[0-9A-F]{4}$/);
+    // The receipt's QR code, drawn offline (qr.js from the worker's cache).
+    const qr = byTestId(page, 'receipt-qr');
+    assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
+    assert.ok((await qr.getAttribute('data-link')).endsWith(`/r?c=${receipt.replace('-', '')}`));
+    assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code draws');
     await screenshot(page, 'offline-signed');
 
     // Signed, not yet finished: the signature is kept with the draft.

@@ -23,7 +23,8 @@ const WORKER_JS: &str = include_str!("../../public/sw.js");
 /// every household and every worker.
 pub const OFFLINE_PAGES: [&str; 1] = ["/field"];
 
-const STATIC_FILES: [&str; 4] = [
+const STATIC_FILES: [&str; 5] = [
+    "/qr.js",
     "/manifest.webmanifest",
     "/favicon.svg",
     "/icon-192.png",

@@ -9,6 +9,24 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, Position
 
 use crate::visits::{Location, MAX_PHOTO_BYTES};
 
+/// The QR code of the household's receipt link (an SVG `data:` URL) and
+/// the link, drawn by `/qr.js` (loaded with the field app and precached by
+/// the service worker, so it draws offline too); `None` if it is missing.
+pub fn receipt_qr(code: &str) -> Option<(String, String)> {
+    let window = web_sys::window()?;
+    let origin = window.location().origin().ok()?;
+    let link = format!("{origin}{}", crate::receipts::receipt_href(code));
+    let draw: Function = Reflect::get(&window, &"daohuQr".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let url = draw
+        .call1(&JsValue::NULL, &JsValue::from_str(&link))
+        .ok()?
+        .as_string()?;
+    (!url.is_empty()).then_some((url, link))
+}
+
 /// Asks for the position once. A refusal is an answer, not an error: it
 /// is recorded with the visit.
 pub async fn locate() -> Location {

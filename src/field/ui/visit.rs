@@ -713,6 +713,14 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                     <img class="signature-img signature-big" src=format!("data:image/png;base64,{}", mark.png_base64) alt=zh::SIGNED_BY/>
                     <p class="receipt-label">{zh::RECEIPT_CODE}</p>
                     <p class="receipt-big" data-testid="receipt">{receipt_code(&mark.content_hash)}</p>
+                    // Drawn on the phone only (the server never renders a signed draft).
+                    {cfg!(target_arch = "wasm32")
+                        .then(|| device::receipt_qr(&receipt_code(&mark.content_hash)))
+                        .flatten()
+                        .map(|(url, link)| view! {
+                            <img class="receipt-qr" src=url alt=zh::RECEIPT_QR width="180" height="180"
+                                data-testid="receipt-qr" data-link=link/>
+                        })}
                     <p class="line-meta">{zh::RECEIPT_HINT}</p>
                     <button type="button" class="btn btn-primary btn-block" data-testid="finish" on:click=finish.clone()>
                         {zh::FINISH_VISIT}
