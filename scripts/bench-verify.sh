@@ -29,7 +29,7 @@ t3=$(seconds)
 tail -1 "$dir/second.txt"
 records=$(grep -o '[0-9]* 条记录 / records' "$dir/second.txt" | head -1 | cut -d' ' -f1)
 line=$(printf '`daohu verify` of one county on SQLite (%s households, %s %% visited: %s chained records): **%.1f s** to chain what the load left and walk, **%.1f s** to walk again (aim ≤ 30 s); loading took %.0f s. (`scripts/bench-verify.sh`, %s)' \
-  "$HOUSEHOLDS" "$VISITED" "$records" "$(echo "$t2 - $t1" | bc)" "$(echo "$t3 - $t2" | bc)" "$(echo "$t1 - $t0" | bc)" "$(basename "$(dirname "$BIN")") build")
+  "$HOUSEHOLDS" "$VISITED" "$records" "$(echo "$t2 - $t1" | bc)" "$(echo "$t3 - $t2" | bc)" "$(echo "$t1 - $t0" | bc)" "$(case "$BIN" in *release*) echo release;; *) echo debug;; esac) build")
 echo "$line"
 if [ "${UPDATE_README:-1}" != 0 ]; then
   python3 - "$line" <<'PY'

@@ -5,12 +5,12 @@ pub mod zh {
     // the village public notice (公示)
     pub const NOTICE_LINK: &str = "本村公示";
     pub const NOTICE_TITLE: &str = "帮扶政策落实核实结果公示";
-    pub const NOTICE_INTRO: &str = "经入户核实，本村脱贫户和监测对象各项补贴、工资和分红的到户情况如下。如有异议，请在公示期内联系乡镇，或扫描二维码核对本户的走访回执并提出异议。";
+    pub const NOTICE_INTRO: &str = "经入户核实，本村脱贫户和监测对象各项补贴、工资和分红的到户情况如下（“足额”“部分”“未到”为补贴项目数）。如有异议，请在公示期内联系乡镇，或扫描二维码核对本户的走访回执并提出异议。";
     pub const NOTICE_NO: &str = "序号";
-    pub const NOTICE_FULL: &str = "足额到户（项）";
-    pub const NOTICE_PART: &str = "部分到户（项）";
-    pub const NOTICE_NONE: &str = "未到户（项）";
-    pub const NOTICE_TOTAL: &str = "实收合计（元）";
+    pub const NOTICE_FULL: &str = "足额";
+    pub const NOTICE_PART: &str = "部分";
+    pub const NOTICE_NONE: &str = "未到";
+    pub const NOTICE_TOTAL: &str = "实收（元）";
     pub const NOTICE_NOT_YET: &str = "尚未入户核实";
     pub const NOTICE_VERIFIED: &str = "户已核实";
     pub const NOTICE_PERIOD: &str = "公示期：";

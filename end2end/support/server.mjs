@@ -96,7 +96,11 @@ export class DaohuServer {
   /** Runs SQL against the server's SQLite database; rows `|`-separated. */
   sql(query) {
     const file = path.resolve(this.databaseUrl.replace(/^sqlite:/, ''));
-    return execFileSync('sqlite3', ['-separator', '|', file, query], { encoding: 'utf8' }).trim();
+    // Wait for the lock like any client: the server's own workers (chaining,
+    // signals, derived work) write in the background.
+    return execFileSync('sqlite3', ['-cmd', '.timeout 15000', '-separator', '|', file, query], {
+      encoding: 'utf8',
+    }).trim();
   }
 
   get env() {

@@ -66,7 +66,7 @@ fn NoticeView(n: VillageNotice, post: ServerAction<PostNotice>) -> impl IntoView
     let code = n.village.code.to_string();
     view! {
         <div class="no-print notice-tools">
-            <a href=format!("/households?village={code}") class="btn-quiet">"‹ " {n.village.name.clone()}</a>
+            <a href=format!("/households?village={code}") class="btn btn-small">"‹ " {n.village.name.clone()}</a>
             <button type="button" class="btn btn-primary" data-print data-testid="notice-print">{zh::NOTICE_PRINT}</button>
         </div>
         <article class="village-notice" data-testid="village-notice">
