@@ -169,6 +169,25 @@ pub async fn area(
     Ok(())
 }
 
+/// Area `code` as typed, overseen by the caller (as [`area`] with
+/// [`Reach::Supervise`]) and of `level`; `wrong_level` says which level
+/// the page needs. For the pages made per county or per village.
+pub async fn supervised_at(
+    store: &dyn Store,
+    caller: &Caller,
+    code: &str,
+    level: crate::areas::AreaLevel,
+    action: &str,
+    wrong_level: &str,
+) -> AppResult<AreaCode> {
+    let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
+    area(store, caller, &code, Reach::Supervise, action).await?;
+    if code.level() != level {
+        return Err(AppError::validation("区划代码", wrong_level));
+    }
+    Ok(code)
+}
+
 /// The stored visit `id` if the caller supervises its household's village
 /// (visits are overseen, not seen, through this guard); refusals name the
 /// visit.

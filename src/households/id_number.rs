@@ -108,6 +108,17 @@ pub fn mask_id_number(id: &str) -> String {
     mask_middle(id, 6, 4)
 }
 
+/// A phone number as a person types one (5–20 digits, spaces, `-`, `+`,
+/// brackets), trimmed; `None` for anything else.
+pub fn phone_as_typed(typed: &str) -> Option<&str> {
+    let phone = typed.trim();
+    ((5..=20).contains(&phone.chars().count())
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' ' | '(' | ')')))
+    .then_some(phone)
+}
+
 /// `138****5678`.
 pub fn mask_phone(phone: &str) -> String {
     mask_middle(phone, 3, 4)

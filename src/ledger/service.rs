@@ -3,9 +3,9 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::access::{self, Caller, Reach};
+use crate::access::{self, Caller};
 use crate::areas::{AreaCode, AreaLevel};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ledger::{ChainStamp, CountyLedger, LastVerification, Walk, walk};
 use crate::server::db::{DbResult, Store, VerificationRow};
 
@@ -179,15 +179,15 @@ async fn county_in_reach(
     code: &str,
     action: &str,
 ) -> AppResult<AreaCode> {
-    let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
-    access::area(store, caller, &code, Reach::Supervise, action).await?;
-    if code.level() != AreaLevel::County {
-        return Err(AppError::validation(
-            "区划代码",
-            "数据链按县区核验，请选择县区",
-        ));
-    }
-    Ok(code)
+    access::supervised_at(
+        store,
+        caller,
+        code,
+        AreaLevel::County,
+        action,
+        "数据链按县区核验，请选择县区",
+    )
+    .await
 }
 
 async fn ledger_of(store: &dyn Store, county: &AreaCode) -> AppResult<CountyLedger> {

@@ -4,7 +4,7 @@ use base64::Engine;
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::access::{self, Caller, Reach};
+use crate::access::{self, Caller};
 use crate::areas::{AreaCode, AreaLevel};
 use crate::error::{AppError, AppResult};
 use crate::notices::{NoticeRow, Objection, Posting, VillageNotice, check_posting};
@@ -18,15 +18,15 @@ async fn village_in_reach(
     code: &str,
     action: &str,
 ) -> AppResult<AreaCode> {
-    let code = AreaCode::parse(code).map_err(|m| AppError::validation("区划代码", m))?;
-    access::area(store, caller, &code, Reach::Supervise, action).await?;
-    if code.level() != AreaLevel::Village {
-        return Err(AppError::validation(
-            "区划代码",
-            "公示按村制作，请选择一个村",
-        ));
-    }
-    Ok(code)
+    access::supervised_at(
+        store,
+        caller,
+        code,
+        AreaLevel::Village,
+        action,
+        "公示按村制作，请选择一个村",
+    )
+    .await
 }
 
 /// The notice of `code`'s village for `stat_year` (the current year when
@@ -146,14 +146,8 @@ pub async fn post(
 ) -> AppResult<()> {
     let village = village_in_reach(store, caller, code, "notice_post").await?;
     check_posting(from, until).map_err(|m| AppError::validation("公示期", m))?;
-    let phone = phone.trim();
-    if !(5..=20).contains(&phone.chars().count())
-        || !phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' ' | '(' | ')'))
-    {
-        return Err(AppError::validation("联系电话", "请填写乡镇的联系电话"));
-    }
+    let phone = crate::households::id_number::phone_as_typed(phone)
+        .ok_or_else(|| AppError::validation("联系电话", "请填写乡镇的联系电话"))?;
     if !(2000..=2100).contains(&stat_year) {
         return Err(AppError::validation("统计年度", "年度不对"));
     }

@@ -236,17 +236,13 @@ pub async fn dispute(
     if reason == DisputeReason::Other && details.is_empty() {
         return Err(AppError::validation("说明", "选“其他”时请写明哪里不对"));
     }
-    let phone = phone.trim();
-    let phone = if phone.is_empty() {
-        None
-    } else if (5..=20).contains(&phone.chars().count())
-        && phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | ' '))
-    {
-        Some(phone.to_owned())
-    } else {
-        return Err(AppError::validation("联系电话", "请填写数字，或不填"));
+    let phone = match phone.trim() {
+        "" => None,
+        typed => Some(
+            crate::households::id_number::phone_as_typed(typed)
+                .ok_or_else(|| AppError::validation("联系电话", "请填写数字，或不填"))?
+                .to_owned(),
+        ),
     };
     if store.disputes_of_visit(visit_id).await?.len() >= MAX_DISPUTES {
         return Err(AppError::Conflict(
