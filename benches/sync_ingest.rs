@@ -385,6 +385,7 @@ fn visit((household, due): &(Uuid, Vec<(Uuid, i64)>), year: StatYear, n: usize) 
         measure_updates: Vec::new(),
         income: Vec::new(),
         household_size: None,
+        evidence: Vec::new(),
     };
     v.lines.sort_by_key(|l| l.entitlement_id);
     v.signature.content_hash = confirmation_hash(&v);

@@ -307,6 +307,7 @@ fn visit(roster: &Roster, n: usize) -> VisitSubmission {
         measure_updates: Vec::new(),
         income: Vec::new(),
         household_size: None,
+        evidence: Vec::new(),
     };
     v.lines.sort_by_key(|l| l.entitlement_id);
     v.signature.content_hash = confirmation_hash(&v);

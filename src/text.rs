@@ -422,7 +422,12 @@ pub mod zh {
     pub const MEASURE_NOTE: &str = "进展说明（可选）";
     pub const INCOME_HEADING: &str = "家庭收入登记（不含补贴）";
     pub const INCOME_HINT: &str = "填写本统计年度截至今天的累计金额（元），不清楚的可以不填。补贴已在上面核实，不要重复填写。";
-    pub const INCOME_EVIDENCE: &str = "有工资单/流水/合同等凭证";
+    pub const INCOME_EVIDENCE: &str = "拍凭证（工资条、银行流水、合同）";
+    pub const LINE_EVIDENCE: &str = "拍凭证（存折页、银行短信、发放单）";
+    pub const EVIDENCE_PHOTO: &str = "凭证照片";
+    pub const RETAKE_EVIDENCE: &str = "重拍凭证";
+    pub const NO_EVIDENCE: &str = "无凭证照片";
+    pub const VISIT_INCOME: &str = "本次登记的家庭收入（不含补贴）";
     pub const INCOME_NOTE_HINT: &str = "说明（可选），如：在兰州建筑工地";
     pub const INCOME_NOT_DECLARED: &str = "本次未登记";
     pub const HOUSEHOLD_SIZE: &str = "本年度家庭人口（人）";

@@ -42,6 +42,7 @@ fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
         worker_id,
         signature_png: png,
         photo_jpeg: None,
+        evidence_jpeg: Vec::new(),
         earlier_payload_hash: None,
     }
 }

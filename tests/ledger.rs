@@ -182,6 +182,7 @@ async fn store_visit(store: &dyn Store, household: Uuid, worker: &str) -> Uuid {
             worker_id: worker.id,
             signature_png: png,
             photo_jpeg: None,
+            evidence_jpeg: Vec::new(),
             earlier_payload_hash: None,
         }])
         .await

@@ -69,6 +69,7 @@ async fn store_visit(
             worker_id: worker.id,
             signature_png: png,
             photo_jpeg: None,
+            evidence_jpeg: Vec::new(),
             earlier_payload_hash: None,
         }])
         .await

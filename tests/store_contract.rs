@@ -444,6 +444,7 @@ fn visit_record(
         worker_id,
         signature_png: png,
         photo_jpeg: None,
+        evidence_jpeg: Vec::new(),
         earlier_payload_hash: None,
         income_work: Vec::new(),
     }

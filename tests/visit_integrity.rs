@@ -549,6 +549,7 @@ async fn a_visit_stored_before_the_canonical_form_replays_as_stored(db: TestDb) 
             .decode(&visit.signature.png_base64)
             .unwrap(),
         photo_jpeg: None,
+        evidence_jpeg: Vec::new(),
         worker_id: user_id(store, "worker1").await,
         earlier_payload_hash: None,
         income_work: Vec::new(),

@@ -173,7 +173,8 @@ async fn a_visit_moving_a_measure_and_declaring_income_is_stored_once(db: TestDb
         "a done measure is not offered again"
     );
     let wage = h.recorded_income(IncomeKind::WageMigrant).unwrap();
-    assert_eq!((wage.amount.0, wage.evidence), (1_200_000, true));
+    // Ticked, but no record photographed: not backed (tests/evidence.rs).
+    assert_eq!((wage.amount.0, wage.evidence), (1_200_000, false));
     assert_eq!(wage.declared_on, china_date(visit.started_at));
     assert_eq!(h.confirmed_size, Some(4));
 

@@ -13,8 +13,8 @@ use crate::income::{IncomeKind, IncomeLine};
 use crate::server::db::{HouseholdQuery, Store};
 use crate::subsidies::{StatYear, china_date};
 use crate::visits::{
-    HEAD_RELATION, Location, PaymentStatus, ShortfallReason, Signature, VerificationLine,
-    VisitOutcome, VisitSubmission, confirmation_hash,
+    EvidenceFor, HEAD_RELATION, LineEvidence, Location, PaymentStatus, ShortfallReason, Signature,
+    VerificationLine, VisitOutcome, VisitSubmission, confirmation_hash,
 };
 
 /// A tiny valid PNG (1×1, grey): the demo has no fingers to sign with.
@@ -25,6 +25,24 @@ const SIGNATURE_PNG: &[u8] = &[
     0x82, 0x00, 0x81, 0x77, 0xcd, 0x72, 0xb6, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
     0x42, 0x60, 0x82,
 ];
+
+/// A photo of a passbook page (drawn, 160×100): what a worker photographs
+/// as a line's evidence.
+const EVIDENCE_JPEG: &[u8] = include_bytes!("evidence.jpg");
+
+/// The evidence photo as one visit's own: a JPEG comment naming the visit
+/// and the line, so no two households share a photo (which is a signal of
+/// a made-up visit).
+fn evidence_photo(visit: Uuid, line: EvidenceFor) -> String {
+    let tag = format!("{visit} {}", line.slug());
+    let mut jpeg = Vec::with_capacity(EVIDENCE_JPEG.len() + tag.len() + 4);
+    jpeg.extend_from_slice(&EVIDENCE_JPEG[..2]); // start of image
+    jpeg.extend_from_slice(&[0xFF, 0xFE]);
+    jpeg.extend_from_slice(&(tag.len() as u16 + 2).to_be_bytes());
+    jpeg.extend_from_slice(tag.as_bytes());
+    jpeg.extend_from_slice(&EVIDENCE_JPEG[2..]);
+    base64::engine::general_purpose::STANDARD.encode(jpeg)
+}
 
 /// Visits `percent` of every worker's households in `year`, each on a day
 /// between the start of the year and today (a day, its first hour, is
@@ -191,7 +209,31 @@ async fn visit(
         // does not shift the payments of the visits drawn after it.
         income: declared_income(&mut Rng::new(id.as_u64_pair().1)),
         household_size: None,
+        evidence: Vec::new(),
     };
+    // Income marked as backed has its pay slip photographed, and one
+    // received payment in five its passbook page.
+    let mut photographed = Rng::new(id.as_u64_pair().1 ^ 0x4556_4944);
+    let backed = v
+        .income
+        .iter()
+        .filter(|l| l.evidence)
+        .map(|l| EvidenceFor::Income(l.kind));
+    let passbooks = v
+        .lines
+        .iter()
+        .filter(|l| l.status.has_receipt())
+        .map(|l| EvidenceFor::Payment(l.entitlement_id))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .filter(|_| photographed.range(0, 5) == 0);
+    v.evidence = backed
+        .chain(passbooks)
+        .map(|line| LineEvidence {
+            line,
+            photo_base64: evidence_photo(id, line),
+        })
+        .collect();
     fabricate_some(&mut v, &mut Rng::new(id.as_u64_pair().0 ^ 0x5349_474e));
     v.signature.content_hash = confirmation_hash(&v);
     Ok(v)

@@ -7,9 +7,10 @@ use crate::income::{IncomeKind, IncomeLine, check_income_lines};
 use crate::plans::{Measure, MeasureStatus, MeasureUpdate, check_measure_update};
 use crate::subsidies::{Channel, Fen, china_date};
 use crate::visits::{
-    Confirmation, HOUSEHOLD_SIZES, Location, PaymentStatus, Problem, ShortfallReason, Signature,
-    VerificationLine, VisitSubmission, check_lines, check_signature_mark, check_signer,
-    check_visit_fields, confirmation_hash, receipt_code, signer_needs_reason,
+    Confirmation, EvidenceFor, HOUSEHOLD_SIZES, LineEvidence, Location, PaymentStatus, Problem,
+    ShortfallReason, Signature, VerificationLine, VisitSubmission, check_lines,
+    check_signature_mark, check_signer, check_visit_fields, confirmation_hash, receipt_code,
+    signer_needs_reason,
 };
 
 /// Everything a field worker's phone keeps to work offline: their assigned
@@ -227,6 +228,10 @@ pub struct VisitDraft {
     /// 本年度家庭人口 as typed; empty confirms nothing.
     #[serde(default)]
     pub household_size: String,
+    /// Evidence photos taken, by the line they back. One for an income
+    /// kind left empty is kept (the figure may be typed again) but not sent.
+    #[serde(default)]
+    pub evidence: Vec<LineEvidence>,
 }
 
 /// A plan measure as the worker is updating it; it starts as the roster
@@ -367,6 +372,7 @@ impl VisitDraft {
             signature_voided: false,
             measures: Vec::new(),
             income: Vec::new(),
+            evidence: Vec::new(),
             // The size a visit confirmed this year, else the members on record.
             household_size: household
                 .confirmed_size
@@ -410,6 +416,31 @@ impl VisitDraft {
         }
         if status != MeasureStatus::Dropped {
             d.drop_reason.clear();
+        }
+    }
+
+    /// The evidence photo of a line, base64 JPEG, if taken.
+    pub fn evidence_of(&self, line: EvidenceFor) -> Option<&str> {
+        self.evidence
+            .iter()
+            .find(|e| e.line == line)
+            .map(|e| e.photo_base64.as_str())
+    }
+
+    /// The evidence photos the visit carries: those of lines it has (an
+    /// income kind emptied again has none).
+    pub fn evidence_sent(&self) -> impl Iterator<Item = &LineEvidence> {
+        self.evidence.iter().filter(|e| match e.line {
+            EvidenceFor::Payment(id) => self.lines.iter().any(|l| l.entitlement_id == id),
+            EvidenceFor::Income(kind) => !self.income_of(kind).amount.trim().is_empty(),
+        })
+    }
+
+    /// Takes (`Some`) or removes (`None`) a line's evidence photo.
+    pub fn set_evidence(&mut self, line: EvidenceFor, photo: Option<String>) {
+        self.evidence.retain(|e| e.line != line);
+        if let Some(photo_base64) = photo {
+            self.evidence.push(LineEvidence { line, photo_base64 });
         }
     }
 
@@ -497,7 +528,8 @@ impl VisitDraft {
             let line = IncomeLine {
                 kind,
                 amount_fen: amount.0,
-                evidence: d.evidence,
+                // The tick of a draft an older app began stays as typed.
+                evidence: d.evidence || self.evidence_of(EvidenceFor::Income(kind)).is_some(),
                 note: d.note.trim().to_owned(),
             };
             // The shared rules, one line at a time: a problem keeps the
@@ -661,6 +693,7 @@ impl VisitDraft {
             met_with: self.met_with.trim().to_owned(),
             notes: self.notes.trim().to_owned(),
             location: self.location.clone().unwrap_or(Location::Unavailable),
+            evidence: self.evidence_sent().cloned().collect(),
             lines,
             signature: Signature {
                 signer_name: self.signer_name.trim().to_owned(),

@@ -264,6 +264,8 @@ pub struct VisitView {
     /// `data:image/png;base64,…`
     pub signature_data_url: String,
     pub lines: Vec<VisitLineView>,
+    /// Income the household declared during the visit.
+    pub income: Vec<VisitIncomeView>,
     /// Where the supervisor's review stands, and how it got there (oldest first).
     pub review: ReviewState,
     pub reviews: Vec<ReviewEntry>,
@@ -282,6 +284,17 @@ pub struct VisitLineView {
     pub channel: Option<Channel>,
     pub reason: Option<ShortfallReason>,
     pub reason_text: String,
+    /// The line's evidence photo, if the worker took one.
+    pub evidence_href: Option<String>,
+}
+
+/// One declared income figure of a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitIncomeView {
+    pub kind: crate::income::IncomeKind,
+    pub amount: Fen,
+    pub note: String,
+    pub evidence_href: Option<String>,
 }
 
 impl HouseholdDetail {

@@ -13,7 +13,7 @@ use crate::field::{RecordedIncome, Roster, RosterHousehold, YearVisit};
 use crate::households::id_number::{IdNumber, mask_id_number, mask_phone};
 use crate::households::{
     Assigned, EntitlementView, HouseholdDetail, HouseholdPage, HouseholdSummary, MemberView,
-    VisitLineView, VisitView,
+    VisitIncomeView, VisitLineView, VisitView,
 };
 use crate::income::IncomeFlag;
 use crate::plans::Measure;
@@ -23,7 +23,7 @@ use crate::server::db::{
 };
 use crate::subsidies::{Fen, StatYear, china_date};
 use crate::text::zh;
-use crate::visits::{ReviewEntry, ReviewState};
+use crate::visits::{EvidenceFor, ReviewEntry, ReviewState};
 
 pub const PAGE_SIZE: u32 = 30;
 
@@ -391,6 +391,12 @@ async fn visit_views(
                     .to_string(),
             })
             .collect();
+        let evidence_of = |line: EvidenceFor| {
+            v.evidence
+                .iter()
+                .any(|e| e.line == line)
+                .then(|| crate::visits::evidence_href(v.id, line))
+        };
         views.push(VisitView {
             signals: signals
                 .iter()
@@ -437,7 +443,18 @@ async fn visit_views(
                         channel: l.channel,
                         reason: l.reason,
                         reason_text: l.reason_text.clone(),
+                        evidence_href: evidence_of(EvidenceFor::Payment(l.entitlement_id)),
                     }
+                })
+                .collect(),
+            income: v
+                .income
+                .iter()
+                .map(|l| VisitIncomeView {
+                    kind: l.kind,
+                    amount: Fen::counted(l.amount_fen),
+                    note: l.note.clone(),
+                    evidence_href: evidence_of(EvidenceFor::Income(l.kind)),
                 })
                 .collect(),
         });

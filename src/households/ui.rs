@@ -380,6 +380,21 @@ fn VisitCard(v: VisitView, may_review: bool) -> impl IntoView {
             <ul class="entitlements">
                 {v.lines.into_iter().map(|l| view! { <VisitLine l/> }).collect_view()}
             </ul>
+            {(!v.income.is_empty()).then(|| view! {
+                <p class="muted">{zh::VISIT_INCOME}</p>
+                <ul class="entitlements" data-testid="visit-income">
+                    {v.income.into_iter().map(|i| view! {
+                        <li>
+                            <div class="ent-main">
+                                <span class="ent-name">{i.kind.label()}</span>
+                                <span>{format!("{} 元", i.amount)}</span>
+                            </div>
+                            {(!i.note.is_empty()).then(|| view! { <div class="ent-sub muted">{i.note}</div> })}
+                            <Evidence href=i.evidence_href/>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
             {(!v.notes.is_empty()).then(|| view! { <p class="muted">{v.notes}</p> })}
             <div class="signature">
                 <div>
@@ -424,7 +439,21 @@ fn VisitLine(l: VisitLineView) -> impl IntoView {
                 {l.received.map(|r| format!(" · 实收 {r} 元"))}
             </div>
             {(!detail.is_empty()).then(|| view! { <div class="ent-sub muted">{detail}</div> })}
+            <Evidence href=l.evidence_href/>
         </li>
+    }
+}
+
+/// A line's evidence photo, small, opening full size; or that there is none.
+#[component]
+fn Evidence(href: Option<String>) -> impl IntoView {
+    match href {
+        Some(href) => Either::Left(view! {
+            <a class="evidence" href=href.clone() target="_blank" rel="noopener" data-testid="evidence">
+                <img src=href.clone() alt=zh::EVIDENCE_PHOTO loading="lazy" class="evidence-thumb"/>
+            </a>
+        }),
+        None => Either::Right(view! { <div class="ent-sub muted">{zh::NO_EVIDENCE}</div> }),
     }
 }
 

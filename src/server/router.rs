@@ -74,6 +74,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(crate::roster::http::MAX_UPLOAD_BYTES)),
         )
         .route(
+            crate::visits::http::EVIDENCE_PATH,
+            get(crate::visits::http::get_evidence),
+        )
+        .route(
             crate::roster::http::TEMPLATE_PATH,
             get(crate::roster::http::get_template),
         )

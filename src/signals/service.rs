@@ -94,12 +94,16 @@ async fn compute(
     let signature_mark = (points as i64 >= t.min_points)
         .then(|| fingerprint(&lines))
         .flatten();
-    let photo_mark = v
+    // The visit's photo and each evidence photo: a passbook page
+    // photographed once and shown for two households is the same photo.
+    let photo_marks: Vec<String> = v
         .photo_base64
-        .as_deref()
-        .map(|p| hex(&Sha256::digest(p.as_bytes())));
+        .iter()
+        .chain(v.evidence.iter().map(|e| &e.photo_base64))
+        .map(|p| hex(&Sha256::digest(p.as_bytes())))
+        .collect();
     let ctx = store
-        .signal_context(visit_id, signature_mark.as_deref(), photo_mark.as_deref())
+        .signal_context(visit_id, signature_mark.as_deref(), &photo_marks)
         .await?;
     let fix_of = |(lat_e6, lon_e6): (i64, i64)| Fix { lat_e6, lon_e6 };
     let (location, refused) = match v.location {
@@ -170,9 +174,7 @@ async fn compute(
     if let Some(m) = signature_mark {
         marks.push(("signature", m));
     }
-    if let Some(m) = photo_mark {
-        marks.push(("photo", m));
-    }
+    marks.extend(photo_marks.into_iter().map(|m| ("photo", m)));
     store
         .save_signals(&SignalWrite {
             visit_id,

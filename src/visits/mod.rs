@@ -26,6 +26,8 @@
 //! stays, and the worker sees what was found on the household page.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod http;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -250,6 +250,70 @@ pub struct VisitSubmission {
     /// The household size the worker confirmed for the year.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub household_size: Option<i32>,
+    /// Photos of the records that back a line (passbook page, bank SMS,
+    /// pay slip), at most one per line. Left out when empty, so a visit
+    /// without any hashes, and is confirmed, as it always did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<LineEvidence>,
+}
+
+/// The line of a visit an evidence photo backs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceFor {
+    /// An expected payment, by its entitlement.
+    Payment(Uuid),
+    /// A declared income figure, by its kind.
+    Income(crate::income::IncomeKind),
+}
+
+impl EvidenceFor {
+    /// `payment` or `income`, as stored.
+    pub fn kind(self) -> &'static str {
+        match self {
+            EvidenceFor::Payment(_) => "payment",
+            EvidenceFor::Income(_) => "income",
+        }
+    }
+
+    /// The entitlement id or the income kind, as stored.
+    pub fn key(self) -> String {
+        match self {
+            EvidenceFor::Payment(id) => id.to_string(),
+            EvidenceFor::Income(kind) => kind.as_str().to_owned(),
+        }
+    }
+
+    pub fn parse(kind: &str, key: &str) -> Option<EvidenceFor> {
+        match kind {
+            "payment" => Uuid::parse_str(key).ok().map(EvidenceFor::Payment),
+            "income" => crate::income::IncomeKind::parse(key).map(EvidenceFor::Income),
+            _ => None,
+        }
+    }
+
+    /// One path segment, `payment-<id>` or `income-<kind>`.
+    pub fn slug(self) -> String {
+        format!("{}-{}", self.kind(), self.key())
+    }
+
+    pub fn from_slug(slug: &str) -> Option<EvidenceFor> {
+        let (kind, key) = slug.split_once('-')?;
+        EvidenceFor::parse(kind, key)
+    }
+}
+
+/// An evidence photo: JPEG, base64, at most [`MAX_PHOTO_BYTES`] decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineEvidence {
+    pub line: EvidenceFor,
+    pub photo_base64: String,
+}
+
+/// Where a visit's evidence photo is served, to those who may see the
+/// household.
+pub fn evidence_href(visit: Uuid, line: EvidenceFor) -> String {
+    format!("/visits/{visit}/evidence/{}", line.slug())
 }
 
 /// The answer for one visit of a batch.
@@ -294,6 +358,9 @@ impl VisitOutcome {
 pub const HOUSEHOLD_SIZES: std::ops::RangeInclusive<i32> = 1..=99;
 
 pub const MAX_PHOTO_BYTES: usize = 300 * 1024;
+/// Evidence photos one visit may carry: with the visit's photo, a visit
+/// stays well within a sync batch (`MAX_BATCH_BYTES`) on its own.
+pub const MAX_EVIDENCE_PHOTOS: usize = 12;
 pub const MAX_SIGNATURE_PNG_BYTES: usize = 64 * 1024;
 pub const MAX_VISITS_PER_BATCH: usize = 100;
 
@@ -533,6 +600,39 @@ pub fn check_visit_fields(v: &VisitSubmission) -> Result<(), Problem> {
             format!("照片不能超过 {} KB", MAX_PHOTO_BYTES / 1024),
         ));
     }
+    check_evidence(v)
+}
+
+/// Each evidence photo backs a line the visit has, one per line, within
+/// [`MAX_PHOTO_BYTES`], and no more than [`MAX_EVIDENCE_PHOTOS`] of them.
+fn check_evidence(v: &VisitSubmission) -> Result<(), Problem> {
+    if v.evidence.len() > MAX_EVIDENCE_PHOTOS {
+        return Err(Problem::new(
+            "evidence",
+            format!("凭证照片最多 {MAX_EVIDENCE_PHOTOS} 张"),
+        ));
+    }
+    let mut seen = Vec::with_capacity(v.evidence.len());
+    for (i, e) in v.evidence.iter().enumerate() {
+        let field = format!("evidence[{i}]");
+        let has_line = match e.line {
+            EvidenceFor::Payment(id) => v.lines.iter().any(|l| l.entitlement_id == id),
+            EvidenceFor::Income(kind) => v.income.iter().any(|l| l.kind == kind),
+        };
+        if !has_line {
+            return Err(Problem::new(field, "凭证照片对应的核实项目不在本次走访中"));
+        }
+        if seen.contains(&e.line) {
+            return Err(Problem::new(field, "同一项目只能有一张凭证照片"));
+        }
+        seen.push(e.line);
+        if e.photo_base64.is_empty() || e.photo_base64.len() > base64_len(MAX_PHOTO_BYTES) {
+            return Err(Problem::new(
+                field,
+                format!("凭证照片不能超过 {} KB", MAX_PHOTO_BYTES / 1024),
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -590,6 +690,7 @@ impl VisitSubmission {
         self.lines.sort_by_key(|l| l.entitlement_id);
         self.measure_updates.sort_by_key(|u| u.measure_id);
         self.income.sort_by_key(|l| l.kind);
+        self.evidence.sort_by_key(|e| e.line);
         self.started_at = self.started_at.trunc_subsecs(3);
         self.ended_at = self.ended_at.trunc_subsecs(3);
     }
@@ -738,6 +839,16 @@ pub fn confirmation_text_as(visit: &VisitSubmission, version: Confirmation) -> S
                 hex(&Sha256::digest(photo.as_bytes()))
             ));
         }
+        let mut evidence: Vec<&LineEvidence> = visit.evidence.iter().collect();
+        evidence.sort_by_key(|e| e.line);
+        for e in evidence {
+            out.push_str(&format!(
+                "evidence|{}|{}|{}\n",
+                e.line.kind(),
+                e.line.key(),
+                hex(&Sha256::digest(e.photo_base64.as_bytes()))
+            ));
+        }
         out.push_str(&format!("notes|{}\n", field(&visit.notes)));
     }
     let s = &visit.signature;
@@ -826,6 +937,7 @@ pub(crate) mod tests {
             measure_updates: Vec::new(),
             income: Vec::new(),
             household_size: None,
+            evidence: Vec::new(),
         };
         v.signature.content_hash = confirmation_hash(&v);
         v
@@ -1127,6 +1239,7 @@ pub(crate) mod tests {
             measure_updates: Vec::new(),
             income: Vec::new(),
             household_size: None,
+            evidence: Vec::new(),
         };
         if with_plan_and_income {
             v.measure_updates = vec![

@@ -15,7 +15,7 @@ use crate::server::db::{AssignmentRecord, ReviewRecord, Store, VisitInsert, Visi
 use crate::subsidies::{StatYear, china_date};
 use crate::text::zh;
 use crate::visits::{
-    Confirmation, HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS,
+    Confirmation, EvidenceFor, HOUSEHOLD_SIZES, MAX_PHOTO_BYTES, MAX_REVIEW_COMMENT_CHARS,
     MAX_SIGNATURE_PNG_BYTES, Problem, ReviewState, VisitOutcome, VisitSubmission, base64_len,
     check_lines, check_signature_mark, check_signer, check_visit_fields, check_visit_times,
     payload_hash, receipt_code,
@@ -198,7 +198,11 @@ async fn to_record(
     // One canonical form: what is stored reads back byte for byte.
     let mut visit = visit;
     visit.canonicalize();
-    let (signature_png, photo_jpeg) = check(store, &visit, Utc::now()).await?;
+    let Images {
+        signature_png,
+        photo_jpeg,
+        evidence_jpeg,
+    } = check(store, &visit, Utc::now()).await?;
     let payload_hash = payload_hash(&visit);
     // What the visit verified and declared moves the household's accounts.
     let income_work = crate::income::service::income_work(
@@ -211,6 +215,7 @@ async fn to_record(
         worker_id: caller.actor.user_id,
         signature_png,
         photo_jpeg,
+        evidence_jpeg,
         earlier_payload_hash: (earlier_payload_hash != payload_hash)
             .then_some(earlier_payload_hash),
         payload_hash,
@@ -218,12 +223,19 @@ async fn to_record(
     })
 }
 
-/// Every rule a visit must meet; returns the decoded signature and photo.
+/// A visit's images, decoded.
+struct Images {
+    signature_png: Vec<u8>,
+    photo_jpeg: Option<Vec<u8>>,
+    evidence_jpeg: Vec<(EvidenceFor, Vec<u8>)>,
+}
+
+/// Every rule a visit must meet; returns its images decoded.
 async fn check(
     store: &dyn Store,
     v: &VisitSubmission,
     now: DateTime<Utc>,
-) -> Result<(Vec<u8>, Option<Vec<u8>>), AppError> {
+) -> Result<Images, AppError> {
     let invalid = |field: &str, message: String| Err(AppError::validation(field, message));
     // First: content that no longer matches its signature is refused as
     // such, whatever else is wrong with it.
@@ -255,17 +267,29 @@ async fn check(
     if !png.starts_with(b"\x89PNG") {
         return invalid("signature.png_base64", "签名图片应为PNG格式".into());
     }
-    let photo = match &v.photo_base64 {
-        Some(p) => {
-            let jpeg = decode("photo_base64", p, MAX_PHOTO_BYTES)?;
-            if !jpeg.starts_with(&[0xFF, 0xD8]) {
-                return invalid("photo_base64", "照片应为JPEG格式".into());
-            }
-            Some(jpeg)
+    let jpeg = |field: &str, b64: &str| -> Result<Vec<u8>, AppError> {
+        let bytes = decode(field, b64, MAX_PHOTO_BYTES)?;
+        if !bytes.starts_with(&[0xFF, 0xD8]) {
+            return Err(AppError::validation(field, "照片应为JPEG格式"));
         }
-        None => None,
+        Ok(bytes)
     };
-    Ok((png, photo))
+    let photo_jpeg = v
+        .photo_base64
+        .as_deref()
+        .map(|p| jpeg("photo_base64", p))
+        .transpose()?;
+    let evidence_jpeg = v
+        .evidence
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Ok((e.line, jpeg(&format!("evidence[{i}]"), &e.photo_base64)?)))
+        .collect::<Result<_, AppError>>()?;
+    Ok(Images {
+        signature_png: png,
+        photo_jpeg,
+        evidence_jpeg,
+    })
 }
 
 /// The parts of a visit beyond its payment lines: measure updates move

@@ -380,6 +380,7 @@ pub async fn signed_visit(
         measure_updates: Vec::new(),
         income: Vec::new(),
         household_size: None,
+        evidence: Vec::new(),
     };
     v.signature.content_hash = confirmation_hash(&v);
     v

@@ -11,9 +11,12 @@ use super::store::{self, Delivered};
 use crate::sync::{BatchReply, VISITS_PATH};
 use crate::visits::VisitOutcome;
 
-/// Small enough that a batch with photos (≤ 300 KB each) goes through a
-/// weak connection before it times out.
+/// Small enough that a batch goes through a weak connection before it
+/// times out: at most this many visits, and at most [`BATCH_BYTES`] of
+/// them (a visit with its photo and a dozen evidence photos weighs up to
+/// ≈ 5 MB; one visit alone always makes a batch).
 const BATCH: usize = 10;
+const BATCH_BYTES: usize = 2 * 1024 * 1024;
 
 /// What one delivery round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,7 +37,12 @@ pub async fn deliver(user: Uuid) -> Result<Round, store::StoreError> {
         .filter(|e| !e.conflict)
         .collect();
     let mut round = Round::default();
-    for batch in waiting.chunks(BATCH) {
+    let sizes: Vec<usize> = waiting
+        .iter()
+        .map(|e| serde_json::to_string(&e.visit).map_or(0, |s| s.len()))
+        .collect();
+    for range in batches(&sizes) {
+        let batch = &waiting[range];
         let body = serde_json::json!({
             "visits": batch.iter().map(|e| &e.visit).collect::<Vec<_>>()
         })
@@ -86,6 +94,25 @@ pub async fn deliver(user: Uuid) -> Result<Round, store::StoreError> {
     Ok(round)
 }
 
+/// Splits visits of these JSON sizes, in order, into batches of at most
+/// [`BATCH`] visits and [`BATCH_BYTES`], each with at least one visit.
+fn batches(sizes: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, &size) in sizes.iter().enumerate() {
+        let full = i - start == BATCH || (i > start && bytes + size > BATCH_BYTES);
+        if full {
+            out.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < sizes.len() {
+        out.push(start..sizes.len());
+    }
+    out
+}
+
 /// The wait before retry `attempt` (1, 2, …): doubling from 2 s up to
 /// 5 min, then a random 50–100 % of it so phones that come back online
 /// together do not all call at once.
@@ -97,7 +124,28 @@ pub fn backoff_ms(attempt: u32, random_unit: f64) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::backoff_ms;
+    use super::{BATCH, BATCH_BYTES, backoff_ms, batches};
+
+    #[test]
+    fn batches_hold_ten_visits_or_two_megabytes_and_never_none() {
+        assert!(batches(&[]).is_empty());
+        assert_eq!(batches(&[1; 25]), [0..10, 10..20, 20..25]);
+        // Heavy visits go fewer at a time; one heavier than a batch alone.
+        let mb = 1024 * 1024;
+        assert_eq!(
+            batches(&[mb, mb, mb, 5 * mb, 10, 10]),
+            [0..2, 2..3, 3..4, 4..6]
+        );
+        let sizes: Vec<usize> = (0..200).map(|i| (i * 7919) % (3 * mb)).collect();
+        let got = batches(&sizes);
+        assert_eq!(got.iter().map(|r| r.len()).sum::<usize>(), sizes.len());
+        for r in &got {
+            assert!(!r.is_empty() && r.len() <= BATCH);
+            let bytes: usize = sizes[r.clone()].iter().sum();
+            assert!(r.len() == 1 || bytes <= BATCH_BYTES, "{r:?} weighs {bytes}");
+        }
+        assert!(got.windows(2).all(|w| w[0].end == w[1].start));
+    }
 
     #[test]
     fn backoff_doubles_to_five_minutes_with_jitter() {

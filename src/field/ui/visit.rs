@@ -20,7 +20,7 @@ use crate::plans::{Measure, MeasureStatus};
 use crate::subsidies::{Channel, Fen, china_date};
 use crate::text::zh;
 use crate::visits::{
-    Location, PaymentStatus, Problem, SIGNER_RELATIONS, ShortfallReason, receipt_code,
+    EvidenceFor, Location, PaymentStatus, Problem, SIGNER_RELATIONS, ShortfallReason, receipt_code,
     signer_needs_reason,
 };
 
@@ -192,13 +192,15 @@ fn LineCard(
             }
         })
         .collect_view();
-    let (h1, h2, h3, h4, h5) = (
+    let (h1, h2, h3, h4, h5, h6) = (
+        household.clone(),
         household.clone(),
         household.clone(),
         household.clone(),
         household.clone(),
         household.clone(),
     );
+    let entitlement_id = entitlement.id;
     view! {
         <fieldset class="card line-card" data-testid=format!("line-{index}")>
             <legend class="line-name">{entitlement.item_name.clone()}</legend>
@@ -251,6 +253,9 @@ fn LineCard(
                         on:input={let h = h5.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.lines[index].reason_text = v) }}/>
                     <FieldProblem problem name=field("reason_text")/>
                 </div>
+            </Show>
+            <Show when=move || status().is_some_and(|s| s != PaymentStatus::NotDueYet)>
+                <EvidenceInput draft household=h6.clone() line=EvidenceFor::Payment(entitlement_id) button=zh::LINE_EVIDENCE/>
             </Show>
         </fieldset>
     }
@@ -405,12 +410,7 @@ fn IncomeRow(
             {last.map(|t| view! { <p class="line-meta" data-testid="income-last">{t}</p> })}
             <FieldProblem problem name=field("amount_fen")/>
             <Show when=move || !mine().amount.trim().is_empty()>
-                <label class="check">
-                    <input type="checkbox" data-testid="income-evidence"
-                        prop:checked=move || mine().evidence
-                        on:change={let h = h2.clone(); move |ev| { let v = event_target_checked(&ev); edit(draft, &h, |d| d.income_mut(kind).evidence = v) }}/>
-                    {zh::INCOME_EVIDENCE}
-                </label>
+                <EvidenceInput draft household=h2.clone() line=EvidenceFor::Income(kind) button=zh::INCOME_EVIDENCE/>
                 <input class="input" data-testid="income-note" placeholder=zh::INCOME_NOTE_HINT
                     prop:value=move || mine().note
                     on:input={let h = h3.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.income_mut(kind).note = v) }}/>
@@ -451,9 +451,44 @@ fn LocationLine(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) ->
 
 #[component]
 fn PhotoInput(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> impl IntoView {
+    view! {
+        <p class="field-label">{zh::PHOTO}</p>
+        <PhotoPicker
+            button=zh::TAKE_PHOTO
+            testid="photo"
+            current=Signal::derive(move || draft.with(|d| d.photo_base64.clone()))
+            set=Callback::new(move |photo| edit(draft, &household, |d| d.photo_base64 = photo))/>
+    }
+}
+
+/// The evidence photo of one line (an expected payment or an income kind).
+#[component]
+fn EvidenceInput(
+    draft: RwSignal<VisitDraft>,
+    household: Arc<RosterHousehold>,
+    line: EvidenceFor,
+    button: &'static str,
+) -> impl IntoView {
+    view! {
+        <PhotoPicker
+            button
+            testid="evidence"
+            current=Signal::derive(move || draft.with(|d| d.evidence_of(line).map(str::to_owned)))
+            set=Callback::new(move |photo| edit(draft, &household, |d| d.set_evidence(line, photo)))/>
+    }
+}
+
+/// Takes a photo (or picks one), compresses it on the phone and hands it
+/// to `set`; shows it with its size and a button to remove it.
+#[component]
+fn PhotoPicker(
+    button: &'static str,
+    testid: &'static str,
+    current: Signal<Option<String>>,
+    set: Callback<Option<String>>,
+) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let h = household.clone();
     let chosen = move |ev: leptos::ev::Event| {
         use wasm_bindgen::JsCast;
         let Some(file) = ev
@@ -465,37 +500,33 @@ fn PhotoInput(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> i
             return;
         };
         busy.set(true);
-        let h = h.clone();
         spawn_local(async move {
             match device::compress_photo(&file).await {
                 Ok(jpeg) => {
                     error.set(None);
-                    edit(draft, &h, |d| d.photo_base64 = Some(jpeg));
+                    set.run(Some(jpeg));
                 }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
         });
     };
-    let h = household.clone();
     view! {
-        <p class="field-label">{zh::PHOTO}</p>
         // The native file button speaks the browser's language; this one
         // speaks Chinese and is a full-size touch target.
         <label class="btn btn-block photo-button">
-            {zh::TAKE_PHOTO}
-            <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-testid="photo" on:change=chosen/>
+            {button}
+            <input type="file" accept="image/*" capture="environment" class="visually-hidden" data-testid=testid on:change=chosen/>
         </label>
         {move || busy.get().then(|| view! { <p class="loading">{zh::COMPRESSING}</p> })}
         {move || error.get().map(|e| view! { <p class="field-problem" role="alert">{e}</p> })}
-        {move || draft.with(|d| d.photo_base64.clone()).map(|b64| {
-            let h = h.clone();
+        {move || current.get().map(|b64| {
             let kb = b64.len() * 3 / 4 / 1024;
             view! {
                 <div class="photo">
-                    <img src=format!("data:image/jpeg;base64,{b64}") alt=zh::PHOTO data-testid="photo-preview"/>
+                    <img src=format!("data:image/jpeg;base64,{b64}") alt=zh::PHOTO data-testid=format!("{testid}-preview")/>
                     <span class="line-meta">{format!("{kb} KB")}</span>
-                    <button type="button" class="btn btn-small" on:click=move |_| edit(draft, &h, |d| d.photo_base64 = None)>{zh::REMOVE}</button>
+                    <button type="button" class="btn btn-small" on:click=move |_| set.run(None)>{zh::REMOVE}</button>
                 </div>
             }
         })}
@@ -657,6 +688,12 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                     <span class="confirm-name">{zh::CONFIRM_MET_WITH}</span>
                     <span class="confirm-words">{move || draft.with(|d| d.met_with.trim().to_owned())}</span>
                 </li>
+                {move || draft.with(|d| {
+                    let n = d.evidence_sent().count();
+                    (n > 0).then(|| view! {
+                        <li><span class="confirm-name">{zh::EVIDENCE_PHOTO}</span><span class="confirm-words" data-testid="confirm-evidence">{format!("{n} 张")}</span></li>
+                    })
+                })}
                 {move || draft.with(|d| {
                     let notes = d.notes.trim().to_owned();
                     (!notes.is_empty()).then(|| view! {

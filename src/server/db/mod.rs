@@ -270,6 +270,8 @@ pub struct VisitRecord {
     pub worker_id: Uuid,
     pub signature_png: Vec<u8>,
     pub photo_jpeg: Option<Vec<u8>>,
+    /// The evidence photos, one per line they back.
+    pub evidence_jpeg: Vec<(crate::visits::EvidenceFor, Vec<u8>)>,
     /// Hex SHA-256 of the submission's JSON: tells a replay from a conflict.
     pub payload_hash: String,
     /// The hash releases before the canonical form gave the same
@@ -626,6 +628,12 @@ pub trait Store:
     async fn insert_visits(&self, visits: &[VisitRecord]) -> DbResult<Vec<DbResult<VisitInsert>>>;
     async fn visit(&self, id: Uuid) -> DbResult<Option<StoredVisit>>;
     async fn visits_of_household(&self, household_id: Uuid) -> DbResult<Vec<StoredVisit>>;
+    /// One evidence photo of a visit (JPEG) and the visit's household.
+    async fn evidence_photo(
+        &self,
+        visit_id: Uuid,
+        line: crate::visits::EvidenceFor,
+    ) -> DbResult<Option<(Uuid, Vec<u8>)>>;
     async fn count_visits(&self) -> DbResult<i64>;
     /// Payload hashes of the conflicting copies received for `visit_id`.
     async fn visit_conflicts(&self, visit_id: Uuid) -> DbResult<Vec<String>>;

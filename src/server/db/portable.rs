@@ -32,8 +32,8 @@ use crate::server::db::{
 use crate::subsidies::{Channel, Fen, IncomeBucket, SubsidyItem};
 use crate::users::UserSummary;
 use crate::visits::{
-    Location, PaymentStatus, ReviewState, ShortfallReason, Signature, VerificationLine,
-    VisitSubmission,
+    EvidenceFor, LineEvidence, Location, PaymentStatus, ReviewState, ShortfallReason, Signature,
+    VerificationLine, VisitSubmission,
 };
 
 type DbRow = <Db as sqlx::Database>::Row;
@@ -1511,6 +1511,25 @@ impl Store for ThisStore {
         Ok(out)
     }
 
+    async fn evidence_photo(
+        &self,
+        visit_id: Uuid,
+        line: EvidenceFor,
+    ) -> DbResult<Option<(Uuid, Vec<u8>)>> {
+        let row = db(sqlx::query(
+            "SELECT v.household_id, e.photo_jpeg FROM line_evidence e \
+             JOIN visits v ON v.id = e.visit_id \
+             WHERE e.visit_id = $1 AND e.line_kind = $2 AND e.line_key = $3",
+        )
+        .bind(visit_id)
+        .bind(line.kind())
+        .bind(line.key())
+        .fetch_optional(&self.pool)
+        .await)?;
+        row.map(|r| Ok((r.try_get("household_id")?, r.try_get("photo_jpeg")?)))
+            .transpose()
+    }
+
     async fn count_visits(&self) -> DbResult<i64> {
         let row = db(sqlx::query("SELECT COUNT(*) AS n FROM visits")
             .fetch_one(&self.pool)
@@ -1919,6 +1938,16 @@ fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
     })
 }
 
+/// SQL true when the income entry aliased `entry` is backed: its visit
+/// carries an evidence photo for its kind. The tick older apps sent is
+/// kept as signed, and backs nothing.
+fn income_backed(entry: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM line_evidence le WHERE le.visit_id = {entry}.visit_id \
+         AND le.line_kind = 'income' AND le.line_key = {entry}.kind)"
+    )
+}
+
 /// SQL true when household `h` has a visit in the statistics year bound at
 /// `year_param`: one probe of the visits' household index.
 fn visited_in_year(year_param: &str) -> String {
@@ -2021,6 +2050,22 @@ impl ThisStore {
             })
         })
         .collect::<DbResult<Vec<_>>>()?;
+        let evidence = db(sqlx::query(
+            "SELECT line_kind, line_key, photo_jpeg FROM line_evidence WHERE visit_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await)?
+        .iter()
+        .map(|e| {
+            let (kind, key): (String, String) = (e.try_get("line_kind")?, e.try_get("line_key")?);
+            Ok(LineEvidence {
+                line: EvidenceFor::parse(&kind, &key)
+                    .ok_or_else(|| corrupt("evidence line", &format!("{kind} {key}")))?,
+                photo_base64: b64.encode(e.try_get::<Vec<u8>, _>("photo_jpeg")?),
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
         let png: Vec<u8> = r.try_get("signature_png")?;
         let photo: Option<Vec<u8>> = r.try_get("photo_jpeg")?;
         let mut visit = VisitSubmission {
@@ -2046,6 +2091,7 @@ impl ThisStore {
             measure_updates,
             income,
             household_size: r.try_get("household_size")?,
+            evidence,
         };
         // The order the payload hash was taken in, whatever the SQL
         // collation's (PostgreSQL's text order need not be Rust's).
@@ -2370,6 +2416,18 @@ async fn insert_visit_in(
         .bind(l.amount_fen)
         .bind(l.evidence)
         .bind(&l.note)
+        .execute(&mut *sp)
+        .await)?;
+    }
+    for (line, jpeg) in &record.evidence_jpeg {
+        db(sqlx::query(
+            "INSERT INTO line_evidence (visit_id, line_kind, line_key, photo_jpeg) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(v.id)
+        .bind(line.kind())
+        .bind(line.key())
+        .bind(jpeg)
         .execute(&mut *sp)
         .await)?;
     }

@@ -120,14 +120,14 @@ impl IncomeStore for ThisStore {
                 });
             }
 
-            let mut q = scoped(
-                "SELECT i.household_id, i.stat_year, i.kind, i.amount_fen, i.evidence, \
+            let select = format!(
+                "SELECT i.household_id, i.stat_year, i.kind, i.amount_fen, {} AS evidence, \
                         i.visit_id, v.started_at \
                  FROM income_entries i JOIN households h ON h.id = i.household_id \
                  JOIN visits v ON v.id = i.visit_id WHERE",
-                scope,
-                ids,
+                income_backed("i")
             );
+            let mut q = scoped(&select, scope, ids);
             q.push(" AND i.stat_year IN (");
             push_in_list(&mut q, [years.0, years.1]);
             for r in db(q.build().fetch_all(&self.pool).await)? {

@@ -118,6 +118,19 @@ const VISIT: Spec = Spec {
                 ("note", Col::Text),
             ],
         },
+        // A visit without evidence photos has no rows here and hashes as
+        // it did before they existed.
+        Child {
+            name: "evidence",
+            from: "line_evidence e",
+            key: "e.visit_id",
+            order: "e.line_kind, e.line_key",
+            cols: &[
+                ("line_kind", Col::Text),
+                ("line_key", Col::Text),
+                ("photo_jpeg", Col::Blob),
+            ],
+        },
     ],
 };
 

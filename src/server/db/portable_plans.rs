@@ -360,10 +360,11 @@ impl PlanStore for ThisStore {
             // Latest = the visit that ended last; its id breaks a tie.
             let mut q = sqlx::QueryBuilder::<Db>::new(format!(
                 "SELECT household_id, kind, amount_fen, evidence, note, day FROM (\
-                 SELECT ie.household_id, ie.kind, ie.amount_fen, ie.evidence, ie.note, \
+                 SELECT ie.household_id, ie.kind, ie.amount_fen, {} AS evidence, ie.note, \
                  {CHINA_DAY_OF_VISIT} AS day, ROW_NUMBER() OVER (PARTITION BY ie.household_id, \
                  ie.kind ORDER BY v.started_at DESC, v.id DESC) AS nth \
-                 FROM income_entries ie JOIN visits v ON v.id = ie.visit_id WHERE ie.stat_year = "
+                 FROM income_entries ie JOIN visits v ON v.id = ie.visit_id WHERE ie.stat_year = ",
+                income_backed("ie")
             ));
             q.push_bind(stat_year);
             q.push(" AND ie.household_id IN (");

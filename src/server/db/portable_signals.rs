@@ -69,7 +69,7 @@ impl SignalStore for ThisStore {
         &self,
         visit_id: Uuid,
         signature_mark: Option<&str>,
-        photo_mark: Option<&str>,
+        photo_marks: &[String],
     ) -> DbResult<SignalContext> {
         let Some(v) = db(sqlx::query(
             "SELECT v.household_id, v.worker_id, v.stat_year, v.started_at, h.village_code \
@@ -122,7 +122,13 @@ impl SignalStore for ThisStore {
         }
         ctx.same_signature =
             others_with_mark(&self.pool, "signature", signature_mark, household_id).await?;
-        ctx.same_photo = others_with_mark(&self.pool, "photo", photo_mark, household_id).await?;
+        for mark in photo_marks {
+            for other in others_with_mark(&self.pool, "photo", Some(mark), household_id).await? {
+                if !ctx.same_photo.contains(&other) {
+                    ctx.same_photo.push(other);
+                }
+            }
+        }
         ctx.net_fen = db(sqlx::query(
             "SELECT net_fen FROM household_income WHERE household_id = $1 AND stat_year = $2",
         )
@@ -156,7 +162,7 @@ impl SignalStore for ThisStore {
             db(sqlx::query(
                 "INSERT INTO visit_marks (visit_id, kind, mark, household_id) \
                  SELECT id, $2, $3, household_id FROM visits WHERE id = $1 \
-                 ON CONFLICT (visit_id, kind) DO NOTHING",
+                 ON CONFLICT (visit_id, kind, mark) DO NOTHING",
             )
             .bind(w.visit_id)
             .bind(*kind)

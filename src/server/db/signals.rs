@@ -82,7 +82,7 @@ pub trait SignalStore {
         &self,
         visit_id: Uuid,
         signature_mark: Option<&str>,
-        photo_mark: Option<&str>,
+        photo_marks: &[String],
     ) -> DbResult<SignalContext>;
     /// Stores the signals (each once) and marks, and ends the visit's work.
     async fn save_signals(&self, w: &SignalWrite) -> DbResult<()>;

@@ -1,0 +1,17 @@
+-- Evidence per payment line: the photo of the record that backs one line
+-- of a signed visit (a passbook page, a bank SMS, a pay slip), one per
+-- line. `line_kind` says which list the line is in, `line_key` names it:
+-- the entitlement id of an expected payment, or the kind of a declared
+-- income figure. Part of the signed visit: never edited, chained with it.
+CREATE TABLE line_evidence (
+    visit_id   UUID NOT NULL REFERENCES visits (id) ON DELETE CASCADE,
+    line_kind  TEXT NOT NULL CHECK (line_kind IN ('payment', 'income')),
+    line_key   TEXT NOT NULL,
+    photo_jpeg BYTEA NOT NULL,
+    PRIMARY KEY (visit_id, line_kind, line_key)
+);
+
+-- A visit now has a photo mark for its photo and each evidence photo: the
+-- same passbook page photographed for two households is a signal too.
+ALTER TABLE visit_marks DROP CONSTRAINT visit_marks_pkey;
+ALTER TABLE visit_marks ADD PRIMARY KEY (visit_id, kind, mark);
