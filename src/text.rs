@@ -27,6 +27,8 @@ pub mod zh {
 
     // signals of fabricated visits (可疑走访)
     pub const SIGNALS_TITLE: &str = "可疑走访";
+    /// The plan and risk table's count of visits with an undecided signal.
+    pub const SUSPICIOUS_VISITS: &str = "可疑走访";
     pub const SIGNALS_LINK: &str = "可疑走访核实";
     pub const SIGNALS_INTRO: &str = "服务器对每次上传的走访自动检查：用时过短、没有位置或远离本村、一小时内走访过多、签名或照片与他户相同、签名笔画过少、减少人口后越过监测标准、夜间录入。请逐条核实：确认无误，或标记需复核（会生成核实问题）。";
     pub const SIGNALS_OPEN: &str = "待核实";
@@ -422,8 +424,9 @@ pub mod zh {
     pub const MEASURE_NOTE: &str = "进展说明（可选）";
     pub const INCOME_HEADING: &str = "家庭收入登记（不含补贴）";
     pub const INCOME_HINT: &str = "填写本统计年度截至今天的累计金额（元），不清楚的可以不填。补贴已在上面核实，不要重复填写。";
-    pub const INCOME_EVIDENCE: &str = "拍凭证（工资条、银行流水、合同）";
-    pub const LINE_EVIDENCE: &str = "拍凭证（存折页、银行短信、发放单）";
+    pub const TAKE_EVIDENCE: &str = "拍凭证照片";
+    pub const INCOME_EVIDENCE_HINT: &str = "凭证：工资条、银行流水或合同";
+    pub const LINE_EVIDENCE_HINT: &str = "凭证：存折页、银行短信或发放单";
     pub const EVIDENCE_PHOTO: &str = "凭证照片";
     pub const RETAKE_EVIDENCE: &str = "重拍凭证";
     pub const NO_EVIDENCE: &str = "无凭证照片";

@@ -17,6 +17,7 @@ on_both_backends!(
     each_made_up_looking_visit_gets_its_signal_and_an_ordinary_one_none,
     supervisors_clear_or_send_signals_for_review_within_their_area,
     thresholds_are_data_the_province_admin_edits,
+    the_plan_and_risk_table_counts_suspicious_visits_per_area,
 );
 
 async fn households(store: &dyn Store, worker: &str, n: u32) -> Vec<Uuid> {
@@ -389,4 +390,96 @@ async fn thresholds_are_data_the_province_admin_edits(db: TestDb) {
             .await
             .contains(&SignalKind::ShortVisit)
     );
+}
+
+/// 可疑走访 in the plan and risk table: visits of the year with an
+/// undecided signal, per area, as the signals table holds them.
+async fn the_plan_and_risk_table_counts_suspicious_visits_per_area(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let store = db.store.as_ref();
+    let workers = [
+        "worker1".to_owned(),
+        "worker2".to_owned(),
+        "worker3".to_owned(),
+    ];
+    daohu::demo::load_visits(store, &workers, common::year(), 60, 11)
+        .await
+        .unwrap();
+    daohu::signals::service::compute_until_idle(store)
+        .await
+        .unwrap();
+    let open_visits = || async {
+        let sql = format!(
+            "SELECT COUNT(DISTINCT s.visit_id) FROM visit_signals s JOIN visits v ON v.id = s.visit_id \
+             WHERE s.state = 'open' AND v.stat_year = {}",
+            common::year().0
+        );
+        with_pool!(db, |pool| sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(&pool)
+            .await
+            .unwrap())
+    };
+    let cookie = sign_in(&state, "county").await;
+    let table = || async {
+        let r = call(
+            &state,
+            Some(&cookie),
+            "/api/income/table",
+            &[("code", "621102000000")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.json()
+    };
+    let t = table().await;
+    let expected = open_visits().await;
+    assert!(expected > 0, "the demo makes some made-up-looking visits");
+    assert_eq!(t["total"]["suspicious_visits"], expected);
+    let rows: i64 = t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["suspicious_visits"].as_i64().unwrap())
+        .sum();
+    assert_eq!(rows, expected, "the townships add up to the county");
+    // The page leads from the count to the queue.
+    let html = page(&state, Some(&cookie), "/areas/621102000000/income")
+        .await
+        .body;
+    assert!(html.contains("row-suspicious"), "{html}");
+
+    // Every signal of one visit decided: one fewer.
+    let (visit, kinds): (Uuid, Vec<String>) = {
+        let all = with_pool!(db, |pool| sqlx::query_as::<_, (Uuid, String)>(
+            "SELECT visit_id, kind FROM visit_signals WHERE state = 'open' ORDER BY visit_id"
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap());
+        let first = all[0].0;
+        (
+            first,
+            all.into_iter()
+                .filter(|(v, _)| *v == first)
+                .map(|(_, k)| k)
+                .collect(),
+        )
+    };
+    for kind in kinds {
+        let r = call(
+            &state,
+            Some(&cookie),
+            "/api/signals/review",
+            &[
+                ("visit_id", visit.to_string().as_str()),
+                ("kind", kind.as_str()),
+                ("state", "cleared"),
+                ("comment", "电话回访属实"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    assert_eq!(table().await["total"]["suspicious_visits"], expected - 1);
 }

@@ -1,5 +1,8 @@
 // 16. Truthful numbers (issue 14), at 360×800, without a line of script on
 // the public pages:
+//  0. a worker photographs the evidence for a line with the server
+//     stopped, signs, syncs; the township sees the photo beside the line;
+//     the household opens /r from that visit's QR link and disputes it;
 //  1. a household opens /r from its receipt's QR link, checks what it
 //     signed and disputes it; the township sees the dispute in its queue;
 //  2. the township's 可疑走访 queue shows the demo's made-up-looking
@@ -11,7 +14,20 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, screenshot, startServer } from '../support/server.mjs';
-import { byTestId, eventually, mobilePage, open, signIn } from '../support/app.mjs';
+import {
+  byTestId,
+  drawSignature,
+  eventually,
+  fieldPhone,
+  fieldReady,
+  fillVisit,
+  mobilePage,
+  open,
+  openFirstHousehold,
+  pendingCount,
+  signIn,
+  signInAndDownload,
+} from '../support/app.mjs';
 
 const TOWNSHIP = '621102100000';
 const COUNTY = '621102000000';
@@ -43,6 +59,93 @@ function aReceipt() {
 }
 
 describe('truthful numbers', () => {
+  test('evidence photographed offline reaches the township; the household disputes from the QR link', async (t) => {
+    const phone = await fieldPhone(t, browser, server.baseURL);
+    await signInAndDownload(phone, 'worker1');
+    await server.stop();
+    await phone.reload();
+    await fieldReady(phone);
+    await openFirstHousehold(phone);
+    await byTestId(phone, 'start-visit').click();
+    await phone.waitForURL(/\/field\?visit=/);
+    await fillVisit(phone);
+    // A passbook page as a phone camera takes it: big, shrunk on the phone.
+    const shot = await phone.evaluate(async () => {
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [2400, 1800];
+      const g = c.getContext('2d');
+      g.fillStyle = '#f4f0e4';
+      g.fillRect(0, 0, c.width, c.height);
+      g.fillStyle = '#222';
+      g.font = '96px sans-serif';
+      for (let y = 200; y < 1800; y += 160) g.fillText('2026-05-12 补贴 +1250.00', 80, y);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.95));
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    });
+    const line = byTestId(phone, 'line-0');
+    await line.locator('[data-testid="evidence"]').setInputFiles({
+      name: 'passbook.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.from(shot, 'base64'),
+    });
+    await line.locator('[data-testid="evidence-preview"]').waitFor({ timeout: 20_000 });
+    await line.scrollIntoViewIfNeeded();
+    await screenshot(phone, 'truthful-evidence-taken');
+    await byTestId(phone, 'to-confirm').click();
+    await byTestId(phone, 'confirmation').waitFor();
+    assert.equal((await byTestId(phone, 'confirm-evidence').textContent()).trim(), '1 张');
+    await drawSignature(phone);
+    await byTestId(phone, 'sign').click();
+    const receipt = (await byTestId(phone, 'receipt').textContent()).trim();
+    const link = await byTestId(phone, 'receipt-qr').getAttribute('data-link');
+    await byTestId(phone, 'finish').click();
+    await eventually(async () => (await pendingCount(phone)) === 1, { message: 'one visit pending' });
+    await server.start();
+    await byTestId(phone, 'sync-now').click();
+    await eventually(async () => (await pendingCount(phone)) === 0, { timeout: 20_000, message: 'delivered' });
+
+    const code = receipt.replace('-', '');
+    const [household, signer, bytes] = server
+      .sql(
+        `SELECT lower(hex(v.household_id)), v.signer_name, length(e.photo_jpeg) FROM visits v
+           JOIN line_evidence e ON e.visit_id = v.id WHERE upper(substr(v.content_hash, 1, 8)) = '${code}'`,
+      )
+      .split('|');
+    assert.ok(Number(bytes) > 1000 && Number(bytes) <= 300 * 1024, `the photo arrived compressed (${bytes} B)`);
+
+    // The township sees the photo beside the line it backs.
+    const office = await mobilePage(t, browser, server.baseURL);
+    await signIn(office, 'township1', `/areas/${TOWNSHIP}`);
+    const h = household;
+    await open(office, `/households/${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`);
+    const visit = byTestId(office, 'visit').filter({ hasText: receipt });
+    const photo = visit.locator('[data-testid="evidence"] img');
+    await photo.scrollIntoViewIfNeeded();
+    await eventually(async () => photo.evaluate((img) => img.complete && img.naturalWidth > 0), {
+      message: 'the evidence photo loads',
+    });
+    await screenshot(office, 'truthful-evidence-seen');
+
+    // The household, on its own phone with no script, from the QR link.
+    const own = await mobilePage(t, browser, server.baseURL, { javaScriptEnabled: false });
+    await own.goto(link);
+    const digits = server.sql(`SELECT id_number FROM members WHERE household_id = x'${household}' AND name = '${signer}'`).slice(-4);
+    await byTestId(own, 'receipt-digits').fill(digits);
+    await byTestId(own, 'receipt-open').click();
+    await byTestId(own, 'receipt').waitFor();
+    await byTestId(own, 'dispute-not_signed').check();
+    await byTestId(own, 'dispute-details').fill('凭证上的钱不是我家的');
+    await byTestId(own, 'dispute-submit').click();
+    await byTestId(own, 'dispute-sent').waitFor();
+    await open(office, `/areas/${TOWNSHIP}/discrepancies`);
+    await eventually(async () => (await office.content()).includes('凭证上的钱不是我家的'), {
+      message: 'the dispute in the queue',
+    });
+  });
+
   test('a household checks its receipt from the QR link and disputes it', async (t) => {
     const { code, digits } = aReceipt();
     // The household's own phone: no session, no script needed.

@@ -439,7 +439,8 @@ fn VisitLine(l: VisitLineView) -> impl IntoView {
                 {l.received.map(|r| format!(" · 实收 {r} 元"))}
             </div>
             {(!detail.is_empty()).then(|| view! { <div class="ent-sub muted">{detail}</div> })}
-            <Evidence href=l.evidence_href/>
+            {(l.evidence_href.is_some() || l.status != PaymentStatus::NotDueYet)
+                .then(|| view! { <Evidence href=l.evidence_href/> })}
         </li>
     }
 }

@@ -800,6 +800,9 @@ pub struct IncomeRow {
     pub by_flag: [i64; 5],
     pub measures_due: i64,
     pub measures_on_time: i64,
+    /// Visits of the year with a signal of a made-up visit not yet
+    /// decided (可疑走访).
+    pub suspicious_visits: i64,
 }
 
 impl IncomeRow {
@@ -811,6 +814,7 @@ impl IncomeRow {
             by_flag: [0; 5],
             measures_due: 0,
             measures_on_time: 0,
+            suspicious_visits: 0,
         }
     }
 

@@ -518,6 +518,16 @@ pub async fn income_table(
             r.measures_on_time = r.measures_on_time.saturating_add(f.measures_on_time);
         }
     }
+    // The signals of made-up visits, counted where they happened.
+    for (village, n) in store.suspicious_visits_by_village(&code, year).await? {
+        let Ok(village) = AreaCode::parse(&village) else {
+            continue;
+        };
+        if let Some(row) = rows.iter_mut().find(|r| r.area.code.contains(&village)) {
+            row.suspicious_visits = row.suspicious_visits.saturating_add(n);
+        }
+        total.suspicious_visits = total.suspicious_visits.saturating_add(n);
+    }
     let thresholds = store.income_thresholds().await?;
     Ok(IncomeTable {
         breadcrumbs: breadcrumbs(store, &actor.area, &code).await?,

@@ -228,6 +228,13 @@ fn Row(r: IncomeRow, total: bool) -> impl IntoView {
             }
         })
         .collect_view();
+    let suspicious = (r.suspicious_visits > 0).then(|| {
+        view! {
+            <li><A href=crate::signals::ui::signals_href(code.as_str()) attr:class="tag tag-amber" attr:data-testid="row-suspicious">
+                {zh::SUSPICIOUS_VISITS} " " {r.suspicious_visits}
+            </A></li>
+        }
+    });
     let flagged = if r.flagged == 0 {
         Either::Left(view! { "0" })
     } else {
@@ -237,7 +244,7 @@ fn Row(r: IncomeRow, total: bool) -> impl IntoView {
         <tr data-testid="income-row" data-area=r.area.code.to_string()>
             <th scope="row">
                 {name}
-                <ul class="kind-counts flag-counts">{chips}</ul>
+                <ul class="kind-counts flag-counts">{chips}{suspicious}</ul>
             </th>
             // data-label: the column's name over each figure when a narrow
             // screen stacks the row as a card.

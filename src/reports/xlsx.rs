@@ -156,6 +156,7 @@ pub fn income_headers() -> Vec<String> {
     h.extend([
         "到期措施".to_owned(),
         "按期完成".to_owned(),
+        zh::SUSPICIOUS_VISITS.to_owned(),
         zh::IMPLEMENTATION_RATE.to_owned(),
     ]);
     h
@@ -229,7 +230,11 @@ fn income_sheet(workbook: &mut Workbook, t: &IncomeTable) -> Result<(), XlsxErro
         sheet.write_string_with_format(r, 0, label, &pick(&name))?;
         let mut figures = vec![row.households, row.flagged];
         figures.extend(row.by_flag);
-        figures.extend([row.measures_due, row.measures_on_time]);
+        figures.extend([
+            row.measures_due,
+            row.measures_on_time,
+            row.suspicious_visits,
+        ]);
         for (i, n) in figures.iter().enumerate() {
             sheet.write_number_with_format(r, 1 + i as u16, *n as f64, &pick(&count))?;
         }

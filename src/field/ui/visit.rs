@@ -255,7 +255,7 @@ fn LineCard(
                 </div>
             </Show>
             <Show when=move || status().is_some_and(|s| s != PaymentStatus::NotDueYet)>
-                <EvidenceInput draft household=h6.clone() line=EvidenceFor::Payment(entitlement_id) button=zh::LINE_EVIDENCE/>
+                <EvidenceInput draft household=h6.clone() line=EvidenceFor::Payment(entitlement_id) hint=zh::LINE_EVIDENCE_HINT/>
             </Show>
         </fieldset>
     }
@@ -410,7 +410,7 @@ fn IncomeRow(
             {last.map(|t| view! { <p class="line-meta" data-testid="income-last">{t}</p> })}
             <FieldProblem problem name=field("amount_fen")/>
             <Show when=move || !mine().amount.trim().is_empty()>
-                <EvidenceInput draft household=h2.clone() line=EvidenceFor::Income(kind) button=zh::INCOME_EVIDENCE/>
+                <EvidenceInput draft household=h2.clone() line=EvidenceFor::Income(kind) hint=zh::INCOME_EVIDENCE_HINT/>
                 <input class="input" data-testid="income-note" placeholder=zh::INCOME_NOTE_HINT
                     prop:value=move || mine().note
                     on:input={let h = h3.clone(); move |ev| { let v = event_target_value(&ev); edit(draft, &h, |d| d.income_mut(kind).note = v) }}/>
@@ -467,11 +467,12 @@ fn EvidenceInput(
     draft: RwSignal<VisitDraft>,
     household: Arc<RosterHousehold>,
     line: EvidenceFor,
-    button: &'static str,
+    hint: &'static str,
 ) -> impl IntoView {
     view! {
+        <p class="line-meta evidence-hint">{hint}</p>
         <PhotoPicker
-            button
+            button=zh::TAKE_EVIDENCE
             testid="evidence"
             current=Signal::derive(move || draft.with(|d| d.evidence_of(line).map(str::to_owned)))
             set=Callback::new(move |photo| edit(draft, &household, |d| d.set_evidence(line, photo)))/>

@@ -263,6 +263,28 @@ impl SignalStore for ThisStore {
             .collect()
     }
 
+    async fn suspicious_visits_by_village(
+        &self,
+        scope: &AreaCode,
+        stat_year: i32,
+    ) -> DbResult<Vec<(String, i64)>> {
+        let (lo, hi) = scope.subtree_range();
+        let rows = db(sqlx::query(
+            "SELECT s.village_code, COUNT(DISTINCT s.visit_id) AS n FROM visit_signals s \
+             JOIN visits v ON v.id = s.visit_id \
+             WHERE s.village_code BETWEEN $1 AND $2 AND s.state = 'open' AND v.stat_year = $3 \
+             GROUP BY s.village_code",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(stat_year)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("village_code")?, r.try_get("n")?)))
+            .collect()
+    }
+
     async fn signal_village(&self, visit_id: Uuid, kind: &str) -> DbResult<Option<String>> {
         db(
             sqlx::query("SELECT village_code FROM visit_signals WHERE visit_id = $1 AND kind = $2")

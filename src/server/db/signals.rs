@@ -104,6 +104,13 @@ pub trait SignalStore {
     ) -> DbResult<Vec<SignalRow>>;
     /// Open signals per kind in the area.
     async fn signal_counts(&self, scope: &AreaCode) -> DbResult<Vec<(String, i64)>>;
+    /// Visits with an open signal of the statistics year, per village of
+    /// the area.
+    async fn suspicious_visits_by_village(
+        &self,
+        scope: &AreaCode,
+        stat_year: i32,
+    ) -> DbResult<Vec<(String, i64)>>;
     /// The village of a visit's signal, if it exists.
     async fn signal_village(&self, visit_id: Uuid, kind: &str) -> DbResult<Option<String>>;
     /// Records the decision and moves the signal; opens the discrepancy
