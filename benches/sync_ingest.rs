@@ -402,6 +402,7 @@ fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
         worker_id,
         signature_png: png,
         photo_jpeg: None,
+        evidence_jpeg: Vec::new(),
         earlier_payload_hash: None,
         income_work: Vec::new(),
     }

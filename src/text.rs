@@ -19,6 +19,16 @@ pub mod zh {
     pub const NOTICE_CHECK: &str = "核对回执：";
     pub const NOTICE_QR: &str = "核对走访回执的二维码";
     pub const NOTICE_OBJECTIONS: &str = "公示期内收到的异议";
+    pub const OBJECTION_TITLE: &str = "登记群众异议";
+    pub const OBJECTION_HINT: &str = "群众当面或电话提出的异议，登记后列入公示的异议清单。";
+    pub const OBJECTION_REASON: &str = "异议内容";
+    pub const OBJECTION_DETAILS: &str = "说明";
+    pub const OBJECTION_PHONE: &str = "回访电话（可不填）";
+    pub const OBJECTION_RECEIVED_ON: &str = "收到日期";
+    pub const OBJECTION_SAVE: &str = "登记异议";
+    pub const OBJECTION_ENTERED: &str = "乡镇登记";
+    pub const OBJECTION_OPEN: &str = "处理中";
+    pub const OBJECTION_CLOSED: &str = "已处理";
     pub const NOTICE_PRINT: &str = "打印公示";
     pub const NOTICE_POST_TITLE: &str = "登记张贴";
     pub const NOTICE_FROM: &str = "张贴日期";

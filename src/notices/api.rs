@@ -34,3 +34,29 @@ pub async fn post_notice(
     )
     .await
 }
+
+/// Enters an objection the township received while the notice was up.
+#[server(prefix = "/api", endpoint = "notices/objection")]
+pub async fn add_objection(
+    code: String,
+    stat_year: i32,
+    household_id: uuid::Uuid,
+    reason: String,
+    details: String,
+    phone: String,
+    received_on: chrono::NaiveDate,
+) -> Result<(), AppError> {
+    let (deps, caller) = crate::server::session::require_caller().await?;
+    crate::notices::service::add_objection(
+        deps.store.as_ref(),
+        &caller,
+        &code,
+        stat_year,
+        household_id,
+        &reason,
+        &details,
+        &phone,
+        received_on,
+    )
+    .await
+}

@@ -51,8 +51,12 @@ pub struct Objection {
     pub head: String,
     pub reason: String,
     pub on: NaiveDate,
-    pub closed: bool,
+    /// `None`: entered by the township; else whether its item is closed.
+    pub closed: Option<bool>,
 }
+
+/// Most a township writes about an objection it enters.
+pub const MAX_OBJECTION_DETAILS_CHARS: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VillageNotice {
@@ -63,6 +67,9 @@ pub struct VillageNotice {
     pub rows: Vec<NoticeRow>,
     pub posting: Option<Posting>,
     pub objections: Vec<Objection>,
+    /// The village's households for the township's objection form, as the
+    /// rows name them (`id`, `3. 张*明`).
+    pub households: Vec<(uuid::Uuid, String)>,
     /// The receipt check's address, and its QR code as a `data:` URL.
     pub receipt_url: String,
     pub qr_data_url: String,

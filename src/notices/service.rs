@@ -7,9 +7,11 @@ use uuid::Uuid;
 use crate::access::{self, Caller};
 use crate::areas::{AreaCode, AreaLevel};
 use crate::error::{AppError, AppResult};
-use crate::notices::{NoticeRow, Objection, Posting, VillageNotice, check_posting};
+use crate::notices::{
+    MAX_OBJECTION_DETAILS_CHARS, NoticeRow, Objection, Posting, VillageNotice, check_posting,
+};
 use crate::receipts::{DisputeReason, RECEIPT_PATH, mask_name};
-use crate::server::db::{NoticePosting, Store};
+use crate::server::db::{NewObjection, NoticePosting, Store};
 use crate::subsidies::{StatYear, china_date};
 
 async fn village_in_reach(
@@ -53,9 +55,19 @@ pub async fn notice(
         }
         up = a.parent();
     }
-    let rows = store
-        .notice_facts(&village, year)
-        .await?
+    let facts = store.notice_facts(&village, year).await?;
+    // As the printed rows name them: number on the notice and masked name.
+    let households = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            (
+                f.household_id,
+                format!("{}. {}", i + 1, mask_name(&f.head_name)),
+            )
+        })
+        .collect();
+    let rows = facts
         .into_iter()
         .map(|f| {
             let count = |s: &str| f.lines.iter().filter(|(st, _)| st == s).count() as u32;
@@ -91,7 +103,7 @@ pub async fn notice(
                     reason: DisputeReason::parse(&o.reason)
                         .map_or("其他", DisputeReason::label)
                         .to_owned(),
-                    on: china_date(o.at),
+                    on: o.on,
                     closed: o.closed,
                 })
                 .collect()
@@ -109,6 +121,7 @@ pub async fn notice(
             phone: p.contact_phone,
         }),
         objections,
+        households,
         qr_data_url: qr_data_url(&receipt_url),
         receipt_url,
         today,
@@ -161,6 +174,80 @@ pub async fn post(
             contact_phone: phone.to_owned(),
             created_by: caller.actor.user_id,
             created_at: Utc::now(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// Enters an objection the township received for a household of the
+/// village while its notice was up (in person, by phone).
+#[allow(clippy::too_many_arguments)]
+pub async fn add_objection(
+    store: &dyn Store,
+    caller: &Caller,
+    code: &str,
+    stat_year: i32,
+    household_id: Uuid,
+    reason: &str,
+    details: &str,
+    phone: &str,
+    received_on: NaiveDate,
+) -> AppResult<()> {
+    let village = village_in_reach(store, caller, code, "notice_objection").await?;
+    let household = store.household(household_id).await?;
+    if household.is_none_or(|h| h.village != village) {
+        return Err(AppError::validation("农户", "请选择本村的农户"));
+    }
+    let reason = DisputeReason::parse(reason)
+        .ok_or_else(|| AppError::validation("异议内容", "请选择异议内容"))?;
+    let details = details.trim();
+    if details.chars().count() > MAX_OBJECTION_DETAILS_CHARS
+        || details.chars().any(char::is_control)
+    {
+        return Err(AppError::validation(
+            "说明",
+            format!("说明最多{MAX_OBJECTION_DETAILS_CHARS}字，且不能含控制字符"),
+        ));
+    }
+    if reason == DisputeReason::Other && details.is_empty() {
+        return Err(AppError::validation("说明", "选“其他”时请写明异议内容"));
+    }
+    let phone = match phone.trim() {
+        "" => None,
+        typed => Some(
+            crate::households::id_number::phone_as_typed(typed)
+                .ok_or_else(|| AppError::validation("联系电话", "电话号码不对"))?
+                .to_owned(),
+        ),
+    };
+    let Some(posting) = store.notice_posting(&village, stat_year).await? else {
+        return Err(AppError::validation(
+            "收到日期",
+            "本村公示尚未张贴，请先登记公示期",
+        ));
+    };
+    let today = china_date(Utc::now());
+    if received_on < posting.posted_from || received_on > posting.posted_until.min(today) {
+        return Err(AppError::validation(
+            "收到日期",
+            format!(
+                "收到日期应在公示期内（{} 至 {}），且不晚于今天",
+                posting.posted_from, posting.posted_until
+            ),
+        ));
+    }
+    store
+        .add_objection(&NewObjection {
+            id: Uuid::now_v7(),
+            village,
+            stat_year,
+            household_id,
+            reason: reason.as_str().to_owned(),
+            details: details.to_owned(),
+            phone,
+            received_on,
+            entered_by: caller.actor.user_id,
+            entered_at: Utc::now(),
         })
         .await?;
     Ok(())

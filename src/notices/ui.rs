@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{AppFrame, ErrorNotice, Loading, anchor_for, form_action};
-use crate::notices::api::{PostNotice, get_village_notice};
-use crate::notices::{MIN_POSTING_DAYS, VillageNotice};
+use crate::notices::api::{AddObjection, PostNotice, get_village_notice};
+use crate::notices::{MAX_OBJECTION_DETAILS_CHARS, MIN_POSTING_DAYS, VillageNotice};
+use crate::receipts::DisputeReason;
 use crate::subsidies::Fen;
 use crate::text::zh;
 
@@ -16,12 +17,13 @@ pub fn NoticePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let post = form_action::<PostNotice>();
+    let object = form_action::<AddObjection>();
     let notice = Resource::new(
         move || {
             (
                 params.read().get("code").unwrap_or_default(),
                 query.read().get("year").and_then(|y| y.parse::<i32>().ok()),
-                post.version().get(),
+                post.version().get() + object.version().get(),
             )
         },
         |(code, year, _)| get_village_notice(code, year),
@@ -31,7 +33,7 @@ pub fn NoticePage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match notice.await {
-                        Ok(n) => Either::Left(view! { <NoticeView n post/> }),
+                        Ok(n) => Either::Left(view! { <NoticeView n post object/> }),
                         Err(e) => Either::Right(view! { <ErrorNotice error=e/> }),
                     }
                 })}
@@ -41,7 +43,11 @@ pub fn NoticePage() -> impl IntoView {
 }
 
 #[component]
-fn NoticeView(n: VillageNotice, post: ServerAction<PostNotice>) -> impl IntoView {
+fn NoticeView(
+    n: VillageNotice,
+    post: ServerAction<PostNotice>,
+    object: ServerAction<AddObjection>,
+) -> impl IntoView {
     let total: i64 = n
         .rows
         .iter()
@@ -64,6 +70,8 @@ fn NoticeView(n: VillageNotice, post: ServerAction<PostNotice>) -> impl IntoView
         )
         .to_string();
     let code = n.village.code.to_string();
+    let (code2, stat_year, today, posted) =
+        (code.clone(), n.stat_year, n.today, n.posting.is_some());
     view! {
         <div class="no-print notice-tools">
             <a href=format!("/households?village={code}") class="btn btn-small">"‹ " {n.village.name.clone()}</a>
@@ -126,7 +134,11 @@ fn NoticeView(n: VillageNotice, post: ServerAction<PostNotice>) -> impl IntoView
                 <h3>{zh::NOTICE_OBJECTIONS}</h3>
                 <ul data-testid="notice-objections">
                     {n.objections.into_iter().map(|o| view! {
-                        <li>{o.on.to_string()} " · " {o.head} " · " {o.reason} " · " {if o.closed { "已处理" } else { "处理中" }}</li>
+                        <li>{o.on.to_string()} " · " {o.head} " · " {o.reason} " · " {match o.closed {
+                            None => zh::OBJECTION_ENTERED,
+                            Some(true) => zh::OBJECTION_CLOSED,
+                            Some(false) => zh::OBJECTION_OPEN,
+                        }}</li>
                     }).collect_view()}
                 </ul>
             })}
@@ -141,6 +153,50 @@ fn NoticeView(n: VillageNotice, post: ServerAction<PostNotice>) -> impl IntoView
                 <label class="field"><span>{zh::NOTICE_UNTIL}</span><input type="date" name="until" value=until_default required/></label>
                 <label class="field"><span>{zh::NOTICE_CONTACT}</span><input type="tel" name="phone" required maxlength="20" data-testid="notice-phone"/></label>
                 <button type="submit" class="btn btn-block" data-testid="notice-save">{zh::NOTICE_SAVE}</button>
+            </ActionForm>
+        </section>
+        {posted.then(|| view! { <ObjectionForm object code=code2 stat_year households=n.households today/> })}
+    }
+}
+
+/// 登记异议: an objection the township received in person or by phone.
+#[component]
+fn ObjectionForm(
+    object: ServerAction<AddObjection>,
+    code: String,
+    stat_year: i32,
+    households: Vec<(uuid::Uuid, String)>,
+    today: chrono::NaiveDate,
+) -> impl IntoView {
+    let refused = move || {
+        object.value().get().and_then(Result::err).map(|e| {
+            view! { <p class="notice notice-error" role="alert" data-testid="objection-error">{e.to_string()}</p> }
+        })
+    };
+    view! {
+        <section class="card no-print" data-testid="objection-form">
+            <h2>{zh::OBJECTION_TITLE}</h2>
+            <p class="muted">{zh::OBJECTION_HINT}</p>
+            {refused}
+            <ActionForm action=object attr:id=anchor_for(&object)>
+                <input type="hidden" name="code" value=code/>
+                <input type="hidden" name="stat_year" value=stat_year.to_string()/>
+                <label class="field"><span>{zh::RECEIPT_HOUSEHOLD}</span>
+                    <select name="household_id" required data-testid="objection-household">
+                        {households.into_iter().map(|(id, label)| view! { <option value=id.to_string()>{label}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>{zh::OBJECTION_REASON}</span>
+                    <select name="reason" required data-testid="objection-reason">
+                        {DisputeReason::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field"><span>{zh::OBJECTION_DETAILS}</span>
+                    <textarea name="details" rows="3" maxlength=MAX_OBJECTION_DETAILS_CHARS.to_string() data-testid="objection-details"></textarea>
+                </label>
+                <label class="field"><span>{zh::OBJECTION_PHONE}</span><input type="tel" name="phone" maxlength="20"/></label>
+                <label class="field"><span>{zh::OBJECTION_RECEIVED_ON}</span><input type="date" name="received_on" value=today.to_string() required data-testid="objection-on"/></label>
+                <button type="submit" class="btn btn-block" data-testid="objection-save">{zh::OBJECTION_SAVE}</button>
             </ActionForm>
         </section>
     }

@@ -41,7 +41,7 @@ pub use income::{
     IncomeStore, PaymentFact, SizeFact,
 };
 pub use ledger::{ChainHead, LedgerStore, VerificationRow};
-pub use notices::{NoticeFacts, NoticeObjection, NoticePosting, NoticeStore};
+pub use notices::{NewObjection, NoticeFacts, NoticeObjection, NoticePosting, NoticeStore};
 pub use plans::{
     MeasureEvent, MeasureHistoryRow, NewPlan, ONE_PLAN_PER_HOUSEHOLD, PlanStore, PlanWrite,
 };

@@ -36,8 +36,26 @@ pub struct NoticePosting {
 pub struct NoticeObjection {
     pub head_name: String,
     pub reason: String,
-    pub at: DateTime<Utc>,
-    pub closed: bool,
+    /// The day (China time) it was made, or received by the township.
+    pub on: NaiveDate,
+    /// `None`: entered by the township (nothing to close); else whether
+    /// the dispute's item is closed.
+    pub closed: Option<bool>,
+}
+
+/// An objection the township enters for a household of the village.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObjection {
+    pub id: Uuid,
+    pub village: AreaCode,
+    pub stat_year: i32,
+    pub household_id: Uuid,
+    pub reason: String,
+    pub details: String,
+    pub phone: Option<String>,
+    pub received_on: NaiveDate,
+    pub entered_by: Uuid,
+    pub entered_at: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -51,7 +69,11 @@ pub trait NoticeStore {
         village: &AreaCode,
         stat_year: i32,
     ) -> DbResult<Option<NoticePosting>>;
-    /// Disputes of the village's households made in `[from, until)`.
+    /// Stores an objection the township entered.
+    async fn add_objection(&self, o: &NewObjection) -> DbResult<()>;
+    /// Disputes of the village's households made in `[from, until)`, and
+    /// the objections the township entered as received in those days
+    /// (China time), oldest first.
     async fn objections_between(
         &self,
         village: &AreaCode,

@@ -2,7 +2,7 @@
 // by `sqlite.rs` and `postgres.rs` inside a module of their own (see
 // `portable.rs` for the rules of portable SQL).
 
-use crate::server::db::{NoticeFacts, NoticeObjection, NoticePosting, NoticeStore};
+use crate::server::db::{NewObjection, NoticeFacts, NoticeObjection, NoticePosting, NoticeStore};
 
 #[async_trait]
 impl NoticeStore for ThisStore {
@@ -90,6 +90,27 @@ impl NoticeStore for ThisStore {
         .transpose()
     }
 
+    async fn add_objection(&self, o: &NewObjection) -> DbResult<()> {
+        db(sqlx::query(
+            "INSERT INTO notice_objections (id, village_code, stat_year, household_id, reason, \
+             details, phone, received_on, entered_by, entered_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(o.id)
+        .bind(o.village.as_str())
+        .bind(o.stat_year)
+        .bind(o.household_id)
+        .bind(&o.reason)
+        .bind(&o.details)
+        .bind(&o.phone)
+        .bind(o.received_on)
+        .bind(o.entered_by)
+        .bind(o.entered_at)
+        .execute(&self.pool)
+        .await)?;
+        Ok(())
+    }
+
     async fn objections_between(
         &self,
         village: &AreaCode,
@@ -107,16 +128,44 @@ impl NoticeStore for ThisStore {
         .bind(until)
         .fetch_all(&self.pool)
         .await)?;
-        rows.iter()
+        let mut out = rows
+            .iter()
             .map(|r| {
                 let state: String = r.try_get("state")?;
                 Ok(NoticeObjection {
                     head_name: r.try_get("head_name")?,
                     reason: r.try_get("reason")?,
-                    at: r.try_get("at")?,
-                    closed: state == "closed",
+                    on: crate::subsidies::china_date(r.try_get("at")?),
+                    closed: Some(state == "closed"),
                 })
             })
-            .collect()
+            .collect::<DbResult<Vec<_>>>()?;
+        // The days the instants fall on in China, both included.
+        let china = crate::subsidies::china_date;
+        let (first, last) = (
+            china(from),
+            china(until - chrono::Duration::microseconds(1)),
+        );
+        let entered = db(sqlx::query(
+            "SELECT h.head_name, o.reason, o.received_on FROM notice_objections o \
+             JOIN households h ON h.id = o.household_id \
+             WHERE o.village_code = $1 AND o.received_on >= $2 AND o.received_on <= $3 \
+             ORDER BY o.received_on, o.id",
+        )
+        .bind(village.as_str())
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await)?;
+        for r in &entered {
+            out.push(NoticeObjection {
+                head_name: r.try_get("head_name")?,
+                reason: r.try_get("reason")?,
+                on: r.try_get("received_on")?,
+                closed: None,
+            });
+        }
+        out.sort_by_key(|o| o.on);
+        Ok(out)
     }
 }
