@@ -11,7 +11,9 @@
 //!
 //! Each visit has ≈ 10 verification lines and an 8 KB signature. Reported
 //! per load: visits/s, per-request p50/p99, and the lag p50/p99 from a
-//! visit's work queued to its account stored. Then the raw store baseline
+//! visit's work queued to its account stored. Then both loads again with
+//! the signal worker running too (signals of made-up visits computed as
+//! they arrive), as a share of the rate without. Then the raw store baseline
 //! (the same rows straight through the store, no derived work). With
 //! `--history N`, N more visits are then stored (one day's worth per
 //! household after another, as a season goes) and both loads run again on
@@ -126,6 +128,10 @@ async fn run(backend: &str, url: &str, visits: usize, history: usize) -> anyhow:
         .await?
         .expect("demo county admin");
     let households = rich_households(store.as_ref(), year).await?;
+    // Half the households for the loads without the signal worker, half for
+    // those with it: each half's visits meet the same history, so the two
+    // differ only by the worker.
+    let (without, with) = households.split_at(households.len() / 2);
 
     // The endpoint, on a real socket, and the instance's worker.
     let state = AppState::new(Config::for_database(url), store.clone());
@@ -150,7 +156,7 @@ async fn run(backend: &str, url: &str, visits: usize, history: usize) -> anyhow:
             &store,
             addr,
             &cookie,
-            &households,
+            without,
             year,
             visits,
             clients,
@@ -161,6 +167,35 @@ async fn run(backend: &str, url: &str, visits: usize, history: usize) -> anyhow:
         .await?;
         fresh.push(rate);
     }
+
+    // The same loads again, on the other half, with the signal worker
+    // (可疑走访) computing as visits arrive, as on a server: what computing
+    // the signals costs ingest. The backlog of the loads above is computed
+    // first, untimed.
+    daohu::signals::service::compute_until_idle(store.as_ref()).await?;
+    let signals = tokio::spawn(daohu::signals::service::compute_forever(store.clone()));
+    for (i, (clients, per_request)) in LOADS.into_iter().enumerate() {
+        vacuum(backend, url).await?;
+        let rate = load(
+            backend,
+            &store,
+            addr,
+            &cookie,
+            with,
+            year,
+            visits,
+            clients,
+            per_request,
+            &lags,
+            "signals",
+        )
+        .await?;
+        println!(
+            "{backend:<9}   with signals computed: {:.0} % of the rate without",
+            rate / fresh[i] * 100.0
+        );
+    }
+    signals.abort();
 
     // Raw baseline: the same rows straight through the store, one
     // transaction per 50, no derived work.

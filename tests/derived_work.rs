@@ -27,23 +27,14 @@ on_both_backends!(
 );
 
 fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
-    use base64::Engine;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(&v.signature.png_base64)
-        .unwrap();
+    let income_work = income_work(
+        v.household_id,
+        v.stat_year,
+        daohu::subsidies::china_date(Utc::now()),
+    );
     VisitRecord {
-        payload_hash: format!("hash-of-{}", v.id),
-        income_work: income_work(
-            v.household_id,
-            v.stat_year,
-            daohu::subsidies::china_date(Utc::now()),
-        ),
-        visit: v,
-        worker_id,
-        signature_png: png,
-        photo_jpeg: None,
-        evidence_jpeg: Vec::new(),
-        earlier_payload_hash: None,
+        income_work,
+        ..common::record(v, worker_id)
     }
 }
 

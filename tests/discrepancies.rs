@@ -85,23 +85,6 @@ async fn household_with_five_payments(store: &dyn Store) -> Uuid {
     h.id
 }
 
-fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
-    use base64::Engine;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(&v.signature.png_base64)
-        .unwrap();
-    VisitRecord {
-        payload_hash: format!("hash-of-{}", v.id),
-        visit: v,
-        worker_id,
-        signature_png: png,
-        photo_jpeg: None,
-        evidence_jpeg: Vec::new(),
-        earlier_payload_hash: None,
-        income_work: Vec::new(),
-    }
-}
-
 /// A visit of the household's five payments: in full, in part, late, not
 /// received, not due yet (in expected-date order).
 async fn mixed_visit(store: &dyn Store, household: Uuid) -> VisitRecord {
@@ -122,7 +105,7 @@ async fn mixed_visit(store: &dyn Store, household: Uuid) -> VisitRecord {
     let l = &mut v.lines[4];
     (l.status, l.received_fen, l.received_on, l.channel) =
         (PaymentStatus::NotDueYet, None, None, None);
-    record(v, worker.id)
+    common::record(v, worker.id)
 }
 
 fn by_kind(items: &[DiscrepancyRecord], kind: DiscrepancyKind) -> &DiscrepancyRecord {
@@ -211,7 +194,7 @@ async fn a_visit_opens_one_item_per_line_short_or_late_and_a_replay_opens_none(d
     // A second visit, all in full and on time, opens nothing; the counts
     // per kind agree with the list; another township sees none of it.
     let worker = store.user_by_username("worker1").await.unwrap().unwrap();
-    let fine = record(common::signed_visit(store, household).await, worker.id);
+    let fine = common::record(common::signed_visit(store, household).await, worker.id);
     store.insert_visit(&fine).await.unwrap();
     let counts = store
         .discrepancy_counts(&code(TOWNSHIP), worker.id)
@@ -234,7 +217,7 @@ async fn a_conflicting_copy_opens_one_item_once(db: TestDb) {
     let store = db.store.as_ref();
     let household = common::household_of(store, "worker1").await;
     let worker = store.user_by_username("worker1").await.unwrap().unwrap();
-    let first = record(common::signed_visit(store, household).await, worker.id);
+    let first = common::record(common::signed_visit(store, household).await, worker.id);
     store.insert_visit(&first).await.unwrap();
     assert_eq!(store.discrepancies(&open_in(TOWNSHIP)).await.unwrap().1, 0);
 

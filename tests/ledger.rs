@@ -167,31 +167,8 @@ async fn an_untouched_database_verifies_clean_with_every_record_chained(db: Test
 }
 
 async fn store_visit(store: &dyn Store, household: Uuid, worker: &str) -> Uuid {
-    use base64::Engine;
     let v = signed_visit(store, household).await;
-    let worker = store.user_by_username(worker).await.unwrap().unwrap();
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(&v.signature.png_base64)
-        .unwrap();
-    let id = v.id;
-    let answers = store
-        .insert_visits(&[VisitRecord {
-            payload_hash: daohu::visits::payload_hash(&v),
-            income_work: Vec::new(),
-            visit: v,
-            worker_id: worker.id,
-            signature_png: png,
-            photo_jpeg: None,
-            evidence_jpeg: Vec::new(),
-            earlier_payload_hash: None,
-        }])
-        .await
-        .unwrap();
-    assert!(matches!(
-        answers[0],
-        Ok(daohu::server::db::VisitInsert::Stored)
-    ));
-    id
+    common::store_directly(store, v, worker).await
 }
 
 async fn direct_edits_of_records_are_each_named(db: TestDb) {

@@ -52,35 +52,11 @@ async fn store_visit(
     worker: &str,
     tweak: impl FnOnce(&mut VisitSubmission),
 ) -> Uuid {
-    use base64::Engine;
     let mut v = signed_visit(store, household).await;
     v.signature.strokes_json = HAND.into();
     tweak(&mut v);
     v.signature.content_hash = confirmation_hash(&v);
-    let worker = store.user_by_username(worker).await.unwrap().unwrap();
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(&v.signature.png_base64)
-        .unwrap();
-    let id = v.id;
-    let answers = store
-        .insert_visits(&[VisitRecord {
-            payload_hash: daohu::visits::payload_hash(&v),
-            income_work: Vec::new(),
-            visit: v,
-            worker_id: worker.id,
-            signature_png: png,
-            photo_jpeg: None,
-            evidence_jpeg: Vec::new(),
-            earlier_payload_hash: None,
-        }])
-        .await
-        .unwrap();
-    assert!(
-        matches!(answers[0], Ok(daohu::server::db::VisitInsert::Stored)),
-        "{:?}",
-        answers[0]
-    );
-    id
+    common::store_directly(store, v, worker).await
 }
 
 async fn kinds_of(store: &dyn Store, household: Uuid, visit: Uuid) -> Vec<SignalKind> {

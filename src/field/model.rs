@@ -973,6 +973,39 @@ mod tests {
     }
 
     #[test]
+    fn evidence_goes_with_the_lines_it_backs_and_marks_income_backed() {
+        let h = household();
+        let mut d = filled(&h);
+        let now = d.started_at + chrono::Duration::minutes(20);
+        let payment = EvidenceFor::Payment(h.entitlements[0].id);
+        let wage = EvidenceFor::Income(IncomeKind::WageMigrant);
+        d.set_evidence(payment, Some("/9j/AA==".into()));
+        d.set_evidence(wage, Some("/9j/AB==".into()));
+        // Taking it again replaces it; one photo per line.
+        d.set_evidence(payment, Some("/9j/AC==".into()));
+        assert_eq!(d.evidence.len(), 2);
+        assert_eq!(d.evidence_of(payment), Some("/9j/AC=="));
+        // The wage is not declared: its photo is kept but not sent.
+        let v = d.submission(&h, now).unwrap();
+        assert_eq!(v.evidence.len(), 1);
+        assert_eq!(v.evidence[0].line, payment);
+        d.income_mut(IncomeKind::WageMigrant).amount = "3000".into();
+        let v = d.submission(&h, now).unwrap();
+        assert_eq!(v.evidence.len(), 2);
+        assert!(
+            v.income[0].evidence,
+            "a photographed figure is marked backed"
+        );
+        // What the household signs names each photo.
+        let text = crate::visits::confirmation_text(&v);
+        assert_eq!(text.matches("\nevidence|").count(), 2, "{text}");
+        d.set_evidence(wage, None);
+        let v = d.submission(&h, now).unwrap();
+        assert!(!v.income[0].evidence);
+        assert_eq!(d.evidence_of(wage), None);
+    }
+
+    #[test]
     fn in_full_fills_in_the_expected_amount_and_channel() {
         let h = household();
         let d = filled(&h);

@@ -21,6 +21,10 @@ use crate::visits::hex;
 const AT_ONCE: i64 = 100;
 /// How often an idle worker looks for visits delivered to any instance.
 const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+/// The share of the time the worker takes while visits are arriving.
+const BUSY_SHARE_PERCENT: u32 = 10;
+/// The longest it yields after a round, however long the round took.
+const MAX_YIELD: std::time::Duration = std::time::Duration::from_secs(30);
 /// Signals a queue page lists.
 const QUEUE_LIMIT: i64 = 200;
 /// A decision's comment, in characters.
@@ -65,9 +69,19 @@ pub async fn compute_until_idle(store: &dyn Store) -> DbResult<usize> {
 /// store its signals once (they are keyed by visit and kind).
 pub async fn compute_forever(store: std::sync::Arc<dyn Store>) {
     loop {
+        let round = std::time::Instant::now();
         match compute_once(store.as_ref()).await {
             Ok(0) => tokio::time::sleep(IDLE_POLL).await,
-            Ok(_) => {}
+            Ok(_) => {
+                // Visits still arriving (their accounts wait in the derived
+                // work queue): yield the rest of the time to them. Signals
+                // feed a supervisor's queue and can wait; sync cannot.
+                let arriving = store.income_backlog().await.is_ok_and(|b| b.pending > 0);
+                if arriving {
+                    let rest = round.elapsed() * (100 - BUSY_SHARE_PERCENT) / BUSY_SHARE_PERCENT;
+                    tokio::time::sleep(rest.min(MAX_YIELD)).await;
+                }
+            }
             Err(e) => {
                 tracing::error!(error = %e, "computing visit signals failed; retried later");
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;

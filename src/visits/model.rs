@@ -714,7 +714,8 @@ pub enum Confirmation {
     /// used by those apps only when a visit carried any of them.
     V2,
     /// Everything the visit stores: v2 and its times, who was met, the
-    /// position, the notes and the photo's digest. What this app signs.
+    /// position, the notes, the photo's digest and each evidence photo's
+    /// (a visit without evidence has no such line). What this app signs.
     V3,
 }
 
