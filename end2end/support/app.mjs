@@ -354,3 +354,29 @@ export async function shownCount(page) {
   await eventually(async () => (await byTestId(page, 'field-household').count()) === n, { message: `${n} rows shown` });
   return n;
 }
+
+/**
+ * A photo of a paper record as a phone camera takes it (`width`×`height`,
+ * JPEG at high quality), drawn in the page: the bytes to hand to a file input.
+ */
+export async function paperPhoto(page, width = 2400, height = 1800) {
+  const b64 = await page.evaluate(
+    async ([w, h]) => {
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [w, h];
+      const g = c.getContext('2d');
+      g.fillStyle = '#f4f0e4';
+      g.fillRect(0, 0, w, h);
+      g.fillStyle = '#222';
+      g.font = `${Math.round(h / 19)}px sans-serif`;
+      for (let y = h / 9; y < h; y += h / 11) g.fillText('2026-05-12 补贴 +1250.00', w / 30, y);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.95));
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    },
+    [width, height],
+  );
+  return Buffer.from(b64, 'base64');
+}

@@ -1,6 +1,6 @@
 // 一户一策 and declared income on the phone, offline: a household with a
 // plan; sign in and download, stop the server, move one measure to done and
-// another to in progress, declare a migrant wage with evidence, confirm the
+// another to in progress, declare a migrant wage with its pay slip photographed, confirm the
 // household size, sign, reload (nothing lost), start the server, sync, and
 // find exactly one visit with its income rows and the measures moved, each
 // move in the measures' history.
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, chinaToday, drawSignature, eventually, fieldPhone, fieldReady, installHydrationProbe, open, pendingCount, signIn, signInAndDownload } from '../support/app.mjs';
+import { assertNoPageErrors, byTestId, chinaToday, drawSignature, eventually, fieldPhone, fieldReady, installHydrationProbe, open, paperPhoto, pendingCount, signIn, signInAndDownload } from '../support/app.mjs';
 
 const VISITS_PATH = '/api/sync/v1/visits';
 
@@ -155,7 +155,11 @@ describe('plan measures and income on the phone', () => {
     await screenshot(page, 'plan-measures');
 
     await migrantWage(page).locator('[data-testid="income-amount"]').fill('12,000');
-    await migrantWage(page).locator('[data-testid="income-evidence"]').check();
+    // The pay slip photographed: what backs the figure.
+    await migrantWage(page)
+      .locator('[data-testid="evidence"]')
+      .setInputFiles({ name: 'slip.jpg', mimeType: 'image/jpeg', buffer: await paperPhoto(page, 1600, 1200) });
+    await migrantWage(page).locator('[data-testid="evidence-preview"]').waitFor({ timeout: 20_000 });
     await migrantWage(page).locator('[data-testid="income-note"]').fill('兰州建筑工地');
     const size = byTestId(page, 'household-size');
     assert.equal(await size.inputValue(), String(household.members), 'the members on record');
@@ -180,7 +184,7 @@ describe('plan measures and income on the phone', () => {
     assert.equal(await measureCard(page, measures.work).locator('[data-status="done"]').getAttribute('aria-pressed'), 'true');
     assert.equal(await measureCard(page, measures.cattle).locator('[data-testid="measure-note"]').inputValue(), '已购牛犊一头');
     assert.equal(await migrantWage(page).locator('[data-testid="income-amount"]').inputValue(), '12,000');
-    assert.ok(await migrantWage(page).locator('[data-testid="income-evidence"]').isChecked());
+    assert.equal(await migrantWage(page).locator('[data-testid="evidence-preview"]').count(), 1, 'the photo is kept');
 
     await byTestId(page, 'to-confirm').click();
     await page.waitForURL(/step=sign/);
@@ -230,6 +234,7 @@ describe('plan measures and income on the phone', () => {
       sql(`select kind, amount_fen, evidence, note from income_entries where household_id = X'${household.hex}'`),
       'wage_migrant|1200000|1|兰州建筑工地',
     );
+    assert.equal(sql("select line_kind, line_key from line_evidence"), 'income|wage_migrant');
     const measure = (m) => sql(`select status, ifnull(done_on, ''), note from measures where id = X'${m.hex}'`);
     assert.equal(measure(measures.work), `done|${chinaToday()}|`);
     assert.equal(measure(measures.cattle), 'in_progress||已购牛犊一头');

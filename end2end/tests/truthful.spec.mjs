@@ -24,6 +24,7 @@ import {
   mobilePage,
   open,
   openFirstHousehold,
+  paperPhoto,
   pendingCount,
   signIn,
   signInAndDownload,
@@ -70,26 +71,11 @@ describe('truthful numbers', () => {
     await phone.waitForURL(/\/field\?visit=/);
     await fillVisit(phone);
     // A passbook page as a phone camera takes it: big, shrunk on the phone.
-    const shot = await phone.evaluate(async () => {
-      const c = document.createElement('canvas');
-      [c.width, c.height] = [2400, 1800];
-      const g = c.getContext('2d');
-      g.fillStyle = '#f4f0e4';
-      g.fillRect(0, 0, c.width, c.height);
-      g.fillStyle = '#222';
-      g.font = '96px sans-serif';
-      for (let y = 200; y < 1800; y += 160) g.fillText('2026-05-12 补贴 +1250.00', 80, y);
-      const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.95));
-      const bytes = new Uint8Array(await blob.arrayBuffer());
-      let s = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      return btoa(s);
-    });
     const line = byTestId(phone, 'line-0');
     await line.locator('[data-testid="evidence"]').setInputFiles({
       name: 'passbook.jpg',
       mimeType: 'image/jpeg',
-      buffer: Buffer.from(shot, 'base64'),
+      buffer: await paperPhoto(phone),
     });
     await line.locator('[data-testid="evidence-preview"]').waitFor({ timeout: 20_000 });
     await line.scrollIntoViewIfNeeded();
