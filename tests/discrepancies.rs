@@ -15,7 +15,7 @@ use daohu::server::db::{
     EntitlementRecord, HouseholdRecord, Store, VisitInsert, VisitRecord,
 };
 use daohu::subsidies::Channel;
-use daohu::visits::{PaymentStatus, ShortfallReason, VisitSubmission};
+use daohu::visits::{PaymentStatus, ShortfallReason};
 use uuid::Uuid;
 
 on_both_backends!(

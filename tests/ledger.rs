@@ -12,7 +12,7 @@ use chrono::Utc;
 use common::{TestDb, household_of, signed_visit, year};
 use daohu::ledger::service::{chain_until_idle, verify_area};
 use daohu::ledger::{Problem, ProblemKind, RecordKind};
-use daohu::server::db::{ReviewRecord, Store, VisitRecord};
+use daohu::server::db::{ReviewRecord, Store};
 use daohu::visits::ReviewState;
 use uuid::Uuid;
 

@@ -8,7 +8,7 @@ mod common;
 use axum::http::StatusCode;
 use chrono::{Duration, TimeZone};
 use common::{TestDb, call, household_of, page, sign_in, signed_visit};
-use daohu::server::db::{Store, VisitRecord};
+use daohu::server::db::Store;
 use daohu::signals::SignalKind;
 use daohu::visits::{Location, VisitSubmission, confirmation_hash};
 use uuid::Uuid;
