@@ -15,3 +15,9 @@ CREATE TABLE line_evidence (
 -- same passbook page photographed for two households is a signal too.
 ALTER TABLE visit_marks DROP CONSTRAINT visit_marks_pkey;
 ALTER TABLE visit_marks ADD PRIMARY KEY (visit_id, kind, mark);
+
+-- A visit's declared income and measure moves are read by the visit's id
+-- (reading a visit back, hashing it for the chain as it is written): without
+-- these, each such read scans the whole table.
+CREATE INDEX income_entries_visit ON income_entries (visit_id);
+CREATE INDEX measure_events_visit ON measure_events (visit_id);

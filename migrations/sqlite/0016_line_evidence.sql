@@ -25,3 +25,9 @@ INSERT INTO visit_marks_by_mark (visit_id, kind, mark, household_id)
 DROP TABLE visit_marks;
 ALTER TABLE visit_marks_by_mark RENAME TO visit_marks;
 CREATE INDEX visit_marks_mark ON visit_marks (kind, mark);
+
+-- A visit's declared income and measure moves are read by the visit's id
+-- (reading a visit back, hashing it for the chain as it is written): without
+-- these, each such read scans the whole table.
+CREATE INDEX income_entries_visit ON income_entries (visit_id);
+CREATE INDEX measure_events_visit ON measure_events (visit_id);
