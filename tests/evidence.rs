@@ -12,7 +12,6 @@ use base64::Engine;
 use common::{TestDb, page, post_json, sign_in, signed_visit};
 use daohu::income::{IncomeKind, IncomeLine};
 use daohu::ledger::ProblemKind;
-use daohu::server::db::{HouseholdQuery, Store};
 use daohu::sync::VISITS_PATH;
 use daohu::visits::{EvidenceFor, LineEvidence, VisitSubmission, confirmation_hash, evidence_href};
 use serde_json::{Value, json};
@@ -67,31 +66,6 @@ async fn deliver(db: &TestDb, cookie: &str, visit: &VisitSubmission) -> Value {
     reply.json()["results"][0].clone()
 }
 
-/// worker1's first `n` households.
-async fn households(store: &dyn Store, n: u32) -> Vec<Uuid> {
-    let w = store.user_by_username("worker1").await.unwrap().unwrap();
-    let q = HouseholdQuery {
-        scope: w.area.clone(),
-        worker_id: Some(w.id),
-        village: None,
-        search: None,
-        payment: None,
-        flags: None,
-        limit: n,
-        offset: 0,
-    };
-    let ids: Vec<Uuid> = store
-        .list_households(&q)
-        .await
-        .unwrap()
-        .0
-        .iter()
-        .map(|h| h.id)
-        .collect();
-    assert_eq!(ids.len(), n as usize);
-    ids
-}
-
 async fn get(db: &TestDb, cookie: Option<&str>, path: &str) -> (StatusCode, String, Vec<u8>) {
     let mut req = Request::get(path);
     if let Some(c) = cookie {
@@ -125,7 +99,7 @@ async fn visit_with_evidence(db: &TestDb, household: Uuid, tag: &str) -> VisitSu
 async fn evidence_is_stored_served_to_those_who_may_see_it_and_chained(db: TestDb) {
     let db = db.with_demo().await;
     let store = db.store.as_ref();
-    let household = households(store, 1).await[0];
+    let household = common::households_of(store, "worker1", 1).await[0];
     let cookie = sign_in(&db.state(), "worker1").await;
     let v = visit_with_evidence(&db, household, "a").await;
     assert_eq!(deliver(&db, &cookie, &v).await["outcome"], "stored");
@@ -218,7 +192,7 @@ async fn evidence_is_stored_served_to_those_who_may_see_it_and_chained(db: TestD
 async fn only_a_photo_backs_declared_income(db: TestDb) {
     let db = db.with_demo().await;
     let store = db.store.as_ref();
-    let household = households(store, 1).await[0];
+    let household = common::households_of(store, "worker1", 1).await[0];
     let cookie = sign_in(&db.state(), "worker1").await;
     let account = || {
         let state = db.state();
@@ -286,7 +260,7 @@ async fn only_a_photo_backs_declared_income(db: TestDb) {
 async fn bad_evidence_is_refused_with_the_field_named_and_nothing_stored(db: TestDb) {
     let db = db.with_demo().await;
     let store = db.store.as_ref();
-    let household = households(store, 1).await[0];
+    let household = common::households_of(store, "worker1", 1).await[0];
     let cookie = sign_in(&db.state(), "worker1").await;
     let base = signed_visit(store, household).await;
     let first = EvidenceFor::Payment(base.lines[0].entitlement_id);
@@ -391,7 +365,7 @@ async fn bad_evidence_is_refused_with_the_field_named_and_nothing_stored(db: Tes
 async fn the_same_evidence_photo_on_two_households_is_a_signal(db: TestDb) {
     let db = db.with_demo().await;
     let store = db.store.as_ref();
-    let hs = households(store, 3).await;
+    let hs = common::households_of(store, "worker1", 3).await;
     let cookie = sign_in(&db.state(), "worker1").await;
     // One passbook page shown for the first two households, another for the third.
     for (h, tag) in [(hs[0], "same"), (hs[1], "same"), (hs[2], "own")] {

@@ -20,28 +20,6 @@ on_both_backends!(
     the_plan_and_risk_table_counts_suspicious_visits_per_area,
 );
 
-async fn households(store: &dyn Store, worker: &str, n: u32) -> Vec<Uuid> {
-    let w = store.user_by_username(worker).await.unwrap().unwrap();
-    let q = daohu::server::db::HouseholdQuery {
-        scope: w.area.clone(),
-        worker_id: Some(w.id),
-        village: None,
-        search: None,
-        payment: None,
-        flags: None,
-        limit: n,
-        offset: 0,
-    };
-    store
-        .list_households(&q)
-        .await
-        .unwrap()
-        .0
-        .into_iter()
-        .map(|h| h.id)
-        .collect()
-}
-
 const HAND: &str = "[[[10,40,0],[18,30,16],[26,24,33],[34,30,50],[40,42,66],[48,36,83]],\
                     [[20,60,400],[30,58,416],[42,62,433],[54,57,450],[66,63,466],[76,59,483]]]";
 
@@ -89,7 +67,7 @@ fn moved(hand: &str, k: i64, dx: i64) -> String {
 async fn each_made_up_looking_visit_gets_its_signal_and_an_ordinary_one_none(db: TestDb) {
     let db = db.with_demo().await;
     let store = db.store.as_ref();
-    let hs = households(store, "worker1", 8).await;
+    let hs = common::households_of(store, "worker1", 8).await;
     // Daytime, twenty minutes, a good fix, a hand of twelve points.
     let day = |h: u32| {
         chrono::Utc.from_utc_datetime(
@@ -184,7 +162,7 @@ async fn each_made_up_looking_visit_gets_its_signal_and_an_ordinary_one_none(db:
     );
 
     // Eight visits by one worker within the hour: too many.
-    let hs2 = households(store, "worker2", 8).await;
+    let hs2 = common::households_of(store, "worker2", 8).await;
     let mut last = Uuid::nil();
     for (i, h) in hs2.iter().enumerate() {
         last = store_visit(store, *h, "worker2", |v| {

@@ -426,8 +426,8 @@ pub async fn store_directly(
     id
 }
 
-/// The first household assigned to `username`.
-pub async fn household_of(store: &dyn Store, username: &str) -> uuid::Uuid {
+/// The first `n` households assigned to `username` (asserted to exist).
+pub async fn households_of(store: &dyn Store, username: &str, n: u32) -> Vec<uuid::Uuid> {
     let w = store.user_by_username(username).await.unwrap().unwrap();
     let q = daohu::server::db::HouseholdQuery {
         scope: w.area.clone(),
@@ -436,10 +436,24 @@ pub async fn household_of(store: &dyn Store, username: &str) -> uuid::Uuid {
         search: None,
         payment: None,
         flags: None,
-        limit: 1,
+        limit: n,
         offset: 0,
     };
-    store.list_households(&q).await.unwrap().0[0].id
+    let ids: Vec<uuid::Uuid> = store
+        .list_households(&q)
+        .await
+        .unwrap()
+        .0
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(ids.len(), n as usize, "{username} has {n} households");
+    ids
+}
+
+/// The first household assigned to `username`.
+pub async fn household_of(store: &dyn Store, username: &str) -> uuid::Uuid {
+    households_of(store, username, 1).await[0]
 }
 
 /// The page with its per-response CSP nonce blanked (a cached copy keeps
