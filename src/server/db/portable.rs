@@ -179,6 +179,15 @@ fn db<T>(r: Result<T, sqlx::Error>) -> DbResult<T> {
     r.map_err(DbError::from_sqlx)
 }
 
+/// Starts a transaction that will write. SQLite: `BEGIN IMMEDIATE` takes
+/// the database's one write lock at once, waiting up to the busy timeout.
+/// A deferred transaction that reads first cannot become a writer once
+/// another connection has committed meanwhile (`SQLITE_BUSY_SNAPSHOT`,
+/// which no busy timeout waits out): under load that answered a sync 500.
+async fn begin_write(pool: &sqlx::Pool<Db>) -> DbResult<sqlx::Transaction<'static, Db>> {
+    db(pool.begin_with(BEGIN_WRITE).await)
+}
+
 /// Binds each value and closes the list: the tail of an `IN (` clause.
 fn push_in_list<'a, T>(q: &mut sqlx::QueryBuilder<'a, Db>, values: impl IntoIterator<Item = T>)
 where
@@ -370,7 +379,7 @@ impl Store for ThisStore {
             .map_err(|e| DbError::Other(sqlx::Error::Migrate(Box::new(e))))?;
         let items = crate::subsidies::parse_catalogue(crate::subsidies::DEFAULT_CATALOGUE_TSV)
             .map_err(|e| corrupt("catalogue", &e))?;
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         for item in items {
             db(sqlx::query(
                 "INSERT INTO subsidy_items (code, name, bucket, counts_as_income, default_channel) \
@@ -441,7 +450,7 @@ impl Store for ThisStore {
     }
 
     async fn upsert_areas(&self, areas: &[Area]) -> DbResult<()> {
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         for area in areas {
             db(sqlx::query(
                 "INSERT INTO areas (code, name, level, parent_code) VALUES ($1, $2, $3, $4) \
@@ -817,7 +826,7 @@ impl Store for ThisStore {
     }
 
     async fn set_user_active(&self, id: Uuid, active: bool) -> DbResult<bool> {
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         let changed = db(sqlx::query(
             "UPDATE users SET active = $1 WHERE id = $2 AND active <> $1",
         )
@@ -852,7 +861,7 @@ impl Store for ThisStore {
         households: &[HouseholdRecord],
         entitlements: &[EntitlementRecord],
     ) -> DbResult<()> {
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         let now = Utc::now();
         for h in households {
             let (category, kind) = h.category.to_columns();
@@ -1100,14 +1109,7 @@ impl Store for ThisStore {
 
     async fn rebuild_rollups(&self, area: &AreaCode) -> DbResult<usize> {
         let (lo, hi) = area.subtree_range();
-        let mut tx = db(self.pool.begin().await)?;
-        // A write first (a no-op), as in `apply_roster`: on SQLite the
-        // transaction takes the write lock before it reads.
-        db(
-            sqlx::query("UPDATE households SET worker_id = worker_id WHERE id IS NULL")
-                .execute(&mut *tx)
-                .await,
-        )?;
+        let mut tx = begin_write(&self.pool).await?;
         let mut villages = std::collections::BTreeSet::new();
         for table in ["households", "rollup_due", "rollup_paid"] {
             let rows = db(sqlx::query(&format!(
@@ -1226,15 +1228,7 @@ impl Store for ThisStore {
         progress: &(dyn Fn(usize) + Sync),
         job: Option<crate::server::db::ImportDone<'_>>,
     ) -> DbResult<bool> {
-        let mut tx = db(self.pool.begin().await)?;
-        // Write first (a no-op), as in `assign_households`: SQLite cannot
-        // make a transaction that has read into a writer once another
-        // connection has committed meanwhile.
-        db(
-            sqlx::query("UPDATE households SET worker_id = worker_id WHERE id IS NULL")
-                .execute(&mut *tx)
-                .await,
-        )?;
+        let mut tx = begin_write(&self.pool).await?;
         // The villages whose roll-ups change: where the households were and
         // are, and where the households of the payments due live.
         let touched: Vec<Uuid> = write
@@ -1360,15 +1354,7 @@ impl Store for ThisStore {
         worker_id: Uuid,
         by: Uuid,
     ) -> DbResult<u64> {
-        let mut tx = db(self.pool.begin().await)?;
-        // Write first (a no-op): in SQLite a transaction that reads first
-        // cannot become a writer once another connection has committed (a
-        // visit synced meanwhile), and would fail as "database is locked".
-        db(
-            sqlx::query("UPDATE households SET worker_id = worker_id WHERE id IS NULL")
-                .execute(&mut *tx)
-                .await,
-        )?;
+        let mut tx = begin_write(&self.pool).await?;
         let candidates = match target {
             AssignTarget::Household(id) => db(sqlx::query(
                 "SELECT h.id, h.worker_id FROM households h \
@@ -1550,7 +1536,7 @@ impl Store for ThisStore {
     }
 
     async fn insert_review(&self, r: &ReviewRecord) -> DbResult<()> {
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         db(sqlx::query(
             "INSERT INTO visit_reviews (id, visit_id, state, comment, reviewer_id, at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1704,7 +1690,7 @@ impl Store for ThisStore {
         to: &DiscrepancyStatus,
     ) -> DbResult<()> {
         let state = |closed: bool| if closed { "closed" } else { "open" };
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         let updated = db(sqlx::query(
             "UPDATE discrepancies SET state = $2, assignee_id = $3, resolution = $4, closed_at = $5 \
              WHERE id = $1 AND state = $6",
@@ -2123,7 +2109,7 @@ async fn insert_visits_once(
     pool: &sqlx::Pool<Db>,
     records: &[VisitRecord],
 ) -> DbResult<Vec<DbResult<VisitInsert>>> {
-    let mut tx = db(pool.begin().await)?;
+    let mut tx = begin_write(pool).await?;
     if !LOCK_ROWS.is_empty() {
         let households: Vec<Uuid> = records.iter().map(|r| r.visit.household_id).collect();
         let villages = villages_of(&mut tx, &households).await?;
@@ -2156,7 +2142,12 @@ async fn insert_visits_once(
     let mut deltas = PaidDeltas::new();
     let mut work = Vec::new();
     for record in records {
-        let answer = insert_visit_in(&mut tx, record).await;
+        // A wait for a lock given up, or a deadlock, is not this visit's
+        // fault: the whole batch runs again rather than answer it 500.
+        let answer = match insert_visit_in(&mut tx, record).await {
+            Err(e) if e.is_retryable() => return Err(e),
+            answer => answer,
+        };
         if matches!(answer, Ok(VisitInsert::Stored)) {
             paid_deltas_of(&mut tx, &record.visit, &mut deltas).await?;
             work.extend(record.income_work.iter().copied());

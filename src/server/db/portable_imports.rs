@@ -13,15 +13,15 @@ type Conn = <Db as sqlx::Database>::Connection;
 const CLAIM_LOCK_KEY: i64 = 0x6461_6f68_7569_6d70;
 
 /// Makes this transaction the only one queueing or claiming until it ends.
-/// PostgreSQL: the advisory lock above. SQLite: a write first (a no-op),
-/// which takes the database's one write lock for the transaction.
+/// PostgreSQL: the advisory lock above. SQLite: nothing more to do, the
+/// writing transaction (`begin_write`) holds the database's one write lock.
 async fn serialize_claims(conn: &mut Conn) -> DbResult<()> {
-    let sql = if BACKEND == "postgres" {
-        "SELECT pg_advisory_xact_lock($1)"
-    } else {
-        "UPDATE import_jobs SET phase = phase WHERE id IS NULL AND $1 = $1"
-    };
-    db(sqlx::query(sql).bind(CLAIM_LOCK_KEY).execute(conn).await)?;
+    if BACKEND == "postgres" {
+        db(sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CLAIM_LOCK_KEY)
+            .execute(conn)
+            .await)?;
+    }
     Ok(())
 }
 
@@ -252,7 +252,7 @@ impl ImportStore for ThisStore {
         clock: JobClock,
         finished_before: DateTime<Utc>,
     ) -> DbResult<Queued> {
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         serialize_claims(&mut tx).await?;
         sweep_dead_in(&mut tx, clock).await?;
         db(
@@ -306,7 +306,7 @@ impl ImportStore for ThisStore {
             return Ok(Claim::Wait);
         }
         drop(conn);
-        let mut tx = db(self.pool.begin().await)?;
+        let mut tx = begin_write(&self.pool).await?;
         serialize_claims(&mut tx).await?;
         sweep_dead_in(&mut tx, clock).await?;
         let claim = match job_place(&mut tx, id).await? {

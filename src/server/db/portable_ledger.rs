@@ -405,7 +405,7 @@ async fn chain_county(
     limit: i64,
     now: DateTime<Utc>,
 ) -> DbResult<usize> {
-    let mut tx = db(pool.begin().await)?;
+    let mut tx = begin_write(pool).await?;
     db(sqlx::query(
         "INSERT INTO ledger_heads (county_code, seq, head_hash, updated_at) \
          VALUES ($1, 0, $2, $3) ON CONFLICT (county_code) DO NOTHING",
@@ -540,6 +540,7 @@ impl LedgerStore for ThisStore {
     }
 
     async fn chain_facts(&self, county: &str) -> DbResult<ChainFacts> {
+        // Reads only: a plain (deferred) transaction, one snapshot.
         let mut tx = db(self.pool.begin().await)?;
         if let Some(snapshot) = SNAPSHOT {
             db(sqlx::query(snapshot).execute(&mut *tx).await)?;

@@ -53,6 +53,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;
 const BACKEND: &str = "postgres";
+/// How a writing transaction starts (see `begin_write`): row locks and
+/// advisory locks order writers, not the start.
+const BEGIN_WRITE: &str = "BEGIN";
 /// Row locks for a roll-up refresh (see `refresh_rollups`). `NO KEY`:
 /// refreshes wait for each other, but not for the key-share locks that
 /// inserting a household or discrepancy of the village takes (a plain

@@ -62,6 +62,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 type Db = sqlx::Sqlite;
 type ThisStore = SqliteStore;
 const BACKEND: &str = "sqlite";
+/// How a writing transaction starts (see `begin_write`).
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// SQLite lets one transaction write at a time: a roll-up refresh never
 /// races another, so no row locks (nor `FOR UPDATE`, which it lacks).
 const LOCK_ROWS: &str = "";
