@@ -118,8 +118,9 @@ pub mod zh {
     pub const FLAG_FILTER_NOTE: &str = "仅显示有以下风险提示的农户：";
     pub const ANY_FLAG: &str = "任一风险提示";
 
-    pub const SHOW_UNPAID: &str = "看未核实到户的";
-    pub const SHOW_PAID: &str = "看已核实到户的";
+    /// Before a state of payment (看足额到户): the link to the same
+    /// figure's households in that state.
+    pub const SHOW_STATE: &str = "看";
 
     // roster import
     pub const IMPORT_TITLE: &str = "导入名单";
@@ -240,11 +241,14 @@ pub mod zh {
     pub const SHOW: &str = "查看";
     pub const NO_PAYMENTS_DUE: &str = "本区域本年度暂无应发补贴";
     pub const AREA: &str = "区域";
-    pub const HOUSEHOLDS_PAID_DUE: &str = "核实 / 应发户";
-    /// Over all items a household counts once per item it is due.
-    pub const TIMES_PAID_DUE: &str = "核实 / 应发户次";
-    pub const AMOUNT_PAID_DUE: &str = "核实 / 应发金额（元）";
-    pub const PROGRESS: &str = "进度 / 较上周";
+    /// The dispatch table's counts for one item (households), in order:
+    /// 足额, 部分, 未到, 应发.
+    pub const HOUSEHOLD_COUNTS: [&str; 4] = ["足额到户", "部分到户", "未到户", "应发户"];
+    /// The same over all items, where a household counts once per item
+    /// it is due: 户次.
+    pub const TIMES_COUNTS: [&str; 4] = ["足额户次", "部分户次", "未到户次", "应发户次"];
+    pub const AMOUNT_FULL_PART_DUE: &str = "足额 · 部分 / 应发金额（元）";
+    pub const PROGRESS: &str = "足额进度 / 较上周";
     pub const PERCENT_POINTS: &str = "点";
     pub const EXPORT_XLSX: &str = "导出 Excel（调度表）";
     pub const REVIEW: &str = "审核";

@@ -539,22 +539,28 @@ async fn dispatch_xlsx_matches_the_table_cell_by_cell(db: TestDb) {
     );
     assert_eq!(text(2, 0), "区域");
     assert_eq!(text(2, 1), "全部补贴项目");
+    let width = FIGURE_HEADERS.len() as u32;
     for (g, item) in table.items.iter().enumerate() {
-        assert_eq!(text(2, 1 + 6 * (g as u32 + 1)), item.name);
+        assert_eq!(text(2, 1 + width * (g as u32 + 1)), item.name);
     }
     // Over all items a household counts once per item: 户次, not 户.
-    assert_eq!(text(3, 1), ALL_ITEMS_COUNT_HEADERS[0]);
-    assert_eq!(text(3, 2), ALL_ITEMS_COUNT_HEADERS[1]);
-    for k in 2..6u32 {
-        assert_eq!(text(3, 1 + k), FIGURE_HEADERS[k as usize]);
+    for (k, h) in ALL_ITEMS_COUNT_HEADERS.iter().enumerate() {
+        assert_eq!(text(3, 1 + k as u32), *h);
+    }
+    for (k, h) in FIGURE_HEADERS
+        .iter()
+        .enumerate()
+        .skip(ALL_ITEMS_COUNT_HEADERS.len())
+    {
+        assert_eq!(text(3, 1 + k as u32), *h);
     }
     if !table.items.is_empty() {
-        for k in 0..6u32 {
-            assert_eq!(text(3, 7 + k), FIGURE_HEADERS[k as usize]);
+        for (k, h) in FIGURE_HEADERS.iter().enumerate() {
+            assert_eq!(text(3, 1 + width + k as u32), *h);
         }
     }
     let rows: Vec<_> = table.rows.iter().chain([&table.total]).collect();
-    let mut cells = 0;
+    let (mut cells, mut in_part) = (0, 0);
     for (n, row) in rows.iter().enumerate() {
         let r = HEADER_ROWS + n as u32;
         let label = if n + 1 == rows.len() {
@@ -565,26 +571,43 @@ async fn dispatch_xlsx_matches_the_table_cell_by_cell(db: TestDb) {
         assert_eq!(text(r, 0), label);
         let groups = std::iter::once(None).chain((0..table.items.len()).map(Some));
         for (g, column) in groups.enumerate() {
-            let c = 1 + 6 * g as u32;
+            let c = 1 + width * g as u32;
             let (now, before) = row.figures(column);
-            assert_eq!(number(r, c), now.due as f64, "{label} group {g} due");
-            assert_eq!(number(r, c + 1), now.paid as f64, "{label} group {g} paid");
-            assert!((number(r, c + 2) - now.due_fen as f64 / 100.0).abs() < 1e-6);
-            assert!((number(r, c + 3) - now.paid_fen as f64 / 100.0).abs() < 1e-6);
+            // Due, in full, in part, none: the last three add up to the first.
+            let counts = [0, 1, 2, 3].map(|k| number(r, c + k));
+            assert_eq!(counts[0], now.due as f64, "{label} group {g} due");
+            assert_eq!(counts[1], now.full as f64, "{label} group {g} in full");
+            assert_eq!(
+                counts[2],
+                (now.paid - now.full) as f64,
+                "{label} group {g} in part"
+            );
+            assert_eq!(
+                counts[1] + counts[2] + counts[3],
+                counts[0],
+                "{label} group {g}"
+            );
+            in_part += usize::from(counts[2] > 0.0);
+            let yuan =
+                |k: u32, fen: i64| assert!((number(r, c + k) - fen as f64 / 100.0).abs() < 1e-6);
+            yuan(4, now.due_fen);
+            yuan(5, now.full_fen);
+            yuan(6, now.paid_fen - now.full_fen);
             let share = if now.due_fen == 0 {
                 0.0
             } else {
-                now.paid_fen as f64 / now.due_fen as f64
+                now.full_fen as f64 / now.due_fen as f64
             };
-            assert!((number(r, c + 4) - share).abs() < 1e-9);
+            assert!((number(r, c + 7) - share).abs() < 1e-9);
             assert_eq!(
-                number(r, c + 5),
-                (now.percent_paid() - before.percent_paid()) as f64
+                number(r, c + 8),
+                (now.percent_full() - before.percent_full()) as f64
             );
-            cells += 6;
+            cells += width;
         }
     }
     assert!(cells > 100, "{cells} cells checked");
+    assert!(in_part > 0, "the demo has payments received in part");
     // Nothing below the total.
     assert_eq!(at(HEADER_ROWS + rows.len() as u32, 0), Data::Empty);
 
@@ -594,12 +617,12 @@ async fn dispatch_xlsx_matches_the_table_cell_by_cell(db: TestDb) {
         .into_iter()
         .map(|d| (d.start, d.end))
         .collect();
-    let last = 6 * (table.items.len() as u32 + 1);
+    let last = width * (table.items.len() as u32 + 1);
     for region in [
         ((0, 0), (0, last)),
         ((2, 0), (3, 0)),
-        ((2, 1), (2, 6)),
-        ((2, 7), (2, 12)),
+        ((2, 1), (2, width)),
+        ((2, width + 1), (2, 2 * width)),
     ] {
         assert!(
             merged.contains(&region),

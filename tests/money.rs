@@ -278,8 +278,8 @@ async fn raw_rows(db: &TestDb, stat_year: i32) -> Raw {
     })
 }
 
-/// Due count, paid count, due fen, paid fen.
-type Wide = [i128; 4];
+/// Due count, paid count, due fen, paid fen, paid-in-full count and fen.
+type Wide = [i128; 6];
 
 /// The table's rule over the raw rows, added up in i128: per child area of
 /// `area` and item, every payment due, and those whose latest verification
@@ -306,13 +306,17 @@ fn by_hand(raw: &Raw, area: &AreaCode) -> BTreeMap<(String, String), Wide> {
         {
             cell[1] += 1;
             cell[3] += bounded(fen.unwrap_or(0));
+            if status == "received_in_full" {
+                cell[4] += 1;
+                cell[5] += bounded(fen.unwrap_or(0));
+            }
         }
     }
     out
 }
 
 fn wide(p: &Progress) -> Wide {
-    [p.due, p.paid, p.due_fen, p.paid_fen].map(i128::from)
+    [p.due, p.paid, p.due_fen, p.paid_fen, p.full, p.full_fen].map(i128::from)
 }
 
 fn add(a: &mut Wide, b: &Wide) {
@@ -480,10 +484,14 @@ async fn the_largest_allowed_amounts_add_up_exactly_at_every_level(db: TestDb) {
         Some(Data::Int(i)) => *i as f64,
         other => panic!("({total_row}, {c}) is {other:?}"),
     };
-    assert_eq!(number(1), table.total.all.due as f64);
-    assert_eq!(number(2), table.total.all.paid as f64);
-    assert_eq!(number(3), table.total.all.due_fen as f64 / 100.0);
-    assert_eq!(number(4), table.total.all.paid_fen as f64 / 100.0);
+    let all = &table.total.all;
+    assert_eq!(number(1), all.due as f64);
+    assert_eq!(number(2), all.full as f64);
+    assert_eq!(number(3), all.part() as f64);
+    assert_eq!(number(4), all.none() as f64);
+    assert_eq!(number(5), all.due_fen as f64 / 100.0);
+    assert_eq!(number(6), all.full_fen as f64 / 100.0);
+    assert_eq!(number(7), all.part_fen() as f64 / 100.0);
 }
 
 async fn a_stored_amount_beyond_the_bound_breaks_no_report_page_or_sync(db: TestDb) {

@@ -574,7 +574,7 @@ async fn township_progress_counts_households_visited_this_year(db: TestDb) {
 
 /// The dispatch table's rule, computed in Rust from the raw rows: per child
 /// area and item, payments due in the year, and those whose latest
-/// verification before `cutoff` found money.
+/// verification before `cutoff` found money, and found it all.
 async fn dispatch_by_hand(
     store: &dyn daohu::server::db::Store,
     area: &AreaCode,
@@ -604,6 +604,10 @@ async fn dispatch_by_hand(
             if let Some(l) = latest.filter(|l| l.status.has_receipt()) {
                 cell.paid += 1;
                 cell.paid_fen += l.received_fen.unwrap();
+                if l.status == daohu::visits::PaymentStatus::ReceivedInFull {
+                    cell.full += 1;
+                    cell.full_fen += l.received_fen.unwrap();
+                }
             }
         }
     }
@@ -657,7 +661,7 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
         r.unwrap();
     }
 
-    let mut checked = 0;
+    let (mut checked, mut in_part) = (0, 0);
     for area in [
         "621102000000",
         "621102100000",
@@ -677,9 +681,11 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
             let want = dispatch_by_hand(store, &area, y, cutoff).await;
             assert_eq!(got, want, "{area} before {cutoff}");
             checked += want.iter().filter(|w| w.2.paid > 0).count();
+            in_part += want.iter().filter(|w| w.2.part() > 0).count();
         }
     }
     assert!(checked > 10, "the cases exercised paid cells ({checked})");
+    assert!(in_part > 0, "the cases exercised cells paid in part");
 
     // Drill-down: each cell's households, listed, are as many as it counts
     // (one payment per household, item and year).
@@ -692,6 +698,8 @@ async fn dispatch_figures_match_a_count_over_the_raw_rows(db: TestDb) {
             for (state, n) in [
                 (PaymentState::Due, p.due),
                 (PaymentState::Paid, p.paid),
+                (PaymentState::Full, p.full),
+                (PaymentState::Part, p.paid - p.full),
                 (PaymentState::Unpaid, p.due - p.paid),
             ] {
                 let mut q = query("621102000000");

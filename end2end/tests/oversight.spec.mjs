@@ -144,25 +144,32 @@ describe('township dashboard', () => {
     await page.waitForURL(new RegExp(`/reports/dispatch/${TOWNSHIP}$`));
     const table = byTestId(page, 'dispatch-table');
     await table.waitFor();
-    // The demo visits each household at most once, so "verified paid" is
-    // simply every line of this year that found money.
+    // The demo visits each household at most once, so "verified received
+    // in full / in part" is simply every line of this year that says so.
     const [due, dueFen] = sql(
       `select count(*), sum(expected_fen) from entitlements e join households h on h.id = e.household_id
        where h.village_code like '${PREFIX}%' and e.stat_year = ${year}`,
     ).split('|').map(Number);
-    const [paid, paidFen] = sql(
-      `select count(*), coalesce(sum(l.received_fen), 0) from verification_lines l join visits v on v.id = l.visit_id
-       join households h on h.id = v.household_id
-       where h.village_code like '${PREFIX}%' and v.stat_year = ${year} and l.status in ('received_in_full', 'received_in_part')`,
-    ).split('|').map(Number);
-    assert.ok(paid > 0, 'the demo verified some payments');
+    const received = (status) =>
+      sql(
+        `select count(*), coalesce(sum(l.received_fen), 0) from verification_lines l join visits v on v.id = l.visit_id
+         join households h on h.id = v.household_id
+         where h.village_code like '${PREFIX}%' and v.stat_year = ${year} and l.status = '${status}'`,
+      ).split('|').map(Number);
+    const [full, fullFen] = received('received_in_full');
+    const [part, partFen] = received('received_in_part');
+    assert.ok(full > 0 && part > 0, 'the demo verified payments in full and in part');
     const total = table.locator('tfoot tr');
-    const households = (await total.locator('[data-testid="households"]').textContent()).replace(/\s+/g, '');
-    assert.equal(households, `${paid}/${due}`);
+    const count = async (row, state) => Number((await row.locator(`[data-testid="count-${state}"]`).textContent()).trim());
+    assert.deepEqual(
+      [await count(total, 'full'), await count(total, 'part'), await count(total, 'no'), await count(total, 'due')],
+      [full, part, due - full - part, due],
+    );
     const yuan = (fen) => (fen / 100).toLocaleString('en-US', { minimumFractionDigits: 2 });
     const amounts = (await total.locator('[data-testid="amounts"]').textContent()).replace(/\s+/g, '');
-    assert.equal(amounts, `${yuan(paidFen)}/${yuan(dueFen)}`);
-    assert.equal((await total.locator('[data-testid="percent"]').textContent()).trim(), `${Math.floor((paidFen * 100) / dueFen)}%`);
+    assert.equal(amounts, `${yuan(fullFen)}·${yuan(partFen)}/${yuan(dueFen)}`);
+    // Progress is of what was received in full (足额).
+    assert.equal((await total.locator('[data-testid="percent"]').textContent()).trim(), `${Math.floor((fullFen * 100) / dueFen)}%`);
     await screenshot(page, 'dispatch-township1');
 
     // The Excel file for sending upward downloads from the page.
@@ -183,27 +190,31 @@ describe('township dashboard', () => {
       `select count(*) from entitlements e join households h on h.id = e.household_id
        where h.village_code like '${PREFIX}%' and e.stat_year = ${year} and e.item_code = '${code}'`,
     );
-    assert.match((await table.locator('tfoot [data-testid="households"]').textContent()).replace(/\s+/g, ''), new RegExp(`/${itemDue}$`));
+    assert.equal(await count(table.locator('tfoot tr'), 'due'), Number(itemDue));
 
-    // A figure leads to the households behind it: the village's verified
-    // payments of this item, as many as the cell says; the note offers the
-    // unpaid rest; and each household opens.
+    // A figure leads to the households behind it: the village's payments
+    // of this item, as many as the cell says; the note offers the same
+    // figure's households in full, in part and not received; and each
+    // household opens.
     const dispatchUrl = page.url();
     const firstRow = table.locator('tbody tr').first();
-    const [rowPaid, rowDue] = (await firstRow.locator('[data-testid="households"]').textContent())
-      .replace(/\s+/g, '')
-      .split('/')
-      .map(Number);
-    await firstRow.locator('[data-testid="due-households"]').click();
+    const [rowFull, rowPart, rowNone, rowDue] = [
+      await count(firstRow, 'full'), await count(firstRow, 'part'), await count(firstRow, 'no'), await count(firstRow, 'due'),
+    ];
+    assert.equal(rowFull + rowPart + rowNone, rowDue);
+    await firstRow.locator('[data-testid="count-due"] a').click();
     await page.waitForURL(new RegExp(`/households\\?village=621102100\\d{3}&as_of=[\\d-]+&paid=due&item=${code}$`));
     await byTestId(page, 'payment-note').filter({ hasText: name }).waitFor();
-    assert.equal(Number((await byTestId(page, 'household-count').locator('strong').textContent()).trim()), rowDue);
-    await byTestId(page, 'payment-flip').click();
-    await page.waitForURL(/paid=yes/);
-    await byTestId(page, 'payment-note').filter({ hasText: '已核实到户' }).waitFor();
-    assert.equal(Number((await byTestId(page, 'household-count').locator('strong').textContent()).trim()), rowPaid);
+    const listed = async () => Number((await byTestId(page, 'household-count').locator('strong').textContent()).trim());
+    assert.equal(await listed(), rowDue);
+    for (const [state, label, n] of [['part', '部分到户', rowPart], ['no', '未到户', rowNone], ['full', '足额到户', rowFull]]) {
+      await byTestId(page, `payment-flip-${state}`).click();
+      await page.waitForURL(new RegExp(`paid=${state}`));
+      await byTestId(page, 'payment-note').filter({ hasText: label }).waitFor();
+      assert.equal(await listed(), n, `${label} households listed`);
+    }
     await screenshot(page, 'dispatch-drill-down-phone');
-    if (rowPaid > 0) {
+    if (rowFull > 0) {
       await byTestId(page, 'household-list').locator('a').first().click();
       await page.waitForURL(/\/households\/[0-9a-f-]{36}$/);
     }

@@ -129,8 +129,9 @@ async fn payment_filter(
     let Some(paid) = filter.paid.as_deref().filter(|p| !p.is_empty()) else {
         return Ok(None);
     };
-    let state = PaymentState::parse(paid)
-        .ok_or_else(|| AppError::validation("paid", format!("“{paid}”应为 due、yes 或 no")))?;
+    let state = PaymentState::parse(paid).ok_or_else(|| {
+        AppError::validation("paid", format!("“{paid}”应为 due、yes、full、part 或 no"))
+    })?;
     let today = china_date(chrono::Utc::now());
     let as_of = crate::reports::service::parse_as_of(filter.as_of.as_deref(), today)?;
     let item = match filter.item.as_deref().filter(|i| !i.is_empty()) {

@@ -12,6 +12,7 @@ use crate::households::{
 };
 use crate::income::ui::{FlagBadges, HouseholdIncome};
 use crate::plans::ui::PlanSection;
+use crate::reports::PaymentState;
 use crate::text::zh;
 use crate::users::api::list_assignable_workers;
 use crate::users::ui::WorkerSelect;
@@ -137,27 +138,37 @@ fn HouseholdList(page: HouseholdPage) -> impl IntoView {
     let has_next = shown_to < page.total;
     let has_prev = page.page > 0;
     let note = page.payment_note.clone().map(|note| {
-        // The other half of the same cell: paid ↔ not paid.
+        // The same cell's other households: the other states of payment.
         let q = query.read_untracked();
-        let flipped = match q.get("paid").as_deref() {
-            Some("yes") => Some(("no", zh::SHOW_UNPAID)),
-            Some("no") | Some("due") => Some(("yes", zh::SHOW_PAID)),
-            _ => None,
+        let others: &[PaymentState] = match q.get("paid").and_then(|p| PaymentState::parse(&p)) {
+            Some(PaymentState::Paid) => &[PaymentState::Unpaid],
+            Some(PaymentState::Full) => &[PaymentState::Part, PaymentState::Unpaid],
+            Some(PaymentState::Part) => &[PaymentState::Full, PaymentState::Unpaid],
+            Some(PaymentState::Unpaid) => &[PaymentState::Full, PaymentState::Part],
+            Some(PaymentState::Due) => &[PaymentState::Full, PaymentState::Part, PaymentState::Unpaid],
+            None => &[],
         };
-        let flip = flipped.map(|(paid, label)| {
-            let mut parts = Vec::new();
-            for key in ["village", "item", "as_of"] {
-                if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
-                    parts.push(format!("{key}={}", urlencode(&v)));
+        let flips = others
+            .iter()
+            .map(|state| {
+                let mut parts = Vec::new();
+                for key in ["village", "item", "as_of"] {
+                    if let Some(v) = q.get(key).filter(|v| !v.is_empty()) {
+                        parts.push(format!("{key}={}", urlencode(&v)));
+                    }
                 }
-            }
-            parts.push(format!("paid={paid}"));
-            (format!("/households?{}", parts.join("&")), label)
-        });
+                parts.push(format!("paid={}", state.as_str()));
+                (
+                    format!("/households?{}", parts.join("&")),
+                    format!("{}{}", zh::SHOW_STATE, state.label()),
+                    format!("payment-flip-{}", state.as_str()),
+                )
+            })
+            .collect::<Vec<_>>();
         view! {
             <p class="notice notice-warn drill-note" data-testid="payment-note">
                 {note}
-                {flip.map(|(href, label)| view! { " · " <A href=href attr:data-testid="payment-flip">{label}</A> })}
+                {flips.into_iter().map(|(href, label, id)| view! { " · " <A href=href attr:data-testid=id>{label}</A> }).collect_view()}
             </p>
         }
     });

@@ -4,15 +4,22 @@ use serde::{Deserialize, Serialize};
 use crate::areas::{Area, percent};
 use crate::subsidies::Fen;
 
-/// Due and verified-paid figures for one group of payments.
+/// Due and verified-paid figures for one group of payments. A payment is
+/// 足额到户 when its latest verification found it received in full,
+/// 部分到户 when received in part, 未到户 otherwise (not received, or not
+/// yet verified).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
-    /// Households (entitlements) due.
+    /// Payments due: for one item, households.
     pub due: i64,
-    /// Of those, verified paid.
+    /// Of those, verified received in full or in part.
     pub paid: i64,
     pub due_fen: i64,
+    /// What those households said they received.
     pub paid_fen: i64,
+    /// Of the paid, received in full (足额).
+    pub full: i64,
+    pub full_fen: i64,
 }
 
 impl Progress {
@@ -24,24 +31,47 @@ impl Progress {
         self.paid = self.paid.saturating_add(other.paid);
         self.due_fen = self.due_fen.saturating_add(other.due_fen);
         self.paid_fen = self.paid_fen.saturating_add(other.paid_fen);
+        self.full = self.full.saturating_add(other.full);
+        self.full_fen = self.full_fen.saturating_add(other.full_fen);
     }
 
-    /// Verified amount over due amount, whole per cent rounded down.
-    pub fn percent_paid(&self) -> i64 {
-        percent(self.paid_fen, self.due_fen)
+    /// Payments received only in part (部分到户).
+    pub fn part(&self) -> i64 {
+        self.paid.saturating_sub(self.full)
+    }
+
+    /// Payments not (or not yet verified) received (未到户).
+    pub fn none(&self) -> i64 {
+        self.due.saturating_sub(self.paid)
+    }
+
+    /// What the payments received in part brought.
+    pub fn part_fen(&self) -> i64 {
+        self.paid_fen.saturating_sub(self.full_fen)
+    }
+
+    /// The table's progress: the amount received in full over the amount
+    /// due, whole per cent rounded down. A payment received in part counts
+    /// nothing here (the notice demands 足额).
+    pub fn percent_full(&self) -> i64 {
+        percent(self.full_fen, self.due_fen)
     }
 
     /// Percentage points gained since `before` (the table's 较上周).
     pub fn points_since(&self, before: &Progress) -> i64 {
-        self.percent_paid().saturating_sub(before.percent_paid())
+        self.percent_full().saturating_sub(before.percent_full())
     }
 
     pub fn due_yuan(&self) -> Fen {
         Fen(self.due_fen)
     }
 
-    pub fn paid_yuan(&self) -> Fen {
-        Fen(self.paid_fen)
+    pub fn full_yuan(&self) -> Fen {
+        Fen(self.full_fen)
+    }
+
+    pub fn part_yuan(&self) -> Fen {
+        Fen(self.part_fen())
     }
 }
 
@@ -113,26 +143,38 @@ pub fn xlsx_href(code: &str, as_of: NaiveDate) -> String {
     format!("/reports/dispatch/{code}/xlsx?as_of={as_of}")
 }
 
-/// Which payments due a drill-down from the dispatch table lists.
+/// Which payments due a drill-down from the dispatch table lists, by
+/// their latest verification as of the table's date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PaymentState {
     /// Every payment due.
     Due,
-    /// Verified paid (the table's 核实到户).
+    /// Verified received, in full or in part.
     Paid,
-    /// Due and not (or no longer) verified paid.
+    /// Verified received in full (足额到户).
+    Full,
+    /// Verified received in part only (部分到户).
+    Part,
+    /// Due and not (or no longer) verified received (未到户).
     Unpaid,
 }
 
 impl PaymentState {
-    pub const ALL: [PaymentState; 3] =
-        [PaymentState::Due, PaymentState::Paid, PaymentState::Unpaid];
+    pub const ALL: [PaymentState; 5] = [
+        PaymentState::Due,
+        PaymentState::Paid,
+        PaymentState::Full,
+        PaymentState::Part,
+        PaymentState::Unpaid,
+    ];
 
     /// The value in a link's `paid=` parameter.
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentState::Due => "due",
             PaymentState::Paid => "yes",
+            PaymentState::Full => "full",
+            PaymentState::Part => "part",
             PaymentState::Unpaid => "no",
         }
     }
@@ -145,7 +187,9 @@ impl PaymentState {
         match self {
             PaymentState::Due => "应发",
             PaymentState::Paid => "已核实到户",
-            PaymentState::Unpaid => "未核实到户",
+            PaymentState::Full => "足额到户",
+            PaymentState::Part => "部分到户",
+            PaymentState::Unpaid => "未到户",
         }
     }
 }

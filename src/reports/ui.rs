@@ -119,8 +119,8 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
                         <thead>
                             <tr>
                                 <th scope="col">{zh::AREA}</th>
-                                <th scope="col">{if column.is_some() { zh::HOUSEHOLDS_PAID_DUE } else { zh::TIMES_PAID_DUE }}</th>
-                                <th scope="col">{zh::AMOUNT_PAID_DUE}</th>
+                                {count_labels(column).into_iter().map(|l| view! { <th scope="col" class="num">{l}</th> }).collect_view()}
+                                <th scope="col">{zh::AMOUNT_FULL_PART_DUE}</th>
                                 <th scope="col">{zh::PROGRESS}</th>
                             </tr>
                         </thead>
@@ -168,30 +168,59 @@ fn Row(href: Option<String>, r: DispatchRow, column: Option<usize>, drill: Drill
             </th>
             // data-label: the column's name over each figure when a narrow
             // screen stacks the row as a card.
-            <td class="num" data-testid="households"
-                data-label=if column.is_some() { zh::HOUSEHOLDS_PAID_DUE } else { zh::TIMES_PAID_DUE }>
-                // With all items a figure counts payments, not households:
-                // only one item's figures lead to a list of households.
-                {if drill.item.is_empty() {
-                    Either::Left(view! { <strong>{now.paid}</strong><span class="of">" / " {now.due}</span> })
-                } else {
-                    Either::Right(view! {
-                        <strong><A href=drill.href(&code, PaymentState::Paid) attr:data-testid="paid-households">{now.paid}</A></strong>
-                        <span class="of">" / " <A href=drill.href(&code, PaymentState::Due) attr:data-testid="due-households">{now.due}</A></span>
-                    })
-                }}
-            </td>
-            <td class="num" data-testid="amounts" data-label=zh::AMOUNT_PAID_DUE>
-                <strong>{now.paid_yuan().to_string()}</strong><span class="of">" / " {now.due_yuan().to_string()}</span>
+            {count_labels(column).into_iter().zip(COUNT_STATES).map(|(label, state)| {
+                let n = match state {
+                    PaymentState::Full => now.full,
+                    PaymentState::Part => now.part(),
+                    PaymentState::Unpaid => now.none(),
+                    PaymentState::Due | PaymentState::Paid => now.due,
+                };
+                let shortfall = matches!(state, PaymentState::Part | PaymentState::Unpaid) && n > 0;
+                view! {
+                    <td class="num" class:shortfall=shortfall
+                        data-testid=format!("count-{}", state.as_str()) data-label=label>
+                        // With all items a figure counts payments, not
+                        // households: only one item's figures lead to a
+                        // list of households.
+                        {if drill.item.is_empty() {
+                            Either::Left(view! { <strong>{n}</strong> })
+                        } else {
+                            Either::Right(view! {
+                                <strong><A href=drill.href(&code, state)>{n}</A></strong>
+                            })
+                        }}
+                    </td>
+                }
+            }).collect_view()}
+            <td class="num amounts" data-testid="amounts" data-label=zh::AMOUNT_FULL_PART_DUE>
+                <strong>{now.full_yuan().to_string()}</strong>
+                <span class="of">" · " {now.part_yuan().to_string()} " / " {now.due_yuan().to_string()}</span>
             </td>
             <td class="progress-cell" data-label=zh::PROGRESS>
-                <Bars now=now.percent_paid() before=before.percent_paid()/>
-                <span class="pct" data-testid="percent">{now.percent_paid()} "%"</span>
+                <Bars now=now.percent_full() before=before.percent_full()/>
+                <span class="pct" data-testid="percent">{now.percent_full()} "%"</span>
                 <span class="change" class:up=rising data-testid="change">
                     {if change > 0 { format!("+{change}") } else { change.to_string() }} " " {zh::PERCENT_POINTS}
                 </span>
             </td>
         </tr>
+    }
+}
+
+/// The states the count columns show, in order (see `zh::HOUSEHOLD_COUNTS`).
+const COUNT_STATES: [PaymentState; 4] = [
+    PaymentState::Full,
+    PaymentState::Part,
+    PaymentState::Unpaid,
+    PaymentState::Due,
+];
+
+/// The count columns' names: households for one item, 户次 over all.
+fn count_labels(column: Option<usize>) -> [&'static str; 4] {
+    if column.is_some() {
+        zh::HOUSEHOLD_COUNTS
+    } else {
+        zh::TIMES_COUNTS
     }
 }
 

@@ -1,6 +1,6 @@
 //! The dispatch table as the .xlsx file that goes upward every Monday:
 //! a title row, the year and dates, two header rows (each item's name
-//! merged over its six figures), one row per child area and a bold total;
+//! merged over its nine figures), one row per child area and a bold total;
 //! 元 with two decimals, progress as a percentage, headers frozen. A second
 //! sheet carries the plan and risk table (一户一策与收入监测) of the area.
 
@@ -10,17 +10,22 @@ use crate::income::{IncomeFlag, IncomeTable};
 use crate::reports::{DispatchTable, Progress};
 use crate::text::zh;
 
-/// The six figures under each item, in order.
-pub const FIGURE_HEADERS: [&str; 6] = [
+/// The nine figures under each item, in order: households due, in full,
+/// in part, not received; the amount due, received in full, received in
+/// part; progress (of 足额) and its change.
+pub const FIGURE_HEADERS: [&str; 9] = [
     "应发户数",
-    "核实到户",
+    "足额到户",
+    "部分到户",
+    "未到户",
     "应发金额（元）",
-    "核实金额（元）",
-    "进度",
+    "足额到户金额（元）",
+    "部分到户金额（元）",
+    "足额进度",
     "较上周（百分点）",
 ];
 /// Over all items a household counts once per item due: 户次, not 户.
-pub const ALL_ITEMS_COUNT_HEADERS: [&str; 2] = ["应发户次", "核实户次"];
+pub const ALL_ITEMS_COUNT_HEADERS: [&str; 4] = ["应发户次", "足额户次", "部分户次", "未到户次"];
 /// Rows above the first area: title, dates, item names, figure names.
 pub const HEADER_ROWS: u32 = 4;
 
@@ -57,7 +62,7 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
     let points = border(Format::new().set_num_format("+0;-0;0"));
     let bold = |f: &Format| f.clone().set_bold();
 
-    // "All items" first, then each item: 1 + 6 columns per group.
+    // "All items" first, then each item: 1 + 9 columns per group.
     let mut groups: Vec<(String, Option<usize>)> = vec![(zh::ALL_ITEMS.to_owned(), None)];
     groups.extend(
         t.items
@@ -89,10 +94,11 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
     sheet.merge_range(2, 0, 3, 0, zh::AREA, &header)?;
     for (g, (item, _)) in groups.iter().enumerate() {
         let first = 1 + (g * FIGURE_HEADERS.len()) as u16;
-        sheet.merge_range(2, first, 2, first + 5, item, &header)?;
+        let last = first + FIGURE_HEADERS.len() as u16 - 1;
+        sheet.merge_range(2, first, 2, last, item, &header)?;
         for (k, h) in FIGURE_HEADERS.iter().enumerate() {
-            let h = match (groups[g].1, k) {
-                (None, 0 | 1) => ALL_ITEMS_COUNT_HEADERS[k],
+            let h = match groups[g].1 {
+                None if k < ALL_ITEMS_COUNT_HEADERS.len() => ALL_ITEMS_COUNT_HEADERS[k],
                 _ => h,
             };
             sheet.write_string_with_format(3, first + k as u16, h, &header)?;
@@ -112,23 +118,20 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
         for (g, (_, column)) in groups.iter().enumerate() {
             let first = 1 + (g * FIGURE_HEADERS.len()) as u16;
             let (now, before) = row.figures(*column);
-            sheet.write_number_with_format(r, first, now.due as f64, &pick(&count))?;
-            sheet.write_number_with_format(r, first + 1, now.paid as f64, &pick(&count))?;
-            sheet.write_number_with_format(
-                r,
-                first + 2,
-                now.due_fen as f64 / 100.0,
-                &pick(&yuan),
-            )?;
-            sheet.write_number_with_format(
-                r,
-                first + 3,
-                now.paid_fen as f64 / 100.0,
-                &pick(&yuan),
-            )?;
-            sheet.write_number_with_format(r, first + 4, share(&now), &pick(&pct))?;
+            let counts = [now.due, now.full, now.part(), now.none()];
+            let amounts = [now.due_fen, now.full_fen, now.part_fen()];
+            let mut c = first;
+            for n in counts {
+                sheet.write_number_with_format(r, c, n as f64, &pick(&count))?;
+                c += 1;
+            }
+            for fen in amounts {
+                sheet.write_number_with_format(r, c, fen as f64 / 100.0, &pick(&yuan))?;
+                c += 1;
+            }
+            sheet.write_number_with_format(r, c, share(&now), &pick(&pct))?;
             let change = now.points_since(&before) as f64;
-            sheet.write_number_with_format(r, first + 5, change, &pick(&points))?;
+            sheet.write_number_with_format(r, c + 1, change, &pick(&points))?;
         }
     }
 
@@ -255,11 +258,12 @@ fn income_sheet(workbook: &mut Workbook, t: &IncomeTable) -> Result<(), XlsxErro
     Ok(())
 }
 
-/// Verified amount over due amount as a fraction, for a `0.0%` cell.
+/// The amount received in full over the amount due as a fraction, for a
+/// `0.0%` cell (the screen's 足额进度).
 fn share(p: &Progress) -> f64 {
     if p.due_fen == 0 {
         0.0
     } else {
-        p.paid_fen as f64 / p.due_fen as f64
+        p.full_fen as f64 / p.due_fen as f64
     }
 }

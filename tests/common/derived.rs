@@ -80,7 +80,7 @@ impl From<AccountRow> for Account {
 }
 
 type IncomeRollup = (String, i32, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-type Paid = (String, i32, String, NaiveDate, i64, i64);
+type Paid = (String, i32, String, NaiveDate, i64, i64, i64, i64);
 type Due = (String, i32, String, i64, i64);
 
 /// Every stored derived row, as the reports read them.
@@ -101,8 +101,9 @@ pub async fn snapshot(db: &TestDb) -> Derived {
     let income_sql = "SELECT village_code, stat_year, households, flagged, below_threshold, \
         fell, unbacked_jump, overdue_measure, no_measure, measures_due, measures_on_time \
         FROM rollup_income";
-    let paid_sql = "SELECT village_code, stat_year, item_code, day, paid, paid_fen \
-        FROM rollup_paid WHERE paid <> 0 OR paid_fen <> 0";
+    let paid_sql = "SELECT village_code, stat_year, item_code, day, paid, paid_fen, full_paid, \
+        full_fen FROM rollup_paid \
+        WHERE paid <> 0 OR paid_fen <> 0 OR full_paid <> 0 OR full_fen <> 0";
     let due_sql = "SELECT village_code, stat_year, item_code, due, due_fen FROM rollup_due";
     with_pool!(db, |pool| {
         let accounts: Vec<AccountRow> =

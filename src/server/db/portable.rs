@@ -220,6 +220,11 @@ async fn lock_villages<'v>(
     Ok(())
 }
 
+/// The line statuses the dispatch table counts as paid (到户), and the one
+/// it counts as paid in full (足额到户).
+const PAID: &str = "'received_in_full', 'received_in_part'";
+const FULL: &str = "'received_in_full'";
+
 /// Rewrites the dispatch roll-ups (`rollup_due`, `rollup_paid`, see
 /// migration 0007) of these villages from their rows, inside the caller's
 /// transaction: every write that changes what a village is due or was
@@ -250,21 +255,26 @@ async fn refresh_rollups(
         q.push(" GROUP BY h.village_code, e.item_code, e.stat_year");
         db(q.build().execute(&mut **tx).await)?;
         // Each verification line counts itself minus what the previous
-        // verification of the same payment counted, on the day it was made.
+        // verification of the same payment counted, on the day it was made:
+        // as paid (in full or in part), and as paid in full.
         let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "INSERT INTO rollup_paid (village_code, item_code, stat_year, day, paid, paid_fen) \
+            "INSERT INTO rollup_paid (village_code, item_code, stat_year, day, paid, paid_fen, \
+                                      full_paid, full_fen) \
              SELECT village_code, item_code, stat_year, day, \
-                    CAST(SUM(d_paid) AS BIGINT), CAST(SUM(d_fen) AS BIGINT) \
+                    CAST(SUM(d_paid) AS BIGINT), CAST(SUM(d_fen) AS BIGINT), \
+                    CAST(SUM(d_full) AS BIGINT), CAST(SUM(d_full_fen) AS BIGINT) \
              FROM ( \
                  SELECT h.village_code, e.item_code, e.stat_year, {CHINA_DAY_OF_VISIT} AS day, \
                         x.paid - COALESCE(LAG(x.paid) OVER w, 0) AS d_paid, \
-                        x.fen - COALESCE(LAG(x.fen) OVER w, 0) AS d_fen \
+                        x.fen - COALESCE(LAG(x.fen) OVER w, 0) AS d_fen, \
+                        x.full_paid - COALESCE(LAG(x.full_paid) OVER w, 0) AS d_full, \
+                        x.full_fen - COALESCE(LAG(x.full_fen) OVER w, 0) AS d_full_fen \
                  FROM ( \
                      SELECT l.entitlement_id, l.visit_id, \
-                            CASE WHEN l.status IN ('received_in_full', 'received_in_part') \
-                                 THEN 1 ELSE 0 END AS paid, \
-                            CASE WHEN l.status IN ('received_in_full', 'received_in_part') \
-                                 THEN {received} ELSE 0 END AS fen \
+                            CASE WHEN l.status IN ({PAID}) THEN 1 ELSE 0 END AS paid, \
+                            CASE WHEN l.status IN ({PAID}) THEN {received} ELSE 0 END AS fen, \
+                            CASE WHEN l.status = {FULL} THEN 1 ELSE 0 END AS full_paid, \
+                            CASE WHEN l.status = {FULL} THEN {received} ELSE 0 END AS full_fen \
                      FROM verification_lines l \
                  ) x \
                  JOIN visits v ON v.id = x.visit_id \
@@ -278,7 +288,7 @@ async fn refresh_rollups(
             " WINDOW w AS (PARTITION BY x.entitlement_id ORDER BY v.started_at, v.id) \
              ) d \
              GROUP BY village_code, item_code, stat_year, day \
-             HAVING SUM(d_paid) <> 0 OR SUM(d_fen) <> 0",
+             HAVING SUM(d_paid) <> 0 OR SUM(d_fen) <> 0 OR SUM(d_full) <> 0 OR SUM(d_full_fen) <> 0",
         );
         db(q.build().execute(&mut **tx).await)?;
     }
@@ -639,8 +649,7 @@ impl Store for ThisStore {
         let (lo, hi) = area.subtree_range();
         let rows = db(sqlx::query(&format!(
             "SELECT substr(village_code, 1, $1) AS child, item_code, {}, {}, \
-                    CAST(0 AS BIGINT) AS paid_hi, CAST(0 AS BIGINT) AS paid_lo, \
-                    CAST(0 AS BIGINT) AS paid_fen_hi, CAST(0 AS BIGINT) AS paid_fen_lo \
+                    {NO_PAID} \
              FROM rollup_due \
              WHERE village_code BETWEEN $2 AND $3 AND stat_year = $4 \
              GROUP BY 1, 2",
@@ -668,12 +677,15 @@ impl Store for ThisStore {
         let rows = db(sqlx::query(&format!(
             "SELECT substr(village_code, 1, $1) AS child, item_code, \
                     CAST(0 AS BIGINT) AS due_hi, CAST(0 AS BIGINT) AS due_lo, \
-                    CAST(0 AS BIGINT) AS due_fen_hi, CAST(0 AS BIGINT) AS due_fen_lo, {}, {} \
+                    CAST(0 AS BIGINT) AS due_fen_hi, CAST(0 AS BIGINT) AS due_fen_lo, \
+                    {}, {}, {}, {} \
              FROM rollup_paid \
              WHERE village_code BETWEEN $2 AND $3 AND stat_year = $4 AND day <= $5 \
              GROUP BY 1, 2",
             split_sum("paid", "paid"),
             split_sum("paid_fen", "paid_fen"),
+            split_sum("full_paid", "full_paid"),
+            split_sum("full_fen", "full_fen"),
         ))
         .bind(child_len as i32)
         .bind(lo)
@@ -946,12 +958,15 @@ impl Store for ThisStore {
                  SELECT 1 FROM entitlements e \
                  WHERE e.household_id = h.id AND e.stat_year = $8 \
                    AND ($9 IS NULL OR e.item_code = $9) \
-                   AND ($10 = 'due' OR ($10 = 'paid') = (COALESCE(( \
+                   AND ($10 = 'due' OR CASE COALESCE(( \
                        SELECT l.status FROM verification_lines l \
                        JOIN visits v ON v.id = l.visit_id \
                        WHERE l.entitlement_id = e.id AND v.started_at < $11 \
                        ORDER BY v.started_at DESC, v.id DESC LIMIT 1 \
-                   ), 'none') IN ('received_in_full', 'received_in_part'))))) \
+                   ), 'none') \
+                       WHEN 'received_in_full' THEN $10 IN ('paid', 'full') \
+                       WHEN 'received_in_part' THEN $10 IN ('paid', 'part') \
+                       ELSE $10 = 'unpaid' END))) \
              AND ($12 IS NULL OR EXISTS ( \
                  SELECT 1 FROM household_income hi \
                  WHERE hi.household_id = h.id AND hi.stat_year = $12 AND (hi.flags & $13) <> 0))";
@@ -961,8 +976,10 @@ impl Store for ThisStore {
         let pay_item = payment.and_then(|p| p.item_code.clone());
         let pay_state = match payment.map(|p| p.state) {
             Some(crate::reports::PaymentState::Paid) => "paid",
+            Some(crate::reports::PaymentState::Full) => "full",
+            Some(crate::reports::PaymentState::Part) => "part",
             Some(crate::reports::PaymentState::Unpaid) => "unpaid",
-            _ => "due",
+            Some(crate::reports::PaymentState::Due) | None => "due",
         };
         let pay_cutoff = payment.map_or_else(Utc::now, |p| p.cutoff);
         // The risk signal filter's binds ($12, $13): NULL year means none.
@@ -1798,6 +1815,12 @@ fn escape_like(s: &str) -> String {
     out
 }
 
+/// The paid columns of a figure that has none (what is due, read alone).
+const NO_PAID: &str = "CAST(0 AS BIGINT) AS paid_hi, CAST(0 AS BIGINT) AS paid_lo, \
+     CAST(0 AS BIGINT) AS paid_fen_hi, CAST(0 AS BIGINT) AS paid_fen_lo, \
+     CAST(0 AS BIGINT) AS full_paid_hi, CAST(0 AS BIGINT) AS full_paid_lo, \
+     CAST(0 AS BIGINT) AS full_fen_hi, CAST(0 AS BIGINT) AS full_fen_lo";
+
 fn dispatch_figure_from_row(r: &DbRow) -> DbResult<DispatchFigure> {
     let prefix: String = r.try_get("child")?;
     Ok(DispatchFigure {
@@ -1808,6 +1831,8 @@ fn dispatch_figure_from_row(r: &DbRow) -> DbResult<DispatchFigure> {
             due_fen: split_sum_of(r, "due_fen")?,
             paid: split_sum_of(r, "paid")?,
             paid_fen: split_sum_of(r, "paid_fen")?,
+            full: split_sum_of(r, "full_paid")?,
+            full_fen: split_sum_of(r, "full_fen")?,
         },
     })
 }
@@ -2160,9 +2185,23 @@ async fn insert_visits_once(
     Ok(answers)
 }
 
-/// Changes to `rollup_paid` by (village, statistics year, item, China day):
-/// (payments counted paid, fen).
-type PaidDeltas = std::collections::BTreeMap<(String, i32, String, NaiveDate), (i64, i64)>;
+/// What one verification line counts in `rollup_paid`, or a change of it:
+/// `[paid, paid_fen, full_paid, full_fen]` (paid in full or in part, and
+/// paid in full).
+type PaidCounts = [i64; 4];
+
+/// Changes to `rollup_paid` by (village, statistics year, item, China day).
+type PaidDeltas = std::collections::BTreeMap<(String, i32, String, NaiveDate), PaidCounts>;
+
+/// What a line of `status` with `received_fen` counts (see [`PaidCounts`]).
+fn paid_counts(status: &str, received_fen: Option<i64>) -> PaidCounts {
+    let fen = Fen::counted(received_fen.unwrap_or(0)).0;
+    match status {
+        "received_in_full" => [1, fen, 1, fen],
+        "received_in_part" => [1, fen, 0, 0],
+        _ => [0; 4],
+    }
+}
 
 /// What a just-stored visit changes in `rollup_paid` (migration 0007: each
 /// verification line counts itself minus what the previous verification of
@@ -2188,27 +2227,23 @@ async fn paid_deltas_of(
     );
     push_in_list(&mut q, v.lines.iter().map(|l| l.entitlement_id));
     // Per payment, in the order the roll-up counts verifications.
-    type Verification = ((DateTime<Utc>, Uuid), (i64, i64));
+    type Verification = ((DateTime<Utc>, Uuid), PaidCounts);
     let mut by_payment: std::collections::HashMap<Uuid, (String, i32, String, Vec<Verification>)> =
         std::collections::HashMap::new();
     for r in db(q.build().fetch_all(&mut **tx).await)? {
-        let status: String = r.try_get("status")?;
-        let paid = matches!(status.as_str(), "received_in_full" | "received_in_part");
-        let fen = if paid {
-            Fen::counted(r.try_get::<Option<i64>, _>("received_fen")?.unwrap_or(0)).0
-        } else {
-            0
-        };
+        let counts = paid_counts(
+            r.try_get::<String, _>("status")?.as_str(),
+            r.try_get("received_fen")?,
+        );
         let entry = by_payment
             .entry(r.try_get("entitlement_id")?)
             .or_insert_with(|| (String::new(), 0, String::new(), Vec::new()));
         entry.0 = r.try_get("village_code")?;
         entry.1 = r.try_get("stat_year")?;
         entry.2 = r.try_get("item_code")?;
-        entry.3.push((
-            (r.try_get("started_at")?, r.try_get("visit_id")?),
-            (i64::from(paid), fen),
-        ));
+        entry
+            .3
+            .push(((r.try_get("started_at")?, r.try_get("visit_id")?), counts));
     }
     let this = (v.started_at, v.id);
     for (village, year, item, mut lines) in by_payment.into_values() {
@@ -2216,9 +2251,9 @@ async fn paid_deltas_of(
         let Some(i) = lines.iter().position(|(at, _)| *at == this) else {
             continue;
         };
-        let (paid, fen) = lines[i].1;
-        let (prev_paid, prev_fen) = i.checked_sub(1).map_or((0, 0), |p| lines[p].1);
-        let mut add = |at: DateTime<Utc>, d_paid: i64, d_fen: i64| {
+        let this_counts = lines[i].1;
+        let prev = i.checked_sub(1).map_or([0; 4], |p| lines[p].1);
+        let mut add = |at: DateTime<Utc>, plus: PaidCounts, minus: PaidCounts| {
             let key = (
                 village.clone(),
                 year,
@@ -2226,12 +2261,13 @@ async fn paid_deltas_of(
                 crate::subsidies::china_date(at),
             );
             let slot = deltas.entry(key).or_default();
-            slot.0 += d_paid;
-            slot.1 += d_fen;
+            for k in 0..4 {
+                slot[k] += plus[k] - minus[k];
+            }
         };
-        add(this.0, paid - prev_paid, fen - prev_fen);
+        add(this.0, this_counts, prev);
         if let Some(((next_at, _), _)) = lines.get(i + 1) {
-            add(*next_at, prev_paid - paid, prev_fen - fen);
+            add(*next_at, prev, this_counts);
         }
     }
     Ok(())
@@ -2242,24 +2278,28 @@ async fn apply_paid_deltas(
     tx: &mut sqlx::Transaction<'static, Db>,
     deltas: &PaidDeltas,
 ) -> DbResult<()> {
-    let rows: Vec<_> = deltas.iter().filter(|(_, d)| **d != (0, 0)).collect();
+    let rows: Vec<_> = deltas.iter().filter(|(_, d)| **d != [0; 4]).collect();
     for chunk in rows.chunks(CHUNK / 2) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
-            "INSERT INTO rollup_paid (village_code, stat_year, item_code, day, paid, paid_fen) ",
+            "INSERT INTO rollup_paid (village_code, stat_year, item_code, day, paid, paid_fen, \
+             full_paid, full_fen) ",
         );
-        q.push_values(chunk, |mut b, ((village, year, item, day), (paid, fen))| {
+        q.push_values(chunk, |mut b, ((village, year, item, day), counts)| {
             b.push_bind(village.clone())
                 .push_bind(*year)
                 .push_bind(item.clone())
-                .push_bind(*day)
-                .push_bind(*paid)
-                .push_bind(*fen);
+                .push_bind(*day);
+            for c in counts.iter() {
+                b.push_bind(*c);
+            }
         });
         q.push(format!(
             " ON CONFLICT (village_code, stat_year, item_code, day) DO UPDATE SET \
-             paid = {}, paid_fen = {}",
+             paid = {}, paid_fen = {}, full_paid = {}, full_fen = {}",
             saturating_add("rollup_paid.paid", "excluded.paid"),
             saturating_add("rollup_paid.paid_fen", "excluded.paid_fen"),
+            saturating_add("rollup_paid.full_paid", "excluded.full_paid"),
+            saturating_add("rollup_paid.full_fen", "excluded.full_fen"),
         ));
         db(q.build().execute(&mut **tx).await)?;
     }
