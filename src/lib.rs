@@ -28,6 +28,7 @@ pub mod sync;
 pub mod text;
 pub mod users;
 pub mod visits;
+pub mod weekly;
 
 #[cfg(feature = "ssr")]
 pub mod access;

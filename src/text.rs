@@ -34,6 +34,45 @@ pub mod zh {
     pub const NOTICE_FROM: &str = "张贴日期";
     pub const NOTICE_UNTIL: &str = "撤下日期（不少于5天）";
     pub const NOTICE_SAVE: &str = "保存";
+    // The weekly report (每周报送).
+    pub const WEEKLY_LINK: &str = "本周报送";
+    pub const WEEKLY_TITLE: &str = "每周报送";
+    pub const WEEKLY_NOT_A_WEEK_END: &str = "应为报送日的前一天（一周的最后一天）";
+    pub const WEEKLY_FUTURE_WEEK: &str = "这一周还没有结束";
+    pub const WEEKLY_WRONG_LEVEL: &str = "每周报送按县区、市州、省，请选择其中一级";
+    pub const WEEKLY_WAITING_FOR: &str = "以下县区的报送尚未通过审核：";
+    pub const WEEKLY_WAITING_REVIEW: &str = "本周已报送，等待上级审核";
+    pub const WEEKLY_ACCEPTED: &str = "本周报送已通过审核";
+    pub const WEEKLY_NO_REASON: &str = "未说明原因";
+    pub const WEEKLY_REQUIRED: &str = "必填";
+    pub const WEEKLY_BAD_PHONE: &str = "只能填数字、空格、+ 和 -";
+    pub const WEEKLY_ALREADY_SUBMITTED: &str = "本周已报送（待审核或已通过），退回后才能再次报送";
+    pub const WEEKLY_NOT_WAITING: &str = "这一版已审核过，或已有更新的版本";
+    pub const WEEKLY_DUE: &str = "报送期限";
+    pub const WEEKLY_SUBMIT_TITLE: &str = "报送本周";
+    pub const WEEKLY_CONTACT_NAME: &str = "联络人";
+    pub const WEEKLY_CONTACT_PHONE: &str = "联系电话";
+    pub const WEEKLY_REMARK: &str = "备注（未足额到户的原因）";
+    pub const WEEKLY_SUBMIT: &str = "确认报送";
+    pub const WEEKLY_SUBMITTED: &str = "已报送";
+    pub const WEEKLY_VERSIONS: &str = "报送记录";
+    pub const WEEKLY_VERSION: &str = "第 {} 版";
+    pub const WEEKLY_DOWNLOAD: &str = "下载报送的 Excel";
+    pub const WEEKLY_CHANGES: &str = "报送后的变化";
+    pub const WEEKLY_NO_CHANGES: &str = "报送后没有影响本周数字的新记录";
+    pub const WEEKLY_LATE_VISITS: &str = "报送后才上传、计入本周的走访";
+    pub const WEEKLY_CORRECTIONS: &str = "更正以往各周";
+    pub const WEEKLY_CHILDREN: &str = "下级报送情况";
+    pub const WEEKLY_MISSING: &str = "未报送";
+    pub const WEEKLY_LATE: &str = "逾期";
+    pub const WEEKLY_ACCEPT: &str = "通过";
+    pub const WEEKLY_RETURN: &str = "退回";
+    pub const WEEKLY_COMMENT: &str = "审核意见（退回时必填）";
+    pub const WEEKLY_SUBMITTED_TOTAL: &str = "已通过报送合计";
+    pub const WEEKLY_LIVE_TOTAL: &str = "实时合计";
+    pub const WEEKLY_EARLIER: &str = "上一周";
+    pub const WEEKLY_LATER: &str = "下一周";
+    pub const WEEKLY_ONLY_MISSING: &str = "只看未报送";
 
     // signals of fabricated visits (可疑走访)
     pub const SIGNALS_TITLE: &str = "可疑走访";

@@ -89,12 +89,21 @@ pub fn generate(spec: &DemoSpec) -> DemoData {
             name: COUNTY.1.into(),
         },
     ];
-    let mut logins = vec![DemoLogin {
-        username: "county".into(),
-        display_name: "安定区乡村振兴局".into(),
-        role: Role::CountyAdmin,
-        area: code(COUNTY.0),
-    }];
+    let mut logins = vec![
+        DemoLogin {
+            username: "county".into(),
+            display_name: "安定区乡村振兴局".into(),
+            role: Role::CountyAdmin,
+            area: code(COUNTY.0),
+        },
+        // Receives the county's weekly report (每周报送).
+        DemoLogin {
+            username: "city".into(),
+            display_name: "定西市乡村振兴局".into(),
+            role: Role::CityAdmin,
+            area: code(CITY.0),
+        },
+    ];
     let mut villages = Vec::new(); // (village code, township index)
     let mut township_workers: Vec<Vec<usize>> = Vec::new();
     for t in 0..township_count {
@@ -588,6 +597,7 @@ mod tests {
         assert_eq!(roles(Role::FieldWorker), 4);
         assert_eq!(roles(Role::TownshipSupervisor), 2);
         assert_eq!(roles(Role::CountyAdmin), 1);
+        assert_eq!(roles(Role::CityAdmin), 1);
     }
 
     #[test]

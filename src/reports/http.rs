@@ -55,32 +55,35 @@ pub async fn dispatch_xlsx(
     }
     .await;
     match result {
-        Ok((name, bytes)) => {
-            let disposition = format!(
-                "attachment; filename=\"dispatch.xlsx\"; filename*=UTF-8''{}",
-                percent_encode(&name)
-            );
-            (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        ),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        HeaderValue::from_str(&disposition)
-                            .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-                    ),
-                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
+        Ok((name, bytes)) => xlsx_response(&name, bytes),
         Err(e) => plain_error(&e),
     }
+}
+
+/// An .xlsx download named `name` (in Chinese, RFC 5987), never cached.
+pub fn xlsx_response(name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"dispatch.xlsx\"; filename*=UTF-8''{}",
+        percent_encode(name)
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// RFC 5987 encoding for the Chinese file name.

@@ -107,6 +107,9 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
             {t.stat_year} {zh::YEAR_SUFFIX} " · " <strong class="caption-item">{item_name}</strong> " · "
             {zh::AS_OF} " " {caption_date} " · " {zh::CHANGE_SINCE} " " {t.week_before.to_string()}
         </p>
+        {matches!(t.area.level(), AreaLevel::County | AreaLevel::City | AreaLevel::Province).then(|| view! {
+            <A href=format!("/reports/weekly/{}", t.area.code) attr:class="btn btn-block" attr:data-testid="weekly-link">{zh::WEEKLY_LINK}</A>
+        })}
         // rel=external: a download, not a page for the client-side router.
         <a class="btn btn-block" rel="external" download href=xlsx_href(t.area.code.as_str(), t.as_of)
             data-testid="export-xlsx">{zh::EXPORT_XLSX}</a>

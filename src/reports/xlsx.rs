@@ -38,6 +38,78 @@ pub fn file_name(t: &DispatchTable) -> String {
 /// the same area.
 pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
+    dispatch_sheet(&mut workbook, t)?;
+    income_sheet(&mut workbook, income)?;
+    workbook.save_to_buffer()
+}
+
+/// What a weekly submission adds to its workbook's note sheet.
+pub struct SubmissionNote<'a> {
+    /// Item name, remark.
+    pub remarks: &'a [(String, String)],
+    pub contact_name: &'a str,
+    pub contact_phone: &'a str,
+    pub submitted_by: &'a str,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    pub figures_hash: &'a str,
+}
+
+/// A weekly submission as sent upward: its frozen table, a note sheet
+/// (报送说明: the 联络人, the remarks per item, corrections to earlier
+/// weeks, the figures' hash), and the plan and risk table.
+pub fn submission_workbook(
+    report: &crate::weekly::FrozenReport,
+    income: &IncomeTable,
+    note: &SubmissionNote<'_>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    dispatch_sheet(&mut workbook, &report.table)?;
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("报送说明")?;
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    let at = crate::subsidies::china_time(note.submitted_at)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let mut lines: Vec<(String, String)> = vec![
+        ("截至".into(), report.table.as_of.to_string()),
+        ("联络人".into(), note.contact_name.to_owned()),
+        ("联系电话".into(), note.contact_phone.to_owned()),
+        ("报送人".into(), note.submitted_by.to_owned()),
+        ("报送时间（北京时间）".into(), at),
+        ("数据摘要（SHA-256）".into(), note.figures_hash.to_owned()),
+        ("数据链".into(), report.table.chain.line()),
+    ];
+    for (item, remark) in note.remarks {
+        lines.push((format!("备注：{item}"), remark.clone()));
+    }
+    for c in &report.corrections {
+        lines.push((
+            format!("更正：截至 {} {} {}", c.as_of, c.area.name, c.item_name),
+            format!(
+                "足额 {} → {}，部分 {} → {}，未到 {} → {}，足额金额 {} → {} 元",
+                c.submitted.full,
+                c.live.full,
+                c.submitted.part(),
+                c.live.part(),
+                c.submitted.none(),
+                c.live.none(),
+                c.submitted.full_yuan(),
+                c.live.full_yuan()
+            ),
+        ));
+    }
+    for (r, (label, value)) in lines.iter().enumerate() {
+        sheet.write_string_with_format(r as u32, 0, label, &bold)?;
+        sheet.write_string_with_format(r as u32, 1, value, &wrap)?;
+    }
+    sheet.set_column_width(0, 28)?;
+    sheet.set_column_width(1, 80)?;
+    income_sheet(&mut workbook, income)?;
+    workbook.save_to_buffer()
+}
+
+fn dispatch_sheet(workbook: &mut Workbook, t: &DispatchTable) -> Result<(), XlsxError> {
     let sheet = workbook.add_worksheet();
     sheet.set_name("调度表")?;
 
@@ -145,8 +217,7 @@ pub fn dispatch_workbook(t: &DispatchTable, income: &IncomeTable) -> Result<Vec<
     }
     sheet.set_row_height(3, 32)?;
     sheet.set_freeze_panes(HEADER_ROWS, 1)?;
-    income_sheet(&mut workbook, income)?;
-    workbook.save_to_buffer()
+    Ok(())
 }
 
 /// The columns of the plan and risk sheet after the area's name.

@@ -92,6 +92,18 @@ pub struct Config {
           global = true, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub hashing_queue: u32,
 
+    /// The weekly report's day (1 = Monday … 7 = Sunday, China time): each
+    /// county reports its table as of the end of the day before.
+    #[arg(long, env = "DAOHU_REPORT_WEEKDAY", default_value_t = 1, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=7))]
+    pub report_weekday: u32,
+
+    /// The hour (China time, 0–23) of the report day by which it is due;
+    /// later it is shown as late.
+    #[arg(long, env = "DAOHU_REPORT_HOUR", default_value_t = 18, global = true,
+          value_parser = clap::value_parser!(u32).range(0..=23))]
+    pub report_hour: u32,
+
     /// Log lines as text for people (`human`) or one JSON object per line
     /// for a log collector (`json`).
     #[arg(long, env = "DAOHU_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human,
@@ -120,6 +132,8 @@ impl Config {
             metrics_token: None,
             hashing_at_once: crate::auth::hashing::DEFAULT_AT_ONCE,
             hashing_queue: crate::auth::hashing::DEFAULT_QUEUE,
+            report_weekday: 1,
+            report_hour: 18,
             log_format: LogFormat::Human,
         }
     }
@@ -140,6 +154,8 @@ impl std::fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("hashing_at_once", &self.hashing_at_once)
             .field("hashing_queue", &self.hashing_queue)
+            .field("report_weekday", &self.report_weekday)
+            .field("report_hour", &self.report_hour)
             .field("log_format", &self.log_format)
             .finish()
     }

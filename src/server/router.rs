@@ -69,6 +69,10 @@ pub fn router(state: AppState) -> Router {
             get(crate::reports::http::dispatch_xlsx),
         )
         .route(
+            crate::weekly::http::SUBMISSION_XLSX_PATH,
+            get(crate::weekly::http::submission_xlsx),
+        )
+        .route(
             crate::roster::UPLOAD_PATH,
             post(crate::roster::http::post_import)
                 .layer(DefaultBodyLimit::max(crate::roster::http::MAX_UPLOAD_BYTES)),

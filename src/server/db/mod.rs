@@ -18,6 +18,7 @@ mod receipts;
 mod signals;
 mod sqlite;
 mod startup;
+mod weekly;
 
 use std::sync::Arc;
 
@@ -50,6 +51,7 @@ pub use receipts::{DisputeRow, NewDispute, ReceiptLookup, ReceiptStore};
 pub use signals::{FoundSignal, SignalContext, SignalReview, SignalRow, SignalStore, SignalWrite};
 pub use sqlite::SqliteStore;
 pub use startup::StartupLock;
+pub use weekly::{LateVisitRow, NewSubmission, SubmissionRow, SubmitRefusal, WeeklyStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -471,6 +473,7 @@ pub trait Store:
     + ReceiptStore
     + SignalStore
     + NoticeStore
+    + WeeklyStore
     + Send
     + Sync
     + 'static

@@ -116,6 +116,10 @@ mod notices_sql {
     use super::*;
     include!("portable_notices.rs");
 }
+mod weekly_sql {
+    use super::*;
+    include!("portable_weekly.rs");
+}
 mod imports_sql {
     use super::*;
     include!("portable_imports.rs");
