@@ -172,9 +172,9 @@ fn SubmitSection(w: WeeklyView, submit: ServerAction<SubmitWeek>) -> impl IntoVi
                         let hint = w.hints.iter().find(|h| h.item_code == i.code).map(|h| h.hint.clone());
                         view! {
                             <label class="field"><span>{i.name.clone()} " · " {zh::WEEKLY_REMARK}</span>
-                                {hint.clone().map(|h| view! { <small class="muted" data-testid="remark-hint">{h}</small> })}
+                                {hint.map(|h| view! { <small class="muted" data-testid="remark-hint">{h}</small> })}
                                 <textarea name=format!("remarks[{}]", i.code) rows="2"
-                                    maxlength=MAX_REMARK_CHARS.to_string() data-testid=format!("remark-{}", i.code)>{hint}</textarea>
+                                    maxlength=MAX_REMARK_CHARS.to_string() data-testid=format!("remark-{}", i.code)></textarea>
                             </label>
                         }
                     }).collect_view()}
