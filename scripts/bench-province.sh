@@ -4,8 +4,10 @@
 # load, then times the oversight pages through their real HTTP endpoints:
 # the province's dispatch table, a county's and a township's, and the
 # township dashboard, and the plan and risk tables after recomputing every
-# household's income account (timed). Prints the median and max of RUNS
-# calls each.
+# household's income account (timed), and the weekly report: counties of
+# the first city submitting their week (each once), the city's and the
+# province's approval overviews. Prints the median and max of RUNS calls
+# each.
 #   cargo build --release --features ssr && scripts/bench-province.sh [households] [visited %, default 1]
 # The visits go through the real ingest path, one worker at a time (≈ 20–40
 # visits/s here), so a large percentage takes long.
@@ -71,3 +73,17 @@ printf '%-36s %s\n' "income table, province" "$(time_calls "$province" /api/inco
 printf '%-36s %s\n' "income table, city (620100000000)" "$(time_calls "$province" /api/income/table 620100000000)"
 printf '%-36s %s\n' "income table, county (620101000000)" "$(time_calls "$province" /api/income/table 620101000000)"
 printf '%-36s %s\n' "income table, township" "$(time_calls "$township_user" /api/income/table "$township")"
+
+# The weekly report: the counties of the first city submit their week, one
+# after another (a submission is made once a week), then the overviews.
+county_names=$(psql -qAt "$DATABASE_URL" -c "select code from areas where parent_code = '620100000000' order by code")
+as_of=$(curl -sf -b "$province" -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+  -d "code=620000000000" "$base/api/weekly/view" | grep -o '"as_of":"[0-9-]*"' | head -1 | cut -d'"' -f4)
+for county in $county_names; do
+  cookie=$(sign_in "county${county:0:6}")
+  curl -sf -o /dev/null -w '%{time_total}\n' -b "$cookie" -X POST \
+    -H 'Content-Type: application/x-www-form-urlencoded' \
+    -d "code=$county&as_of=$as_of&contact_name=bench&contact_phone=0931-0000000" "$base/api/weekly/submit"
+done | sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "%-36s median %7.1f ms   max %7.1f ms   (%d counties)\n", "weekly submission, county", t[int((NR + 1) / 2)], t[NR], NR }'
+printf '%-36s %s\n' "weekly overview, city (620100000000)" "$(time_calls "$(sign_in city01)" /api/weekly/view 620100000000)"
+printf '%-36s %s\n' "weekly overview, province" "$(time_calls "$province" /api/weekly/view 620000000000)"

@@ -72,7 +72,7 @@ pub mod zh {
     pub const WEEKLY_LIVE_TOTAL: &str = "实时合计";
     pub const WEEKLY_EARLIER: &str = "上一周";
     pub const WEEKLY_LATER: &str = "下一周";
-    pub const WEEKLY_ONLY_MISSING: &str = "只看未报送";
+    pub const WEEKLY_ONLY_MISSING: &str = "只看未报送或已退回";
 
     // signals of fabricated visits (可疑走访)
     pub const SIGNALS_TITLE: &str = "可疑走访";

@@ -112,10 +112,8 @@ async fn access_matrix_holds_for_every_role_and_server_function(db: TestDb) {
         "11010519491231002X",
     )
     .await;
-    for (username, role, area) in [
-        ("city", Role::CityAdmin, "621100000000"),
-        ("province", Role::ProvinceAdmin, "620000000000"),
-    ] {
+    // The demo has the city's officer (`city`); the province's is added.
+    for (username, role, area) in [("province", Role::ProvinceAdmin, "620000000000")] {
         create_user(
             store,
             NewUser {
@@ -552,6 +550,8 @@ async fn an_out_of_scope_id_is_answered_byte_for_byte_as_an_unknown_one(db: Test
         probe("discrepancy_queue", "/areas/{}/discrepancies", &[]),
         probe("dispatch_table", "/reports/dispatch/{}", &[]),
         probe("dispatch_table", "/reports/dispatch/{}/xlsx", &[]),
+        probe("weekly_report", "/api/weekly/view", &[("code", "{}")]),
+        probe("weekly_report", "/reports/weekly/{}", &[]),
     ];
     let by_village = [
         probe(
@@ -604,5 +604,5 @@ async fn an_out_of_scope_id_is_answered_byte_for_byte_as_an_unknown_one(db: Test
             compared += 1;
         }
     }
-    assert_eq!(compared, 8 + 1 + 1 + 1 + 13 + 2 + 8);
+    assert_eq!(compared, 8 + 1 + 1 + 1 + 15 + 2 + 8);
 }

@@ -98,7 +98,15 @@ fn WeeklyBody(
         })
         .cloned()
         .collect::<Vec<_>>();
-    let missing = w.children.iter().filter(|c| c.latest.is_none()).count();
+    let missing = w
+        .children
+        .iter()
+        .filter(|c| {
+            c.latest
+                .as_ref()
+                .is_none_or(|s| s.state == SubmissionState::Returned)
+        })
+        .count();
     let has_children = !w.children.is_empty();
     view! {
         <nav class="crumbs">
