@@ -217,7 +217,13 @@ impl WeeklyStore for ThisStore {
         .fetch_all(&self.pool)
         .await)?;
         rows.iter()
-            .map(|r| Ok((r.try_get("item_code")?, r.try_get("reason")?, r.try_get("n")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("item_code")?,
+                    r.try_get("reason")?,
+                    r.try_get("n")?,
+                ))
+            })
             .collect()
     }
 }
