@@ -83,6 +83,23 @@ async fn second_county(store: &dyn Store) {
         .unwrap();
 }
 
+/// Submits `code`'s week as `cookie`, with the usual 联络人 and `extra`.
+async fn submit(
+    state: &daohu::server::AppState,
+    cookie: &str,
+    code: &str,
+    as_of: &str,
+    extra: &[(&str, &str)],
+) -> common::Reply {
+    call(
+        state,
+        Some(cookie),
+        "/api/weekly/submit",
+        &submit_form(code, as_of, extra),
+    )
+    .await
+}
+
 fn submit_form<'a>(
     code: &'a str,
     as_of: &'a str,
@@ -134,15 +151,12 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
     assert!(draft.table.total.all.full > 0 && draft.table.total.all.part() > 0);
     let item = draft.table.items[0].code.clone();
     let remark_key = format!("remarks[{item}]");
-    let r = call(
+    let r = submit(
         &state,
-        Some(&county),
-        "/api/weekly/submit",
-        &submit_form(
-            COUNTY,
-            &as_of_text,
-            &[(&remark_key, "<b>尚未发放</b>，月底前补发")],
-        ),
+        &county,
+        COUNTY,
+        &as_of_text,
+        &[(&remark_key, "<b>尚未发放</b>，月底前补发")],
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -249,13 +263,7 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let r = call(
-        &state,
-        Some(&county),
-        "/api/weekly/submit",
-        &submit_form(COUNTY, &as_of_text, &[]),
-    )
-    .await;
+    let r = submit(&state, &county, COUNTY, &as_of_text, &[]).await;
     assert_eq!(r.body.trim(), "2", "{}", r.body);
     let w = weekly(&state, &county, COUNTY).await;
     assert_eq!(w.versions.len(), 2);
@@ -275,13 +283,7 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
         v1.report.table.total.all.full + full_lines.len() as i64
     );
     for (code, cookie) in [(COUNTY2, &county2)] {
-        let r = call(
-            &state,
-            Some(cookie),
-            "/api/weekly/submit",
-            &submit_form(code, &as_of_text, &[]),
-        )
-        .await;
+        let r = submit(&state, cookie, code, &as_of_text, &[]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     for code in [COUNTY, COUNTY2] {
@@ -305,13 +307,7 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
     let cw = weekly(&state, &city, CITY).await;
     assert!(cw.blocked.is_none(), "{cw:?}");
     assert_eq!(cw.submitted_total, Some(v2.report.table.total.all));
-    let r = call(
-        &state,
-        Some(&city),
-        "/api/weekly/submit",
-        &submit_form(CITY, &as_of_text, &[]),
-    )
-    .await;
+    let r = submit(&state, &city, CITY, &as_of_text, &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let cw = weekly(&state, &city, CITY).await;
     let mine = &cw.versions[0].report.table;
@@ -325,13 +321,7 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
     assert_eq!(row.all, v2.report.table.total.all);
     // Accepted: neither can submit again; a reviewed version is not
     // reviewed twice.
-    let r = call(
-        &state,
-        Some(&county),
-        "/api/weekly/submit",
-        &submit_form(COUNTY, &as_of_text, &[]),
-    )
-    .await;
+    let r = submit(&state, &county, COUNTY, &as_of_text, &[]).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let id = v2.id.to_string();
     let r = call(
@@ -422,13 +412,7 @@ async fn bad_submissions_and_reviews_are_refused_and_write_nothing(db: TestDb) {
         .code
         .clone();
     let key = format!("remarks[{item}]");
-    let r = call(
-        &state,
-        Some(&county),
-        "/api/weekly/submit",
-        &submit_form(COUNTY, &as_of_text, &[(&key, &long)]),
-    )
-    .await;
+    let r = submit(&state, &county, COUNTY, &as_of_text, &[(&key, &long)]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(
         stored_figures(&db, COUNTY, as_of).await.is_empty(),
@@ -450,22 +434,10 @@ async fn bad_submissions_and_reviews_are_refused_and_write_nothing(db: TestDb) {
         )
         .await;
         assert_eq!(r.status, want, "{}", r.body);
-        let r = call(
-            &state,
-            Some(cookie),
-            "/api/weekly/submit",
-            &submit_form(COUNTY, &as_of_text, &[]),
-        )
-        .await;
+        let r = submit(&state, cookie, COUNTY, &as_of_text, &[]).await;
         assert_eq!(r.status, want, "{}", r.body);
     }
-    let r = call(
-        &state,
-        Some(&city),
-        "/api/weekly/submit",
-        &submit_form(COUNTY, &as_of_text, &[]),
-    )
-    .await;
+    let r = submit(&state, &city, COUNTY, &as_of_text, &[]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     let r = call(&state, None, "/api/weekly/view", &[("code", COUNTY)]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -481,13 +453,7 @@ async fn bad_submissions_and_reviews_are_refused_and_write_nothing(db: TestDb) {
 
     // Submitted: another county cannot review it, download it, or see it;
     // the county cannot review its own.
-    let r = call(
-        &state,
-        Some(&county),
-        "/api/weekly/submit",
-        &submit_form(COUNTY, &as_of_text, &[]),
-    )
-    .await;
+    let r = submit(&state, &county, COUNTY, &as_of_text, &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let s = &weekly(&state, &county, COUNTY).await.versions[0];
     let id = s.id.to_string();
