@@ -100,6 +100,15 @@ async fn submit(
     .await
 }
 
+/// Reviews a submission as `cookie` (`id`, `accept`, `comment`).
+async fn review(
+    state: &daohu::server::AppState,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> common::Reply {
+    call(state, Some(cookie), "/api/weekly/review", form).await
+}
+
 fn submit_form<'a>(
     code: &'a str,
     as_of: &'a str,
@@ -243,18 +252,11 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
     assert!(cw.blocked.as_deref().unwrap().contains("安定区"), "{cw:?}");
     // Returned with a comment (none is refused), resubmitted, accepted.
     let id = v1.id.to_string();
-    let r = call(
-        &state,
-        Some(&city),
-        "/api/weekly/review",
-        &[("id", &id), ("accept", "false")],
-    )
-    .await;
+    let r = review(&state, &city, &[("id", &id), ("accept", "false")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    let r = call(
+    let r = review(
         &state,
-        Some(&city),
-        "/api/weekly/review",
+        &city,
         &[
             ("id", &id),
             ("accept", "false"),
@@ -294,13 +296,7 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
             .find(|c| c.area.code.as_str() == code)
             .unwrap();
         let id = s.latest.as_ref().unwrap().id.to_string();
-        let r = call(
-            &state,
-            Some(&city),
-            "/api/weekly/review",
-            &[("id", &id), ("accept", "true")],
-        )
-        .await;
+        let r = review(&state, &city, &[("id", &id), ("accept", "true")]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     }
     // The city's report is the sum of the accepted county reports.
@@ -324,10 +320,9 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
     let r = submit(&state, &county, COUNTY, &as_of_text, &[]).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     let id = v2.id.to_string();
-    let r = call(
+    let r = review(
         &state,
-        Some(&city),
-        "/api/weekly/review",
+        &city,
         &[("id", &id), ("accept", "false"), ("comment", "x")],
     )
     .await;
@@ -461,13 +456,7 @@ async fn bad_submissions_and_reviews_are_refused_and_write_nothing(db: TestDb) {
         (&county2, StatusCode::NOT_FOUND),
         (&county, StatusCode::FORBIDDEN),
     ] {
-        let r = call(
-            &state,
-            Some(cookie),
-            "/api/weekly/review",
-            &[("id", &id), ("accept", "true")],
-        )
-        .await;
+        let r = review(&state, cookie, &[("id", &id), ("accept", "true")]).await;
         assert_eq!(r.status, want, "{}", r.body);
     }
     let r = page(&state, Some(&county2), &s.xlsx_href()).await;
@@ -479,10 +468,9 @@ async fn bad_submissions_and_reviews_are_refused_and_write_nothing(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = call(
+    let r = review(
         &state,
-        Some(&city),
-        "/api/weekly/review",
+        &city,
         &[("id", &Uuid::now_v7().to_string()), ("accept", "true")],
     )
     .await;
