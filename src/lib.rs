@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod notices;
 pub mod plans;
 pub mod receipts;
+pub mod reconciliation;
 pub mod reports;
 pub mod roster;
 pub mod signals;

@@ -167,6 +167,7 @@ pub mod zh {
     pub const IMPORT_INTRO: &str = "先导入农户及家庭成员，再导入应发补贴。整份文件检查无误才写入；有任何问题则一行也不写，并列出每个问题所在的行和列。重复导入同一文件不会产生重复数据。";
     pub const IMPORT_STEP_HOUSEHOLDS: &str = "第一步：每名家庭成员一行，同一户的成员户编号相同。";
     pub const IMPORT_STEP_ENTITLEMENTS: &str = "第二步：每户每个补贴项目每个年度一行。";
+    pub const IMPORT_STEP_PAYOUTS: &str = "三方比对：发放部门（一卡通、银行）的发放名单，每笔发放一行。导入后与应发、群众实收逐户比对，不一致的自动列入核实问题清单。";
     pub const IMPORT_TEMPLATES: &str = "下载模板：";
     pub const TEMPLATE_XLSX: &str = "Excel 模板";
     pub const TEMPLATE_CSV: &str = "CSV 模板";
@@ -305,6 +306,23 @@ pub mod zh {
     pub const DISC_ITEM: &str = "补贴项目";
     pub const DISC_EXPECTED: &str = "应发";
     pub const DISC_RECEIVED: &str = "实收";
+    pub const DISC_PAID: &str = "部门发放";
+    pub const RECON_TITLE: &str = "三方比对";
+    pub const RECON_LINK: &str = "三方比对（应发 · 部门发放 · 群众实收）";
+    pub const RECON_INTRO: &str =
+        "逐户比对应发名单、发放部门的发放名单和群众走访时说的实收。不一致的自动列入核实问题清单。";
+    pub const RECON_IMPORT: &str = "导入发放名单";
+    pub const RECON_FILES: &str = "已导入的发放名单";
+    pub const RECON_NO_FILES: &str = "本年度还没有导入发放部门的发放名单。";
+    pub const RECON_IMPORTED_AT: &str = "导入于";
+    pub const RECON_BY_AREA: &str = "按区划";
+    pub const RECON_BY_ITEM: &str = "按补贴项目";
+    pub const RECON_AMOUNTS: &str = "应发 / 发放 / 实收（元）";
+    pub const RECON_KEYS: &str = "户次";
+    pub const RECON_OPEN_ITEM: &str = "查看核实问题 ›";
+    pub const DISC_FROM_PAYOUT_FILE: &str = "三方比对发现：应发、部门发放、群众实收三者不一致";
+    pub const NONE_RECORDED: &str = "无记录";
+    pub const NOT_VERIFIED_YET: &str = "尚未走访核实";
     pub const DISC_EXPECTED_DATE: &str = "应到账日期";
     pub const DISC_RECEIVED_ON: &str = "实际到账";
     pub const DISC_REASON: &str = "农户说明";

@@ -115,7 +115,8 @@ async fn a_households_file_is_written_once_and_re_importing_changes_nothing(db: 
             rows: 3,
             added: 2,
             changed: 0,
-            unchanged: 0
+            unchanged: 0,
+            skipped: 0
         }
     );
     assert_eq!(household_count(&db).await, before + 2);
@@ -385,7 +386,8 @@ async fn entitlements_are_checked_against_households_items_and_years(db: TestDb)
             rows: 3,
             added: 0,
             changed: 0,
-            unchanged: 3
+            unchanged: 3,
+            skipped: 0
         }
     );
 

@@ -8,7 +8,7 @@ use crate::subsidies::Fen;
 use crate::visits::{PaymentStatus, VerificationLine};
 
 /// Why an item is in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum DiscrepancyKind {
     /// 未到账
     NotReceived,
@@ -22,16 +22,28 @@ pub enum DiscrepancyKind {
     Dispute,
     /// 可疑走访: a supervisor sent a visit's signal for review.
     SuspiciousVisit,
+    /// 已发未收: the payout file says paid; the household, not or less.
+    PaidNotReceived,
+    /// 收到无发放记录: received, but no payout record.
+    ReceivedNoPayout,
+    /// 发放金额不符: paid other than due.
+    AmountDiffers,
+    /// 应发未发: due, neither paid nor received.
+    DueUnpaid,
 }
 
 impl DiscrepancyKind {
-    pub const ALL: [DiscrepancyKind; 6] = [
+    pub const ALL: [DiscrepancyKind; 10] = [
         DiscrepancyKind::NotReceived,
         DiscrepancyKind::ReceivedInPart,
         DiscrepancyKind::ReceivedLate,
         DiscrepancyKind::VisitConflict,
         DiscrepancyKind::Dispute,
         DiscrepancyKind::SuspiciousVisit,
+        DiscrepancyKind::PaidNotReceived,
+        DiscrepancyKind::ReceivedNoPayout,
+        DiscrepancyKind::AmountDiffers,
+        DiscrepancyKind::DueUnpaid,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -46,6 +58,10 @@ impl DiscrepancyKind {
             DiscrepancyKind::VisitConflict => "visit_conflict",
             DiscrepancyKind::Dispute => "dispute",
             DiscrepancyKind::SuspiciousVisit => "suspicious_visit",
+            DiscrepancyKind::PaidNotReceived => "paid_not_received",
+            DiscrepancyKind::ReceivedNoPayout => "received_no_payout",
+            DiscrepancyKind::AmountDiffers => "amount_differs",
+            DiscrepancyKind::DueUnpaid => "due_unpaid",
         }
     }
 
@@ -57,7 +73,23 @@ impl DiscrepancyKind {
             DiscrepancyKind::VisitConflict => "走访冲突",
             DiscrepancyKind::Dispute => "群众异议",
             DiscrepancyKind::SuspiciousVisit => "可疑走访",
+            DiscrepancyKind::PaidNotReceived => "已发未收",
+            DiscrepancyKind::ReceivedNoPayout => "收到无发放记录",
+            DiscrepancyKind::AmountDiffers => "发放金额不符",
+            DiscrepancyKind::DueUnpaid => "应发未发",
         }
+    }
+
+    /// Found by matching a payout file, not by a visit: the item has no
+    /// visit of its own.
+    pub fn is_reconciliation(self) -> bool {
+        matches!(
+            self,
+            DiscrepancyKind::PaidNotReceived
+                | DiscrepancyKind::ReceivedNoPayout
+                | DiscrepancyKind::AmountDiffers
+                | DiscrepancyKind::DueUnpaid
+        )
     }
 
     /// The kind of a verification line, if it is a discrepancy at all:
@@ -224,14 +256,17 @@ pub struct DiscrepancyItem {
     /// The subsidy item (none for a conflict).
     pub item_name: Option<String>,
     pub expected: Option<Fen>,
+    /// What the payout file said was paid (reconciliation items only).
+    pub paid: Option<Fen>,
     pub received: Option<Fen>,
     pub expected_date: Option<NaiveDate>,
     pub received_on: Option<NaiveDate>,
     /// The reason the household gave, as chosen and in its own words.
     pub reason: Option<String>,
-    pub worker_name: String,
-    /// The visit's day, China time.
-    pub visit_date: NaiveDate,
+    /// The visit's worker and day (China time); a reconciliation item has
+    /// no visit.
+    pub worker_name: Option<String>,
+    pub visit_date: Option<NaiveDate>,
     /// Whole days since the household reported it (or the conflict came in).
     pub age_days: i64,
     pub assignee_name: Option<String>,
@@ -295,6 +330,10 @@ pub struct KindCounts {
     pub visit_conflict: i64,
     pub dispute: i64,
     pub suspicious_visit: i64,
+    pub paid_not_received: i64,
+    pub received_no_payout: i64,
+    pub amount_differs: i64,
+    pub due_unpaid: i64,
 }
 
 impl KindCounts {
@@ -310,6 +349,10 @@ impl KindCounts {
             DiscrepancyKind::VisitConflict => &mut self.visit_conflict,
             DiscrepancyKind::Dispute => &mut self.dispute,
             DiscrepancyKind::SuspiciousVisit => &mut self.suspicious_visit,
+            DiscrepancyKind::PaidNotReceived => &mut self.paid_not_received,
+            DiscrepancyKind::ReceivedNoPayout => &mut self.received_no_payout,
+            DiscrepancyKind::AmountDiffers => &mut self.amount_differs,
+            DiscrepancyKind::DueUnpaid => &mut self.due_unpaid,
         }
     }
 
@@ -321,6 +364,10 @@ impl KindCounts {
             DiscrepancyKind::VisitConflict => self.visit_conflict,
             DiscrepancyKind::Dispute => self.dispute,
             DiscrepancyKind::SuspiciousVisit => self.suspicious_visit,
+            DiscrepancyKind::PaidNotReceived => self.paid_not_received,
+            DiscrepancyKind::ReceivedNoPayout => self.received_no_payout,
+            DiscrepancyKind::AmountDiffers => self.amount_differs,
+            DiscrepancyKind::DueUnpaid => self.due_unpaid,
         }
     }
 

@@ -293,12 +293,13 @@ fn item_view(r: &DiscrepancyRecord) -> DiscrepancyItem {
         item_name: r.item_name.clone(),
         // Shown as every figure counts a stored amount (`Fen::counted`).
         expected: r.expected_fen.map(Fen::counted),
+        paid: r.paid_fen.map(Fen::counted),
         received: r.received_fen.map(Fen::counted),
         expected_date: r.expected_date,
         received_on: r.received_on,
         reason,
         worker_name: r.worker_name.clone(),
-        visit_date: china_date(r.visit_started_at),
+        visit_date: r.visit_started_at.map(china_date),
         age_days: (china_date(Utc::now()) - china_date(r.reported_at))
             .num_days()
             .max(0),

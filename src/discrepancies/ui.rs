@@ -118,6 +118,9 @@ fn kind_class(kind: DiscrepancyKind) -> &'static str {
         DiscrepancyKind::VisitConflict => "tag tag-purple",
         DiscrepancyKind::Dispute => "tag tag-red",
         DiscrepancyKind::SuspiciousVisit => "tag tag-purple",
+        DiscrepancyKind::PaidNotReceived => "tag tag-red",
+        DiscrepancyKind::ReceivedNoPayout | DiscrepancyKind::AmountDiffers => "tag tag-amber",
+        DiscrepancyKind::DueUnpaid => "tag tag-blue",
     }
 }
 
@@ -136,12 +139,21 @@ fn what(d: &DiscrepancyItem) -> String {
             zh::DISC_RECEIVED_ON,
             d.received_on.map(|x| x.to_string()).unwrap_or_default(),
         ),
+        DiscrepancyKind::PaidNotReceived
+        | DiscrepancyKind::ReceivedNoPayout
+        | DiscrepancyKind::AmountDiffers
+        | DiscrepancyKind::DueUnpaid => zh::DISC_FROM_PAYOUT_FILE.to_owned(),
         DiscrepancyKind::NotReceived | DiscrepancyKind::ReceivedInPart => d
             .reason
             .clone()
             .map(|r| format!("{}：{r}", zh::DISC_REASON))
             .unwrap_or_default(),
     }
+}
+
+/// An amount, or a dash where the side has none.
+fn shown(fen: Option<crate::subsidies::Fen>) -> String {
+    fen.map_or_else(|| "—".to_owned(), |f| f.to_string())
 }
 
 #[component]
@@ -165,15 +177,19 @@ fn QueueRow(d: DiscrepancyItem) -> impl IntoView {
                 <div class="disc-money">
                     <span class="ent-name">{name}</span>
                     <span data-testid="amounts">
-                        {zh::DISC_EXPECTED} " " <span class="amount">{d.expected.map(|f| f.to_string())}</span>
-                        " · " {zh::DISC_RECEIVED} " " <span class="amount">{d.received.map(|f| f.to_string())}</span> " 元"
+                        {zh::DISC_EXPECTED} " " <span class="amount">{shown(d.expected)}</span>
+                        {d.kind.is_reconciliation().then(|| view! {
+                            " · " {zh::DISC_PAID} " " <span class="amount">{shown(d.paid)}</span>
+                        })}
+                        " · " {zh::DISC_RECEIVED} " " <span class="amount">{shown(d.received)}</span> " 元"
                     </span>
                 </div>
             })}
             {(!what.is_empty()).then(|| view! { <div class="row-sub">{what}</div> })}
             <div class="disc-bottom">
                 <span class="row-sub">
-                    {d.worker_name} " · " {d.visit_date.to_string()} " · " {zh::DISC_AGE} " "
+                    {d.worker_name.zip(d.visit_date).map(|(w, day)| format!("{w} · {day} · "))}
+                    {zh::DISC_AGE} " "
                     <strong class="age" data-testid="age">{d.age_days}</strong> " " {zh::DISC_DAYS}
                     " · " <span data-testid="state">{state}</span>
                 </span>
@@ -260,13 +276,19 @@ fn DetailView(d: DiscrepancyDetail) -> impl IntoView {
                 <dt>{zh::VILLAGE}</dt><dd>{item.village.name}</dd>
                 {item.item_name.map(|name| view! {
                     <dt>{zh::DISC_ITEM}</dt><dd>{name}</dd>
-                    <dt>{zh::DISC_EXPECTED}</dt><dd class="amount" data-testid="expected">{item.expected.map(|f| format!("{f} 元"))}</dd>
-                    <dt>{zh::DISC_RECEIVED}</dt><dd class="amount" data-testid="received">{item.received.map(|f| format!("{f} 元"))}</dd>
+                    <dt>{zh::DISC_EXPECTED}</dt><dd class="amount" data-testid="expected">{item.expected.map_or_else(|| zh::NONE_RECORDED.to_owned(), |f| format!("{f} 元"))}</dd>
+                    {item.kind.is_reconciliation().then(|| view! {
+                        <dt>{zh::DISC_PAID}</dt>
+                        <dd class="amount" data-testid="paid">{item.paid.map_or_else(|| zh::NONE_RECORDED.to_owned(), |f| format!("{f} 元"))}</dd>
+                    })}
+                    <dt>{zh::DISC_RECEIVED}</dt><dd class="amount" data-testid="received">{item.received.map_or_else(|| zh::NOT_VERIFIED_YET.to_owned(), |f| format!("{f} 元"))}</dd>
                     <dt>{zh::DISC_EXPECTED_DATE}</dt><dd>{item.expected_date.map(|x| x.to_string())}</dd>
                     <dt>{zh::DISC_RECEIVED_ON}</dt><dd>{item.received_on.map(|x| x.to_string()).unwrap_or_else(|| "—".into())}</dd>
                 })}
-                <dt>{zh::DISC_WORKER}</dt><dd>{item.worker_name}</dd>
-                <dt>{zh::DISC_VISIT_DATE}</dt><dd>{item.visit_date.to_string()}</dd>
+                {item.worker_name.zip(item.visit_date).map(|(worker, day)| view! {
+                    <dt>{zh::DISC_WORKER}</dt><dd>{worker}</dd>
+                    <dt>{zh::DISC_VISIT_DATE}</dt><dd>{day.to_string()}</dd>
+                })}
                 <dt>{zh::DISC_AGE}</dt><dd><span data-testid="age">{item.age_days}</span> " " {zh::DISC_DAYS}</dd>
                 <dt>{zh::DISC_ASSIGNEE}</dt>
                 <dd data-testid="assignee">{item.assignee_name.unwrap_or_else(|| zh::DISC_UNASSIGNED.to_owned())}</dd>

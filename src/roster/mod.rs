@@ -3,6 +3,9 @@
 //! statistics year) from Excel (.xlsx) or CSV, with the Chinese headers of
 //! the downloadable templates.
 //!
+//! A third kind, a paying department's payout file, is checked by the same
+//! rules and feeds the three-way match of [`crate::reconciliation`].
+//!
 //! Rules:
 //! - Every row is checked (ID number checksum, a known village inside the
 //!   importer's area, a known subsidy item, amounts to the fen, dates inside
@@ -23,6 +26,8 @@ pub mod http;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 pub mod model;
+#[cfg(feature = "ssr")]
+mod payouts;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

@@ -18,16 +18,24 @@ pub enum RosterKind {
     Households,
     /// 应发补贴: one row per household, item and statistics year.
     Entitlements,
+    /// 部门发放名单: a paying department's disbursement list, one row per
+    /// payment, matched against what was due and received (三方比对).
+    Payouts,
 }
 
 impl RosterKind {
-    pub const ALL: [RosterKind; 2] = [RosterKind::Households, RosterKind::Entitlements];
+    pub const ALL: [RosterKind; 3] = [
+        RosterKind::Households,
+        RosterKind::Entitlements,
+        RosterKind::Payouts,
+    ];
 
     /// Stable name used in URLs and forms.
     pub fn as_str(self) -> &'static str {
         match self {
             RosterKind::Households => "households",
             RosterKind::Entitlements => "entitlements",
+            RosterKind::Payouts => "payouts",
         }
     }
 
@@ -39,6 +47,7 @@ impl RosterKind {
         match self {
             RosterKind::Households => "农户及家庭成员",
             RosterKind::Entitlements => "应发补贴",
+            RosterKind::Payouts => "部门发放名单",
         }
     }
 
@@ -47,6 +56,7 @@ impl RosterKind {
         match self {
             RosterKind::Households => &HOUSEHOLD_COLUMNS,
             RosterKind::Entitlements => &ENTITLEMENT_COLUMNS,
+            RosterKind::Payouts => &PAYOUT_COLUMNS,
         }
     }
 
@@ -186,6 +196,51 @@ pub const ENTITLEMENT_COLUMNS: [Column; 7] = [
     },
 ];
 
+pub const PAYOUT_COLUMNS: [Column; 7] = [
+    Column {
+        header: "户编号",
+        required: false,
+        rule: "与「身份证号」至少填一项；填了户编号即按户编号对应农户",
+        example: "62110210020100001",
+    },
+    Column {
+        header: "身份证号",
+        required: false,
+        rule: "收款人身份证号（18位，可为户内任一成员）；与户编号同填时须属于该户",
+        example: "11010519491231002X",
+    },
+    Column {
+        header: "补贴项目",
+        required: true,
+        rule: "补贴目录中的项目名称或代码",
+        example: "农村低保",
+    },
+    Column {
+        header: "发放金额（元）",
+        required: true,
+        rule: "大于0，最多两位小数；按月发放的每月一行，同户同项目同年度的各行相加",
+        example: "300.00",
+    },
+    Column {
+        header: "发放日期",
+        required: true,
+        rule: "YYYY-MM-DD，不晚于今天；按日期归入统计年度（10月1日至次年9月30日）",
+        example: "2026-03-15",
+    },
+    Column {
+        header: "发放部门",
+        required: true,
+        rule: "",
+        example: "县民政局",
+    },
+    Column {
+        header: "收款账号",
+        required: false,
+        rule: "可留空或脱敏（如 6228********1234）；只保存末4位",
+        example: "6228********1234",
+    },
+];
+
 /// One thing wrong with an import file, located as a person finds it in
 /// Excel: the file, the row number Excel shows (the header is row 1; 0 means
 /// the file as a whole) and the column's header.
@@ -221,6 +276,10 @@ pub struct ImportReport {
     pub changed: u32,
     /// Already there exactly as in the file: nothing written.
     pub unchanged: u32,
+    /// Payout files: rows naming no household of the importer's area (a
+    /// department pays many people besides the roster's): not matched.
+    #[serde(default)]
+    pub skipped: u32,
 }
 
 /// Where an import is; `done` of `total` counts rows in the checking and

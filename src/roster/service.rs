@@ -81,7 +81,7 @@ impl Problems {
         self.total
     }
 
-    fn sorted(mut self) -> Self {
+    pub(super) fn sorted(mut self) -> Self {
         self.kept.sort_by_key(|p| p.row);
         self
     }
@@ -135,10 +135,56 @@ pub async fn import(
         .map_err(|p| ImportFailure::Refused(p.into()))?;
     progress.enter(ImportPhase::Checking, table.rows.len() as u32);
     let sheet = Sheet::new(file, &table, kind).map_err(|p| ImportFailure::Refused(p.into()))?;
-    let (mut write, report) = match kind {
-        RosterKind::Households => check_households(store, actor, &sheet, progress).await?,
-        RosterKind::Entitlements => check_entitlements(store, actor, &sheet, progress).await?,
+    let done = |report| ImportDone {
+        job_id: job,
+        report,
+        at: chrono::Utc::now(),
     };
+    let (rows, report) = match kind {
+        RosterKind::Households | RosterKind::Entitlements => {
+            let (write, report) = if kind == RosterKind::Households {
+                check_households(store, actor, &sheet, progress).await?
+            } else {
+                check_entitlements(store, actor, &sheet, progress).await?
+            };
+            let rows = write_roster(store, file, write, done(&report), progress).await?;
+            (rows, report)
+        }
+        RosterKind::Payouts => {
+            let (write, report) =
+                crate::roster::payouts::check_payouts(store, actor, &sheet, progress).await?;
+            progress.enter(ImportPhase::Writing, write.payouts.len() as u32);
+            let written = store
+                .apply_payouts(
+                    &write,
+                    &|n| progress.set_done(n as u32),
+                    Some(done(&report)),
+                )
+                .await
+                .map_err(|e| conflict_refusal(file, e))?;
+            if !written {
+                return Err(ImportFailure::Interrupted);
+            }
+            (write.payouts.len(), report)
+        }
+    };
+    // Written: whatever fails from here on, the import is done.
+    if rows >= LARGE_IMPORT_ROWS
+        && let Err(e) = store.analyze().await
+    {
+        tracing::error!(error = %e, "refreshing statistics after an import");
+    }
+    Ok(report)
+}
+
+/// Writes a checked roster file as job `done.job_id`; the rows written.
+async fn write_roster(
+    store: &dyn Store,
+    file: &str,
+    mut write: RosterWrite,
+    done: ImportDone<'_>,
+    progress: &JobProgress,
+) -> Result<usize, ImportFailure> {
     // New and changed households get their accounts and signals now, not
     // at the next background refresh: queued with the write.
     let year =
@@ -155,40 +201,33 @@ pub async fn import(
         .collect();
     let rows = write.households.len() + write.entitlements.len();
     progress.enter(ImportPhase::Writing, rows as u32);
-    let done = ImportDone {
-        job_id: job,
-        report: &report,
-        at: chrono::Utc::now(),
-    };
     let written = store
         .apply_roster(&write, &|done| progress.set_done(done as u32), Some(done))
         .await
-        .map_err(|e| match e {
-            // Only a write racing this one can get here: the checks above
-            // looked at the same rows.
-            DbError::Conflict { constraint } => ImportFailure::Refused(
-                vec![Problem {
-                    file: file.to_owned(),
-                    row: 0,
-                    column: String::new(),
-                    reason: format!(
-                        "写入时与刚刚保存的其他数据冲突（{constraint}），未导入：请重新上传"
-                    ),
-                }]
-                .into(),
-            ),
-            other => other.into(),
-        })?;
+        .map_err(|e| conflict_refusal(file, e))?;
     if !written {
         return Err(ImportFailure::Interrupted);
     }
-    // Written: whatever fails from here on, the import is done.
-    if rows >= LARGE_IMPORT_ROWS
-        && let Err(e) = store.analyze().await
-    {
-        tracing::error!(error = %e, "refreshing statistics after an import");
+    Ok(rows)
+}
+
+/// A write refused by a constraint: only a write racing this one can get
+/// there, since the checks looked at the same rows.
+fn conflict_refusal(file: &str, e: DbError) -> ImportFailure {
+    match e {
+        DbError::Conflict { constraint } => ImportFailure::Refused(
+            vec![Problem {
+                file: file.to_owned(),
+                row: 0,
+                column: String::new(),
+                reason: format!(
+                    "写入时与刚刚保存的其他数据冲突（{constraint}），未导入：请重新上传"
+                ),
+            }]
+            .into(),
+        ),
+        other => other.into(),
     }
-    Ok(report)
 }
 
 /// The outcome for the audit trail.
@@ -231,15 +270,19 @@ pub async fn audit(
 
 /// A table whose columns are matched to a kind's: `at[i]` is the table
 /// column of `kind.columns()[i]`.
-struct Sheet<'a> {
-    file: &'a str,
-    table: &'a Table,
+pub(super) struct Sheet<'a> {
+    pub(super) file: &'a str,
+    pub(super) table: &'a Table,
     columns: &'static [Column],
     at: Vec<usize>,
 }
 
 impl<'a> Sheet<'a> {
-    fn new(file: &'a str, table: &'a Table, kind: RosterKind) -> Result<Sheet<'a>, Vec<Problem>> {
+    pub(super) fn new(
+        file: &'a str,
+        table: &'a Table,
+        kind: RosterKind,
+    ) -> Result<Sheet<'a>, Vec<Problem>> {
         let columns = kind.columns();
         let mut problems = Vec::new();
         let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -295,16 +338,16 @@ impl<'a> Sheet<'a> {
         }
     }
 
-    fn header(&self, column: usize) -> &'static str {
+    pub(super) fn header(&self, column: usize) -> &'static str {
         self.columns[column].header
     }
 
-    fn cell<'r>(&self, row: &'r TableRow, column: usize) -> &'r Cell {
+    pub(super) fn cell<'r>(&self, row: &'r TableRow, column: usize) -> &'r Cell {
         row.cell(self.at[column])
     }
 }
 
-fn problem(file: &str, row: u32, column: &str, reason: String) -> Problem {
+pub(super) fn problem(file: &str, row: u32, column: &str, reason: String) -> Problem {
     Problem {
         file: file.to_owned(),
         row,
@@ -314,14 +357,14 @@ fn problem(file: &str, row: u32, column: &str, reason: String) -> Problem {
 }
 
 /// Reads one row's cells, noting each problem with its place.
-struct RowReader<'s, 'p> {
-    sheet: &'s Sheet<'s>,
-    row: &'s TableRow,
-    problems: &'p mut Problems,
+pub(super) struct RowReader<'s, 'p> {
+    pub(super) sheet: &'s Sheet<'s>,
+    pub(super) row: &'s TableRow,
+    pub(super) problems: &'p mut Problems,
 }
 
 impl RowReader<'_, '_> {
-    fn note(&mut self, column: usize, reason: impl Into<String>) {
+    pub(super) fn note(&mut self, column: usize, reason: impl Into<String>) {
         self.problems.push(problem(
             self.sheet.file,
             self.row.number,
@@ -331,7 +374,7 @@ impl RowReader<'_, '_> {
     }
 
     /// The cell as text; `None` (with a problem if required) when empty.
-    fn text(&mut self, column: usize) -> Option<String> {
+    pub(super) fn text(&mut self, column: usize) -> Option<String> {
         let value = match self.sheet.cell(self.row, column) {
             Cell::Empty => None,
             Cell::Text(t) => Some(t.clone()),
@@ -354,7 +397,7 @@ impl RowReader<'_, '_> {
     }
 
     /// A value that must be one of `options` (by label).
-    fn choice<T: Copy>(&mut self, column: usize, options: &[(T, &str)]) -> Option<T> {
+    pub(super) fn choice<T: Copy>(&mut self, column: usize, options: &[(T, &str)]) -> Option<T> {
         let text = self.text(column)?;
         match options.iter().find(|(_, label)| *label == text) {
             Some((value, _)) => Some(*value),
@@ -370,9 +413,43 @@ impl RowReader<'_, '_> {
     }
 }
 
+impl RowReader<'_, '_> {
+    /// An amount in yuan, as text or as Excel's number, that must be above
+    /// zero (`zero` says so). Both readings hold it to `Fen::MAX`.
+    pub(super) fn positive_amount(&mut self, column: usize, zero: &str) -> Option<Fen> {
+        let fen = match self.sheet.cell(self.row, column) {
+            Cell::Number(n) => fen_of_number(*n).map_err(|e| self.note(column, e)).ok(),
+            _ => self.text(column).and_then(|t| {
+                Fen::parse_yuan(&t)
+                    .map_err(|e| self.note(column, format!("“{t}”：{e}")))
+                    .ok()
+            }),
+        }?;
+        if fen.0 <= 0 {
+            self.note(column, zero);
+            return None;
+        }
+        Some(fen)
+    }
+
+    /// A date, as Excel's date or as text (2026-03-31, 2026/3/31, 2026年3月31日).
+    pub(super) fn date(&mut self, column: usize) -> Option<NaiveDate> {
+        match self.sheet.cell(self.row, column) {
+            Cell::Date(d) => Some(*d),
+            _ => self.text(column).and_then(|t| match parse_date(&t) {
+                Some(d) => Some(d),
+                None => {
+                    self.note(column, format!("“{t}”不是日期，应填如 2026-03-31"));
+                    None
+                }
+            }),
+        }
+    }
+}
+
 /// A code typed into a number-formatted cell, as text: fine while Excel
 /// holds it exactly (a whole number below 2^53).
-fn exact_whole(n: f64) -> Option<String> {
+pub(super) fn exact_whole(n: f64) -> Option<String> {
     (n.fract() == 0.0 && n.abs() < 9.0e15).then(|| format!("{n:.0}"))
 }
 
@@ -893,33 +970,8 @@ async fn check_entitlements(
                 None
             }
         });
-        let amount = match r.sheet.cell(row, AMOUNT) {
-            Cell::Number(n) => fen_of_number(*n).map_err(|e| r.note(AMOUNT, e)).ok(),
-            _ => r.text(AMOUNT).and_then(|t| {
-                Fen::parse_yuan(&t)
-                    .map_err(|e| r.note(AMOUNT, format!("“{t}”：{e}")))
-                    .ok()
-            }),
-        }
-        .and_then(|fen| {
-            // Both readings above already hold the amount to `Fen::MAX`.
-            if fen.0 <= 0 {
-                r.note(AMOUNT, "应发金额应大于0");
-                None
-            } else {
-                Some(fen)
-            }
-        });
-        let date = match r.sheet.cell(row, DATE) {
-            Cell::Date(d) => Some(*d),
-            _ => r.text(DATE).and_then(|t| match parse_date(&t) {
-                Some(d) => Some(d),
-                None => {
-                    r.note(DATE, format!("“{t}”不是日期，应填如 2026-03-31"));
-                    None
-                }
-            }),
-        };
+        let amount = r.positive_amount(AMOUNT, "应发金额应大于0");
+        let date = r.date(DATE);
         if let (Some(year), Some(date)) = (year, date) {
             let y = StatYear(year);
             if date < y.first_day() || date > y.last_day() {

@@ -53,6 +53,7 @@ fn ImportForm(kind: RosterKind) -> impl IntoView {
     let step = match kind {
         RosterKind::Households => zh::IMPORT_STEP_HOUSEHOLDS,
         RosterKind::Entitlements => zh::IMPORT_STEP_ENTITLEMENTS,
+        RosterKind::Payouts => zh::IMPORT_STEP_PAYOUTS,
     };
     view! {
         <section class="card import-card" data-testid=format!("import-{}", kind.as_str())>

@@ -15,6 +15,7 @@ mod notices;
 mod plans;
 mod postgres;
 mod receipts;
+mod reconciliation;
 mod signals;
 mod sqlite;
 mod startup;
@@ -48,6 +49,10 @@ pub use plans::{
 };
 pub use postgres::PostgresStore;
 pub use receipts::{DisputeRow, NewDispute, ReceiptLookup, ReceiptStore};
+pub use reconciliation::{
+    OutcomeFigure, PayoutRecord, PayoutScopeRow, PayoutWrite, ReconciledQuery, ReconciledRow,
+    ReconciliationStore,
+};
 pub use signals::{FoundSignal, SignalContext, SignalReview, SignalRow, SignalStore, SignalWrite};
 pub use sqlite::SqliteStore;
 pub use startup::StartupLock;
@@ -350,13 +355,15 @@ pub struct DiscrepancyRecord {
     pub household_number: String,
     pub head_name: String,
     pub village: Area,
-    pub visit_id: Uuid,
-    pub worker_name: String,
-    pub visit_started_at: DateTime<Utc>,
+    /// None for a reconciliation item: it comes from a payout file.
+    pub visit_id: Option<Uuid>,
+    pub worker_name: Option<String>,
+    pub visit_started_at: Option<DateTime<Utc>>,
     pub reported_at: DateTime<Utc>,
     pub item_name: Option<String>,
     pub expected_fen: Option<i64>,
     pub received_fen: Option<i64>,
+    pub paid_fen: Option<i64>,
     pub expected_date: Option<NaiveDate>,
     pub received_on: Option<NaiveDate>,
     pub reason: Option<crate::visits::ShortfallReason>,
@@ -474,6 +481,7 @@ pub trait Store:
     + SignalStore
     + NoticeStore
     + WeeklyStore
+    + ReconciliationStore
     + Send
     + Sync
     + 'static

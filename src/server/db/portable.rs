@@ -1353,6 +1353,8 @@ impl Store for ThisStore {
             progress(done);
         }
         refresh_rollups(&mut tx, &villages).await?;
+        // What is due may have changed beside a payout file.
+        reconciliation_sql::reconcile_households_in(&mut tx, &touched, Utc::now()).await?;
         queue_income_work_in(&mut tx, write.income_work.iter().copied(), Utc::now()).await?;
         if let Some(job) = job {
             // Last, so that the job's row is locked only for the commit
@@ -1847,11 +1849,12 @@ fn resolution_from(s: &str) -> DbResult<Resolution> {
 }
 
 /// What the queue shows of an item: the household, the visit and its
-/// worker, the line (for a shortfall) or both copies (for a conflict).
+/// worker, the line (for a shortfall) or both copies (for a conflict), and
+/// for a reconciliation item (no visit) what the payout file said.
 const DISCREPANCY_COLUMNS: &str = "d.id, d.kind, d.household_id, h.number, h.head_name, \
      d.village_code, a.name AS village_name, d.visit_id, w.display_name AS worker_name, \
      v.started_at, d.reported_at, i.name AS item_name, d.expected_fen, d.received_fen, \
-     e.expected_date, l.received_on, l.reason, l.reason_text, d.state, d.assignee_id, \
+     d.paid_fen, e.expected_date, l.received_on, l.reason, l.reason_text, d.state, d.assignee_id, \
      d.resolution, d.closed_at, au.display_name AS assignee_name, \
      v.payload_hash AS stored_hash, v.received_at AS stored_at, \
      c.payload_hash AS other_hash, c.received_at AS other_at, cw.display_name AS other_worker, \
@@ -1861,11 +1864,11 @@ const DISCREPANCY_COLUMNS: &str = "d.id, d.kind, d.household_id, h.number, h.hea
 const DISCREPANCY_FROM: &str = "discrepancies d \
      JOIN households h ON h.id = d.household_id \
      JOIN areas a ON a.code = d.village_code \
-     JOIN visits v ON v.id = d.visit_id \
-     JOIN users w ON w.id = v.worker_id \
+     LEFT JOIN visits v ON v.id = d.visit_id \
+     LEFT JOIN users w ON w.id = v.worker_id \
      LEFT JOIN verification_lines l ON l.visit_id = d.visit_id AND l.entitlement_id = d.entitlement_id \
      LEFT JOIN entitlements e ON e.id = d.entitlement_id \
-     LEFT JOIN subsidy_items i ON i.code = e.item_code \
+     LEFT JOIN subsidy_items i ON i.code = COALESCE(e.item_code, d.item_code) \
      LEFT JOIN users au ON au.id = d.assignee_id \
      LEFT JOIN visit_conflicts c ON c.id = d.conflict_id \
      LEFT JOIN users cw ON cw.id = c.worker_id \
@@ -1906,6 +1909,7 @@ fn discrepancy_from_row(r: &DbRow) -> DbResult<DiscrepancyRecord> {
         item_name: r.try_get("item_name")?,
         expected_fen: r.try_get("expected_fen")?,
         received_fen: r.try_get("received_fen")?,
+        paid_fen: r.try_get("paid_fen")?,
         expected_date: r.try_get("expected_date")?,
         received_on: r.try_get("received_on")?,
         reason: reason
@@ -2434,6 +2438,8 @@ async fn insert_visit_in(
         .await)?;
     }
     open_line_discrepancies(&mut sp, record).await?;
+    // Its lines may change what a payout file was matched with.
+    reconciliation_sql::reconcile_households_in(&mut sp, &[v.household_id], Utc::now()).await?;
     for l in &v.income {
         db(sqlx::query(
             "INSERT INTO income_entries (id, visit_id, household_id, stat_year, kind, amount_fen, \

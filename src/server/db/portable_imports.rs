@@ -58,7 +58,8 @@ pub(super) async fn written_job_in(
 ) -> DbResult<bool> {
     let r = db(sqlx::query(
         "UPDATE import_jobs SET report_rows = $2, report_added = $3, report_changed = $4, \
-         report_unchanged = $5, heartbeat_at = $6 WHERE id = $1 AND finished_at IS NULL",
+         report_unchanged = $5, heartbeat_at = $6, report_skipped = $7 \
+         WHERE id = $1 AND finished_at IS NULL",
     )
     .bind(id)
     .bind(i64::from(report.rows))
@@ -66,6 +67,7 @@ pub(super) async fn written_job_in(
     .bind(i64::from(report.changed))
     .bind(i64::from(report.unchanged))
     .bind(at)
+    .bind(i64::from(report.skipped))
     .execute(conn)
     .await)?;
     Ok(r.rows_affected() == 1)
@@ -118,8 +120,8 @@ async fn finish_job_in(
     let r = db(sqlx::query(&format!(
         "UPDATE import_jobs SET phase = $2, report_rows = $3, report_added = $4, \
          report_changed = $5, report_unchanged = $6, problems = $7, problem_total = $8, \
-         failure = $9, finished_at = $10, heartbeat_at = $10, done_rows = total_rows \
-         WHERE id = $1 AND finished_at IS NULL{unwritten}"
+         failure = $9, finished_at = $10, heartbeat_at = $10, done_rows = total_rows, \
+         report_skipped = $11 WHERE id = $1 AND finished_at IS NULL{unwritten}"
     ))
     .bind(id)
     .bind(phase_name(outcome))
@@ -131,6 +133,7 @@ async fn finish_job_in(
     .bind(problem_total)
     .bind(failure)
     .bind(at)
+    .bind(report.map(|r| i64::from(r.skipped)))
     .execute(&mut *conn)
     .await)?;
     if r.rows_affected() == 1 || report.is_some() {
@@ -149,7 +152,7 @@ async fn finish_job_in(
 
 const JOB_COLUMNS: &str = "id, owner_id, kind, file_name, area_name, scope, runner, phase, \
      done_rows, total_rows, report_rows, report_added, report_changed, report_unchanged, \
-     problems, problem_total, failure, created_at, started_at, heartbeat_at, finished_at";
+     COALESCE(report_skipped, 0) AS report_skipped, problems, problem_total, failure, created_at, started_at, heartbeat_at, finished_at";
 
 fn count(row: &DbRow, column: &str) -> DbResult<u32> {
     let n: i64 = row.try_get(column)?;
@@ -169,6 +172,7 @@ fn job_from_row(row: &DbRow) -> DbResult<ImportJobRow> {
             added: count(row, "report_added")?,
             changed: count(row, "report_changed")?,
             unchanged: count(row, "report_unchanged")?,
+            skipped: count(row, "report_skipped")?,
         }),
         "refused" => {
             let json: String = row.try_get("problems")?;

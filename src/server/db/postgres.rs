@@ -122,3 +122,7 @@ mod imports_sql {
     use super::*;
     include!("portable_imports.rs");
 }
+mod reconciliation_sql {
+    use super::*;
+    include!("portable_reconciliation.rs");
+}

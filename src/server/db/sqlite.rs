@@ -124,6 +124,10 @@ mod imports_sql {
     use super::*;
     include!("portable_imports.rs");
 }
+mod reconciliation_sql {
+    use super::*;
+    include!("portable_reconciliation.rs");
+}
 
 #[cfg(test)]
 mod tests {
