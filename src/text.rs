@@ -194,6 +194,10 @@ pub mod zh {
     pub const IMPORT_ADDED: &str = "新增";
     pub const IMPORT_CHANGED: &str = "更新";
     pub const IMPORT_UNCHANGED: &str = "无变化";
+    pub const IMPORT_SKIPPED_BEFORE: &str = "另有";
+    pub const IMPORT_SKIPPED_AFTER: &str =
+        "行的收款人不是本辖区名单中的农户（部门名单中的其他人员），未参与比对。";
+    pub const RECON_SEE_RESULT: &str = "查看三方比对结果 ›";
     pub const IMPORT_REFUSED_BEFORE: &str = "未写入任何数据。请改正以下";
     pub const IMPORT_REFUSED_AFTER: &str = "个问题后重新上传整份文件。";
     pub const IMPORT_MORE_PROBLEMS_BEFORE: &str = "另有";

@@ -160,8 +160,8 @@ async fn a_visit_opens_one_item_per_line_short_or_late_and_a_replay_opens_none(d
         assert_eq!(d.household_id, household);
         assert_eq!(d.head_name, "核实测试户");
         assert_eq!(d.village.code, code("621102100201"));
-        assert_eq!(d.visit_id, visit.visit.id);
-        assert_eq!(d.visit_started_at, visit.visit.started_at);
+        assert_eq!(d.visit_id, Some(visit.visit.id));
+        assert_eq!(d.visit_started_at, Some(visit.visit.started_at));
         assert_eq!(d.reported_at, visit.visit.started_at);
         assert!(!d.status.closed && d.status.assignee_id.is_none());
         assert!(d.conflict.is_none());
@@ -366,7 +366,7 @@ fn opened(items: &[DiscrepancyRecord]) -> Vec<String> {
         .iter()
         .map(|d| {
             format!(
-                "{:?} {} {:?} {:?} {:?} {} {:?}",
+                "{:?} {:?} {:?} {:?} {:?} {} {:?}",
                 d.kind,
                 d.visit_id,
                 d.item_name,

@@ -261,7 +261,7 @@ async fn a_dispute_opens_a_discrepancy_for_the_households_township(db: TestDb) {
         .filter(|d| d.kind == daohu::discrepancies::DiscrepancyKind::Dispute)
         .collect();
     assert_eq!(disputes.len(), 1, "{disputes:?}");
-    assert_eq!(disputes[0].visit_id, r.visit);
+    assert_eq!(disputes[0].visit_id, Some(r.visit));
     assert_eq!(disputes[0].village.code, r.household.village);
     let supervisor = if db
         .store

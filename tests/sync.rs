@@ -103,7 +103,7 @@ async fn same_id_with_other_content_is_a_conflict_kept_for_review(db: TestDb) {
         .unwrap();
     let conflicts: Vec<_> = items
         .iter()
-        .filter(|d| d.visit_id == visit.id && d.conflict.is_some())
+        .filter(|d| d.visit_id == Some(visit.id) && d.conflict.is_some())
         .collect();
     assert_eq!(conflicts.len(), 1, "{items:?}");
 }

@@ -95,6 +95,9 @@ fn AreaView(o: AreaOverview) -> impl IntoView {
             </A>
         })}
         <DiscrepancyLink code=o.area.code.to_string()/>
+        <A href=crate::reconciliation::reconciliation_href(o.area.code.as_str()) attr:class="btn btn-block" attr:data-testid="reconciliation-link">
+            {zh::RECON_LINK} " ›"
+        </A>
         <A href=crate::signals::ui::signals_href(o.area.code.as_str()) attr:class="btn btn-block" attr:data-testid="signals-link">
             {zh::SIGNALS_LINK} " ›"
         </A>

@@ -110,6 +110,7 @@ fn DispatchView(t: DispatchTable) -> impl IntoView {
         {matches!(t.area.level(), AreaLevel::County | AreaLevel::City | AreaLevel::Province).then(|| view! {
             <A href=format!("/reports/weekly/{}", t.area.code) attr:class="btn btn-block" attr:data-testid="weekly-link">{zh::WEEKLY_LINK}</A>
         })}
+        <A href=crate::reconciliation::reconciliation_href(t.area.code.as_str()) attr:class="btn btn-block" attr:data-testid="reconciliation-link">{zh::RECON_LINK}</A>
         // rel=external: a download, not a page for the client-side router.
         <a class="btn btn-block" rel="external" download href=xlsx_href(t.area.code.as_str(), t.as_of)
             data-testid="export-xlsx">{zh::EXPORT_XLSX}</a>

@@ -214,6 +214,8 @@ fn view(row: ImportJobRow, now: chrono::DateTime<Utc>) -> ImportJob {
         kind: row.kind,
         file: row.file_name,
         area_name: row.area_name,
+        // The scope is the area code's significant digits.
+        area_code: format!("{:0<12}", row.scope),
         phase: row.phase,
         done: row.done,
         total: row.total,

@@ -334,6 +334,7 @@ pub struct ImportJob {
     pub file: String,
     /// The area the import was checked against (the importer's).
     pub area_name: String,
+    pub area_code: String,
     pub phase: ImportPhase,
     pub done: u32,
     pub total: u32,

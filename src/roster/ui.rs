@@ -148,7 +148,20 @@ fn JobView(j: ImportJob) -> impl IntoView {
             <Bar percent label=zh::IMPORT_PROGRESS testid="import-progress"/>
         })}
         {match j.phase {
-            ImportPhase::Done(report) => EitherOf4::A(view! { <Report report/> }),
+            ImportPhase::Done(report) => EitherOf4::A(view! {
+                <Report report=report.clone()/>
+                {(j.kind == RosterKind::Payouts).then(|| view! {
+                    {(report.skipped > 0).then(|| view! {
+                        <p class="muted" data-testid="import-skipped">
+                            {zh::IMPORT_SKIPPED_BEFORE} " " <strong>{report.skipped}</strong> " " {zh::IMPORT_SKIPPED_AFTER}
+                        </p>
+                    })}
+                    <A href=crate::reconciliation::reconciliation_href(&j.area_code)
+                        attr:class="btn btn-primary btn-block" attr:data-testid="import-reconciliation">
+                        {zh::RECON_SEE_RESULT}
+                    </A>
+                })}
+            }),
             ImportPhase::Refused { problems, total } => EitherOf4::B(view! { <Problems problems total/> }),
             ImportPhase::Failed(message) => EitherOf4::C(view! {
                 <div class="notice notice-error" role="alert">{message}</div>
