@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/areas/:code/users") view=UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports/dispatch/:code") view=DispatchPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports/weekly/:code") view=crate::weekly::ui::WeeklyPage ssr=SsrMode::Async/>
+                <Route path=path!("/reports/ratings/:code") view=crate::ratings::ui::RatingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reconciliation/:code") view=crate::reconciliation::ui::ReconciliationPage ssr=SsrMode::Async/>
                 <Route path=path!("/roster/import") view=ImportPage ssr=SsrMode::Async/>
                 <Route path=path!("/roster/import/:id") view=ImportJobPage ssr=SsrMode::Async/>

@@ -19,6 +19,7 @@ pub mod income;
 pub mod ledger;
 pub mod notices;
 pub mod plans;
+pub mod ratings;
 pub mod receipts;
 pub mod reconciliation;
 pub mod reports;

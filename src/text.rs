@@ -312,6 +312,18 @@ pub mod zh {
     pub const DISC_RECEIVED: &str = "实收";
     pub const DISC_PAID: &str = "部门发放";
     pub const RECON_TITLE: &str = "三方比对";
+    pub const RATINGS_TITLE: &str = "评估评定";
+    pub const RATINGS_LINK: &str = "本周评估评定（排名）";
+    pub const RATINGS_WRONG_LEVEL: &str = "评估评定只有省、市两级";
+    pub const RATINGS_AGAINST: &str = "较";
+    pub const RATINGS_RULE: &str = "按足额进度排名，相同时依次比走访户比例、超{}天未结的核实问题、三方比对不一致（少者在前）。";
+    pub const RATINGS_CITIES: &str = "市州";
+    pub const RATINGS_COUNTIES: &str = "县区";
+    pub const RATINGS_RANK: &str = "名次";
+    pub const RATINGS_FULL: &str = "足额进度";
+    pub const RATINGS_VISITED: &str = "走访户比例";
+    pub const RATINGS_OLD: &str = "超14天未结";
+    pub const RATINGS_MISMATCHES: &str = "比对不一致";
     pub const RECON_LINK: &str = "三方比对（应发 · 部门发放 · 群众实收）";
     pub const RECON_INTRO: &str =
         "逐户比对应发名单、发放部门的发放名单和群众走访时说的实收。不一致的自动列入核实问题清单。";

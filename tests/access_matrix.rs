@@ -552,6 +552,12 @@ async fn an_out_of_scope_id_is_answered_byte_for_byte_as_an_unknown_one(db: Test
         probe("dispatch_table", "/reports/dispatch/{}/xlsx", &[]),
         probe("weekly_report", "/api/weekly/view", &[("code", "{}")]),
         probe("weekly_report", "/reports/weekly/{}", &[]),
+        probe(
+            "reconciliation",
+            "/api/reconciliation/view",
+            &[("code", "{}")],
+        ),
+        probe("reconciliation", "/reconciliation/{}", &[]),
     ];
     let by_village = [
         probe(
@@ -604,5 +610,5 @@ async fn an_out_of_scope_id_is_answered_byte_for_byte_as_an_unknown_one(db: Test
             compared += 1;
         }
     }
-    assert_eq!(compared, 8 + 1 + 1 + 1 + 15 + 2 + 8);
+    assert_eq!(compared, 8 + 1 + 1 + 1 + 17 + 2 + 8);
 }

@@ -8,9 +8,8 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use common::{TestDb, call, send, sign_in, signed_visit, store_directly, year};
+use axum::http::StatusCode;
+use common::{TestDb, call, sign_in, signed_visit, store_directly, year};
 use daohu::discrepancies::DiscrepancyKind;
 use daohu::reconciliation::{Outcome, ReconciliationView};
 use daohu::roster::{ImportJob, ImportPhase, ImportReport};
@@ -25,43 +24,7 @@ const ITEM: &str = "special_care";
 const ITEM_NAME: &str = "农村优抚对象补助";
 
 async fn upload(state: &AppState, cookie: &str, kind: &str, file: &str, bytes: &[u8]) -> ImportJob {
-    let boundary = "----daohu-recon-boundary";
-    let mut body = Vec::new();
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
-             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend(bytes);
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let req = Request::post("/roster/upload")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header(header::COOKIE, cookie);
-    let r = send(state, req.body(Body::from(body)).unwrap()).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let id = r.headers[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    for _ in 0..1500 {
-        let r = call(state, Some(cookie), "/api/roster/job", &[("id", &id)]).await;
-        let job: Option<ImportJob> = serde_json::from_str(&r.body).unwrap();
-        let job = job.expect("the importer sees their job");
-        if job.phase.is_finished() {
-            return job;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("import did not finish");
+    common::import(state, cookie, kind, file, bytes).await
 }
 
 fn done(job: &ImportJob) -> ImportReport {

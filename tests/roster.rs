@@ -4,63 +4,13 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use common::{TestDb, call, send, sign_in, year};
+use axum::http::{StatusCode, header};
+use common::{TestDb, call, import, sign_in, upload, year};
 use daohu::roster::{ImportJob, ImportPhase, ImportReport, Problem, RosterKind};
 use daohu::server::AppState;
 use daohu::server::db::{Claim, ImportDone, JobClock, NewImportJob, Queued, RosterWrite};
 
 const VILLAGE: &str = "621102100201";
-
-/// A multipart form as a browser posts it.
-async fn upload(
-    state: &AppState,
-    cookie: Option<&str>,
-    kind: &str,
-    file: &str,
-    bytes: &[u8],
-) -> common::Reply {
-    let boundary = "----daohu-test-boundary";
-    let mut body = Vec::new();
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
-             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend(bytes);
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut req = Request::post("/roster/upload").header(
-        header::CONTENT_TYPE,
-        format!("multipart/form-data; boundary={boundary}"),
-    );
-    if let Some(c) = cookie {
-        req = req.header(header::COOKIE, c);
-    }
-    send(state, req.body(Body::from(body)).unwrap()).await
-}
-
-/// Uploads and waits for the import to finish, as the page does.
-async fn import(state: &AppState, cookie: &str, kind: &str, file: &str, bytes: &[u8]) -> ImportJob {
-    let r = upload(state, Some(cookie), kind, file, bytes).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
-    let id = location.rsplit('/').next().unwrap().to_owned();
-    for _ in 0..600 {
-        let r = call(state, Some(cookie), "/api/roster/job", &[("id", &id)]).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let job: Option<ImportJob> = serde_json::from_str(&r.body).unwrap();
-        let job = job.expect("the importer sees their job");
-        if job.phase.is_finished() {
-            return job;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("import did not finish");
-}
 
 fn done(job: &ImportJob) -> ImportReport {
     match &job.phase {

@@ -20,7 +20,7 @@ pub const DISPATCH_XLSX_PATH: &str = "/reports/dispatch/{code}/xlsx";
 
 #[derive(Deserialize)]
 pub struct ExportQuery {
-    as_of: Option<String>,
+    pub as_of: Option<String>,
 }
 
 pub async fn dispatch_xlsx(

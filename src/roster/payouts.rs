@@ -117,7 +117,10 @@ pub(super) async fn check_payouts(
     let mut payments: Vec<Payment> = Vec::new();
     let mut skipped = 0u32;
     let mut scopes: BTreeSet<(String, i32)> = BTreeSet::new();
-    let mut first_row: HashMap<(Uuid, String, NaiveDate, i64), u32> = HashMap::new();
+    // Two rows alike in everything, payee included, are one payment typed
+    // twice; two members paid the same on the same day are two.
+    type Twin = (Uuid, String, NaiveDate, i64, Option<String>, Option<String>);
+    let mut first_row: HashMap<Twin, u32> = HashMap::new();
     for (i, row) in sheet.table.rows.iter().enumerate() {
         if i % 1024 == 0 {
             progress.set_done(i as u32);
@@ -222,11 +225,20 @@ pub(super) async fn check_payouts(
             skipped += 1;
             continue;
         };
-        let key = (household_id, item.code.clone(), date, amount.0);
+        let key = (
+            household_id,
+            item.code.clone(),
+            date,
+            amount.0,
+            id_number.clone(),
+            account.clone(),
+        );
         if let Some(first) = first_row.get(&key) {
             r.note(
                 AMOUNT,
-                format!("与第{first}行重复：同一户、同一项目、同一天、同一金额的发放只能有一行"),
+                format!(
+                    "与第{first}行重复：同一收款人、同一项目、同一天、同一金额的发放只能有一行"
+                ),
             );
             continue;
         }

@@ -73,6 +73,10 @@ pub fn router(state: AppState) -> Router {
             get(crate::weekly::http::submission_xlsx),
         )
         .route(
+            crate::ratings::http::RATINGS_XLSX_PATH,
+            get(crate::ratings::http::ratings_xlsx),
+        )
+        .route(
             crate::roster::UPLOAD_PATH,
             post(crate::roster::http::post_import)
                 .layer(DefaultBodyLimit::max(crate::roster::http::MAX_UPLOAD_BYTES)),

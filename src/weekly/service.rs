@@ -34,7 +34,11 @@ pub fn schedule(deps: &Deps) -> Schedule {
 
 /// The week asked for (`YYYY-MM-DD`, the day its figures end), or the one
 /// being reported now.
-fn week_of(schedule: Schedule, as_of: Option<&str>, now: DateTime<Utc>) -> AppResult<ReportWeek> {
+pub fn week_of(
+    schedule: Schedule,
+    as_of: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<ReportWeek> {
     let current = schedule.current(now);
     let Some(text) = as_of.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(current);

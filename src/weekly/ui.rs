@@ -117,6 +117,10 @@ fn WeeklyBody(
             {zh::AS_OF} " " {as_of.to_string()} " · " {zh::WEEKLY_DUE} " " {at(w.week.due_at)}
         </p>
         <p><A href=earlier attr:data-testid="weekly-earlier">{zh::WEEKLY_EARLIER}</A></p>
+        {matches!(w.area.code.level(), crate::areas::AreaLevel::Province | crate::areas::AreaLevel::City).then(|| view! {
+            <A href=format!("{}?as_of={as_of}", crate::ratings::ratings_href(&code))
+                attr:class="btn btn-block" attr:data-testid="ratings-link">{zh::RATINGS_LINK} " ›"</A>
+        })}
         {submitted}
         {reviewed}
         {has_children.then(|| view! {

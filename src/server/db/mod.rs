@@ -665,6 +665,13 @@ pub trait Store:
         scope: &AreaCode,
         user_id: Uuid,
     ) -> DbResult<Vec<DiscrepancyCount>>;
+    /// Items of `area` still open that were reported before `before`, per
+    /// child area of `area` (the child's code prefix): `(prefix, items)`.
+    async fn open_discrepancies_before(
+        &self,
+        area: &AreaCode,
+        before: DateTime<Utc>,
+    ) -> DbResult<Vec<(String, i64)>>;
     async fn discrepancy(&self, id: Uuid) -> DbResult<Option<DiscrepancyRecord>>;
     /// The item's history, oldest first.
     async fn discrepancy_events(&self, id: Uuid) -> DbResult<Vec<DiscrepancyEvent>>;

@@ -1665,6 +1665,29 @@ impl Store for ThisStore {
             .collect()
     }
 
+    async fn open_discrepancies_before(
+        &self,
+        area: &AreaCode,
+        before: DateTime<Utc>,
+    ) -> DbResult<Vec<(String, i64)>> {
+        let child_len = area.level().child().unwrap_or(area.level()).prefix_len();
+        let (lo, hi) = area.subtree_range();
+        let rows = db(sqlx::query(
+            "SELECT substr(d.village_code, 1, $1) AS child, COUNT(*) AS n FROM discrepancies d \
+             WHERE d.village_code BETWEEN $2 AND $3 AND d.state = 'open' AND d.reported_at < $4 \
+             GROUP BY 1",
+        )
+        .bind(child_len as i32)
+        .bind(&lo)
+        .bind(&hi)
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("child")?, r.try_get("n")?)))
+            .collect()
+    }
+
     async fn discrepancy(&self, id: Uuid) -> DbResult<Option<DiscrepancyRecord>> {
         let row = db(sqlx::query(&format!(
             "SELECT {DISCREPANCY_COLUMNS} FROM {DISCREPANCY_FROM} WHERE d.id = $1"

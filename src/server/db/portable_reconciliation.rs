@@ -383,12 +383,18 @@ impl ReconciliationStore for ThisStore {
             done += chunk.len();
             progress(done);
         }
+        // A file that changed nothing leaves the scopes as they were.
+        let on_conflict = if write.payouts.is_empty() {
+            "DO NOTHING"
+        } else {
+            "DO UPDATE SET imported_at = excluded.imported_at"
+        };
         for (item, year) in &write.scopes {
-            db(sqlx::query(
+            db(sqlx::query(&format!(
                 "INSERT INTO payout_scopes (area_code, item_code, stat_year, lo, hi, imported_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (area_code, item_code, stat_year) \
-                 DO UPDATE SET imported_at = excluded.imported_at",
-            )
+                 {on_conflict}"
+            ))
             .bind(write.area.as_str())
             .bind(item)
             .bind(year)
