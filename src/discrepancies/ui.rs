@@ -86,7 +86,8 @@ fn QueueView(q: DiscrepancyQueue) -> impl IntoView {
             }).collect_view()}
         </nav>
         <ul class="kind-counts" data-testid="kind-counts">
-            {DiscrepancyKind::ALL.into_iter().map(|k| view! {
+            // A reconciliation kind only where a payout file found one.
+            {DiscrepancyKind::ALL.into_iter().filter(|k| !k.is_reconciliation() || kinds.get(*k) > 0).map(|k| view! {
                 <li class=kind_class(k) data-kind=k.as_str()>{k.label()} " " <strong>{kinds.get(k)}</strong></li>
             }).collect_view()}
         </ul>
