@@ -336,7 +336,12 @@ pub mod zh {
     pub const RECON_AMOUNTS: &str = "应发 / 发放 / 实收（元）";
     pub const RECON_KEYS: &str = "户次";
     pub const RECON_OPEN_ITEM: &str = "查看核实问题 ›";
-    pub const DISC_FROM_PAYOUT_FILE: &str = "三方比对发现：应发、部门发放、群众实收三者不一致";
+    pub const DISC_PAID_NOT_RECEIVED: &str = "三方比对：部门发放名单显示已发放，农户说未收到或少收。钱可能发到了他人账户，请核对收款账号。";
+    pub const DISC_RECEIVED_NO_PAYOUT: &str =
+        "三方比对：农户说已收到，部门发放名单中没有这笔发放。请核对是否由其他渠道发放。";
+    pub const DISC_AMOUNT_DIFFERS: &str =
+        "三方比对：部门发放金额与应发金额不一致（或应发名单中没有这一项）。";
+    pub const DISC_DUE_UNPAID: &str = "三方比对：应发，但部门发放名单中没有，农户也未收到。";
     pub const NONE_RECORDED: &str = "无记录";
     pub const NOT_VERIFIED_YET: &str = "尚未走访核实";
     pub const DISC_EXPECTED_DATE: &str = "应到账日期";

@@ -21,6 +21,7 @@ use uuid::Uuid;
 on_both_backends!(
     a_week_goes_up_the_hierarchy_and_stays_as_submitted,
     bad_submissions_and_reviews_are_refused_and_write_nothing,
+    a_submission_corrects_every_earlier_week_of_the_year,
 );
 
 const COUNTY: &str = "621102000000";
@@ -491,4 +492,68 @@ async fn bad_submissions_and_reviews_are_refused_and_write_nothing(db: TestDb) {
         b.body
     );
     assert_eq!(stored_figures(&db, COUNTY2, as_of).await.len(), 1);
+}
+
+async fn a_submission_corrects_every_earlier_week_of_the_year(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let now = weekly(&state, &county, COUNTY).await.week.as_of;
+    let weeks = [now - Duration::days(14), now - Duration::days(7)];
+    if weeks[0] < common::year().first_day() {
+        eprintln!("the statistics year is under three weeks old: nothing earlier to correct");
+        return;
+    }
+    for w in weeks {
+        let r = submit(&state, &county, COUNTY, &w.to_string(), &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{w}: {}", r.body);
+    }
+    // Nothing changed yet: nothing to correct.
+    let draft = weekly(&state, &county, COUNTY)
+        .await
+        .draft
+        .expect("a draft");
+    assert!(draft.corrections.is_empty(), "{:?}", draft.corrections);
+    // A visit of the earliest week arrives only now: both weeks' figures
+    // change, and the next submission says so for each.
+    let h = household_of(store, "worker1").await;
+    common::store_directly(
+        store,
+        visit_in_week(store, h, weeks[0], PaymentStatus::ReceivedInFull).await,
+        "worker1",
+    )
+    .await;
+    let draft = weekly(&state, &county, COUNTY)
+        .await
+        .draft
+        .expect("a draft");
+    let corrected: BTreeSet<chrono::NaiveDate> =
+        draft.corrections.iter().map(|c| c.as_of).collect();
+    assert_eq!(corrected, BTreeSet::from(weeks));
+    for w in weeks {
+        // The county's total over all items: as submitted, and as the
+        // dispatch table now has it for the same day.
+        let total = draft
+            .corrections
+            .iter()
+            .find(|c| c.as_of == w && c.item.is_none() && c.area.code.as_str() == COUNTY)
+            .unwrap_or_else(|| panic!("{w}: {:?}", draft.corrections));
+        let r = call(
+            &state,
+            Some(&county),
+            "/api/reports/dispatch",
+            &[("code", COUNTY), ("as_of", &w.to_string())],
+        )
+        .await;
+        let live: daohu::reports::DispatchTable = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(total.live, live.total.all, "{w}");
+        let frozen = &stored_figures(&db, COUNTY, w).await[0];
+        let frozen: daohu::weekly::FrozenReport = serde_json::from_str(frozen).unwrap();
+        assert_eq!(total.submitted, frozen.table.total.all, "{w}");
+        assert!(
+            total.live.full > total.submitted.full,
+            "{w}: the visit received money"
+        );
+    }
 }

@@ -140,10 +140,10 @@ fn what(d: &DiscrepancyItem) -> String {
             zh::DISC_RECEIVED_ON,
             d.received_on.map(|x| x.to_string()).unwrap_or_default(),
         ),
-        DiscrepancyKind::PaidNotReceived
-        | DiscrepancyKind::ReceivedNoPayout
-        | DiscrepancyKind::AmountDiffers
-        | DiscrepancyKind::DueUnpaid => zh::DISC_FROM_PAYOUT_FILE.to_owned(),
+        DiscrepancyKind::PaidNotReceived => zh::DISC_PAID_NOT_RECEIVED.to_owned(),
+        DiscrepancyKind::ReceivedNoPayout => zh::DISC_RECEIVED_NO_PAYOUT.to_owned(),
+        DiscrepancyKind::AmountDiffers => zh::DISC_AMOUNT_DIFFERS.to_owned(),
+        DiscrepancyKind::DueUnpaid => zh::DISC_DUE_UNPAID.to_owned(),
         DiscrepancyKind::NotReceived | DiscrepancyKind::ReceivedInPart => d
             .reason
             .clone()

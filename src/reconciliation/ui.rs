@@ -73,11 +73,11 @@ fn Body(v: ReconciliationView) -> impl IntoView {
         </nav>
         <h1 class="page-title">{v.area.name.clone()} " · " {zh::RECON_TITLE}</h1>
         <p class="muted">{zh::RECON_INTRO}</p>
-        <p class="deadline" data-testid="recon-year">{format!("{} 统计年度", v.stat_year)}</p>
+        <p class="deadline" data-testid="recon-year">{crate::subsidies::StatYear(v.stat_year).label()}</p>
         {v.may_import.then(|| view! {
+            <A href=IMPORT_PATH attr:class="btn btn-block" attr:data-testid="recon-import">{zh::RECON_IMPORT}</A>
             <p class="template-links">
-                <A href=IMPORT_PATH attr:class="btn" attr:data-testid="recon-import">{zh::RECON_IMPORT}</A>
-                " " {zh::IMPORT_TEMPLATES} " "
+                {zh::IMPORT_TEMPLATES} " "
                 <a href=template_href(RosterKind::Payouts, "xlsx") rel="external" download>{zh::TEMPLATE_XLSX}</a>
                 " · "
                 <a href=template_href(RosterKind::Payouts, "csv") rel="external" download>{zh::TEMPLATE_CSV}</a>
@@ -98,11 +98,12 @@ fn Body(v: ReconciliationView) -> impl IntoView {
                 })
             }}
         </section>
-        {(!empty).then(|| view! {
-            <Table title=zh::RECON_BY_AREA rows=v.by_area.clone() total=v.total.clone() code=code.clone() by_item=false/>
-            <Table title=zh::RECON_BY_ITEM rows=v.by_item.clone() total=v.total.clone() code=code.clone() by_item=true/>
-        })}
+        // The households asked for first: on a phone the tables are long.
         {v.list.map(|l| view! { <List l code=code.clone() stat_year=v.stat_year/> })}
+        {(!empty).then(|| view! {
+            <Table title=zh::RECON_BY_AREA rows=v.by_area.clone() total=v.total.clone() code=code.clone() by_item=false stat_year=v.stat_year/>
+            <Table title=zh::RECON_BY_ITEM rows=v.by_item.clone() total=v.total.clone() code=code.clone() by_item=true stat_year=v.stat_year/>
+        })}
     }
 }
 
@@ -113,6 +114,7 @@ fn Table(
     total: OutcomeRow,
     code: String,
     by_item: bool,
+    stat_year: i32,
 ) -> impl IntoView {
     let testid = if by_item {
         "recon-by-item"
@@ -129,7 +131,7 @@ fn Table(
                     Some(f) => (Some(f.as_str()), None),
                     None => (None, None),
                 };
-                let href = list_href(&code, *o, child, item);
+                let href = format!("{}&year={stat_year}", list_href(&code, *o, child, item));
                 let class = if n > 0 { outcome_class(*o) } else { "" };
                 view! {
                     <td class=format!("num {class}") data-testid=format!("recon-{}", o.as_str()) data-label=o.short_label()>

@@ -245,21 +245,24 @@ async fn draft(
             }
         }
     };
-    // Corrections to the week before's submitted figures, as the records
-    // now have them.
-    let before = week.as_of - Duration::days(7);
-    let earlier = store
-        .submissions(std::slice::from_ref(&area.code), before)
-        .await?;
-    let corrections = match earlier.into_iter().last() {
-        Some(row) => {
+    // Corrections to every earlier week of the statistics year that was
+    // submitted: its latest version's figures, as the records now have
+    // them, newest week first.
+    let first_day = StatYear::containing(week.as_of).first_day();
+    let mut corrections = Vec::new();
+    let mut before = week.as_of - Duration::days(7);
+    while before >= first_day {
+        let earlier = store
+            .submissions(std::slice::from_ref(&area.code), before)
+            .await?;
+        if let Some(row) = earlier.into_iter().last() {
             let prior: FrozenReport =
                 serde_json::from_str(&row.figures).map_err(|_| AppError::Internal)?;
             let live = live_table(store, caller, area, &prior.table).await?;
-            changes_between(&prior.table, &live)
+            corrections.extend(changes_between(&prior.table, &live));
         }
-        None => Vec::new(),
-    };
+        before -= Duration::days(7);
+    }
     Ok(Ok(FrozenReport { table, corrections }))
 }
 
