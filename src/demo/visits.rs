@@ -79,12 +79,13 @@ pub async fn load_visits(
         };
         let (households, _) = store.list_households(&query).await?;
         let mut batch = Vec::new();
+        let mut shown = Shown::default();
         for h in households {
             if rng.range(0, 100) >= u64::from(percent) {
                 continue;
             }
             let day = year.first_day() + Duration::days(rng.range(0, span + 1) as i64);
-            let visit = visit(store, &mut rng, h.id, &h.head_name, year, day).await?;
+            let visit = visit(store, &mut rng, &mut shown, h.id, &h.head_name, year, day).await?;
             if StatYear::containing(china_date(visit.started_at)) == year {
                 batch.push(serde_json::value::to_raw_value(&visit)?);
             }
@@ -107,11 +108,22 @@ pub async fn load_visits(
     Ok(stored)
 }
 
+/// Whether a worker's visits have shown a payment received in part and
+/// one not received yet. Early in the year few payments are due, and the
+/// odds alone may show neither: each worker's first payments due that
+/// would be received in full show them instead.
+#[derive(Default)]
+struct Shown {
+    part: bool,
+    missing: bool,
+}
+
 /// One visit on `day`: payments due by then were mostly received in full
 /// (a few late), some in part or not at all; later ones are not due yet.
 async fn visit(
     store: &dyn Store,
     rng: &mut Rng,
+    shown: &mut Shown,
     household_id: Uuid,
     head_name: &str,
     year: StatYear,
@@ -135,7 +147,16 @@ async fn visit(
             if e.expected_date > day {
                 return line;
             }
-            match rng.range(0, 100) {
+            // 0–5 not received, 6–9 in part, 10–12 late, the rest in full.
+            let mut draw = rng.range(0, 100);
+            if draw >= 13 && !shown.part && e.expected_fen > 100 {
+                draw = 6;
+            } else if draw >= 13 && !shown.missing {
+                draw = 0;
+            }
+            shown.missing |= draw <= 5;
+            shown.part |= (6..=9).contains(&draw) && e.expected_fen > 100;
+            match draw {
                 0..=5 => {
                     line.status = PaymentStatus::NotReceived;
                     line.reason = Some(ShortfallReason::NotYetPaidOut);
