@@ -15,6 +15,7 @@ import {
   installHydrationProbe,
   open,
   signIn,
+  waitForHydration,
 } from '../support/app.mjs';
 
 const COUNTY = '621102000000';
@@ -74,7 +75,10 @@ describe('users and assignment', () => {
     assert.match((await row.textContent()).replace(/\s+/g, ' '), /帮扶干部 · 香泉镇 · 负责 0 户/);
     assert.equal(sql(`select role || '|' || area_code || '|' || active from users where username = '${NEW_WORKER.username}'`),
       `field_worker|${TOWNSHIP}|1`);
-    // A taken user name is refused in words, the form kept as typed.
+    // A taken user name is refused in words, the form kept as typed (by
+    // the hydrated page: a post without script does not refill it yet, see
+    // issue 13).
+    await waitForHydration(admin);
     await byTestId(admin, 'new-username').fill('worker1');
     await byTestId(admin, 'new-display-name').fill('重名');
     await byTestId(admin, 'new-password').fill(NEW_WORKER.password);
