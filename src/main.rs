@@ -53,8 +53,16 @@ async fn main() -> anyhow::Result<()> {
             seed,
             if_empty,
             visited_percent,
+            payout_file,
         } => {
-            load_demo(store.as_ref(), households, seed, if_empty, visited_percent).await?;
+            let demo = DemoRun {
+                households,
+                seed,
+                if_empty,
+                visited_percent,
+                payout_file,
+            };
+            load_demo(store.as_ref(), demo).await?;
         }
         Command::DemoProvince {
             households,
@@ -161,7 +169,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve { demo_if_empty } => {
             if demo_if_empty {
-                load_demo(store.as_ref(), 300, 2023, true, DEMO_VISITED_PERCENT).await?;
+                let demo = DemoRun {
+                    households: 300,
+                    seed: 2023,
+                    if_empty: true,
+                    visited_percent: DEMO_VISITED_PERCENT,
+                    payout_file: true,
+                };
+                load_demo(store.as_ref(), demo).await?;
             }
             if let Some(lock) = startup.take() {
                 lock.release().await;
@@ -209,13 +224,25 @@ fn init_logging(format: LogFormat) {
 /// The share of households `serve --demo-if-empty` shows as visited.
 const DEMO_VISITED_PERCENT: u32 = 40;
 
-async fn load_demo(
-    store: &dyn db::Store,
+/// What to load as the demo county.
+struct DemoRun {
     households: usize,
     seed: u64,
+    /// Only into a database without households.
     if_empty: bool,
     visited_percent: u32,
-) -> anyhow::Result<()> {
+    /// Also the 区民政局's payout file (三方比对).
+    payout_file: bool,
+}
+
+async fn load_demo(store: &dyn db::Store, run: DemoRun) -> anyhow::Result<()> {
+    let DemoRun {
+        households,
+        seed,
+        if_empty,
+        visited_percent,
+        payout_file,
+    } = run;
     let year = StatYear::containing(daohu::subsidies::china_date(chrono::Utc::now()));
     let spec = DemoSpec {
         households,
@@ -239,6 +266,15 @@ async fn load_demo(
                 .collect();
             let visits = demo::load_visits(store, &workers, year, visited_percent, seed).await?;
             println!("已载入演示走访 / demo visits: {visits} 次");
+        }
+        if payout_file {
+            let county = summary
+                .logins
+                .iter()
+                .find(|l| l.role == daohu::auth::Role::CountyAdmin)
+                .ok_or_else(|| anyhow::anyhow!("演示数据中没有县级账号"))?;
+            let paid = demo::load_payouts(store, &county.area, &county.username, year).await?;
+            println!("已载入演示发放名单 / demo payout file (农村低保, 三方比对): {paid} 户");
         }
     }
     println!("演示账号 / demo sign-ins (密码 password: {DEMO_PASSWORD}):");

@@ -9,12 +9,14 @@
 //! monitored households and some others get a plan (`plans.rs`).
 
 mod names;
+mod payouts;
 mod plans;
 pub mod province;
 mod rng;
 pub mod roster;
 mod visits;
 
+pub use payouts::load_payouts;
 pub use visits::load_visits;
 
 use std::collections::HashSet;

@@ -44,6 +44,9 @@ pub enum Command {
         /// on days from the start of the statistics year to today.
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
         visited_percent: u32,
+        /// Also import the 区民政局's payout file of 农村低保 (三方比对).
+        #[arg(long)]
+        payout_file: bool,
     },
     /// Load the demo county's areas and sign-ins without its households,
     /// and write those households and their payments due as the two import
