@@ -537,6 +537,149 @@ async fn only_overseers_of_the_area_see_its_match(db: TestDb) {
 
 on_both_backends!(
     each_outcome_is_found_listed_and_opens_its_item,
+    a_late_payment_counts_for_its_year_and_a_file_of_strangers_is_refused,
+    a_payment_falling_due_later_opens_its_item_then,
     bad_files_are_refused_with_their_places_and_nothing_is_written,
     only_overseers_of_the_area_see_its_match,
 );
+
+async fn a_payment_falling_due_later_opens_its_item_then(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let h = set_up(&db, &state, &county).await;
+    let tomorrow = daohu::subsidies::china_date(chrono::Utc::now()) + chrono::Duration::days(1);
+    if tomorrow > year().last_day() {
+        eprintln!("the statistics year ends today: nothing falls due later in it");
+        return;
+    }
+    // h5's payment now falls due tomorrow.
+    let csv = format!(
+        "户编号,补贴项目,统计年度,应发金额（元）,应发日期,发放部门,发放渠道\n{},{ITEM_NAME},{},600.00,{tomorrow},县退役军人事务局,\n",
+        h[5].1,
+        year().0
+    );
+    assert_eq!(
+        done(&upload(&state, &county, "entitlements", "应发.csv", csv.as_bytes()).await).changed,
+        1
+    );
+    done(
+        &upload(
+            &state,
+            &county,
+            "payouts",
+            "发放名单.csv",
+            payout_csv(&h).as_bytes(),
+        )
+        .await,
+    );
+    let v = figures(&state, &county, COUNTY).await;
+    assert_eq!(counts(&v).get(&Outcome::NotDueYet), Some(&1));
+    assert_eq!(counts(&v).get(&Outcome::DueUnpaid), None);
+    assert_eq!(open_items(&db).await.get(&DiscrepancyKind::DueUnpaid), None);
+    // The day after, the periodic refresh opens its item, once.
+    let later = chrono::Utc::now() + chrono::Duration::days(2);
+    assert_eq!(db.store.open_fallen_due(later).await.unwrap(), 1);
+    assert_eq!(db.store.open_fallen_due(later).await.unwrap(), 0);
+    assert_eq!(
+        open_items(&db).await.get(&DiscrepancyKind::DueUnpaid),
+        Some(&1)
+    );
+}
+
+async fn a_late_payment_counts_for_its_year_and_a_file_of_strangers_is_refused(db: TestDb) {
+    let db = db.with_demo().await;
+    let state = db.state();
+    let county = sign_in(&state, "county").await;
+    let h = set_up(&db, &state, &county).await;
+    let today = daohu::subsidies::china_date(chrono::Utc::now());
+    let last_year = year().0 - 1;
+    // Paid today, for last year: the file's 统计年度 says which.
+    let csv = format!(
+        "户编号,身份证号,补贴项目,发放金额（元）,发放日期,统计年度,发放部门,收款账号\n\
+         {},,{ITEM_NAME},600.00,{today},{last_year},县退役军人事务局,\n",
+        h[0].1
+    );
+    let report = done(&upload(&state, &county, "payouts", "补发.csv", csv.as_bytes()).await);
+    assert_eq!(report.added, 1);
+    let this = figures(&state, &county, COUNTY).await;
+    assert!(
+        counts(&this).is_empty(),
+        "nothing of this year: {:?}",
+        this.total
+    );
+    let r = view(
+        &state,
+        &county,
+        COUNTY,
+        &[("stat_year", &last_year.to_string())],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let then: ReconciliationView = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(then.stat_year, last_year);
+    assert_eq!(counts(&then), BTreeMap::from([(Outcome::AmountDiffers, 1)]));
+    // A year that cannot be one is refused at its cell.
+    let bad = csv.replace(&format!(",{last_year},"), ",去年,");
+    let job = upload(&state, &county, "payouts", "补发.csv", bad.as_bytes()).await;
+    let ImportPhase::Refused { problems, .. } = &job.phase else {
+        panic!("expected a refusal, got {job:?}");
+    };
+    assert_eq!(
+        (problems[0].row, problems[0].column.as_str()),
+        (2, "统计年度")
+    );
+    // A file naming nobody of the county (another county's list) writes
+    // nothing, not even a scope that would make every payment due here
+    // "unpaid".
+    let strangers = format!(
+        "{PAYOUT_HEADER}\n,{},{ITEM_NAME},600.00,{today},县退役军人事务局,\n,{},{ITEM_NAME},600.00,{today},县退役军人事务局,\n",
+        id_number(901),
+        id_number(902)
+    );
+    let job = upload(
+        &state,
+        &county,
+        "payouts",
+        "外县名单.csv",
+        strangers.as_bytes(),
+    )
+    .await;
+    let ImportPhase::Refused { problems, .. } = &job.phase else {
+        panic!("expected a refusal, got {job:?}");
+    };
+    assert!(
+        problems[0].reason.contains("没有一行是本辖区"),
+        "{problems:?}"
+    );
+    assert!(
+        figures(&state, &county, COUNTY).await.scopes.is_empty(),
+        "last year's scope only"
+    );
+    // h1 said it received nothing, at a visit before today's payment: it
+    // was not owed that payment then, so it waits for the next visit.
+    let paid_today = format!(
+        "{PAYOUT_HEADER}\n{},,{ITEM_NAME},600.00,{today},县退役军人事务局,\n",
+        h[1].1
+    );
+    done(
+        &upload(
+            &state,
+            &county,
+            "payouts",
+            "今日发放.csv",
+            paid_today.as_bytes(),
+        )
+        .await,
+    );
+    assert!(
+        listed(&state, &county, Outcome::AwaitingVisit)
+            .await
+            .contains(&h[1].0)
+    );
+    assert!(
+        !listed(&state, &county, Outcome::PaidNotReceived)
+            .await
+            .contains(&h[1].0)
+    );
+}

@@ -18,6 +18,15 @@ CREATE TABLE payouts (
 );
 CREATE INDEX payouts_household ON payouts (household_id, stat_year);
 
+-- The payments a payout sums, by day: a visit is compared with what had
+-- been paid by its own day, not with payments made after it.
+CREATE TABLE payout_payments (
+    payout_id UUID NOT NULL REFERENCES payouts (id),
+    paid_on   DATE NOT NULL,
+    fen       BIGINT NOT NULL CHECK (fen > 0),
+    PRIMARY KEY (payout_id, paid_on)
+);
+
 CREATE TABLE payout_current (
     household_id UUID NOT NULL REFERENCES households (id),
     item_code    TEXT NOT NULL,

@@ -49,16 +49,24 @@ pub async fn load_payouts(
         .iter()
         .enumerate()
         .filter(|(i, _)| i % 25 != 7)
-        .map(|(i, e)| PayoutRecord {
+        .map(|(i, e)| {
+            (
+                i,
+                e,
+                if i % 12 == 5 {
+                    (e.expected_fen - 10_000).max(100)
+                } else {
+                    e.expected_fen
+                },
+            )
+        })
+        .map(|(i, e, paid_fen)| PayoutRecord {
             id: uuid::Uuid::now_v7(),
             household_id: e.household_id,
             item_code: e.item_code.clone(),
             stat_year: e.stat_year,
-            paid_fen: if i % 12 == 5 {
-                (e.expected_fen - 10_000).max(100)
-            } else {
-                e.expected_fen
-            },
+            paid_fen,
+            by_day: vec![(e.expected_date, paid_fen)],
             payments: 1,
             first_paid_on: e.expected_date,
             last_paid_on: e.expected_date,

@@ -401,6 +401,15 @@ pub async fn refresh_periodically(store: std::sync::Arc<dyn Store>, runner: Stri
             ),
             Err(e) => tracing::error!(error = %e, "rebuilding the dispatch roll-ups failed"),
         }
+        match store.open_fallen_due(Utc::now()).await {
+            Ok(n) => tracing::info!(
+                items = n,
+                "reconciliation items of payments fallen due opened"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "opening the items of payments fallen due failed")
+            }
+        }
     }
 }
 

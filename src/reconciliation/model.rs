@@ -45,17 +45,22 @@ impl Outcome {
     ];
 
     /// The three-way match of one key. `due`: the entitlement's amount, if
-    /// any; `paid`: the payout file's sum, if it lists the key; `received`:
-    /// what the household's latest verification said arrived (0 for not
-    /// received or not due yet), if it was asked. The date split between
+    /// any; `paid`: the payout file's sum, if it lists the key; `asked`:
+    /// if the household was asked, what its latest verification said
+    /// arrived (0 for not received or not due yet) and what the file says
+    /// had been paid by the day of that visit. A visit is only held to the
+    /// payments made before it. The date split between
     /// [`Outcome::DueUnpaid`] and [`Outcome::NotDueYet`] is made when read.
-    pub fn of(due: Option<i64>, paid: Option<i64>, received: Option<i64>) -> Outcome {
-        match (paid.filter(|p| *p > 0), received) {
-            (Some(p), Some(r)) if r < p => Outcome::PaidNotReceived,
-            (None, Some(r)) if r > 0 => Outcome::ReceivedNoPayout,
-            (Some(p), r) if due != Some(p) || r.is_some_and(|r| r != p) => Outcome::AmountDiffers,
-            (Some(_), Some(_)) => Outcome::Matched,
-            (Some(_), None) => Outcome::AwaitingVisit,
+    pub fn of(due: Option<i64>, paid: Option<i64>, asked: Option<Asked>) -> Outcome {
+        match (paid.filter(|p| *p > 0), asked) {
+            (Some(_), Some(a)) if a.received < a.paid_by_then => Outcome::PaidNotReceived,
+            (None, Some(a)) if a.received > 0 => Outcome::ReceivedNoPayout,
+            (Some(p), a) if due != Some(p) || a.is_some_and(|a| a.received > a.paid_by_then) => {
+                Outcome::AmountDiffers
+            }
+            // Asked after the last payment, and all of it arrived.
+            (Some(p), Some(a)) if a.paid_by_then == p => Outcome::Matched,
+            (Some(_), _) => Outcome::AwaitingVisit,
             (None, _) => Outcome::DueUnpaid,
         }
     }
@@ -116,6 +121,14 @@ impl Outcome {
     pub fn is_mismatch(self) -> bool {
         self.discrepancy().is_some()
     }
+}
+
+/// What the household said when last asked, beside what had been paid by
+/// then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked {
+    pub received: i64,
+    pub paid_by_then: i64,
 }
 
 /// Keys per outcome, indexed as [`Outcome::ALL`].
@@ -227,23 +240,65 @@ pub fn list_href(area: &str, outcome: Outcome, child: Option<&str>, item: Option
 mod tests {
     use super::*;
 
+    fn asked(received: i64, paid_by_then: i64) -> Option<Asked> {
+        Some(Asked {
+            received,
+            paid_by_then,
+        })
+    }
+
     #[test]
     fn each_outcome_of_the_three_sides() {
         let o = Outcome::of;
-        assert_eq!(o(Some(100), Some(100), Some(100)), Outcome::Matched);
+        assert_eq!(o(Some(100), Some(100), asked(100, 100)), Outcome::Matched);
         assert_eq!(o(Some(100), Some(100), None), Outcome::AwaitingVisit);
-        assert_eq!(o(Some(100), Some(100), Some(0)), Outcome::PaidNotReceived);
-        assert_eq!(o(Some(100), Some(100), Some(60)), Outcome::PaidNotReceived);
+        assert_eq!(
+            o(Some(100), Some(100), asked(0, 100)),
+            Outcome::PaidNotReceived
+        );
+        assert_eq!(
+            o(Some(100), Some(100), asked(60, 100)),
+            Outcome::PaidNotReceived
+        );
         // Paid less than due, and received what was paid: the amount.
-        assert_eq!(o(Some(100), Some(60), Some(60)), Outcome::AmountDiffers);
+        assert_eq!(
+            o(Some(100), Some(60), asked(60, 60)),
+            Outcome::AmountDiffers
+        );
         assert_eq!(o(Some(100), Some(160), None), Outcome::AmountDiffers);
         assert_eq!(o(None, Some(100), None), Outcome::AmountDiffers);
-        assert_eq!(o(Some(100), Some(100), Some(150)), Outcome::AmountDiffers);
-        assert_eq!(o(Some(100), None, Some(100)), Outcome::ReceivedNoPayout);
-        assert_eq!(o(Some(100), None, Some(0)), Outcome::DueUnpaid);
+        assert_eq!(
+            o(Some(100), Some(100), asked(150, 100)),
+            Outcome::AmountDiffers
+        );
+        assert_eq!(o(Some(100), None, asked(100, 0)), Outcome::ReceivedNoPayout);
+        assert_eq!(o(Some(100), None, asked(0, 0)), Outcome::DueUnpaid);
         assert_eq!(o(Some(100), None, None), Outcome::DueUnpaid);
         // Not received at all beats the amount: the household is short.
-        assert_eq!(o(Some(100), Some(160), Some(0)), Outcome::PaidNotReceived);
+        assert_eq!(
+            o(Some(100), Some(160), asked(0, 160)),
+            Outcome::PaidNotReceived
+        );
+    }
+
+    #[test]
+    fn a_visit_is_held_only_to_what_was_paid_before_it() {
+        let o = Outcome::of;
+        // Asked before any payment: nothing was owed to it yet.
+        assert_eq!(
+            o(Some(1200), Some(1200), asked(0, 0)),
+            Outcome::AwaitingVisit
+        );
+        // 低保 monthly: by a June visit half was paid, and half arrived.
+        assert_eq!(
+            o(Some(1200), Some(1200), asked(600, 600)),
+            Outcome::AwaitingVisit
+        );
+        // By then 600 was paid, 300 arrived.
+        assert_eq!(
+            o(Some(1200), Some(1200), asked(300, 600)),
+            Outcome::PaidNotReceived
+        );
     }
 
     #[test]

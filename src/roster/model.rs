@@ -196,7 +196,7 @@ pub const ENTITLEMENT_COLUMNS: [Column; 7] = [
     },
 ];
 
-pub const PAYOUT_COLUMNS: [Column; 7] = [
+pub const PAYOUT_COLUMNS: [Column; 8] = [
     Column {
         header: "户编号",
         required: false,
@@ -218,7 +218,7 @@ pub const PAYOUT_COLUMNS: [Column; 7] = [
     Column {
         header: "发放金额（元）",
         required: true,
-        rule: "大于0，最多两位小数；按月发放的每月一行，同户同项目同年度的各行相加",
+        rule: "大于0，最多两位小数；按月发放的每月一行，同户同项目同年度的各行相加。同户同项目同年度以最后导入的名单为准：每次请导入该年度截至目前的全部发放",
         example: "300.00",
     },
     Column {
@@ -226,6 +226,12 @@ pub const PAYOUT_COLUMNS: [Column; 7] = [
         required: true,
         rule: "YYYY-MM-DD，不晚于今天；按日期归入统计年度（10月1日至次年9月30日）",
         example: "2026-03-15",
+    },
+    Column {
+        header: "统计年度",
+        required: false,
+        rule: "这笔发放属于哪个统计年度，如 2026 表示 2025-10-01 至 2026-09-30；留空（或无此列）按发放日期所在年度",
+        example: "2026",
     },
     Column {
         header: "发放部门",

@@ -28,8 +28,9 @@ const ID_NUMBER: usize = 1;
 const ITEM: usize = 2;
 const AMOUNT: usize = 3;
 const DATE: usize = 4;
-const DEPARTMENT: usize = 5;
-const ACCOUNT: usize = 6;
+const YEAR: usize = 5;
+const DEPARTMENT: usize = 6;
+const ACCOUNT: usize = 7;
 
 /// The first day a payment can count: the first statistics year the
 /// roster's entitlements may have.
@@ -203,6 +204,27 @@ pub(super) async fn check_payouts(
                 Some(d)
             }
         });
+        let this_year = StatYear::containing(today).0;
+        let year = match r.sheet.cell(row, YEAR) {
+            Cell::Empty => Some(None),
+            Cell::Number(n) if n.fract() == 0.0 => Some(Some(*n as i64)),
+            _ => r
+                .text(YEAR)
+                .and_then(|t| match t.trim_end_matches('年').parse::<i64>() {
+                    Ok(y) => Some(Some(y)),
+                    Err(_) => {
+                        r.note(YEAR, format!("“{t}”不是年份，应填如 {this_year}"));
+                        None
+                    }
+                }),
+        }
+        .and_then(|y| match y {
+            Some(y) if !(2016..=i64::from(this_year) + 1).contains(&y) => {
+                r.note(YEAR, format!("统计年度应在 2016 至 {} 之间", this_year + 1));
+                None
+            }
+            y => Some(y.map(|y| y as i32)),
+        });
         let department = r.text(DEPARTMENT);
         let account = match r.text(ACCOUNT) {
             Some(t) => account_tail(&t).map_err(|e| r.note(ACCOUNT, e)).ok(),
@@ -213,18 +235,23 @@ pub(super) async fn check_payouts(
             Some(item),
             Some(amount),
             Some(date),
+            Some(year),
             Some(department),
             Some(account),
-        ) = (household, item, amount, date, department, account)
+        ) = (household, item, amount, date, year, department, account)
         else {
             continue;
         };
-        let stat_year = StatYear::containing(date).0;
-        scopes.insert((item.code.clone(), stat_year));
+        // A payment made after its year ended (paid late) belongs to the
+        // year the file says.
+        let stat_year = year.unwrap_or(StatYear::containing(date).0);
         let Some(household_id) = household else {
             skipped += 1;
             continue;
         };
+        // Only what the file says of the area's households makes it speak
+        // for an item and year there.
+        scopes.insert((item.code.clone(), stat_year));
         let key = (
             household_id,
             item.code.clone(),
@@ -255,6 +282,17 @@ pub(super) async fn check_payouts(
         });
     }
     progress.set_done(sheet.table.rows.len() as u32);
+    if problems.is_empty() && payments.is_empty() {
+        problems.push(crate::roster::service::problem(
+            sheet.file,
+            0,
+            "",
+            format!(
+                "文件中没有一行是本辖区（{}）名单内农户的发放：请核对是否选错了文件或辖区",
+                actor.area_name
+            ),
+        ));
+    }
     if !problems.is_empty() {
         return Err(ImportFailure::Refused(problems.sorted()));
     }
@@ -280,6 +318,11 @@ pub(super) async fn check_payouts(
                 k.payments += 1;
                 k.first_paid_on = k.first_paid_on.min(p.on);
                 k.last_paid_on = k.last_paid_on.max(p.on);
+                match k.by_day.iter_mut().find(|(d, _)| *d == p.on) {
+                    // Bounded by the key's sum, checked above.
+                    Some((_, fen)) => *fen = fen.saturating_add(p.fen),
+                    None => k.by_day.push((p.on, p.fen)),
+                }
                 join_distinct(&mut k.department, &p.department);
                 if let Some(tail) = p.account_tail {
                     match &mut k.account_tail {
@@ -301,12 +344,16 @@ pub(super) async fn check_payouts(
                     last_paid_on: p.on,
                     account_tail: p.account_tail,
                     department: p.department,
+                    by_day: vec![(p.on, p.fen)],
                 });
             }
         }
     }
     if !overflow.is_empty() {
         return Err(ImportFailure::Refused(overflow.sorted()));
+    }
+    for k in &mut keyed {
+        k.by_day.sort_unstable();
     }
 
     let households: Vec<Uuid> = {

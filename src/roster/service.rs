@@ -315,9 +315,13 @@ impl<'a> Sheet<'a> {
             }
         }
         let mut at = Vec::with_capacity(columns.len());
+        // A payout file comes from a department: its optional columns may
+        // be left out (then every cell of them is empty).
+        let lenient = kind == RosterKind::Payouts;
         for c in columns {
             match seen.get(c.header) {
                 Some(&i) => at.push(i),
+                None if lenient && !c.required => at.push(usize::MAX),
                 None => problems.push(problem(
                     file,
                     table.header_row,

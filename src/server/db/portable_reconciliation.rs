@@ -35,21 +35,34 @@ struct Sides {
     payout_id: Option<Uuid>,
     paid_fen: Option<i64>,
     received_fen: Option<i64>,
+    /// Paid by the day of the visit that gave `received_fen`.
+    paid_by_then: Option<i64>,
     visit_id: Option<Uuid>,
 }
 
-/// Whether any payout file covers a village of these households: if not,
-/// they have nothing to match (a visit's common case: one indexed look).
-async fn in_any_scope(conn: &mut Conn, households: &[Uuid]) -> DbResult<bool> {
-    if households.is_empty() {
-        return Ok(false);
+impl Sides {
+    fn outcome(&self) -> Outcome {
+        let asked = self
+            .received_fen
+            .map(|received| crate::reconciliation::Asked {
+                received,
+                paid_by_then: self.paid_by_then.unwrap_or(0),
+            });
+        Outcome::of(self.due_fen, self.paid_fen, asked)
     }
-    let any = db(sqlx::query("SELECT 1 AS one FROM payout_scopes LIMIT 1")
+}
+
+/// Whether any payout file was imported at all (the common case for a
+/// visit before any is: one indexed look).
+async fn any_scope(conn: &mut Conn) -> DbResult<bool> {
+    Ok(db(sqlx::query("SELECT 1 AS one FROM payout_scopes LIMIT 1")
         .fetch_optional(&mut *conn)
-        .await)?;
-    if any.is_none() {
-        return Ok(false);
-    }
+        .await)?
+    .is_some())
+}
+
+/// Whether any payout file covers a village of these households.
+async fn in_any_scope(conn: &mut Conn, households: &[Uuid]) -> DbResult<bool> {
     for chunk in households.chunks(CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "SELECT 1 AS one FROM households h JOIN payout_scopes s \
@@ -66,17 +79,26 @@ async fn in_any_scope(conn: &mut Conn, households: &[Uuid]) -> DbResult<bool> {
 
 /// Rewrites the match of these households' keys inside the caller's
 /// transaction, opening the items of new mismatches. Cheap for households
-/// no payout file covers.
+/// no payout file covers; a household that moved out of every scope
+/// leaves its old rows behind with none.
 pub(crate) async fn reconcile_households_in(
     conn: &mut Conn,
     households: &[Uuid],
     now: DateTime<Utc>,
 ) -> DbResult<()> {
-    if !in_any_scope(conn, households).await? {
+    if households.is_empty() || !any_scope(conn).await? {
         return Ok(());
     }
+    let covered = in_any_scope(conn, households).await?;
     for chunk in households.chunks(CHUNK) {
-        reconcile_in(conn, &Keys::Households(chunk), now).await?;
+        if covered {
+            reconcile_in(conn, &Keys::Households(chunk), now).await?;
+        } else {
+            let mut q =
+                sqlx::QueryBuilder::<Db>::new("DELETE FROM reconciliation WHERE household_id IN (");
+            push_in_list(&mut q, chunk.iter().copied());
+            db(q.build().execute(&mut *conn).await)?;
+        }
     }
     Ok(())
 }
@@ -108,19 +130,22 @@ fn push_keys_filter(q: &mut sqlx::QueryBuilder<'_, Db>, keys: &Keys<'_>, alias: 
 /// Reads the three sides of every key of `keys` inside a payout scope.
 async fn sides(conn: &mut Conn, keys: &Keys<'_>) -> DbResult<Vec<Sides>> {
     // Payments due, with the payout in force and the latest verification.
-    let mut q = sqlx::QueryBuilder::<Db>::new(
+    let mut q = sqlx::QueryBuilder::<Db>::new(format!(
         "SELECT e.household_id, e.item_code, e.stat_year, h.village_code, \
                 e.id AS entitlement_id, e.expected_fen, e.expected_date, \
-                p.id AS payout_id, p.paid_fen, l.status, l.received_fen, l.visit_id \
+                p.id AS payout_id, p.paid_fen, l.status, l.received_fen, l.visit_id, \
+                (SELECT CAST(SUM(pp.fen) AS BIGINT) FROM payout_payments pp \
+                 WHERE pp.payout_id = p.id AND pp.paid_on <= {CHINA_DAY_OF_VISIT}) AS paid_by_then \
          FROM entitlements e JOIN households h ON h.id = e.household_id \
          LEFT JOIN payout_current pc ON pc.household_id = e.household_id \
               AND pc.item_code = e.item_code AND pc.stat_year = e.stat_year \
          LEFT JOIN payouts p ON p.id = pc.payout_id \
          LEFT JOIN verification_lines l ON l.entitlement_id = e.id AND l.visit_id = ( \
-              SELECT l2.visit_id FROM verification_lines l2 JOIN visits v ON v.id = l2.visit_id \
-              WHERE l2.entitlement_id = e.id ORDER BY v.started_at DESC, v.id DESC LIMIT 1) \
-         WHERE",
-    );
+              SELECT l2.visit_id FROM verification_lines l2 JOIN visits v2 ON v2.id = l2.visit_id \
+              WHERE l2.entitlement_id = e.id ORDER BY v2.started_at DESC, v2.id DESC LIMIT 1) \
+         LEFT JOIN visits v ON v.id = l.visit_id \
+         WHERE"
+    ));
     push_keys_filter(&mut q, keys, "e");
     q.push(
         " AND EXISTS (SELECT 1 FROM payout_scopes s WHERE s.item_code = e.item_code \
@@ -145,6 +170,7 @@ async fn sides(conn: &mut Conn, keys: &Keys<'_>) -> DbResult<Vec<Sides>> {
                 "received_in_full" | "received_in_part" => received.unwrap_or(0),
                 _ => 0,
             }),
+            paid_by_then: r.try_get("paid_by_then")?,
             visit_id: r.try_get("visit_id")?,
         });
     }
@@ -172,6 +198,7 @@ async fn sides(conn: &mut Conn, keys: &Keys<'_>) -> DbResult<Vec<Sides>> {
             payout_id: r.try_get("payout_id")?,
             paid_fen: r.try_get("paid_fen")?,
             received_fen: None,
+            paid_by_then: None,
             visit_id: None,
         });
     }
@@ -179,8 +206,7 @@ async fn sides(conn: &mut Conn, keys: &Keys<'_>) -> DbResult<Vec<Sides>> {
 }
 
 /// Rewrites the match of `keys` and opens an item for each mismatch that
-/// has none of its kind yet (open or closed: a closed item was settled by
-/// a person, and the same file again reopens nothing).
+/// has none of its kind yet (the same file again reopens nothing).
 pub(crate) async fn reconcile_in(
     conn: &mut Conn,
     keys: &Keys<'_>,
@@ -219,7 +245,7 @@ pub(crate) async fn reconcile_in(
              visit_id, outcome) ",
         );
         q.push_values(chunk, |mut row, s| {
-            let outcome = Outcome::of(s.due_fen, s.paid_fen, s.received_fen);
+            let outcome = s.outcome();
             row.push_bind(s.household_id)
                 .push_bind(&s.item_code)
                 .push_bind(s.stat_year)
@@ -235,7 +261,7 @@ pub(crate) async fn reconcile_in(
         });
         db(q.build().execute(&mut *conn).await)?;
         mismatches.extend(chunk.iter().filter_map(|s| {
-            let outcome = Outcome::of(s.due_fen, s.paid_fen, s.received_fen);
+            let outcome = s.outcome();
             let not_yet =
                 outcome == Outcome::DueUnpaid && s.expected_date.is_none_or(|d| d > today);
             outcome
@@ -244,6 +270,18 @@ pub(crate) async fn reconcile_in(
                 .map(|kind| (s, kind))
         }));
     }
+    open_items_in(conn, &mismatches, now).await?;
+    Ok(())
+}
+
+/// Opens an item for each mismatch that has none of its kind yet (open or
+/// closed: a closed item was settled by a person), each chained.
+async fn open_items_in(
+    conn: &mut Conn,
+    mismatches: &[(&Sides, crate::discrepancies::DiscrepancyKind)],
+    now: DateTime<Utc>,
+) -> DbResult<usize> {
+    let mut opened_n = 0;
     for chunk in mismatches.chunks(CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO discrepancies (id, kind, household_id, village_code, entitlement_id, \
@@ -268,12 +306,13 @@ pub(crate) async fn reconcile_in(
              DO NOTHING RETURNING id",
         );
         let opened = db(q.build().fetch_all(&mut *conn).await)?;
+        opened_n += opened.len();
         for r in opened {
             let id: Uuid = r.try_get("id")?;
             ledger_sql::record_in(conn, RecordKind::Discrepancy, id, now).await?;
         }
     }
-    Ok(())
+    Ok(opened_n)
 }
 
 fn payout_from_row(r: &DbRow) -> DbResult<PayoutRecord> {
@@ -288,6 +327,7 @@ fn payout_from_row(r: &DbRow) -> DbResult<PayoutRecord> {
         last_paid_on: r.try_get("last_paid_on")?,
         account_tail: r.try_get("account_tail")?,
         department: r.try_get("department")?,
+        by_day: Vec::new(),
     })
 }
 
@@ -312,9 +352,28 @@ impl ReconciliationStore for ThisStore {
                  WHERE pc.household_id IN (",
             );
             push_in_list(&mut q, chunk.iter().copied());
+            let mut found: Vec<PayoutRecord> = db(q.build().fetch_all(&self.pool).await)?
+                .iter()
+                .map(payout_from_row)
+                .collect::<DbResult<_>>()?;
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT pp.payout_id, pp.paid_on, pp.fen FROM payout_current pc \
+                 JOIN payout_payments pp ON pp.payout_id = pc.payout_id \
+                 WHERE pc.household_id IN (",
+            );
+            push_in_list(&mut q, chunk.iter().copied());
+            q.push(" ORDER BY pp.payout_id, pp.paid_on");
+            let mut days: std::collections::HashMap<Uuid, Vec<(NaiveDate, i64)>> =
+                std::collections::HashMap::new();
             for r in db(q.build().fetch_all(&self.pool).await)? {
-                out.push(payout_from_row(&r)?);
+                days.entry(r.try_get("payout_id")?)
+                    .or_default()
+                    .push((r.try_get("paid_on")?, r.try_get("fen")?));
             }
+            for p in &mut found {
+                p.by_day = days.remove(&p.id).unwrap_or_default();
+            }
+            out.extend(found);
         }
         Ok(out)
     }
@@ -366,6 +425,19 @@ impl ReconciliationStore for ThisStore {
                     .push_bind(write.at);
             });
             db(q.build().execute(&mut *tx).await)?;
+            let days: Vec<(Uuid, NaiveDate, i64)> = chunk
+                .iter()
+                .flat_map(|p| p.by_day.iter().map(|(d, f)| (p.id, *d, *f)))
+                .collect();
+            for days in days.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO payout_payments (payout_id, paid_on, fen) ",
+                );
+                q.push_values(days, |mut row, (id, day, fen)| {
+                    row.push_bind(*id).push_bind(*day).push_bind(*fen);
+                });
+                db(q.build().execute(&mut *tx).await)?;
+            }
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "INSERT INTO payout_current (household_id, item_code, stat_year, payout_id) ",
             );
@@ -540,6 +612,48 @@ impl ReconciliationStore for ThisStore {
             })
             .collect::<DbResult<Vec<_>>>()?;
         Ok((rows, total.try_get("n")?))
+    }
+
+    async fn open_fallen_due(&self, now: DateTime<Utc>) -> DbResult<usize> {
+        let today = crate::subsidies::china_date(now);
+        let mut tx = begin_write(&self.pool).await?;
+        let rows = db(sqlx::query(
+            "SELECT r.household_id, r.item_code, r.stat_year, r.village_code, r.entitlement_id, \
+                    r.due_fen, r.expected_date, r.received_fen \
+             FROM reconciliation r WHERE r.outcome = 'due_unpaid' AND r.expected_date <= $1 \
+               AND NOT EXISTS (SELECT 1 FROM discrepancies d WHERE d.household_id = r.household_id \
+                   AND d.item_code = r.item_code AND d.stat_year = r.stat_year \
+                   AND d.kind = 'due_unpaid')",
+        )
+        .bind(today)
+        .fetch_all(&mut *tx)
+        .await)?;
+        let fallen: Vec<Sides> = rows
+            .iter()
+            .map(|r| {
+                Ok(Sides {
+                    household_id: r.try_get("household_id")?,
+                    item_code: r.try_get("item_code")?,
+                    stat_year: r.try_get("stat_year")?,
+                    village_code: r.try_get("village_code")?,
+                    entitlement_id: r.try_get("entitlement_id")?,
+                    due_fen: r.try_get("due_fen")?,
+                    expected_date: r.try_get("expected_date")?,
+                    payout_id: None,
+                    paid_fen: None,
+                    received_fen: r.try_get("received_fen")?,
+                    paid_by_then: None,
+                    visit_id: None,
+                })
+            })
+            .collect::<DbResult<_>>()?;
+        let items: Vec<_> = fallen
+            .iter()
+            .map(|s| (s, crate::discrepancies::DiscrepancyKind::DueUnpaid))
+            .collect();
+        let opened = open_items_in(&mut tx, &items, now).await?;
+        db(tx.commit().await)?;
+        Ok(opened)
     }
 
     async fn payout_scopes(&self, area: &AreaCode) -> DbResult<Vec<PayoutScopeRow>> {

@@ -24,6 +24,8 @@ pub struct PayoutRecord {
     /// The accounts' last four digits, `、`-separated; none if masked whole.
     pub account_tail: Option<String>,
     pub department: String,
+    /// What was paid each day, by day: sums to `paid_fen`.
+    pub by_day: Vec<(NaiveDate, i64)>,
 }
 
 impl PayoutRecord {
@@ -35,6 +37,7 @@ impl PayoutRecord {
             && self.last_paid_on == other.last_paid_on
             && self.account_tail == other.account_tail
             && self.department == other.department
+            && self.by_day == other.by_day
     }
 }
 
@@ -127,6 +130,10 @@ pub trait ReconciliationStore {
     /// One page of the keys in one outcome, by village and number, and how
     /// many there are.
     async fn reconciled(&self, q: &ReconciledQuery) -> DbResult<(Vec<ReconciledRow>, i64)>;
+    /// Opens the "due but not paid" items of keys whose expected date has
+    /// come since they were matched (the match itself reads the date when
+    /// shown); how many. Run with the periodic refresh.
+    async fn open_fallen_due(&self, now: DateTime<Utc>) -> DbResult<usize>;
     /// The payout files' items and years imported for `area`, an area
     /// above it, or an area below it, newest first.
     async fn payout_scopes(&self, area: &AreaCode) -> DbResult<Vec<PayoutScopeRow>>;
