@@ -56,11 +56,22 @@ window.addEventListener("DOMContentLoaded", () => {
   if (!scope.querySelector('[role="alert"]')) return;
   for (const [name, value] of Object.entries(kept.fields)) {
     const el = form.elements.namedItem(name);
-    if (!el || el instanceof RadioNodeList) continue;
+    if (!el || el instanceof RadioNodeList || changed(el)) continue;
     if (el.type === "checkbox") el.checked = true;
     else el.value = value;
   }
 });
+
+// Whether the user already changed a field of the page that came back
+// (a fast hand can, before the page has finished loading): that is kept.
+function changed(el) {
+  if (el.type === "checkbox") return el.checked !== el.defaultChecked;
+  if (el instanceof HTMLSelectElement) {
+    const initial = [...el.options].find((o) => o.defaultSelected) || el.options[0];
+    return !!initial && el.value !== initial.value;
+  }
+  return el.value !== el.defaultValue;
+}
 
 // A print button (the village notice) opens the browser's print dialog.
 document.addEventListener("click", (e) => {

@@ -14,8 +14,8 @@ import {
   householdCount,
   installHydrationProbe,
   open,
+  eventually,
   signIn,
-  waitForHydration,
 } from '../support/app.mjs';
 
 const COUNTY = '621102000000';
@@ -75,16 +75,17 @@ describe('users and assignment', () => {
     assert.match((await row.textContent()).replace(/\s+/g, ' '), /帮扶干部 · 香泉镇 · 负责 0 户/);
     assert.equal(sql(`select role || '|' || area_code || '|' || active from users where username = '${NEW_WORKER.username}'`),
       `field_worker|${TOWNSHIP}|1`);
-    // A taken user name is refused in words, the form kept as typed (by
-    // the hydrated page: a post without script does not refill it yet, see
-    // issue 13).
-    await waitForHydration(admin);
+    // A taken user name is refused in words, the form kept as typed.
     await byTestId(admin, 'new-username').fill('worker1');
     await byTestId(admin, 'new-display-name').fill('重名');
     await byTestId(admin, 'new-password').fill(NEW_WORKER.password);
     await byTestId(admin, 'create-user').click();
     await byTestId(admin, 'create-error').filter({ hasText: '“worker1”已被使用' }).waitFor();
-    assert.equal(await byTestId(admin, 'new-display-name').inputValue(), '重名');
+    // office.js puts the typed values back once the page has loaded: the
+    // refusal can be on screen a moment before.
+    await eventually(async () => (await byTestId(admin, 'new-display-name').inputValue()) === '重名', {
+      message: 'the refused form is refilled',
+    });
     await screenshot(admin, 'users-county');
 
     // The township supervisor hands the whole village to the new worker.

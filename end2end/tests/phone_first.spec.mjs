@@ -291,6 +291,8 @@ describe('office pages on a phone', () => {
     await close.locator('button[type=submit]').click();
     const error = byTestId(page, 'close-error');
     await error.waitFor();
+    // The page that comes back scrolls to the form once it has loaded.
+    await page.waitForLoadState('load');
     const message = await error.textContent();
     assert.doesNotMatch(message, /[a-z_]{3,}：/, message);
     assert.match(message, /^(备注|处理结果)：/);
@@ -310,6 +312,7 @@ describe('office pages on a phone', () => {
     await bulk.locator('[data-testid="bulk-submit"]').click();
     const result = page.locator('[data-testid="bulk-result"], [data-testid="bulk-error"]');
     await result.waitFor();
+    await page.waitForLoadState('load');
     assert.ok(await result.evaluate((el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }), 'the bulk result is on screen');
     await screenshot(page, 'phone-first-bulk-result');
   });
