@@ -223,11 +223,12 @@ fn List(l: ReconciledList, code: String, stat_year: i32) -> impl IntoView {
                                     <span class="ent-name">{r.item_name}</span>
                                 </div>
                                 <div class="row-sub">{r.village.name} " · " <span class="mono">{r.household_number}</span></div>
-                                <div class="disc-money" data-testid="recon-amounts">
-                                    {zh::DISC_EXPECTED} " " <span class="amount">{shown(r.due)}</span>
-                                    " · " {zh::DISC_PAID} " " <span class="amount">{shown(r.paid)}</span>
-                                    " · " {zh::DISC_RECEIVED} " " <span class="amount">{r.received.map_or_else(|| zh::NOT_VERIFIED_YET.to_owned(), |f| f.to_string())}</span>
-                                </div>
+                                // Each figure with its name, never split across lines.
+                                <p class="recon-amounts" data-testid="recon-amounts">
+                                    <span>{zh::DISC_EXPECTED} " " <strong class="amount">{shown(r.due)}</strong></span>
+                                    <span>{zh::DISC_PAID} " " <strong class="amount">{shown(r.paid)}</strong></span>
+                                    <span>{zh::DISC_RECEIVED} " " <strong class="amount">{r.received.map_or_else(|| zh::NOT_VERIFIED_YET.to_owned(), |f| f.to_string())}</strong></span>
+                                </p>
                                 {r.discrepancy_id.map(|id| view! {
                                     <A href=format!("/discrepancies/{id}") attr:class="btn btn-small" attr:data-testid="recon-discrepancy">{zh::RECON_OPEN_ITEM}</A>
                                 })}
