@@ -6,7 +6,8 @@
 # township dashboard, and the plan and risk tables after recomputing every
 # household's income account (timed), and the weekly report: counties of
 # the first city submitting their week (each once), the city's and the
-# province's approval overviews. Prints the median and max of RUNS calls
+# province's approval overviews, and the ratings of the city and the
+# province. Prints the median and max of RUNS calls
 # each.
 #   cargo build --release --features ssr && scripts/bench-province.sh [households] [visited %, default 1]
 # The visits go through the real ingest path, one worker at a time (≈ 20–40
@@ -87,3 +88,7 @@ for county in $county_names; do
 done | sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "%-36s median %7.1f ms   max %7.1f ms   (%d counties)\n", "weekly submission, county", t[int((NR + 1) / 2)], t[NR], NR }'
 printf '%-36s %s\n' "weekly overview, city (620100000000)" "$(time_calls "$(sign_in city01)" /api/weekly/view 620100000000)"
 printf '%-36s %s\n' "weekly overview, province" "$(time_calls "$province" /api/weekly/view 620000000000)"
+# The week's rating (评估评定): a city's counties, the province's cities
+# and counties.
+printf '%-36s %s\n' "ratings, city (620100000000)" "$(time_calls "$(sign_in city01)" /api/ratings/view 620100000000)"
+printf '%-36s %s\n' "ratings, province" "$(time_calls "$province" /api/ratings/view 620000000000)"
