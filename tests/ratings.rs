@@ -7,40 +7,16 @@ mod common;
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use common::{TestDb, call, page, sign_in};
-use daohu::areas::{Area, AreaCode};
+use daohu::areas::AreaCode;
 use daohu::ratings::RatingsView;
 use daohu::reconciliation::ReconciliationView;
 use daohu::reports::DispatchTable;
-use daohu::server::db::{DiscrepancyQuery, Store, UserRecord};
-use uuid::Uuid;
+use daohu::server::db::DiscrepancyQuery;
 
 const COUNTY: &str = "621102000000";
 const CITY: &str = "621100000000";
 /// A second county of the city, without households.
 const COUNTY2: &str = "621121000000";
-
-async fn second_county(store: &dyn Store) {
-    store
-        .upsert_areas(&[Area {
-            code: AreaCode::parse(COUNTY2).unwrap(),
-            name: "通渭县".into(),
-        }])
-        .await
-        .unwrap();
-    let county = store.user_by_username("county").await.unwrap().unwrap();
-    store
-        .insert_user(&UserRecord {
-            id: Uuid::now_v7(),
-            username: "county2".into(),
-            display_name: "通渭县乡村振兴局".into(),
-            role: daohu::auth::Role::CountyAdmin,
-            area: AreaCode::parse(COUNTY2).unwrap(),
-            password_hash: county.password_hash,
-            active: true,
-        })
-        .await
-        .unwrap();
-}
 
 async fn ratings(state: &daohu::server::AppState, cookie: &str, code: &str) -> common::Reply {
     call(state, Some(cookie), "/api/ratings/view", &[("code", code)]).await
@@ -58,7 +34,7 @@ async fn the_rating_equals_its_sources_and_ranks_the_counties(db: TestDb) {
     )
     .await
     .unwrap();
-    second_county(store).await;
+    common::second_county(store).await;
     let state = db.state();
     let city = sign_in(&state, "city").await;
     let county = sign_in(&state, "county").await;

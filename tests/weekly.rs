@@ -11,9 +11,9 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use chrono::Duration;
 use common::{TestDb, call, household_of, households_of, page, sign_in, signed_visit};
-use daohu::areas::{Area, AreaCode};
+use daohu::areas::AreaCode;
 use daohu::reports::service::end_of_china_day;
-use daohu::server::db::{Store, UserRecord};
+use daohu::server::db::Store;
 use daohu::visits::{PaymentStatus, VisitSubmission, confirmation_hash};
 use daohu::weekly::{SubmissionState, WeeklyView};
 use uuid::Uuid;
@@ -58,30 +58,6 @@ async fn visit_in_week(
     }
     v.signature.content_hash = confirmation_hash(&v);
     v
-}
-
-/// Adds the second county and its officer (the demo's password).
-async fn second_county(store: &dyn Store) {
-    store
-        .upsert_areas(&[Area {
-            code: AreaCode::parse(COUNTY2).unwrap(),
-            name: "通渭县".into(),
-        }])
-        .await
-        .unwrap();
-    let county = store.user_by_username("county").await.unwrap().unwrap();
-    store
-        .insert_user(&UserRecord {
-            id: Uuid::now_v7(),
-            username: "county2".into(),
-            display_name: "通渭县乡村振兴局".into(),
-            role: daohu::auth::Role::CountyAdmin,
-            area: AreaCode::parse(COUNTY2).unwrap(),
-            password_hash: county.password_hash,
-            active: true,
-        })
-        .await
-        .unwrap();
 }
 
 /// Submits `code`'s week as `cookie`, with the usual 联络人 and `extra`.
@@ -138,7 +114,7 @@ async fn stored_figures(db: &TestDb, code: &str, as_of: chrono::NaiveDate) -> Ve
 async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
     let db = db.with_demo().await;
     let store = db.store.as_ref();
-    second_county(store).await;
+    common::second_county(store).await;
     let state = db.state();
     let county = sign_in(&state, "county").await;
     let city = sign_in(&state, "city").await;
@@ -346,7 +322,7 @@ async fn a_week_goes_up_the_hierarchy_and_stays_as_submitted(db: TestDb) {
 async fn bad_submissions_and_reviews_are_refused_and_write_nothing(db: TestDb) {
     let db = db.with_demo().await;
     let store = db.store.as_ref();
-    second_county(store).await;
+    common::second_county(store).await;
     let state = db.state();
     let county = sign_in(&state, "county").await;
     let county2 = sign_in(&state, "county2").await;

@@ -132,24 +132,7 @@ pub(super) async fn check_payouts(
             problems: &mut problems,
         };
         let number = r.text(NUMBER);
-        let id_number = match r.sheet.cell(row, ID_NUMBER) {
-            Cell::Number(_) => {
-                r.note(
-                    ID_NUMBER,
-                    "Excel 把身份证号存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写",
-                );
-                None
-            }
-            _ => r
-                .text(ID_NUMBER)
-                .and_then(|raw| match IdNumber::parse(&raw) {
-                    Ok(id) => Some(id.as_str().to_owned()),
-                    Err(reason) => {
-                        r.note(ID_NUMBER, reason);
-                        None
-                    }
-                }),
-        };
+        let id_number = r.id_number(ID_NUMBER);
         let named = number.is_some() || !matches!(r.sheet.cell(row, ID_NUMBER), Cell::Empty);
         if !named {
             r.note(NUMBER, "户编号和身份证号至少填一项");

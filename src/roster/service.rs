@@ -436,6 +436,26 @@ impl RowReader<'_, '_> {
         Some(fen)
     }
 
+    /// An ID number, checked; one Excel stored as a number has lost its
+    /// last digits already and is refused.
+    pub(super) fn id_number(&mut self, column: usize) -> Option<String> {
+        if let Cell::Number(_) = self.sheet.cell(self.row, column) {
+            self.note(
+                column,
+                "Excel 把身份证号存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写",
+            );
+            return None;
+        }
+        let raw = self.text(column)?;
+        match IdNumber::parse(&raw) {
+            Ok(id) => Some(id.as_str().to_owned()),
+            Err(reason) => {
+                self.note(column, reason);
+                None
+            }
+        }
+    }
+
     /// A date, as Excel's date or as text (2026-03-31, 2026/3/31, 2026年3月31日).
     pub(super) fn date(&mut self, column: usize) -> Option<NaiveDate> {
         match self.sheet.cell(self.row, column) {
@@ -559,24 +579,7 @@ async fn check_households(
         }
         let name = r.text(NAME);
         let relation = r.text(RELATION);
-        let id_number = match r.sheet.cell(row, ID_NUMBER) {
-            Cell::Number(_) => {
-                r.note(
-                    ID_NUMBER,
-                    "Excel 把身份证号存成了数字，末几位已丢失：请把这一列设为文本格式后重新填写",
-                );
-                None
-            }
-            _ => r
-                .text(ID_NUMBER)
-                .and_then(|raw| match IdNumber::parse(&raw) {
-                    Ok(id) => Some(id.as_str().to_owned()),
-                    Err(reason) => {
-                        r.note(ID_NUMBER, reason);
-                        None
-                    }
-                }),
-        };
+        let id_number = r.id_number(ID_NUMBER);
         if let Some(id) = &id_number {
             if let Some(first) = id_rows.get(id) {
                 r.note(ID_NUMBER, format!("与第{first}行的身份证号重复"));

@@ -531,3 +531,30 @@ pub async fn import(
     }
     panic!("import did not finish");
 }
+
+/// A second county of the demo city, without households (通渭县).
+pub const SECOND_COUNTY: &str = "621121000000";
+
+/// Adds the second county and its officer (the demo's password).
+pub async fn second_county(store: &dyn Store) {
+    store
+        .upsert_areas(&[daohu::areas::Area {
+            code: daohu::areas::AreaCode::parse(SECOND_COUNTY).unwrap(),
+            name: "通渭县".into(),
+        }])
+        .await
+        .unwrap();
+    let county = store.user_by_username("county").await.unwrap().unwrap();
+    store
+        .insert_user(&daohu::server::db::UserRecord {
+            id: uuid::Uuid::now_v7(),
+            username: "county2".into(),
+            display_name: "通渭县乡村振兴局".into(),
+            role: daohu::auth::Role::CountyAdmin,
+            area: daohu::areas::AreaCode::parse(SECOND_COUNTY).unwrap(),
+            password_hash: county.password_hash,
+            active: true,
+        })
+        .await
+        .unwrap();
+}
