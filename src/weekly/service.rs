@@ -320,13 +320,20 @@ pub async fn weekly_view(
         _ => Vec::new(),
     };
 
-    let live = dispatch_table(
-        store,
-        caller,
-        area.code.as_str(),
-        Some(&week.as_of.to_string()),
-    )
-    .await?;
+    // A county's draft is its live table; anything above sums its
+    // children's accepted reports, which the live table is compared with.
+    let live = match &report {
+        Some(r) if area.level() == AreaLevel::County => r.table.clone(),
+        _ => {
+            dispatch_table(
+                store,
+                caller,
+                area.code.as_str(),
+                Some(&week.as_of.to_string()),
+            )
+            .await?
+        }
+    };
     let (changes, late_visits) = match own.last() {
         Some(latest) => (
             changes_between(&latest.report.table, &live),
