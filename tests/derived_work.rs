@@ -25,6 +25,7 @@ on_both_backends!(
     concurrent_batches_keep_every_derived_row_right,
     a_threshold_change_recomputes_every_account_once,
     migration_0018_counts_payments_in_full_as_a_rewrite_does,
+    migration_0021_gives_every_line_its_visits_start,
 );
 
 fn record(v: VisitSubmission, worker_id: Uuid) -> VisitRecord {
@@ -460,4 +461,81 @@ async fn migration_0018_counts_payments_in_full_as_a_rewrite_does(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(snapshot(&db).await.paid, migrated.paid);
+}
+
+/// Migration 0021 copies each visit's start onto its lines (so that a
+/// new line's neighbours are index seeks). Run on a populated database
+/// whose lines have no such column: every line gets its own visit's start,
+/// and visits stored after it still move the roll-ups as a rewrite does.
+async fn migration_0021_gives_every_line_its_visits_start(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    let (ids, worker) = households(store, 8).await;
+    let mut dice = Dice(21);
+    for (n, h) in ids.iter().chain(&ids[..3]).enumerate() {
+        let v = varied_visit(store, *h, 30 - n as i64, &mut dice).await;
+        for r in store.insert_visits(&[record(v, worker)]).await.unwrap() {
+            assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
+        }
+    }
+    let backend = if db.url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let migration = std::fs::read_to_string(format!(
+        "{}/migrations/{backend}/0021_line_order.sql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (lines, wrong): (i64, i64) = with_pool!(db, |pool| {
+        // The table as 0020 left it.
+        sqlx::raw_sql(
+            "DROP INDEX verification_lines_payment; \
+             ALTER TABLE verification_lines DROP COLUMN started_at; \
+             CREATE INDEX verification_lines_entitlement ON verification_lines (entitlement_id);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::raw_sql(&migration).execute(&pool).await.unwrap();
+        sqlx::query_as(
+            "SELECT COUNT(*), \
+                    COALESCE(SUM(CASE WHEN l.started_at = v.started_at THEN 0 ELSE 1 END), 0) \
+             FROM verification_lines l JOIN visits v ON v.id = l.visit_id",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    });
+    assert!(lines > 40, "the visits have lines: {lines}");
+    assert_eq!(wrong, 0, "every line carries its visit's start");
+
+    // Visits after the migration, some placed before earlier ones, still
+    // move the roll-ups exactly as a rewrite does.
+    for (n, h) in ids.iter().enumerate() {
+        let v = varied_visit(store, *h, 40 + n as i64 % 3 * 7, &mut dice).await;
+        for r in store.insert_visits(&[record(v, worker)]).await.unwrap() {
+            assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
+        }
+    }
+    // Two visits that started at the same instant are ordered by id, also
+    // when the later id arrives first.
+    for h in &ids[..2] {
+        let first = varied_visit(store, *h, 35, &mut dice).await;
+        let mut second = varied_visit(store, *h, 35, &mut dice).await;
+        second.started_at = first.started_at;
+        second.ended_at = first.ended_at;
+        assert!(first.id < second.id);
+        for v in [second, first] {
+            for r in store.insert_visits(&[record(v, worker)]).await.unwrap() {
+                assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
+            }
+        }
+    }
+    let moved = snapshot(&db).await;
+    daohu::income::service::rebuild_rollups(db.store.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(snapshot(&db).await.paid, moved.paid);
 }

@@ -2149,8 +2149,8 @@ impl ThisStore {
 /// transaction that also moves the dispatch roll-up by what each stored
 /// visit changed and queues the income work the visits cause (so a crash
 /// after the commit leaves the work queued). Its cost does not grow with
-/// the village's history: it reads only the lines of the payments the
-/// visits verify.
+/// the village's or the household's history: per line it reads only the
+/// verifications just before and after it.
 ///
 /// Locks, in the order every writer takes them (PostgreSQL): the villages'
 /// area rows in share mode (a full roll-up refresh waits), then the
@@ -2191,25 +2191,48 @@ async fn insert_visits_once(
         }
     }
     let mut answers = Vec::with_capacity(records.len());
-    let mut deltas = PaidDeltas::new();
     let mut work = Vec::new();
+    let mut written = Written::default();
     for record in records {
         // A wait for a lock given up, or a deadlock, is not this visit's
         // fault: the whole batch runs again rather than answer it 500.
-        let answer = match insert_visit_in(&mut tx, record).await {
+        let answer = match insert_visit_in(&mut tx, record, &mut written).await {
             Err(e) if e.is_retryable() => return Err(e),
             answer => answer,
         };
         if matches!(answer, Ok(VisitInsert::Stored)) {
-            paid_deltas_of(&mut tx, &record.visit, &mut deltas).await?;
             work.extend(record.income_work.iter().copied());
         }
         answers.push(answer);
     }
-    apply_paid_deltas(&mut tx, &deltas).await?;
-    queue_income_work_in(&mut tx, work, Utc::now()).await?;
+    // What the stored visits cause, once for the batch: the same
+    // transaction, a few statements however many visits.
+    let now = Utc::now();
+    ledger_sql::record_all_in(&mut tx, RecordKind::Visit, &written.visits, now).await?;
+    ledger_sql::record_all_in(&mut tx, RecordKind::Discrepancy, &written.items, now).await?;
+    signals_sql::queue_all_in(&mut tx, &written.visits, now).await?;
+    // Their lines may change what a payout file was matched with.
+    written.households.sort_unstable();
+    written.households.dedup();
+    reconciliation_sql::reconcile_households_in(&mut tx, &written.households, now).await?;
+    apply_paid_deltas(&mut tx, &written.deltas).await?;
+    queue_income_work_in(&mut tx, work, now).await?;
     db(tx.commit().await)?;
     Ok(answers)
+}
+
+/// What a batch's visits wrote that the batch then chains, queues or
+/// reconciles as a whole, in the order written.
+#[derive(Default)]
+struct Written {
+    /// Visits stored.
+    visits: Vec<Uuid>,
+    /// Discrepancy items opened.
+    items: Vec<Uuid>,
+    /// The stored visits' households.
+    households: Vec<Uuid>,
+    /// What they change in `rollup_paid`.
+    deltas: PaidDeltas,
 }
 
 /// What one verification line counts in `rollup_paid`, or a change of it:
@@ -2235,55 +2258,76 @@ fn paid_counts(status: &str, received_fen: Option<i64>) -> PaidCounts {
 /// the same payment counted, on its own day). A line placed between two
 /// others of its payment (a visit that started earlier arriving later)
 /// also changes what the next one takes back.
+///
+/// Its cost does not grow with the payments' history: per line it reads
+/// only the verification just before and just after it, two seeks in
+/// `verification_lines_payment` (migration 0021).
 async fn paid_deltas_of(
-    tx: &mut sqlx::Transaction<'static, Db>,
+    conn: &mut <Db as sqlx::Database>::Connection,
     v: &VisitSubmission,
+    payments: &std::collections::HashMap<Uuid, Payment>,
     deltas: &mut PaidDeltas,
 ) -> DbResult<()> {
     if v.lines.is_empty() {
         return Ok(());
     }
-    let mut q = sqlx::QueryBuilder::<Db>::new(
-        "SELECT l.entitlement_id, l.status, l.received_fen, v.started_at, v.id AS visit_id, \
-                e.item_code, e.stat_year, h.village_code \
-         FROM verification_lines l \
-         JOIN visits v ON v.id = l.visit_id \
-         JOIN entitlements e ON e.id = l.entitlement_id \
-         JOIN households h ON h.id = e.household_id \
-         WHERE l.entitlement_id IN (",
-    );
-    push_in_list(&mut q, v.lines.iter().map(|l| l.entitlement_id));
-    // Per payment, in the order the roll-up counts verifications.
-    type Verification = ((DateTime<Utc>, Uuid), PaidCounts);
-    let mut by_payment: std::collections::HashMap<Uuid, (String, i32, String, Vec<Verification>)> =
-        std::collections::HashMap::new();
-    for r in db(q.build().fetch_all(&mut **tx).await)? {
+    // Each line's neighbours in the order the roll-up counts
+    // verifications: (started_at, visit_id).
+    let mut q = sqlx::QueryBuilder::<Db>::new("");
+    for (n, l) in v.lines.iter().enumerate() {
+        for (side, cmp, order) in [(0, '<', "DESC"), (1, '>', "ASC")] {
+            if n > 0 || side > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push(format!(
+                "SELECT * FROM (SELECT {side} AS side, entitlement_id, status, received_fen, \
+                 started_at FROM verification_lines WHERE entitlement_id = "
+            ));
+            q.push_bind(l.entitlement_id);
+            q.push(format!(" AND started_at {cmp}= "));
+            q.push_bind(v.started_at);
+            q.push(format!(" AND (started_at {cmp} "));
+            q.push_bind(v.started_at);
+            q.push(format!(" OR visit_id {cmp} "));
+            q.push_bind(v.id);
+            q.push(format!(
+                ") ORDER BY started_at {order}, visit_id {order} LIMIT 1) AS n{n}s{side}"
+            ));
+        }
+    }
+    let mut before = std::collections::HashMap::new();
+    let mut after = std::collections::HashMap::new();
+    for r in db(q.build().fetch_all(&mut *conn).await)? {
         let counts = paid_counts(
             r.try_get::<String, _>("status")?.as_str(),
             r.try_get("received_fen")?,
         );
-        let entry = by_payment
-            .entry(r.try_get("entitlement_id")?)
-            .or_insert_with(|| (String::new(), 0, String::new(), Vec::new()));
-        entry.0 = r.try_get("village_code")?;
-        entry.1 = r.try_get("stat_year")?;
-        entry.2 = r.try_get("item_code")?;
-        entry
-            .3
-            .push(((r.try_get("started_at")?, r.try_get("visit_id")?), counts));
+        let side = if r.try_get::<i32, _>("side")? == 0 {
+            &mut before
+        } else {
+            &mut after
+        };
+        side.insert(
+            r.try_get::<Uuid, _>("entitlement_id")?,
+            (r.try_get::<DateTime<Utc>, _>("started_at")?, counts),
+        );
     }
-    let this = (v.started_at, v.id);
-    for (village, year, item, mut lines) in by_payment.into_values() {
-        lines.sort_by_key(|(at, _)| *at);
-        let Some(i) = lines.iter().position(|(at, _)| *at == this) else {
+    for l in &v.lines {
+        let Some(Payment {
+            village_code: village,
+            stat_year: year,
+            item_code: item,
+            ..
+        }) = payments.get(&l.entitlement_id)
+        else {
             continue;
         };
-        let this_counts = lines[i].1;
-        let prev = i.checked_sub(1).map_or([0; 4], |p| lines[p].1);
+        let this = paid_counts(l.status.as_str(), l.received_fen);
+        let prev = before.get(&l.entitlement_id).map_or([0; 4], |(_, c)| *c);
         let mut add = |at: DateTime<Utc>, plus: PaidCounts, minus: PaidCounts| {
             let key = (
                 village.clone(),
-                year,
+                *year,
                 item.clone(),
                 crate::subsidies::china_date(at),
             );
@@ -2292,9 +2336,9 @@ async fn paid_deltas_of(
                 slot[k] += plus[k] - minus[k];
             }
         };
-        add(this.0, this_counts, prev);
-        if let Some(((next_at, _), _)) = lines.get(i + 1) {
-            add(*next_at, prev, this_counts);
+        add(v.started_at, this, prev);
+        if let Some((next_at, _)) = after.get(&l.entitlement_id) {
+            add(*next_at, prev, this);
         }
     }
     Ok(())
@@ -2336,6 +2380,7 @@ async fn apply_paid_deltas(
 async fn insert_visit_in(
     tx: &mut sqlx::Transaction<'static, Db>,
     record: &VisitRecord,
+    written: &mut Written,
 ) -> DbResult<VisitInsert> {
     let mut sp = db(sqlx::Acquire::begin(&mut **tx).await)?;
 
@@ -2440,29 +2485,34 @@ async fn insert_visit_in(
             .bind(v.id)
             .execute(&mut **tx)
             .await)?;
-            ledger_sql::record_in(tx, RecordKind::Discrepancy, item, now).await?;
+            written.items.push(item);
         }
         return Ok(VisitInsert::Conflict);
     }
-    for l in &v.lines {
-        db(sqlx::query(
+    for chunk in v.lines.chunks(CHUNK / 9) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO verification_lines (visit_id, entitlement_id, status, received_fen, \
-             received_on, channel, reason, reason_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(v.id)
-        .bind(l.entitlement_id)
-        .bind(l.status.as_str())
-        .bind(l.received_fen)
-        .bind(l.received_on)
-        .bind(l.channel.map(Channel::as_str))
-        .bind(l.reason.map(ShortfallReason::as_str))
-        .bind(&l.reason_text)
-        .execute(&mut *sp)
-        .await)?;
+             received_on, channel, reason, reason_text, started_at) ",
+        );
+        q.push_values(chunk, |mut b, l| {
+            b.push_bind(v.id)
+                .push_bind(l.entitlement_id)
+                .push_bind(l.status.as_str())
+                .push_bind(l.received_fen)
+                .push_bind(l.received_on)
+                .push_bind(l.channel.map(Channel::as_str))
+                .push_bind(l.reason.map(ShortfallReason::as_str))
+                .push_bind(&l.reason_text)
+                .push_bind(v.started_at);
+        });
+        db(q.build().execute(&mut *sp).await)?;
     }
-    open_line_discrepancies(&mut sp, record).await?;
-    // Its lines may change what a payout file was matched with.
-    reconciliation_sql::reconcile_households_in(&mut sp, &[v.household_id], Utc::now()).await?;
+    let payments = payments_of(&mut sp, v).await?;
+    let items = open_line_discrepancies(&mut sp, record, &payments).await?;
+    // Worked out before the next visit of the batch is stored: its lines
+    // are this one's neighbours only once it is.
+    let mut deltas = PaidDeltas::new();
+    paid_deltas_of(&mut sp, v, &payments, &mut deltas).await?;
     for l in &v.income {
         db(sqlx::query(
             "INSERT INTO income_entries (id, visit_id, household_id, stat_year, kind, amount_fen, \
@@ -2491,8 +2541,6 @@ async fn insert_visit_in(
         .execute(&mut *sp)
         .await)?;
     }
-    ledger_sql::record_in(&mut sp, RecordKind::Visit, v.id, now).await?;
-    signals_sql::queue_in(&mut sp, v.id, now).await?;
     for u in &v.measure_updates {
         // Only this household's measures: a phone cannot move another's. The
         // move happened when the visit ended, not when it arrived.
@@ -2507,42 +2555,78 @@ async fn insert_visit_in(
         .await?;
     }
     db(sp.commit().await)?;
+    written.visits.push(v.id);
+    written.items.extend(items);
+    written.households.push(v.household_id);
+    for (key, counts) in deltas {
+        let slot = written.deltas.entry(key).or_default();
+        for k in 0..4 {
+            slot[k] += counts[k];
+        }
+    }
     Ok(VisitInsert::Stored)
 }
 
+/// What a visit's lines verify, by entitlement id: read once per visit
+/// for its discrepancies and its roll-up deltas.
+struct Payment {
+    household_id: Uuid,
+    stat_year: i32,
+    item_code: String,
+    village_code: String,
+    expected_fen: i64,
+    expected_date: NaiveDate,
+}
+
+async fn payments_of(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    v: &VisitSubmission,
+) -> DbResult<std::collections::HashMap<Uuid, Payment>> {
+    let mut payments = std::collections::HashMap::new();
+    if v.lines.is_empty() {
+        return Ok(payments);
+    }
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "SELECT e.id, e.household_id, e.stat_year, e.item_code, e.expected_fen, \
+                e.expected_date, h.village_code \
+         FROM entitlements e JOIN households h ON h.id = e.household_id WHERE e.id IN (",
+    );
+    push_in_list(&mut q, v.lines.iter().map(|l| l.entitlement_id));
+    for r in db(q.build().fetch_all(&mut *conn).await)? {
+        payments.insert(
+            r.try_get::<Uuid, _>("id")?,
+            Payment {
+                household_id: r.try_get("household_id")?,
+                stat_year: r.try_get("stat_year")?,
+                item_code: r.try_get("item_code")?,
+                village_code: r.try_get("village_code")?,
+                expected_fen: r.try_get("expected_fen")?,
+                expected_date: r.try_get("expected_date")?,
+            },
+        );
+    }
+    Ok(payments)
+}
+
 /// Opens a discrepancy for each line of a just-stored visit where what
-/// arrived differs from what was due, in the visit's own transaction.
+/// arrived differs from what was due (a payment of its household and
+/// year), in the visit's own transaction; answers the items opened (for
+/// the batch to chain).
 async fn open_line_discrepancies(
     sp: &mut sqlx::Transaction<'_, Db>,
     record: &VisitRecord,
-) -> DbResult<()> {
+    payments: &std::collections::HashMap<Uuid, Payment>,
+) -> DbResult<Vec<Uuid>> {
     let v = &record.visit;
-    let due = db(sqlx::query(
-        "SELECT e.id, e.expected_fen, e.expected_date, h.village_code \
-         FROM entitlements e JOIN households h ON h.id = e.household_id \
-         WHERE e.household_id = $1 AND e.stat_year = $2",
-    )
-    .bind(v.household_id)
-    .bind(v.stat_year)
-    .fetch_all(&mut **sp)
-    .await)?
-    .iter()
-    .map(|r| {
-        Ok((
-            r.try_get::<Uuid, _>("id")?,
-            (
-                r.try_get::<i64, _>("expected_fen")?,
-                r.try_get::<chrono::NaiveDate, _>("expected_date")?,
-                r.try_get::<String, _>("village_code")?,
-            ),
-        ))
-    })
-    .collect::<DbResult<std::collections::HashMap<_, _>>>()?;
+    let mut items = Vec::new();
     for l in &v.lines {
-        let Some((expected_fen, expected_date, village)) = due.get(&l.entitlement_id) else {
+        let Some(due) = payments
+            .get(&l.entitlement_id)
+            .filter(|p| p.household_id == v.household_id && p.stat_year == v.stat_year)
+        else {
             continue;
         };
-        let Some(kind) = DiscrepancyKind::of_line(l, *expected_date) else {
+        let Some(kind) = DiscrepancyKind::of_line(l, due.expected_date) else {
             continue;
         };
         let item = Uuid::now_v7();
@@ -2554,15 +2638,15 @@ async fn open_line_discrepancies(
         .bind(item)
         .bind(kind.as_str())
         .bind(v.household_id)
-        .bind(village)
+        .bind(&due.village_code)
         .bind(v.id)
         .bind(l.entitlement_id)
-        .bind(expected_fen)
+        .bind(due.expected_fen)
         .bind(l.received_fen.unwrap_or(0))
         .bind(v.started_at)
         .execute(&mut **sp)
         .await)?;
-        ledger_sql::record_in(sp, RecordKind::Discrepancy, item, Utc::now()).await?;
+        items.push(item);
     }
-    Ok(())
+    Ok(items)
 }

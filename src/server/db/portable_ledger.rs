@@ -226,10 +226,10 @@ fn spec(kind: RecordKind) -> &'static Spec {
     }
 }
 
-/// Which records of a kind to read: one (`$1` its id), or every one a
-/// county's chain or pending list names (`$1` the county).
+/// Which records of a kind to read: some by id (`$1`… their ids), or
+/// every one a county's chain or pending list names (`$1` the county).
 enum Which<'a> {
-    One(Uuid),
+    Ids(&'a [Uuid]),
     Chain(&'a str),
 }
 
@@ -237,7 +237,13 @@ impl Which<'_> {
     /// The `JOIN … WHERE …` that picks the records whose key is `key`.
     fn pick(&self, kind: RecordKind, key: &str) -> (String, String) {
         match self {
-            Which::One(_) => (String::new(), format!("WHERE {key} = $1")),
+            Which::Ids(ids) => {
+                let params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+                (
+                    String::new(),
+                    format!("WHERE {key} IN ({})", params.join(", ")),
+                )
+            }
             Which::Chain(_) => {
                 let k = kind.as_str();
                 (
@@ -258,7 +264,7 @@ impl Which<'_> {
         q: sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>,
     ) -> sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>> {
         match self {
-            Which::One(id) => q.bind(*id),
+            Which::Ids(ids) => ids.iter().fold(q, |q, id| q.bind(*id)),
             Which::Chain(county) => q.bind(county.to_string()),
         }
     }
@@ -368,25 +374,43 @@ pub(crate) async fn record_in(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
-    let Some((_, village, hash)) = contents(conn, spec(kind), &Which::One(id))
-        .await?
-        .into_iter()
-        .next()
-    else {
-        return Err(DbError::NotFound);
-    };
-    let county = county_of(village.as_deref().unwrap_or_default())?;
-    db(sqlx::query(
-        "INSERT INTO ledger_pending (county_code, kind, record_id, content_hash, queued_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, record_id) DO NOTHING",
-    )
-    .bind(county)
-    .bind(kind.as_str())
-    .bind(id)
-    .bind(hash)
-    .bind(now)
-    .execute(&mut *conn)
-    .await)?;
+    record_all_in(conn, kind, &[id], now).await
+}
+
+/// [`record_in`] for many records of one kind, in the order given: a few
+/// statements per chunk, however many (a batch of visits).
+pub(crate) async fn record_all_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    kind: RecordKind,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    for chunk in ids.chunks(CHUNK) {
+        let mut hashed: std::collections::HashMap<Uuid, (String, String)> =
+            std::collections::HashMap::with_capacity(chunk.len());
+        for (id, village, hash) in contents(conn, spec(kind), &Which::Ids(chunk)).await? {
+            hashed.insert(
+                id,
+                (county_of(village.as_deref().unwrap_or_default())?, hash),
+            );
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO ledger_pending (county_code, kind, record_id, content_hash, queued_at) ",
+        );
+        let mut rows = Vec::with_capacity(chunk.len());
+        for id in chunk {
+            rows.push((*id, hashed.get(id).cloned().ok_or(DbError::NotFound)?));
+        }
+        q.push_values(rows, |mut b, (id, (county, hash))| {
+            b.push_bind(county)
+                .push_bind(kind.as_str())
+                .push_bind(id)
+                .push_bind(hash)
+                .push_bind(now);
+        });
+        q.push(" ON CONFLICT (kind, record_id) DO NOTHING");
+        db(q.build().execute(&mut *conn).await)?;
+    }
     Ok(())
 }
 
@@ -446,11 +470,15 @@ async fn chain_county(
         let content_hash = match r.try_get::<Option<String>, _>("content_hash")? {
             Some(hash) => hash,
             // Stored before the chain existed: hashed now.
-            None => contents(&mut tx, spec(kind), &Which::One(record_id))
-                .await?
-                .into_iter()
-                .next()
-                .map_or_else(|| ABSENT.to_owned(), |(_, _, hash)| hash),
+            None => contents(
+                &mut tx,
+                spec(kind),
+                &Which::Ids(std::slice::from_ref(&record_id)),
+            )
+            .await?
+            .into_iter()
+            .next()
+            .map_or_else(|| ABSENT.to_owned(), |(_, _, hash)| hash),
         };
         seq += 1;
         let hash = entry_hash(county, seq, kind, record_id, &content_hash, &prev);
@@ -677,10 +705,14 @@ impl LedgerStore for ThisStore {
     async fn record_seal(&self, kind: RecordKind, id: Uuid) -> DbResult<RecordSeal> {
         let mut conn = db(self.pool.acquire().await)?;
         let mut seal = RecordSeal::default();
-        if let Some((_, village, hash)) = contents(&mut conn, spec(kind), &Which::One(id))
-            .await?
-            .into_iter()
-            .next()
+        if let Some((_, village, hash)) = contents(
+            &mut conn,
+            spec(kind),
+            &Which::Ids(std::slice::from_ref(&id)),
+        )
+        .await?
+        .into_iter()
+        .next()
         {
             seal.current = Some(hash);
             seal.county = village

@@ -9,20 +9,20 @@ use crate::server::db::{SignalContext, SignalReview, SignalRow, SignalStore, Sig
 /// Other visits a village's centre is taken from, at most.
 const VILLAGE_FIXES: i64 = 2000;
 
-/// Queues a just-stored visit for its signals, in its own transaction.
-pub(crate) async fn queue_in(
+/// Queues just-stored visits for their signals, in their own transaction.
+pub(crate) async fn queue_all_in(
     conn: &mut <Db as sqlx::Database>::Connection,
-    visit_id: Uuid,
+    visit_ids: &[Uuid],
     at: DateTime<Utc>,
 ) -> DbResult<()> {
-    db(sqlx::query(
-        "INSERT INTO signal_work (visit_id, queued_at) VALUES ($1, $2) \
-         ON CONFLICT (visit_id) DO NOTHING",
-    )
-    .bind(visit_id)
-    .bind(at)
-    .execute(&mut *conn)
-    .await)?;
+    for chunk in visit_ids.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new("INSERT INTO signal_work (visit_id, queued_at) ");
+        q.push_values(chunk, |mut b, id| {
+            b.push_bind(*id).push_bind(at);
+        });
+        q.push(" ON CONFLICT (visit_id) DO NOTHING");
+        db(q.build().execute(&mut *conn).await)?;
+    }
     Ok(())
 }
 
