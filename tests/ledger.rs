@@ -190,6 +190,16 @@ async fn direct_edits_of_records_are_each_named(db: TestDb) {
         &[renamed],
     )
     .await;
+    // Only the lines' copy of the visit's start (migration 0021), which
+    // orders the roll-ups and accounts: the visit itself is untouched.
+    let reordered = nth_id(&db, "visits", 2).await;
+    execute(
+        &db,
+        "UPDATE verification_lines SET started_at = \
+         (SELECT received_at FROM visits WHERE id = $1) WHERE visit_id = $2",
+        &[reordered, reordered],
+    )
+    .await;
     let review = any_id(&db, "SELECT id FROM visit_reviews").await;
     execute(&db, "DELETE FROM visit_reviews WHERE id = $1", &[review]).await;
     let item = any_id(&db, "SELECT id FROM discrepancies").await;
@@ -228,6 +238,7 @@ async fn direct_edits_of_records_are_each_named(db: TestDb) {
     for (kind, record) in [
         (ProblemKind::Changed, (RecordKind::Visit, visit)),
         (ProblemKind::Changed, (RecordKind::Visit, renamed)),
+        (ProblemKind::Changed, (RecordKind::Visit, reordered)),
         (ProblemKind::Deleted, (RecordKind::Review, review)),
         (ProblemKind::Changed, (RecordKind::Discrepancy, item)),
         (ProblemKind::Changed, (RecordKind::MeasureEvent, moved)),
@@ -238,9 +249,9 @@ async fn direct_edits_of_records_are_each_named(db: TestDb) {
             "{kind:?} {record:?} in {found:#?}"
         );
     }
-    assert_eq!(found.len(), 6, "{found:#?}");
+    assert_eq!(found.len(), 7, "{found:#?}");
     let last = db.store.last_verification(COUNTY).await.unwrap().unwrap();
-    assert_eq!(last.problems, 6);
+    assert_eq!(last.problems, 7);
     assert!(last.report.contains(&visit.to_string()), "{}", last.report);
 }
 

@@ -145,8 +145,8 @@ impl IncomeStore for ThisStore {
 
             let mut q = scoped(
                 "SELECT e.household_id, e.stat_year, e.id AS entitlement_id, s.name, s.bucket, \
-                        s.counts_as_income, l.status, l.received_fen, l.visit_id, v.started_at \
-                 FROM verification_lines l JOIN visits v ON v.id = l.visit_id \
+                        s.counts_as_income, l.status, l.received_fen, l.visit_id, l.started_at \
+                 FROM verification_lines l \
                  JOIN entitlements e ON e.id = l.entitlement_id \
                  JOIN subsidy_items s ON s.code = e.item_code \
                  JOIN households h ON h.id = e.household_id WHERE",

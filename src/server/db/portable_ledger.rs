@@ -30,6 +30,11 @@ enum Col {
     OptDate,
     Blob,
     OptBlob,
+    /// A child's copy of a time of its record (a line's copy of its
+    /// visit's start, migration 0021): hashed only where it differs from
+    /// the original, so that records hash as before the copy existed and
+    /// an edit of the copy alone still changes the record's hash.
+    CopyOfTime(&'static str),
 }
 
 /// Rows of another table that belong to the record (a visit's lines).
@@ -101,6 +106,7 @@ const VISIT: Spec = Spec {
                 ("channel", Col::OptText),
                 ("reason", Col::OptText),
                 ("reason_text", Col::Text),
+                ("started_at", Col::CopyOfTime("started_at")),
             ],
         },
         Child {
@@ -288,6 +294,8 @@ fn put(c: &mut Canon, name: &str, r: &DbRow, col: &str, t: Col) -> DbResult<()> 
             name,
             r.try_get::<Option<Vec<u8>>, _>(col)?.as_deref().map(Bytes),
         ),
+        // Compared with its original by `contents`, which knows the record.
+        Col::CopyOfTime(_) => c.field(name, r.try_get::<Option<DateTime<Utc>>, _>(col)?),
     };
     Ok(())
 }
@@ -348,7 +356,16 @@ async fn contents(
         for (child, grouped) in spec.children.iter().zip(&children) {
             for row in grouped.get(&id).map(Vec::as_slice).unwrap_or_default() {
                 for (col, t) in child.cols {
-                    put(&mut c, &format!("{}.{col}", child.name), row, col, *t)?;
+                    let name = format!("{}.{col}", child.name);
+                    match t {
+                        Col::CopyOfTime(original) => {
+                            let copy: Option<DateTime<Utc>> = row.try_get(*col)?;
+                            if copy != Some(r.try_get::<DateTime<Utc>, _>(*original)?) {
+                                c.field(&name, copy);
+                            }
+                        }
+                        _ => put(&mut c, &name, row, col, *t)?,
+                    }
                 }
             }
         }
