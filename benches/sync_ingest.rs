@@ -202,13 +202,15 @@ async fn run(backend: &str, url: &str, visits: usize, history: usize) -> anyhow:
     let records: Vec<VisitRecord> = (0..visits)
         .map(|i| record(visit(&households[i % households.len()], year, i), county.id))
         .collect();
+    let cpu_before = cpu_times();
     let start = Instant::now();
     for chunk in records.chunks(50) {
         store.insert_visits(chunk).await?;
     }
     println!(
-        "{backend:<9} raw store, batches of 50: {:>7.0} visits/s",
-        visits as f64 / start.elapsed().as_secs_f64()
+        "{backend:<9} raw store, batches of 50: {:>7.0} visits/s | {}",
+        visits as f64 / start.elapsed().as_secs_f64(),
+        cpu_share(cpu_before, cpu_times()),
     );
 
     if history > 0 {
@@ -303,6 +305,7 @@ async fn load(
         .map(|c| requests.iter().skip(c).step_by(clients).cloned().collect())
         .collect();
     lags.lock().unwrap().clear();
+    let cpu_before = cpu_times();
     let start = Instant::now();
     let mut tasks = Vec::new();
     for work in per_client {
@@ -335,14 +338,47 @@ async fn load(
     let rate = visits as f64 / secs;
     println!(
         "{backend:<9} {label:<7} {per_request:>2}/request, {clients:>2} clients: {rate:>7.0} visits/s  \
-         request p50 {:>6.1} ms p99 {:>6.1} ms | account lag p50 {:.2} s p99 {:.2} s | all work done {:.1} s after the start",
+         request p50 {:>6.1} ms p99 {:>6.1} ms | account lag p50 {:.2} s p99 {:.2} s | all work done {:.1} s after the start | {}",
         pct(&latencies, 0.50),
         pct(&latencies, 0.99),
         pct(&lag, 0.50),
         pct(&lag, 0.99),
         drained,
+        cpu_share(cpu_before, cpu_times()),
     );
     Ok(rate)
+}
+
+/// The machine's CPU time so far (Linux `/proc/stat`, in ticks): busy,
+/// idle, and stolen by the hypervisor. `None` elsewhere.
+fn cpu_times() -> Option<[u64; 3]> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let f: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let busy = f.get(0..3)?.iter().sum::<u64>() + f.get(5..7)?.iter().sum::<u64>();
+    Some([busy, f.get(3)? + f.get(4)?, *f.get(7)?])
+}
+
+/// How the machine's CPU went during a load: a figure measured while the
+/// hypervisor took a large share (steal) is not comparable with others.
+fn cpu_share(before: Option<[u64; 3]>, after: Option<[u64; 3]>) -> String {
+    let (Some(b), Some(a)) = (before, after) else {
+        return String::new();
+    };
+    let d: Vec<f64> = (0..3).map(|i| a[i].saturating_sub(b[i]) as f64).collect();
+    let total = (d[0] + d[1] + d[2]).max(1.0);
+    format!(
+        "cpu busy {:.0} %, idle {:.0} %, steal {:.0} %",
+        d[0] / total * 100.0,
+        d[1] / total * 100.0,
+        d[2] / total * 100.0
+    )
 }
 
 /// Households with at least 9 expected payments, and those payments.

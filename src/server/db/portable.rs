@@ -389,7 +389,7 @@ impl Store for ThisStore {
             .map_err(|e| DbError::Other(sqlx::Error::Migrate(Box::new(e))))?;
         let items = crate::subsidies::parse_catalogue(crate::subsidies::DEFAULT_CATALOGUE_TSV)
             .map_err(|e| corrupt("catalogue", &e))?;
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for item in items {
             db(sqlx::query(
                 "INSERT INTO subsidy_items (code, name, bucket, counts_as_income, default_channel) \
@@ -460,7 +460,7 @@ impl Store for ThisStore {
     }
 
     async fn upsert_areas(&self, areas: &[Area]) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for area in areas {
             db(sqlx::query(
                 "INSERT INTO areas (code, name, level, parent_code) VALUES ($1, $2, $3, $4) \
@@ -838,7 +838,7 @@ impl Store for ThisStore {
     }
 
     async fn set_user_active(&self, id: Uuid, active: bool) -> DbResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let changed = db(sqlx::query(
             "UPDATE users SET active = $1 WHERE id = $2 AND active <> $1",
         )
@@ -873,7 +873,7 @@ impl Store for ThisStore {
         households: &[HouseholdRecord],
         entitlements: &[EntitlementRecord],
     ) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let now = Utc::now();
         for h in households {
             let (category, kind) = h.category.to_columns();
@@ -1126,7 +1126,7 @@ impl Store for ThisStore {
 
     async fn rebuild_rollups(&self, area: &AreaCode) -> DbResult<usize> {
         let (lo, hi) = area.subtree_range();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let mut villages = std::collections::BTreeSet::new();
         for table in ["households", "rollup_due", "rollup_paid"] {
             let rows = db(sqlx::query(&format!(
@@ -1245,7 +1245,7 @@ impl Store for ThisStore {
         progress: &(dyn Fn(usize) + Sync),
         job: Option<crate::server::db::ImportDone<'_>>,
     ) -> DbResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         // The villages whose roll-ups change: where the households were and
         // are, and where the households of the payments due live.
         let touched: Vec<Uuid> = write
@@ -1373,7 +1373,7 @@ impl Store for ThisStore {
         worker_id: Uuid,
         by: Uuid,
     ) -> DbResult<u64> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let candidates = match target {
             AssignTarget::Household(id) => db(sqlx::query(
                 "SELECT h.id, h.worker_id FROM households h \
@@ -1479,7 +1479,7 @@ impl Store for ThisStore {
         // undoes the whole transaction: then it runs again.
         let mut attempt = 1;
         loop {
-            match insert_visits_once(&self.pool, records).await {
+            match insert_visits_once(&self.writer, records).await {
                 Err(e) if e.is_retryable() && attempt < 4 => {
                     tracing::info!(error = %e, attempt, "visit batch retried");
                     attempt += 1;
@@ -1555,7 +1555,7 @@ impl Store for ThisStore {
     }
 
     async fn insert_review(&self, r: &ReviewRecord) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         db(sqlx::query(
             "INSERT INTO visit_reviews (id, visit_id, state, comment, reviewer_id, at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1732,7 +1732,7 @@ impl Store for ThisStore {
         to: &DiscrepancyStatus,
     ) -> DbResult<()> {
         let state = |closed: bool| if closed { "closed" } else { "open" };
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let updated = db(sqlx::query(
             "UPDATE discrepancies SET state = $2, assignee_id = $3, resolution = $4, closed_at = $5 \
              WHERE id = $1 AND state = $6",

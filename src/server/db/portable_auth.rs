@@ -121,7 +121,7 @@ impl AuthStore for ThisStore {
     }
 
     async fn set_password(&self, user_id: Uuid, password_hash: &str, keep: &str) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let changed = db(
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(password_hash)
@@ -169,7 +169,7 @@ impl AuthStore for ThisStore {
         now: DateTime<Utc>,
         fresh_after: DateTime<Utc>,
     ) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for key in keys {
             // One statement per key: the database adds concurrent failures
             // up, whichever instance records them.
@@ -217,7 +217,7 @@ impl AuthStore for ThisStore {
         now: DateTime<Utc>,
         clear: &[String],
     ) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for source in sources {
             db(sqlx::query(
                 "INSERT INTO known_sign_ins (user_id, source, last_at) VALUES ($1, $2, $3) \

@@ -7,7 +7,7 @@ use crate::server::db::{Backlog, ClaimedWork, DerivedStore, IncomeWork};
 #[async_trait]
 impl DerivedStore for ThisStore {
     async fn queue_income_work(&self, work: &[IncomeWork]) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         queue_income_work_in(&mut tx, work.iter().copied(), Utc::now()).await?;
         db(tx.commit().await)
     }
@@ -65,7 +65,7 @@ impl DerivedStore for ThisStore {
         runner: &str,
         first_due: Option<DateTime<Utc>>,
     ) -> DbResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         if let Some(first_due) = first_due {
             db(sqlx::query(
                 "INSERT INTO schedules (name, next_run_at, runs) VALUES ($1, $2, 0) \

@@ -256,7 +256,7 @@ impl ImportStore for ThisStore {
         clock: JobClock,
         finished_before: DateTime<Utc>,
     ) -> DbResult<Queued> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         serialize_claims(&mut tx).await?;
         sweep_dead_in(&mut tx, clock).await?;
         db(
@@ -310,7 +310,7 @@ impl ImportStore for ThisStore {
             return Ok(Claim::Wait);
         }
         drop(conn);
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         serialize_claims(&mut tx).await?;
         sweep_dead_in(&mut tx, clock).await?;
         let claim = match job_place(&mut tx, id).await? {

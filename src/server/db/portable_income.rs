@@ -71,7 +71,7 @@ impl IncomeStore for ThisStore {
         then_run: &str,
     ) -> DbResult<()> {
         let now = Utc::now();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         db(sqlx::query(
             "INSERT INTO income_thresholds (stat_year, threshold_fen, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (stat_year) DO UPDATE SET \
@@ -249,7 +249,7 @@ impl IncomeStore for ThisStore {
             }
         }
         let villages: Vec<String> = villages.into_iter().collect();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         // Two saves for one village take turns, or each could rewrite its
         // roll-up without the other's accounts. A lock of its own (not the
         // village's area row), so that saving accounts never holds up the

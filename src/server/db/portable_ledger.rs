@@ -574,7 +574,7 @@ impl LedgerStore for ThisStore {
         let mut chained = 0;
         for r in counties {
             let county: String = r.try_get("county_code")?;
-            chained += chain_county(&self.pool, &county, limit, now).await?;
+            chained += chain_county(&self.writer, &county, limit, now).await?;
         }
         Ok(chained)
     }

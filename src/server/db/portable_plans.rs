@@ -216,7 +216,7 @@ impl PlanStore for ThisStore {
     }
 
     async fn insert_plans(&self, plans: &[NewPlan]) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for new in plans {
             let p = &new.plan;
             db(sqlx::query(
@@ -276,7 +276,7 @@ impl PlanStore for ThisStore {
         created: &MeasureEvent,
         then: &[crate::server::db::IncomeWork],
     ) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         insert_measure_in(&mut tx, plan_id, household_id, measure, created.at).await?;
         insert_event_in(&mut tx, created).await?;
         queue_income_work_in(&mut tx, then.iter().copied(), Utc::now()).await?;
@@ -292,7 +292,7 @@ impl PlanStore for ThisStore {
         at: DateTime<Utc>,
         then: &[crate::server::db::IncomeWork],
     ) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         move_measure_in(&mut tx, household_id, u, None, user_id, at).await?;
         queue_income_work_in(&mut tx, then.iter().copied(), Utc::now()).await?;
         db(tx.commit().await)?;
@@ -336,7 +336,7 @@ impl PlanStore for ThisStore {
     }
 
     async fn set_identified_on(&self, dates: &[(Uuid, NaiveDate)]) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for (id, day) in dates {
             db(
                 sqlx::query("UPDATE households SET identified_on = $1 WHERE id = $2")

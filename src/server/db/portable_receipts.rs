@@ -66,7 +66,7 @@ impl ReceiptStore for ThisStore {
     }
 
     async fn open_dispute(&self, d: &NewDispute) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let opened = db(sqlx::query(
             "INSERT INTO discrepancies (id, kind, household_id, village_code, visit_id, reported_at) \
              SELECT $1, $2, v.household_id, h.village_code, v.id, $3 \

@@ -385,7 +385,7 @@ impl ReconciliationStore for ThisStore {
         job: Option<crate::server::db::ImportDone<'_>>,
     ) -> DbResult<bool> {
         let (lo, hi) = write.area.subtree_range();
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         // Every village of the area, before any household's rows: the
         // order a visit takes them in, which rewrites its household's
         // match too (PostgreSQL; SQLite's one writer needs no lock).
@@ -616,7 +616,7 @@ impl ReconciliationStore for ThisStore {
 
     async fn open_fallen_due(&self, now: DateTime<Utc>) -> DbResult<usize> {
         let today = crate::subsidies::china_date(now);
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let rows = db(sqlx::query(
             "SELECT r.household_id, r.item_code, r.stat_year, r.village_code, r.entitlement_id, \
                     r.due_fen, r.expected_date, r.received_fen \

@@ -142,7 +142,7 @@ impl SignalStore for ThisStore {
     }
 
     async fn save_signals(&self, w: &SignalWrite) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         for s in &w.signals {
             db(sqlx::query(
                 "INSERT INTO visit_signals (visit_id, kind, detail, village_code, household_id, \
@@ -298,7 +298,7 @@ impl SignalStore for ThisStore {
     }
 
     async fn review_signal(&self, r: &SignalReview) -> DbResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         db(
             sqlx::query("UPDATE visit_signals SET state = $3 WHERE visit_id = $1 AND kind = $2")
                 .bind(r.visit_id)

@@ -35,7 +35,7 @@ fn submission_from_row(r: &DbRow) -> DbResult<SubmissionRow> {
 #[async_trait]
 impl WeeklyStore for ThisStore {
     async fn insert_submission(&self, s: &NewSubmission) -> DbResult<Result<i32, SubmitRefusal>> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let latest = db(sqlx::query(
             "SELECT version, state FROM report_submissions \
              WHERE area_code = $1 AND as_of = $2 ORDER BY version DESC LIMIT 1",
@@ -129,7 +129,7 @@ impl WeeklyStore for ThisStore {
         at: DateTime<Utc>,
         comment: &str,
     ) -> DbResult<bool> {
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.writer).await?;
         let changed = db(sqlx::query(
             "UPDATE report_submissions SET state = $2, reviewed_by = $3, reviewed_at = $4, \
              review_comment = $5 \

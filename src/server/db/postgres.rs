@@ -6,6 +6,9 @@ use sqlx::postgres::PgPoolOptions;
 
 pub struct PostgresStore {
     pool: sqlx::PgPool,
+    /// Where write transactions begin: the same pool (PostgreSQL lets
+    /// many write at once; see `SqliteStore::writer`).
+    writer: sqlx::PgPool,
 }
 
 impl PostgresStore {
@@ -15,7 +18,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            writer: pool.clone(),
+            pool,
+        })
     }
 
     /// Runs one statement on a short-lived connection, for creating and

@@ -7,6 +7,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// The one connection this process writes through (`begin_write`):
+    /// SQLite lets one transaction write at a time, and writers that wait
+    /// in this pool's queue are woken in turn the moment it is free, where
+    /// writers on many connections poll the file lock with growing sleeps
+    /// (SQLite's busy handler) and leave the CPU idle. Other processes on
+    /// the same file (the command line) still wait through `busy_timeout`.
+    writer: sqlx::SqlitePool,
     /// The database file, which other processes may open too; `None` in
     /// memory.
     file: Option<std::path::PathBuf>,
@@ -30,9 +37,21 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(SqliteStore { pool, file })
+        // An in-memory database exists once per pool: it writes through
+        // the same one.
+        let writer = match &file {
+            Some(_) => {
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(60))
+                    .connect_with(options)
+                    .await?
+            }
+            None => pool.clone(),
+        };
+        Ok(SqliteStore { pool, writer, file })
     }
 
     async fn run_migrations(&self) -> Result<(), sqlx::migrate::MigrateError> {
