@@ -779,7 +779,7 @@ impl Store for ThisStore {
         .bind(&user.password_hash)
         .bind(user.active)
         .bind(Utc::now())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }
@@ -1146,7 +1146,7 @@ impl Store for ThisStore {
     }
 
     async fn analyze(&self) -> DbResult<()> {
-        db(sqlx::query("ANALYZE").execute(&self.pool).await)?;
+        db(sqlx::query("ANALYZE").execute(&self.writer).await)?;
         Ok(())
     }
 
@@ -1801,7 +1801,7 @@ impl Store for ThisStore {
         .bind(&e.target)
         .bind(&e.outcome)
         .bind(&e.address)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }

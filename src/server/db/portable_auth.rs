@@ -16,7 +16,7 @@ impl AuthStore for ThisStore {
         .bind(s.at)
         .bind(s.expires_at)
         .bind(s.address)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }
@@ -53,7 +53,7 @@ impl AuthStore for ThisStore {
         .bind(token_hash)
         .bind(now)
         .bind(address)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }
@@ -61,7 +61,7 @@ impl AuthStore for ThisStore {
     async fn delete_session(&self, token_hash: &str) -> DbResult<()> {
         db(sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await)?;
         Ok(())
     }
@@ -99,7 +99,7 @@ impl AuthStore for ThisStore {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .bind(user_id)
                 .bind(keep)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await,
         )?
         .rows_affected())
@@ -114,7 +114,7 @@ impl AuthStore for ThisStore {
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
                 .bind(now)
                 .bind(seen_before)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await,
         )?
         .rows_affected())
@@ -246,12 +246,12 @@ impl AuthStore for ThisStore {
         db(
             sqlx::query("DELETE FROM sign_in_failures WHERE last_failure_at < $1")
                 .bind(failures_before)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await,
         )?;
         db(sqlx::query("DELETE FROM known_sign_ins WHERE last_at < $1")
             .bind(known_before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await)?;
         Ok(())
     }

@@ -29,7 +29,7 @@ impl DerivedStore for ThisStore {
         .bind(until)
         .bind(now)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.writer)
         .await)?;
         rows.iter()
             .map(|r| {
@@ -106,7 +106,7 @@ impl DerivedStore for ThisStore {
         .bind(name)
         .bind(claimed_next)
         .bind(next)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?
         .rows_affected();
         Ok(moved == 1)

@@ -346,7 +346,7 @@ impl ImportStore for ThisStore {
             )
             .bind(id)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await)?,
             Some((phase, done, total)) => db(sqlx::query(
                 "UPDATE import_jobs SET heartbeat_at = $2, phase = $3, done_rows = $4, \
@@ -357,7 +357,7 @@ impl ImportStore for ThisStore {
             .bind(phase_name(phase))
             .bind(i64::from(done))
             .bind(i64::from(total))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await)?,
         };
         Ok(r.rows_affected() == 1)
@@ -369,7 +369,7 @@ impl ImportStore for ThisStore {
         outcome: &ImportPhase,
         now: DateTime<Utc>,
     ) -> DbResult<bool> {
-        let mut conn = db(self.pool.acquire().await)?;
+        let mut conn = db(self.writer.acquire().await)?;
         finish_job_in(&mut conn, id, outcome, now).await
     }
 
@@ -405,7 +405,7 @@ impl ImportStore for ThisStore {
         .bind(clock.now)
         .bind(clock.stale_before)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         if let Err(e) = failed {
             // SQLite's one writer may be a long import's write: the job is

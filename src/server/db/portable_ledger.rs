@@ -714,7 +714,7 @@ impl LedgerStore for ThisStore {
         .bind(v.problems)
         .bind(&v.report)
         .bind(&v.runner)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }

@@ -56,7 +56,7 @@ impl NoticeStore for ThisStore {
         .bind(&p.contact_phone)
         .bind(p.created_by)
         .bind(p.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }
@@ -106,7 +106,7 @@ impl NoticeStore for ThisStore {
         .bind(o.received_on)
         .bind(o.entered_by)
         .bind(o.entered_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }

@@ -259,7 +259,7 @@ impl PlanStore for ThisStore {
         .bind(p.at)
         .bind(p.id)
         .bind(p.household_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?
         .rows_affected();
         if changed == 0 {

@@ -43,7 +43,7 @@ impl ReceiptStore for ThisStore {
         .bind(&l.address)
         .bind(l.outcome)
         .bind(l.at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }

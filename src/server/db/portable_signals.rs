@@ -204,7 +204,7 @@ impl SignalStore for ThisStore {
         .bind(value)
         .bind(by)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await)?;
         Ok(())
     }

@@ -7,7 +7,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
-    /// The one connection this process writes through (`begin_write`):
+    /// The one connection this process writes through (`begin_write`, and
+    /// every single-statement write):
     /// SQLite lets one transaction write at a time, and writers that wait
     /// in this pool's queue are woken in turn the moment it is free, where
     /// writers on many connections poll the file lock with growing sleeps
