@@ -417,6 +417,27 @@ async fn a_threshold_change_recomputes_every_account_once(db: TestDb) {
     assert_derived_match_recomputation(&db).await;
 }
 
+/// Stores one visit, which must be new.
+async fn store_stored(store: &dyn Store, r: VisitRecord) {
+    for r in store.insert_visits(&[r]).await.unwrap() {
+        assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
+    }
+}
+
+/// The SQL of migration `file` for the backend `db` runs on.
+fn migration_sql(db: &TestDb, file: &str) -> String {
+    let backend = if db.url.starts_with("sqlite:") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    std::fs::read_to_string(format!(
+        "{}/migrations/{backend}/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
 /// Migration 0018 adds the paid-in-full columns to `rollup_paid` and fills
 /// them from the lines. Run on a populated database (visits with lines in
 /// full, in part and not received, some households visited twice): the
@@ -428,20 +449,9 @@ async fn migration_0018_counts_payments_in_full_as_a_rewrite_does(db: TestDb) {
     let mut dice = Dice(18);
     for (n, h) in ids.iter().chain(&ids[..4]).enumerate() {
         let v = varied_visit(store, *h, 30 - n as i64, &mut dice).await;
-        for r in store.insert_visits(&[record(v, worker)]).await.unwrap() {
-            assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
-        }
+        store_stored(store, record(v, worker)).await;
     }
-    let backend = if db.url.starts_with("sqlite:") {
-        "sqlite"
-    } else {
-        "postgres"
-    };
-    let migration = std::fs::read_to_string(format!(
-        "{}/migrations/{backend}/0018_paid_in_full.sql",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let migration = migration_sql(&db, "0018_paid_in_full.sql");
     // The table as 0017 left it: no such columns, and the demo's deltas.
     with_pool!(db, |pool| {
         for column in ["full_paid", "full_fen"] {
@@ -474,20 +484,9 @@ async fn migration_0021_gives_every_line_its_visits_start(db: TestDb) {
     let mut dice = Dice(21);
     for (n, h) in ids.iter().chain(&ids[..3]).enumerate() {
         let v = varied_visit(store, *h, 30 - n as i64, &mut dice).await;
-        for r in store.insert_visits(&[record(v, worker)]).await.unwrap() {
-            assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
-        }
+        store_stored(store, record(v, worker)).await;
     }
-    let backend = if db.url.starts_with("sqlite:") {
-        "sqlite"
-    } else {
-        "postgres"
-    };
-    let migration = std::fs::read_to_string(format!(
-        "{}/migrations/{backend}/0021_line_order.sql",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let migration = migration_sql(&db, "0021_line_order.sql");
     let (lines, wrong): (i64, i64) = with_pool!(db, |pool| {
         // The table as 0020 left it.
         sqlx::raw_sql(
@@ -515,9 +514,7 @@ async fn migration_0021_gives_every_line_its_visits_start(db: TestDb) {
     // move the roll-ups exactly as a rewrite does.
     for (n, h) in ids.iter().enumerate() {
         let v = varied_visit(store, *h, 40 + n as i64 % 3 * 7, &mut dice).await;
-        for r in store.insert_visits(&[record(v, worker)]).await.unwrap() {
-            assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
-        }
+        store_stored(store, record(v, worker)).await;
     }
     // Two visits that started at the same instant are ordered by id, also
     // when the later id arrives first.
@@ -528,9 +525,7 @@ async fn migration_0021_gives_every_line_its_visits_start(db: TestDb) {
         second.ended_at = first.ended_at;
         assert!(first.id < second.id);
         for v in [second, first] {
-            for r in store.insert_visits(&[record(v, worker)]).await.unwrap() {
-                assert!(matches!(r, Ok(VisitInsert::Stored)), "{r:?}");
-            }
+            store_stored(store, record(v, worker)).await;
         }
     }
     let moved = snapshot(&db).await;

@@ -240,6 +240,10 @@ enum Which<'a> {
 }
 
 impl Which<'_> {
+    fn one(id: &Uuid) -> Which<'_> {
+        Which::Ids(std::slice::from_ref(id))
+    }
+
     /// The `JOIN … WHERE …` that picks the records whose key is `key`.
     fn pick(&self, kind: RecordKind, key: &str) -> (String, String) {
         match self {
@@ -487,15 +491,11 @@ async fn chain_county(
         let content_hash = match r.try_get::<Option<String>, _>("content_hash")? {
             Some(hash) => hash,
             // Stored before the chain existed: hashed now.
-            None => contents(
-                &mut tx,
-                spec(kind),
-                &Which::Ids(std::slice::from_ref(&record_id)),
-            )
-            .await?
-            .into_iter()
-            .next()
-            .map_or_else(|| ABSENT.to_owned(), |(_, _, hash)| hash),
+            None => contents(&mut tx, spec(kind), &Which::one(&record_id))
+                .await?
+                .into_iter()
+                .next()
+                .map_or_else(|| ABSENT.to_owned(), |(_, _, hash)| hash),
         };
         seq += 1;
         let hash = entry_hash(county, seq, kind, record_id, &content_hash, &prev);
@@ -722,14 +722,10 @@ impl LedgerStore for ThisStore {
     async fn record_seal(&self, kind: RecordKind, id: Uuid) -> DbResult<RecordSeal> {
         let mut conn = db(self.pool.acquire().await)?;
         let mut seal = RecordSeal::default();
-        if let Some((_, village, hash)) = contents(
-            &mut conn,
-            spec(kind),
-            &Which::Ids(std::slice::from_ref(&id)),
-        )
-        .await?
-        .into_iter()
-        .next()
+        if let Some((_, village, hash)) = contents(&mut conn, spec(kind), &Which::one(&id))
+            .await?
+            .into_iter()
+            .next()
         {
             seal.current = Some(hash);
             seal.county = village
