@@ -10,6 +10,7 @@ on_both_backends!(
     sign_in_sets_an_http_only_session_cookie_and_lands_on_the_role_home,
     wrong_passwords_are_refused_then_slowed_down,
     a_form_post_without_javascript_is_redirected_back_with_the_error,
+    a_refused_row_form_comes_back_as_typed_at_its_own_row_without_javascript,
     server_functions_without_a_session_answer_401,
     signed_out_pages_redirect_to_sign_in,
     worker_pages_show_only_their_households_with_masked_ids,
@@ -136,6 +137,14 @@ async fn a_form_post_without_javascript_is_redirected_back_with_the_error(db: Te
     // The page it returns to shows the refusal once, and clears it.
     let shown = page(&state, Some(&cookie), "/login").await;
     assert!(shown.body.contains("用户名或密码错误"), "{}", shown.body);
+    // The name typed comes back in its field; the password never travels.
+    assert!(
+        tag_named(&shown.body, "input", "username").contains(r#"value="worker1""#),
+        "{}",
+        shown.body
+    );
+    assert!(!tag_named(&shown.body, "input", "password").contains("value="));
+    assert!(!decoded_cookie(&cookie).contains("wrong"));
     assert!(
         shown
             .headers
@@ -168,6 +177,186 @@ async fn a_form_post_without_javascript_is_redirected_back_with_the_error(db: Te
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.headers.get("location").unwrap(), "/field");
     assert!(r.session_cookie().is_some());
+}
+
+/// The start tag of the first `<tag … name="name" …>` in `html`.
+fn tag_named<'a>(html: &'a str, tag: &str, name: &str) -> &'a str {
+    let needle = format!(r#"name="{name}""#);
+    let at = html
+        .match_indices(&format!("<{tag}"))
+        .map(|(i, _)| i)
+        .find(|&i| html[i..].split('>').next().unwrap().contains(&needle))
+        .unwrap_or_else(|| panic!("no <{tag} name={name}>"));
+    &html[at..at + html[at..].find('>').unwrap() + 1]
+}
+
+fn decoded_cookie(cookie: &str) -> String {
+    let value = cookie.split_once('=').unwrap().1;
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, value)
+        .expect("base64url");
+    String::from_utf8(bytes).unwrap()
+}
+
+/// A form sent without script: the browser posts it as a form and asks
+/// for a page, from the page the form is on.
+async fn plain_post(
+    state: &daohu::server::state::AppState,
+    cookie: &str,
+    page: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> common::Reply {
+    use axum::body::Body;
+    use axum::http::Request;
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", common::urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, format!("http://localhost{page}"))
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap();
+    send(state, req).await
+}
+
+/// The outcome cookie a form post set, as a `Cookie` header's part.
+fn outcome_cookie(r: &common::Reply) -> String {
+    r.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("daohu_outcome="))
+        .expect("the answer is carried")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The `<form id="id" …>…</form>` of a page.
+fn form_with_id<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no element #{id}"));
+    let start = html[..at].rfind("<form").unwrap();
+    let end = at + html[at..].find("</form>").unwrap();
+    &html[start..end]
+}
+
+async fn a_refused_row_form_comes_back_as_typed_at_its_own_row_without_javascript(db: TestDb) {
+    let db = db.with_demo().await;
+    let store = db.store.as_ref();
+    // Twice: a household with two visits has two review forms on its page.
+    for seed in [3, 4] {
+        daohu::demo::load_visits(store, &["worker1".to_owned()], common::year(), 100, seed)
+            .await
+            .unwrap();
+    }
+    let mut chosen = None;
+    for h in common::households_of(store, "worker1", 20).await {
+        let visits = store.visits_of_household(h).await.unwrap();
+        if visits.len() >= 2 {
+            chosen = Some((h, visits[0].visit.id, visits[1].visit.id));
+            break;
+        }
+    }
+    let (household, first, second) = chosen.expect("a household visited twice");
+    let state = db.state();
+    let township1 = sign_in(&state, "township1").await;
+    let path = format!("/households/{household}");
+    let typed = "核实中 <b>粗体</b> & \"引号\" &amp;";
+    let r = plain_post(
+        &state,
+        &township1,
+        &path,
+        "/api/visits/review",
+        &[
+            ("_row", &second.to_string()),
+            ("visit_id", &second.to_string()),
+            ("state", "has_issues"),
+            ("comment", "   "),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let anchor = format!("f-visits-review-{second}");
+    assert_eq!(
+        r.headers.get("location").unwrap().to_str().unwrap(),
+        format!("http://localhost{path}#{anchor}"),
+        "lands at the row's own form"
+    );
+    let cookie = format!("{township1}; {}", outcome_cookie(&r));
+    let shown = page(&state, Some(&cookie), &path).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let refused = form_with_id(&shown.body, &anchor);
+    assert!(refused.contains("请写明问题"), "{refused}");
+    assert_eq!(
+        shown.body.matches("请写明问题").count(),
+        1,
+        "shown at that row alone"
+    );
+    assert!(
+        refused.contains(r#"<option value="has_issues" selected"#),
+        "the state chosen is kept: {refused}"
+    );
+    assert!(
+        refused.contains("<textarea") && refused.contains(">   </textarea>"),
+        "{refused}"
+    );
+    let other = form_with_id(&shown.body, &format!("f-visits-review-{first}"));
+    assert!(
+        !other.contains("请写明问题") && !other.contains("selected"),
+        "{other}"
+    );
+
+    // Text typed into a field comes back as text, never as markup.
+    let r = plain_post(
+        &state,
+        &township1,
+        &path,
+        "/api/visits/review",
+        &[
+            ("_row", &first.to_string()),
+            ("visit_id", &first.to_string()),
+            ("state", "no_such_state"),
+            ("comment", typed),
+        ],
+    )
+    .await;
+    let cookie = format!("{township1}; {}", outcome_cookie(&r));
+    let shown = page(&state, Some(&cookie), &path).await;
+    let refused = form_with_id(&shown.body, &format!("f-visits-review-{first}"));
+    assert!(
+        refused.contains("核实中 &lt;b&gt;粗体&lt;/b&gt; &amp; \"引号\" &amp;amp;</textarea>"),
+        "{refused}"
+    );
+    assert!(!shown.body.contains("<b>粗体"), "{}", shown.body);
+    // Read once: the page shown again is as rendered.
+    let again = page(&state, Some(&township1), &path).await;
+    assert!(!again.body.contains("核实中"));
+
+    // A hostile row key cannot break out of the id it lands at.
+    let r = plain_post(
+        &state,
+        &township1,
+        &path,
+        "/api/visits/review",
+        &[
+            ("_row", "\"><script>alert(1)</script>"),
+            ("visit_id", &first.to_string()),
+            ("state", "has_issues"),
+            ("comment", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.headers.get("location").unwrap().to_str().unwrap(),
+        format!("http://localhost{path}#f-visits-review-scriptalert1script")
+    );
 }
 
 async fn server_functions_without_a_session_answer_401(db: TestDb) {

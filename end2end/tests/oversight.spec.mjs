@@ -7,7 +7,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { launchBrowser, newMobileContext, screenshot, startServer } from '../support/server.mjs';
-import { assertNoPageErrors, byTestId, installHydrationProbe, open, signIn } from '../support/app.mjs';
+import {
+  assertNoPageErrors,
+  byTestId,
+  installHydrationProbe,
+  mobilePage,
+  open,
+  signIn,
+  submitSignIn,
+} from '../support/app.mjs';
 
 const TOWNSHIP = '621102100000';
 const PREFIX = '621102100';
@@ -227,6 +235,31 @@ describe('township dashboard', () => {
     await byTestId(page, 'household-list').waitFor();
   });
 
+  test('without script, a refused review comes back at its own visit, as typed', async (t) => {
+    const page = await mobilePage(t, browser, server.baseURL, { javaScriptEnabled: false });
+    await submitSignIn(page, 'township1');
+    await page.waitForURL((u) => u.pathname === `/areas/${TOWNSHIP}`);
+    // A visit on the dashboard's recent list: not yet reviewed.
+    await byTestId(page, 'recent-visits').locator('li').first().locator('a').click();
+    await page.waitForURL(/\/households\/[0-9a-f-]{36}$/);
+    const target = byTestId(page, 'visit').first();
+    // One character over the limit (500): refused, and all of it comes back.
+    const typed = `签名<b>不清</b> & 待核${'实'.repeat(485)}`;
+    assert.equal([...typed].length, 501);
+    await target.locator('[data-testid="review-select"]').selectOption('has_issues');
+    await target.locator('[data-testid="review-comment"]').fill(typed);
+    await target.locator('[data-testid="review-submit"]').click();
+    await page.waitForLoadState('load');
+    const formId = await target.locator('form.review-form').getAttribute('id');
+    assert.equal(new URL(page.url()).hash, `#${formId}`, 'lands at the visit reviewed');
+    await target.locator('[data-testid="review-error"]').waitFor();
+    assert.equal(await page.locator('[data-testid="review-error"]').count(), 1, 'the refusal shows at that visit alone');
+    assert.equal(await target.locator('[data-testid="review-comment"]').inputValue(), typed);
+    assert.equal(await target.locator('[data-testid="review-select"]').inputValue(), 'has_issues');
+    assert.equal(sql('select count(*) from visit_reviews'), '0');
+    await screenshot(page, 'review-refused-no-script');
+  });
+
   test('a supervisor reviews a visit: an issue needs a comment, then approves it; the history stays', async (t) => {
     const page = await supervisor(t);
     await byTestId(page, 'recent-visits').locator('li').first().locator('a').click();
@@ -238,6 +271,11 @@ describe('township dashboard', () => {
     await visit.locator('[data-testid="review-submit"]').click();
     await visit.locator('[data-testid="review-error"]').filter({ hasText: '请写明问题' }).waitFor();
     assert.equal(sql('select count(*) from visit_reviews'), '0', 'nothing written for a refused review');
+    // The page comes back at this visit's own form, the choice kept.
+    const formId = await visit.locator('form.review-form').getAttribute('id');
+    assert.match(formId, /^f-visits-review-[0-9a-f-]{36}$/);
+    assert.equal(new URL(page.url()).hash, `#${formId}`);
+    assert.equal(await visit.locator('[data-testid="review-select"]').inputValue(), 'has_issues');
 
     await visit.locator('[data-testid="review-comment"]').fill('照片缺失，请补拍');
     await visit.locator('[data-testid="review-submit"]').click();

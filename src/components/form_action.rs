@@ -12,6 +12,14 @@ use serde::{Deserialize, Serialize};
 /// Every server function lives under this prefix.
 pub const API_PREFIX: &str = "/api/";
 
+/// The hidden field a form repeated once per record posts, naming its
+/// record ([`RowKey`]): the answer lands at, and is shown in, that row's
+/// form alone. Server functions ignore it (unknown fields are skipped).
+pub const ROW_FIELD: &str = "_row";
+/// A row key longer than this is cut: it only has to tell a page's rows
+/// apart.
+const MAX_ROW_KEY_CHARS: usize = 80;
+
 /// What a plain form post was answered, as the next page receives it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FormOutcome {
@@ -20,6 +28,23 @@ pub struct FormOutcome {
     /// The server function's own encoding of its result or error,
     /// base64url.
     pub answer: String,
+    /// The record of a per-row form ([`ROW_FIELD`]), as [`row_key`] has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+}
+
+/// A record's key as an id can carry it: what is posted back is reduced
+/// the same way, so a hostile value cannot break out of the id.
+pub fn row_key(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(MAX_ROW_KEY_CHARS)
+        .collect()
+}
+
+/// The element id a per-row form's answer lands at.
+pub fn row_anchor_of_path(fn_path: &str, key: &str) -> String {
+    format!("{}-{}", anchor_of_path(fn_path), row_key(key))
 }
 
 /// The element id a form's answer lands at (`#…` of the redirect): put it
@@ -42,22 +67,55 @@ pub fn anchor_for<S: ServerFn>(_: &ServerAction<S>) -> String {
     anchor_of::<S>()
 }
 
+/// The id of the form for record `key` of a list of forms posting to `S`.
+pub fn row_anchor<S: ServerFn>(key: &str) -> String {
+    row_anchor_of_path(S::PATH, key)
+}
+
 /// A `ServerAction` already holding the answer of the form post that led
-/// to this page, if that post was to `S`.
+/// to this page, if that post was to `S` from the page's one such form.
 pub fn form_action<S>() -> ServerAction<S>
 where
     S: ServerFn + Clone + Send + Sync + 'static,
     S::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
     S::Error: FromServerFnError + Send + Sync + 'static,
 {
+    action_with::<S>(None)
+}
+
+/// [`form_action`] for the form of record `key` among many posting to
+/// `S`: it holds the answer only if that post came from this row (the
+/// form carries [`RowKey`] and the id [`row_anchor`]).
+pub fn form_action_at<S>(key: &str) -> ServerAction<S>
+where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
+    S::Error: FromServerFnError + Send + Sync + 'static,
+{
+    action_with::<S>(Some(&row_key(key)))
+}
+
+/// The hidden field naming a per-row form's record.
+#[component]
+pub fn RowKey(#[prop(into)] key: String) -> impl IntoView {
+    view! { <input type="hidden" name=ROW_FIELD value=row_key(&key)/> }
+}
+
+fn action_with<S>(row: Option<&str>) -> ServerAction<S>
+where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: serde::de::DeserializeOwned + Send + Sync + 'static,
+    S::Error: FromServerFnError + Send + Sync + 'static,
+{
     let action = ServerAction::<S>::new();
-    if let Some(answer) = carried_answer::<S>() {
+    if let Some(answer) = carried_answer::<S>(row) {
         action.value().set(Some(answer));
     }
     action
 }
 
-fn carried_answer<S>() -> Option<Result<S::Output, S::Error>>
+#[cfg_attr(not(feature = "ssr"), allow(unused_variables))]
+fn carried_answer<S>(row: Option<&str>) -> Option<Result<S::Output, S::Error>>
 where
     S: ServerFn,
     S::Output: serde::de::DeserializeOwned,
@@ -70,7 +128,7 @@ where
             .extensions
             .get::<FormOutcome>()?
             .clone();
-        if outcome.fn_path != S::PATH {
+        if outcome.fn_path != S::PATH || outcome.row.as_deref() != row {
             return None;
         }
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -99,5 +157,10 @@ mod tests {
             "f-discrepancies-assign"
         );
         assert_eq!(anchor_of_path("/api/x\"><b>"), "f-x---b-");
+        assert_eq!(
+            row_anchor_of_path("/api/users/active", "0a1b-\"><script>"),
+            "f-users-active-0a1b-script"
+        );
+        assert_eq!(row_key(&"9".repeat(500)).len(), MAX_ROW_KEY_CHARS);
     }
 }

@@ -5,7 +5,7 @@ pub mod form_action;
 mod layout;
 
 pub use bar::Bar;
-pub use form_action::{anchor_for, form_action};
+pub use form_action::{RowKey, anchor_for, form_action, form_action_at, row_anchor};
 pub use layout::*;
 
 /// The renderer itself must keep stored text inert wherever a page puts it:

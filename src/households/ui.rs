@@ -5,7 +5,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use crate::areas::AreaCode;
-use crate::components::{AppFrame, ErrorNotice, Loading, NotFound, anchor_for, form_action};
+use crate::components::{
+    AppFrame, ErrorNotice, Loading, NotFound, RowKey, anchor_for, form_action, form_action_at,
+    row_anchor,
+};
 use crate::households::api::{AssignHousehold, get_household, list_households, list_my_villages};
 use crate::households::{
     Category, HouseholdDetail, HouseholdPage, HouseholdSummary, VisitLineView, VisitView,
@@ -234,13 +237,11 @@ pub fn HouseholdPage() -> impl IntoView {
     };
     // A review re-reads the page, so the new state and its history show;
     // so does an assignment, for the worker's name.
-    let review = form_action::<ReviewVisit>();
-    provide_context(review);
     let assign = form_action::<AssignHousehold>();
     provide_context(assign);
     let detail = Resource::new(
-        move || (id(), review.version().get(), assign.version().get()),
-        |(id, _, _)| async move {
+        move || (id(), assign.version().get()),
+        |(id, _)| async move {
             match id {
                 Some(id) => get_household(id).await.map(Some),
                 None => Ok(None),
@@ -516,13 +517,16 @@ fn ReviewPart(
 
 #[component]
 fn ReviewForm(id: Uuid) -> impl IntoView {
-    let action = expect_context::<ServerAction<ReviewVisit>>();
+    let key = id.to_string();
+    let action = form_action_at::<ReviewVisit>(&key);
+    let anchor = row_anchor::<ReviewVisit>(&key);
     let error = move || match action.value().get() {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
     view! {
-        <ActionForm action attr:class="review-form">
+        <ActionForm action attr:class="review-form" attr:id=anchor>
+            <RowKey key/>
             <input type="hidden" name="visit_id" value=id.to_string()/>
             <select name="state" data-testid="review-select" aria-label=zh::REVIEW>
                 <option value="approved">{ReviewState::Approved.label()}</option>

@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
-use crate::components::{ErrorNotice, Loading, anchor_for, form_action};
+use crate::components::{
+    ErrorNotice, Loading, RowKey, anchor_for, form_action, form_action_at, row_anchor,
+};
 use crate::error::AppError;
 use crate::plans::api::{AddMeasure, CreatePlan, SetMeasureStatus, UpdatePlan, get_plan};
 use crate::plans::{
@@ -366,10 +368,14 @@ fn StatusForm(
     note: String,
     today: chrono::NaiveDate,
 ) -> impl IntoView {
-    let action = form_action::<SetMeasureStatus>();
+    let key = measure_id.to_string();
+    let action = form_action_at::<SetMeasureStatus>(&key);
+    let anchor = row_anchor::<SetMeasureStatus>(&key);
     let problem = watch(action);
     view! {
-        <ActionForm action attr:class="plan-form" attr:data-testid="measure-status-form">
+        <ActionForm action attr:class="plan-form" attr:data-testid="measure-status-form"
+            attr:id=anchor>
+            <RowKey key/>
             <input type="hidden" name="household_id" value=household_id.to_string()/>
             <input type="hidden" name="measure_id" value=measure_id.to_string()/>
             <label class="field">

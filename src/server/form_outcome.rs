@@ -8,24 +8,38 @@
 //! anything. Here the answer travels in a short-lived cookie instead, which
 //! another site cannot set, bound to the page it returns to and read once;
 //! the query form is stripped from every request before Leptos sees it.
+//!
+//! A refusal also carries what was typed, so the form comes back filled in
+//! (`server::form_refill`); and a form repeated once per record posts its
+//! record's key, so the answer lands at that row's form and is shown there
+//! alone.
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, HttpBody, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use serde::{Deserialize, Serialize};
 
-use crate::components::form_action::{API_PREFIX, FormOutcome, anchor_of_path};
+use crate::components::form_action::{
+    API_PREFIX, FormOutcome, ROW_FIELD, anchor_of_path, row_anchor_of_path, row_key,
+};
+use crate::server::form_refill::{self, Typed};
+use crate::server::rejections::MAX_SERVER_FN_BODY_BYTES;
 use crate::server::session::cookie_value;
 
 const COOKIE: &str = "daohu_outcome";
 /// An answer bigger than this is not carried (the page still reloads with
-/// the new state); a cookie must stay well under 4 KB.
+/// the new state).
 const MAX_ANSWER_BYTES: usize = 2048;
+/// A browser keeps a cookie of up to 4 KB: typed values that would take
+/// the cookie past this are left out, the last fields first.
+const MAX_COOKIE_VALUE_BYTES: usize = 3900;
+/// A page rewritten to refill a form is read whole first.
+const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 /// The redirect is followed at once; a cookie left by a closed tab expires.
 const MAX_AGE_SECS: u32 = 60;
 const LEPTOS_ERROR_PARAMS: [&str; 2] = ["__path", "__err"];
@@ -36,6 +50,9 @@ struct Carried {
     page: String,
     #[serde(flatten)]
     outcome: FormOutcome,
+    /// A refused form's fields as typed (never a password).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    typed: Typed,
 }
 
 /// `secure`: the cookie gets `Secure` like the session's.
@@ -51,8 +68,12 @@ pub async fn carry(State(secure): State<bool>, mut req: Request, next: Next) -> 
             .get(header::REFERER)
             .and_then(|r| r.to_str().ok())
             .and_then(path_of);
+        let (req, posted) = match read_posted(req).await {
+            Ok(read) => read,
+            Err(refused) => return refused,
+        };
         let res = next.run(req).await;
-        return after_form_post(res, fn_path, form_page, secure).await;
+        return after_form_post(res, fn_path, form_page, posted, secure).await;
     }
     let carried = (req.method() == Method::GET)
         .then(|| cookie_value(req.headers(), COOKIE))
@@ -61,7 +82,11 @@ pub async fn carry(State(secure): State<bool>, mut req: Request, next: Next) -> 
     let Some(carried) = carried else {
         return next.run(req).await;
     };
+    let mut refill = None;
     if let Some(c) = carried.filter(|c| c.page == req.uri().path()) {
+        if c.outcome.failed && !c.typed.is_empty() {
+            refill = scope_of(&c.outcome).map(|scope| (scope, c.typed));
+        }
         req.extensions_mut().insert(c.outcome);
     } else if !is_page_request(req.headers()) {
         // A script, image or probe fetched meanwhile leaves the answer for
@@ -69,14 +94,77 @@ pub async fn carry(State(secure): State<bool>, mut req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let mut res = next.run(req).await;
+    if let Some((scope, typed)) = refill {
+        res = refilled(res, &scope, &typed).await;
+    }
     set_cookie(res.headers_mut(), &clear_cookie(secure));
     res
+}
+
+/// The request with its body read (an urlencoded form within the server
+/// functions' limit) and what it posted. Anything else goes on untouched
+/// (a file upload, or a body the limit will refuse anyway).
+async fn read_posted(req: Request) -> Result<(Request, Option<Typed>), Response> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    // Known before reading (a browser sends the form's length).
+    let length = req.body().size_hint().exact();
+    if !is_form || length.is_none_or(|n| n > MAX_SERVER_FN_BODY_BYTES as u64) {
+        return Ok((req, None));
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_SERVER_FN_BODY_BYTES).await else {
+        return Err((
+            axum::http::StatusCode::BAD_REQUEST,
+            "表单没有完整送达，请重新提交。",
+        )
+            .into_response());
+    };
+    let posted = form_urlencoded::parse(&bytes).into_owned().collect();
+    Ok((Request::from_parts(parts, Body::from(bytes)), Some(posted)))
+}
+
+/// Where on the page the refused form is.
+fn scope_of(outcome: &FormOutcome) -> Option<String> {
+    match &outcome.row {
+        Some(key) => Some(format!("#{}", row_anchor_of_path(&outcome.fn_path, key))),
+        None => form_refill::form_posting_to(&outcome.fn_path),
+    }
+}
+
+/// The page with the refused form filled in as typed; as rendered if it is
+/// not a page or cannot be rewritten.
+async fn refilled(res: Response, scope: &str, typed: &Typed) -> Response {
+    let is_page = res.status().is_success()
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+    if !is_page {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_PAGE_BYTES).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let html = String::from_utf8_lossy(&bytes);
+    let out = match form_refill::refill(&html, scope, typed) {
+        Some(rewritten) => Body::from(rewritten),
+        None => Body::from(bytes),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, out)
 }
 
 async fn after_form_post(
     res: Response,
     fn_path: String,
     form_page: Option<String>,
+    posted: Option<Typed>,
     secure: bool,
 ) -> Response {
     let Some(location) = res
@@ -101,15 +189,25 @@ async fn after_form_post(
     if let Some(page) = page
         && let Ok(answer) = to_bytes(body, MAX_ANSWER_BYTES).await
     {
-        let carried = Carried {
+        let posted = posted.unwrap_or_default();
+        let row = posted
+            .iter()
+            .find(|(k, _)| k == ROW_FIELD)
+            .map(|(_, v)| row_key(v));
+        let mut carried = Carried {
             page,
             outcome: FormOutcome {
                 fn_path: fn_path.clone(),
                 failed,
                 answer: URL_SAFE_NO_PAD.encode(&answer),
+                row,
             },
+            typed: Vec::new(),
         };
-        let value = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&carried).unwrap_or_default());
+        if failed {
+            carried.typed = fitting(&carried, posted);
+        }
+        let value = encode(&carried);
         set_cookie(
             &mut parts.headers,
             &format!(
@@ -118,16 +216,43 @@ async fn after_form_post(
             ),
         );
         // Land at the form that was sent, not at the top of a long page.
-        landing = format!(
-            "{}#{}",
-            target.split('#').next().unwrap_or("/"),
-            anchor_of_path(&fn_path)
-        );
+        let anchor = match &carried.outcome.row {
+            Some(key) => row_anchor_of_path(&fn_path, key),
+            None => anchor_of_path(&fn_path),
+        };
+        landing = format!("{}#{anchor}", target.split('#').next().unwrap_or("/"));
     }
     if let Ok(v) = HeaderValue::from_str(&landing) {
         parts.headers.insert(header::LOCATION, v);
     }
     Response::from_parts(parts, Body::empty())
+}
+
+/// The posted fields that can travel back, in order, as many as the
+/// cookie holds beside the rest of `carried`.
+fn fitting(carried: &Carried, posted: Typed) -> Typed {
+    fn json_len<T: Serialize>(v: &T) -> usize {
+        serde_json::to_vec(v).map_or(usize::MAX, |v| v.len())
+    }
+    let budget = MAX_COOKIE_VALUE_BYTES / 4 * 3;
+    let mut used = json_len(carried) + r#","typed":[]"#.len();
+    let mut kept = Vec::new();
+    for field in posted {
+        if field.0 == ROW_FIELD || !form_refill::may_carry(&field.0) {
+            continue;
+        }
+        // `["name","value"],`
+        used = used.saturating_add(json_len(&field)).saturating_add(1);
+        if used > budget {
+            break;
+        }
+        kept.push(field);
+    }
+    kept
+}
+
+fn encode(carried: &Carried) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(carried).unwrap_or_default())
 }
 
 fn decode(raw: &str) -> Option<Carried> {

@@ -9,6 +9,7 @@ pub mod db;
 pub mod deps;
 pub mod edge;
 pub mod form_outcome;
+pub mod form_refill;
 pub mod metrics;
 pub mod probes;
 pub mod rejections;

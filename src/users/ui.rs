@@ -3,7 +3,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{AppFrame, ErrorNotice, Loading, anchor_for, form_action};
+use crate::components::{
+    AppFrame, ErrorNotice, Loading, RowKey, anchor_for, form_action, form_action_at, row_anchor,
+};
 use crate::text::zh;
 use crate::users::api::{CreateUser, SetUserActive, list_users};
 use crate::users::{UserAdmin, UserSummary};
@@ -14,7 +16,6 @@ use crate::users::{UserAdmin, UserSummary};
 pub fn UsersPage() -> impl IntoView {
     let params = use_params_map();
     let create = form_action::<CreateUser>();
-    let toggle = form_action::<SetUserActive>();
     // Re-read after a successful creation only: a refused one keeps the
     // form as typed, for the person to correct the field named.
     let created = RwSignal::new(0u32);
@@ -24,21 +25,15 @@ pub fn UsersPage() -> impl IntoView {
         }
     });
     let admin = Resource::new(
-        move || {
-            (
-                params.read().get("code").unwrap_or_default(),
-                created.get(),
-                toggle.version().get(),
-            )
-        },
-        |(code, _, _)| list_users(code),
+        move || (params.read().get("code").unwrap_or_default(), created.get()),
+        |(code, _)| list_users(code),
     );
     view! {
         <AppFrame>
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match admin.await {
-                        Ok(a) => Either::Left(view! { <UsersView a create toggle/> }),
+                        Ok(a) => Either::Left(view! { <UsersView a create/> }),
                         Err(e) => Either::Right(view! { <ErrorNotice error=e/> }),
                     }
                 })}
@@ -48,15 +43,7 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UsersView(
-    a: UserAdmin,
-    create: ServerAction<CreateUser>,
-    toggle: ServerAction<SetUserActive>,
-) -> impl IntoView {
-    let toggle_error = move || match toggle.value().get() {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    };
+fn UsersView(a: UserAdmin, create: ServerAction<CreateUser>) -> impl IntoView {
     let count = a.users.len();
     let name = a.area.name.clone();
     view! {
@@ -65,13 +52,12 @@ fn UsersView(
         <p class="muted">{name} " · " {count} " 个" {zh::ACCOUNTS}</p>
         {(!a.roles.is_empty()).then(|| view! { <CreateForm action=create roles=a.roles areas=a.areas/> })}
         <h2>{zh::ACCOUNTS}</h2>
-        {move || toggle_error().map(|m| view! { <p class="notice notice-error" role="alert" data-testid="toggle-error">{m}</p> })}
         {if a.users.is_empty() {
             Either::Left(view! { <p class="empty">{zh::NO_USERS}</p> })
         } else {
             Either::Right(view! {
                 <ul class="list" data-testid="users">
-                    {a.users.into_iter().map(|u| view! { <UserRow u toggle/> }).collect_view()}
+                    {a.users.into_iter().map(|u| view! { <UserRow u/> }).collect_view()}
                 </ul>
             })
         }}
@@ -79,7 +65,14 @@ fn UsersView(
 }
 
 #[component]
-fn UserRow(u: UserSummary, toggle: ServerAction<SetUserActive>) -> impl IntoView {
+fn UserRow(u: UserSummary) -> impl IntoView {
+    let key = u.id.to_string();
+    let toggle = form_action_at::<SetUserActive>(&key);
+    let anchor = row_anchor::<SetUserActive>(&key);
+    let toggle_error = move || match toggle.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
     let (label, class) = if u.active {
         (zh::DISABLE, "btn btn-small")
     } else {
@@ -99,12 +92,14 @@ fn UserRow(u: UserSummary, toggle: ServerAction<SetUserActive>) -> impl IntoView
                 </span>
             </span>
             <span class="row-tags">
-                <ActionForm action=toggle attr:class="inline-form">
+                <ActionForm action=toggle attr:class="inline-form" attr:id=anchor>
+                    <RowKey key/>
                     <input type="hidden" name="user_id" value=u.id.to_string()/>
                     <input type="hidden" name="active" value=(!u.active).to_string()/>
                     <button type="submit" class=class data-testid="toggle-active">{label}</button>
                 </ActionForm>
             </span>
+            {move || toggle_error().map(|m| view! { <p class="notice notice-error row-notice" role="alert" data-testid="toggle-error">{m}</p> })}
         </li>
     }
 }

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::{AppFrame, ErrorNotice, Loading, anchor_for, form_action};
+use crate::components::{
+    AppFrame, ErrorNotice, Loading, RowKey, anchor_for, form_action, form_action_at, row_anchor,
+};
 use crate::reports::{DispatchTable, Progress};
 use crate::subsidies::china_time;
 use crate::text::zh;
@@ -23,13 +25,12 @@ pub fn WeeklyPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let submit = form_action::<SubmitWeek>();
-    let review = form_action::<ReviewWeek>();
     let view_of = Resource::new(
         move || {
             (
                 params.read().get("code").unwrap_or_default(),
                 query.read().get("as_of").filter(|s| !s.is_empty()),
-                submit.version().get() + review.version().get(),
+                submit.version().get(),
             )
         },
         |(code, as_of, _)| get_weekly(code, as_of),
@@ -39,7 +40,7 @@ pub fn WeeklyPage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match view_of.await {
-                        Ok(w) => Either::Left(view! { <WeeklyBody w submit review/> }),
+                        Ok(w) => Either::Left(view! { <WeeklyBody w submit/> }),
                         Err(e) => Either::Right(view! { <ErrorNotice error=e/> }),
                     }
                 })}
@@ -57,11 +58,7 @@ fn week_href(code: &str, as_of: chrono::NaiveDate) -> String {
 }
 
 #[component]
-fn WeeklyBody(
-    w: WeeklyView,
-    submit: ServerAction<SubmitWeek>,
-    review: ServerAction<ReviewWeek>,
-) -> impl IntoView {
+fn WeeklyBody(w: WeeklyView, submit: ServerAction<SubmitWeek>) -> impl IntoView {
     let query = use_query_map();
     let only_missing = query
         .read_untracked()
@@ -80,11 +77,6 @@ fn WeeklyBody(
             Err(e) => Either::Right(view! {
                 <p class="notice notice-error" role="alert" data-testid="weekly-error">{e.to_string()}</p>
             }),
-        })
-    };
-    let reviewed = move || {
-        review.value().get().and_then(Result::err).map(|e| {
-            view! { <p class="notice notice-error" role="alert" data-testid="review-error">{e.to_string()}</p> }
         })
     };
     let children = w
@@ -122,7 +114,6 @@ fn WeeklyBody(
                 attr:class="btn btn-block" attr:data-testid="ratings-link">{zh::RATINGS_LINK} " ›"</A>
         })}
         {submitted}
-        {reviewed}
         {has_children.then(|| view! {
             <section class="card" data-testid="weekly-totals">
                 <p>{zh::WEEKLY_SUBMITTED_TOTAL} ": "
@@ -149,7 +140,7 @@ fn WeeklyBody(
                     </A>
                 </p>
                 <ul class="weekly-children">
-                    {children.into_iter().map(|c| view! { <ChildRow c as_of review/> }).collect_view()}
+                    {children.into_iter().map(|c| view! { <ChildRow c as_of/> }).collect_view()}
                 </ul>
             </section>
         })}
@@ -321,11 +312,7 @@ fn ChangesSection(changes: Vec<Change>, visits: Vec<LateVisit>) -> impl IntoView
 }
 
 #[component]
-fn ChildRow(
-    c: AreaWeek,
-    as_of: chrono::NaiveDate,
-    review: ServerAction<ReviewWeek>,
-) -> impl IntoView {
+fn ChildRow(c: AreaWeek, as_of: chrono::NaiveDate) -> impl IntoView {
     let href = week_href(c.area.code.as_str(), as_of);
     let (label, tag) = match c.latest.as_ref().map(|s| s.state) {
         None => (zh::WEEKLY_MISSING, "tag tag-amber"),
@@ -345,8 +332,16 @@ fn ChildRow(
                 <p class="muted">{zh::WEEKLY_CONTACT_NAME} " " {s.contact_name.clone()} " " {s.contact_phone.clone()} " · " {at(s.submitted_at)}</p>
                 <p>{summary(&s.report.table.total.all)}</p>
             })}
-            {latest.filter(|_| c.reviewable).map(|s| view! {
-                <ActionForm action=review attr:class="review-form" attr:data-testid="weekly-review">
+            {latest.filter(|_| c.reviewable).map(|s| {
+                let key = s.id.to_string();
+                let review = form_action_at::<ReviewWeek>(&key);
+                let anchor = row_anchor::<ReviewWeek>(&key);
+                let refused = move || review.value().get().and_then(Result::err).map(|e| view! {
+                    <p class="notice notice-error" role="alert" data-testid="review-error">{e.to_string()}</p>
+                });
+                view! {
+                <ActionForm action=review attr:class="review-form" attr:data-testid="weekly-review" attr:id=anchor>
+                    <RowKey key/>
                     <input type="hidden" name="id" value=s.id.to_string()/>
                     <label class="field"><span>{zh::WEEKLY_COMMENT}</span>
                         <textarea name="comment" rows="2" maxlength=MAX_REMARK_CHARS.to_string() data-testid="review-comment-input"></textarea></label>
@@ -354,7 +349,9 @@ fn ChildRow(
                         <button type="submit" name="accept" value="true" class="btn btn-primary" data-testid="weekly-accept">{zh::WEEKLY_ACCEPT}</button>
                         <button type="submit" name="accept" value="false" class="btn" data-testid="weekly-return">{zh::WEEKLY_RETURN}</button>
                     </div>
+                    {refused}
                 </ActionForm>
+                }
             })}
         </li>
     }
