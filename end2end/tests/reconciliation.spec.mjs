@@ -35,6 +35,12 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** `2190.00` as a pattern that also matches the pages' grouped `2,190.00`. */
+function amountPattern(yuan) {
+  const [whole, cents] = yuan.split('.');
+  return `${whole.replace(/\B(?=(\d{3})+$)/g, ',?')}\\.${cents}`;
+}
+
 /** A payment whose latest verification found nothing received: household
  * number, item name, amount due in yuan, a pay day no later than today. */
 function notReceived() {
@@ -105,12 +111,12 @@ describe('reconciliation', () => {
     const row = byTestId(page, 'recon-row');
     assert.equal(await row.count(), 1);
     assert.match(await row.textContent(), new RegExp(number));
-    assert.match(await row.locator('[data-testid="recon-amounts"]').textContent(), new RegExp(`部门发放 ${yuan.replace('.', '\\.')}`));
+    assert.match(await row.locator('[data-testid="recon-amounts"]').textContent(), new RegExp(`部门发放 ${amountPattern(yuan)}`));
     await screenshot(page, 'recon-list-360');
     await row.locator('[data-testid="recon-discrepancy"]').click();
     await page.waitForURL(/\/discrepancies\/[0-9a-f-]{36}$/);
     assert.equal((await byTestId(page, 'kind').textContent()).trim(), '已发未收');
-    assert.match(await byTestId(page, 'paid').textContent(), new RegExp(yuan.replace('.', '\\.')));
+    assert.match(await byTestId(page, 'paid').textContent(), new RegExp(amountPattern(yuan)));
     await screenshot(page, 'recon-discrepancy-360');
 
     // The township's queue has it too.

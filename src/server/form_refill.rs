@@ -34,11 +34,11 @@ pub fn refill(html: &str, scope: &str, typed: &Typed) -> Option<String> {
         n.dedup();
         n
     };
-    let values_of = |name: &str| -> Vec<&str> {
+    let values_of = |name: &str| -> Vec<String> {
         typed
             .iter()
             .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.clone())
             .collect()
     };
     let mut handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'_>)> = Vec::new();
@@ -59,8 +59,9 @@ pub fn refill(html: &str, scope: &str, typed: &Typed) -> Option<String> {
     )?);
     for name in names {
         let values = values_of(name);
-        let first = values.first().copied().unwrap_or_default().to_owned();
-        let radio_values = values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
+        let first = values.first().cloned().unwrap_or_default();
+        let text = first.clone();
+        let radio_values = values.clone();
         handlers.push(handler(
             &format!("{scope} input[name=\"{name}\"]"),
             move |el: &mut Element| {
@@ -85,19 +86,17 @@ pub fn refill(html: &str, scope: &str, typed: &Typed) -> Option<String> {
                 }
             },
         )?);
-        let text = values.first().copied().unwrap_or_default().to_owned();
         handlers.push(handler(
             &format!("{scope} textarea[name=\"{name}\"]"),
             move |el: &mut Element| el.set_inner_content(&text, ContentType::Text),
         )?);
-        let chosen = values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
         handlers.push(handler(
             &format!("{scope} select[name=\"{name}\"] option"),
             move |el: &mut Element| {
                 let Some(value) = el.get_attribute("value") else {
                     return;
                 };
-                if chosen.contains(&value) {
+                if values.contains(&value) {
                     let _ = el.set_attribute("selected", "");
                 } else {
                     el.remove_attribute("selected");
