@@ -83,7 +83,13 @@ async fn the_rating_equals_its_sources_and_ranks_the_counties(db: TestDb) {
         row.full_percent_before,
         dispatch.all_week_before.percent_full()
     );
-    assert!(row.full_percent > 0, "the demo's visits received money");
+    // Money, not the whole-per-cent figure: early in a year little of the
+    // year's due has been paid and the percentage rounds down to 0. In the
+    // year's first weeks nothing the demo's visits met was due yet.
+    let year = common::year();
+    if (chrono::Local::now().date_naive() - year.first_day()).num_days() > 30 {
+        assert!(dispatch.all.full_fen > 0, "the demo's visits received money");
+    }
     // Visited: the city's summaries.
     let summary = store
         .child_area_summaries(&AreaCode::parse(CITY).unwrap(), common::year().0)
