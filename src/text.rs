@@ -456,6 +456,7 @@ pub mod zh {
     pub const DOWNLOAD_FETCHING: &str = "第 1 步（共 2 步）：正在从服务器下载您的帮扶户、成员和应发补贴，信号弱时需要一两分钟，请保持联网";
     pub const DOWNLOAD_SAVING: &str = "第 2 步（共 2 步）：正在保存到本手机，保存后没有信号也能用";
     pub const DOWNLOAD: &str = "下载离线数据";
+    pub const DOWNLOAD_PROGRESS: &str = "离线数据下载进度";
     pub const BACK_TO_LIST: &str = "‹ 返回户列表";
     pub const NOT_ON_PHONE: &str = "本手机上没有该户的数据，请联网后重新下载离线数据";
     pub const START_VISIT: &str = "开始走访核实";
@@ -685,6 +686,25 @@ pub mod zh {
         })
     }
 
+    /// How much of the roster has come: `已收到 120 KB，共 480 KB`.
+    pub fn downloaded_bytes(received: u64, total: Option<u64>) -> String {
+        match total {
+            Some(total) => format!("已收到 {}，共 {}", size(received), size(total)),
+            None => format!("已收到 {}", size(received)),
+        }
+    }
+
+    /// A size a worker reads at a glance: KB below a megabyte, else MB with
+    /// one decimal (integer arithmetic, as [`took_seconds`]).
+    pub fn size(bytes: u64) -> String {
+        if bytes < 1024 * 1024 {
+            format!("{} KB", bytes.div_ceil(1024))
+        } else {
+            let tenths = u128::from(bytes) * 10 / (1024 * 1024);
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
+    }
+
     pub fn seconds_so_far(s: u32) -> String {
         format!("（已用 {s} 秒）")
     }
@@ -773,6 +793,16 @@ mod tests {
     #[test]
     fn numbers_written_by_hand_read_as_formatting_would() {
         assert_eq!(zh::took_seconds(0), "用时 0.0 秒");
+        assert_eq!(zh::size(0), "0 KB");
+        assert_eq!(zh::size(1), "1 KB");
+        assert_eq!(zh::size(1024 * 1024 - 1), "1024 KB");
+        assert_eq!(zh::size(5 * 1024 * 1024 + 700 * 1024), "5.6 MB");
+        assert_eq!(zh::size(u64::MAX), "17592186044415.9 MB");
+        assert_eq!(
+            zh::downloaded_bytes(2048, Some(4096)),
+            "已收到 2 KB，共 4 KB"
+        );
+        assert_eq!(zh::downloaded_bytes(2048, None), "已收到 2 KB");
         assert_eq!(zh::took_seconds(12_345), "用时 12.3 秒");
         assert_eq!(zh::degrees(35_581_230), "35.58123");
         assert_eq!(zh::degrees(-104_623_450), "-104.62345");

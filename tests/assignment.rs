@@ -50,6 +50,13 @@ async fn roster_ids(state: &AppState, username: &str) -> HashSet<Uuid> {
     let cookie = sign_in(state, username).await;
     let r = page(state, Some(&cookie), ROSTER_PATH).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The phone's progress bar measures against this.
+    assert_eq!(
+        r.headers[daohu::sync::ROSTER_LENGTH_HEADER]
+            .to_str()
+            .unwrap(),
+        r.bytes.len().to_string()
+    );
     let roster: Roster = serde_json::from_str(&r.body).unwrap();
     roster.households.iter().map(|h| h.summary.id).collect()
 }

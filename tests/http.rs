@@ -570,6 +570,45 @@ async fn the_bundle_is_served_precompressed_when_a_br_file_exists() {
     );
 }
 
+/// A compressed roster has no length of its own for the phone to measure
+/// progress by: the roster's own length goes with it, in the bytes the
+/// phone reads once decompressed.
+#[tokio::test]
+async fn the_roster_says_its_length_when_it_comes_compressed() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let db = TestDb::sqlite().await.with_demo().await;
+    let state = db.state();
+    let cookie = common::sign_in(&state, "worker1").await;
+    let get = |encoding: Option<&str>| {
+        let mut r = Request::get(daohu::sync::ROSTER_PATH).header(header::COOKIE, &cookie);
+        if let Some(e) = encoding {
+            r = r.header(header::ACCEPT_ENCODING, e);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let plain = common::send(&state, get(None)).await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.body);
+    let length = |r: &common::Reply| {
+        r.headers[daohu::sync::ROSTER_LENGTH_HEADER]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(length(&plain), plain.bytes.len().to_string());
+    for encoding in ["br", "gzip"] {
+        let packed = common::send(&state, get(Some(encoding))).await;
+        assert_eq!(packed.status, StatusCode::OK);
+        assert_eq!(packed.headers["content-encoding"], encoding);
+        assert!(
+            packed.bytes.len() < plain.bytes.len() / 2,
+            "{encoding} compresses"
+        );
+        assert_eq!(length(&packed), length(&plain), "{encoding}");
+        assert_eq!(packed.headers["cache-control"], "no-store");
+    }
+}
+
 #[tokio::test]
 async fn unknown_database_schemes_stop_start_up_with_a_clear_message() {
     let err = db::connect("mysql://root@localhost/daohu")

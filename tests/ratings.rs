@@ -88,7 +88,10 @@ async fn the_rating_equals_its_sources_and_ranks_the_counties(db: TestDb) {
     // year's first weeks nothing the demo's visits met was due yet.
     let year = common::year();
     if (chrono::Local::now().date_naive() - year.first_day()).num_days() > 30 {
-        assert!(dispatch.all.full_fen > 0, "the demo's visits received money");
+        assert!(
+            dispatch.all.full_fen > 0,
+            "the demo's visits received money"
+        );
     }
     // Visited: the city's summaries.
     let summary = store

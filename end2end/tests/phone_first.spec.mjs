@@ -11,6 +11,7 @@
 //     at least 14 px;
 //  6. forms: no internal field names in messages, a form's answer is in
 //     view, titles fit the role, the file picker speaks Chinese;
+//  6b. a slow first download says how far along it is (bytes of the whole);
 //  7. names for every control and progress bar, no layout shift on /field.
 
 import { after, before, describe, test } from 'node:test';
@@ -32,6 +33,7 @@ import {
   shownCount,
   signIn,
   signInAndDownload,
+  submitSignIn,
 } from '../support/app.mjs';
 
 const TOWNSHIP = '621102100000';
@@ -315,6 +317,47 @@ describe('office pages on a phone', () => {
     await page.waitForLoadState('load');
     assert.ok(await result.evaluate((el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }), 'the bulk result is on screen');
     await screenshot(page, 'phone-first-bulk-result');
+  });
+});
+
+describe('a first download on a weak link', () => {
+  test('says what is coming and how far along it is, in bytes of the whole', async (t) => {
+    const page = await fieldPhone(t, browser, server.baseURL);
+    // The roster is held back until the link is slowed, so the page and its
+    // bundle load at full speed and only the download crawls.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route('**/api/sync/v1/roster', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const cdp = await page.context().newCDPSession(page);
+    await submitSignIn(page, 'worker1');
+    await page.waitForURL((u) => u.pathname === '/field');
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 400,
+      downloadThroughput: 1500,
+      uploadThroughput: 50_000,
+    });
+    release();
+    const line = byTestId(page, 'download-progress');
+    await line.filter({ hasText: /第 1 步（共 2 步）.*已收到 [\d.]+ [KM]B，共 [\d.]+ [KM]B/ }).waitFor({ timeout: 30_000 });
+    const bar = page.locator('progress.download-bar');
+    assert.equal(await bar.getAttribute('aria-label'), '离线数据下载进度');
+    const max = Number(await bar.getAttribute('max'));
+    assert.ok(max > 1000, `the whole roster's length: ${max}`);
+    await screenshot(page, 'phone-first-download-progress');
+    const values = [];
+    await eventually(async () => {
+      values.push(Number((await bar.getAttribute('value').catch(() => null)) ?? max));
+      return values.some((v) => v > 0 && v < max) && values.length > 1 && values.at(-1) > values.find((v) => v > 0);
+    }, { timeout: 60_000, message: `the bar moves on as bytes arrive: ${values}` });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await byTestId(page, 'downloaded-at').filter({ hasText: '下载于' }).waitFor({ timeout: 60_000 });
+    await line.waitFor({ state: 'detached' });
+    assert.ok((await shownCount(page)) > 0);
   });
 });
 

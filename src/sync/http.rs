@@ -103,8 +103,25 @@ pub async fn get_roster(
     match crate::households::service::roster(state.store.as_ref(), &caller, chrono::Utc::now())
         .await
     {
-        // Personal data, even masked: never kept by a cache on the way.
-        Ok(roster) => ([(header::CACHE_CONTROL, "no-store")], Json(roster)).into_response(),
+        Ok(roster) => match serde_json::to_vec(&roster) {
+            Ok(json) => (
+                [
+                    (header::CONTENT_TYPE, "application/json".to_owned()),
+                    // Personal data, even masked: never kept by a cache on the way.
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                    (
+                        header::HeaderName::from_static(crate::sync::ROSTER_LENGTH_HEADER),
+                        json.len().to_string(),
+                    ),
+                ],
+                json,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "roster not serialised");
+                error(AppError::Internal)
+            }
+        },
         Err(e) => error(e),
     }
 }

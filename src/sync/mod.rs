@@ -15,6 +15,10 @@ pub mod service_worker;
 pub const VISITS_PATH: &str = "/api/sync/v1/visits";
 /// Where a field worker's phone downloads its households (GET).
 pub const ROSTER_PATH: &str = "/api/sync/v1/roster";
+/// The roster's length in bytes as the phone reads it (decompressed). A
+/// compressed answer has no `Content-Length` of its own, and the phone
+/// shows how far a slow first download has come.
+pub const ROSTER_LENGTH_HEADER: &str = "x-daohu-length";
 
 /// The server's answer to a batch: one outcome per visit, in order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

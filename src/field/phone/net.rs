@@ -50,6 +50,64 @@ async fn send_with(
     url: &str,
     body: Option<(&str, &str)>,
 ) -> Result<String, NetError> {
+    let response = fetch(method, url, body).await?;
+    let text = text_of(&response).await?;
+    answer(response.status(), text)
+}
+
+/// GETs `url` and reads its body in chunks, telling `progress` the bytes
+/// received so far and, when the server said (`length_header`), how many
+/// there are in all: a first download on one bar of signal takes minutes,
+/// and the worker sees it go on.
+pub async fn download(
+    url: &str,
+    length_header: &str,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<String, NetError> {
+    let response = fetch("GET", url, None).await?;
+    let status = response.status();
+    let body = response.body();
+    let (200..=299, Some(body)) = (status, body) else {
+        let text = text_of(&response).await?;
+        return answer(status, text);
+    };
+    let total = response
+        .headers()
+        .get(length_header)
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| NetError::Offline)?;
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(64 << 20) as usize);
+    progress(0, total);
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| NetError::Offline)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+            .map(|d| d.is_truthy())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))
+            .map_err(|_| NetError::Offline)?;
+        let value: js_sys::Uint8Array = value.dyn_into().map_err(|_| NetError::Offline)?;
+        let at = bytes.len();
+        bytes.resize(at + value.length() as usize, 0);
+        value.copy_to(&mut bytes[at..]);
+        progress(bytes.len() as u64, total);
+    }
+    String::from_utf8(bytes).map_err(|_| NetError::Refused {
+        status,
+        message: "下载的数据不完整".to_owned(),
+    })
+}
+
+async fn fetch(method: &str, url: &str, body: Option<(&str, &str)>) -> Result<Response, NetError> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::SameOrigin);
@@ -62,21 +120,25 @@ async fn send_with(
     }
     request.headers().set("Accept", "application/json").ok();
     let window = web_sys::window().ok_or(NetError::Offline)?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    JsFuture::from(window.fetch_with_request(&request))
         .await
         .map_err(|_| NetError::Offline)?
         .dyn_into()
-        .map_err(|_| NetError::Offline)?;
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|t| t.dyn_into::<JsString>().ok())
-            .map(String::from)
-            .ok_or(NetError::Offline)?,
-        Err(_) => return Err(NetError::Offline),
-    };
-    let status = response.status();
+        .map_err(|_| NetError::Offline)
+}
+
+async fn text_of(response: &Response) -> Result<String, NetError> {
+    let promise = response.text().map_err(|_| NetError::Offline)?;
+    JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|t| t.dyn_into::<JsString>().ok())
+        .map(String::from)
+        .ok_or(NetError::Offline)
+}
+
+/// A 2xx answer's text, or why there is none.
+fn answer(status: u16, text: String) -> Result<String, NetError> {
     match status {
         200..=299 => Ok(text),
         401 => Err(NetError::SignedOut),

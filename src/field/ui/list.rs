@@ -199,10 +199,20 @@ fn DownloadLine() -> impl IntoView {
                     DownloadStep::Fetching => zh::DOWNLOAD_FETCHING,
                     DownloadStep::Saving => zh::DOWNLOAD_SAVING,
                 };
+                let fetching = d.step == DownloadStep::Fetching;
+                let (received, total) = (d.received, d.total);
                 view! {
                     <p class="download-progress" role="status" data-testid="download-progress">
-                        {what} " " {zh::seconds_so_far(d.seconds)}
+                        {what}
+                        <span class="download-amount" data-testid="download-amount">
+                            {fetching.then(|| zh::downloaded_bytes(received, total))}
+                            {zh::seconds_so_far(d.seconds)}
+                        </span>
                     </p>
+                    {(fetching && total.is_some()).then(|| view! {
+                        <progress class="download-bar" aria-label=zh::DOWNLOAD_PROGRESS
+                            max=total.unwrap_or(1).max(1) value=received.min(total.unwrap_or(0))></progress>
+                    })}
                 }
             }))}
             {move || field.download.with(|d| d.error.clone()).map(|e| view! {

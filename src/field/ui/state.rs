@@ -18,7 +18,7 @@ use crate::field::phone::net::{self, NetError};
 use crate::field::phone::settings::{self, SyncStatus};
 use crate::field::phone::store::{self, Delivered, Waiting};
 use crate::field::{Roster, RosterList, VisitDraft};
-use crate::sync::ROSTER_PATH;
+use crate::sync::{ROSTER_LENGTH_HEADER, ROSTER_PATH};
 use crate::visits::VisitSubmission;
 
 /// A roster older than this is downloaded again when the server is reachable.
@@ -43,6 +43,9 @@ pub struct DownloadState {
     pub step: DownloadStep,
     /// Seconds since the download began, ticking while busy.
     pub seconds: u32,
+    /// While fetching: bytes received, and of how many when the server said.
+    pub received: u64,
+    pub total: Option<u64>,
     pub error: Option<String>,
     /// How long the last download took, in milliseconds.
     pub took_ms: Option<u32>,
@@ -248,15 +251,22 @@ impl Field {
             d.busy = true;
             d.step = DownloadStep::Fetching;
             d.seconds = 0;
+            d.received = 0;
+            d.total = None;
             d.error = None;
         });
         self.tick_download();
         spawn_local(async move {
             let started = js_sys::Date::now();
             let result = async {
-                let text = net::send("GET", ROSTER_PATH, None)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let text = net::download(ROSTER_PATH, ROSTER_LENGTH_HEADER, |received, total| {
+                    self.download.update(|d| {
+                        d.received = received;
+                        d.total = total;
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())?;
                 self.download.update(|d| d.step = DownloadStep::Saving);
                 let roster: Roster =
                     serde_json::from_str(&text).map_err(|_| "下载的数据无法识别".to_owned())?;
