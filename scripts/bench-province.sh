@@ -7,7 +7,7 @@
 # household's income account (timed), and the weekly report: counties of
 # the first city submitting their week (each once), the city's and the
 # province's approval overviews, and the ratings of the city and the
-# province. Prints the median and max of RUNS calls
+# province; then `daohu verify` of every chain. Prints the median and max of RUNS calls
 # each.
 #   cargo build --release --features ssr && scripts/bench-province.sh [households] [visited %, default 1]
 # The visits go through the real ingest path, one worker at a time (≈ 20–40
@@ -92,3 +92,15 @@ printf '%-36s %s\n' "weekly overview, province" "$(time_calls "$province" /api/w
 # and counties.
 printf '%-36s %s\n' "ratings, city (620100000000)" "$(time_calls "$(sign_in city01)" /api/ratings/view 620100000000)"
 printf '%-36s %s\n' "ratings, province" "$(time_calls "$province" /api/ratings/view 620000000000)"
+
+# Tamper evidence: `daohu verify` walks every county's chain (what the
+# server's chainer appended while it ran, and what still waits, against the
+# hash its write took), with the server stopped, as an operator would run it.
+kill "$server" 2>/dev/null || true
+wait "$server" 2>/dev/null || true
+server=
+psql -qAt "$DATABASE_URL" -c "select 'chained records', count(*) from ledger_entries" \
+  -c "select 'records waiting to be chained', count(*) from ledger_pending"
+start=$(date +%s%N)
+"$bin" verify | tail -2
+echo "verify, the whole province: $(( ($(date +%s%N) - start) / 1000000 )) ms"

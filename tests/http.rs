@@ -269,19 +269,26 @@ async fn a_refused_row_form_comes_back_as_typed_at_its_own_row_without_javascrip
     let township1 = sign_in(&state, "township1").await;
     let path = format!("/households/{household}");
     let typed = "核实中 <b>粗体</b> & \"引号\" &amp;";
-    let r = plain_post(
-        &state,
-        &township1,
-        &path,
-        "/api/visits/review",
-        &[
-            ("_row", &second.to_string()),
-            ("visit_id", &second.to_string()),
-            ("state", "has_issues"),
-            ("comment", "   "),
-        ],
-    )
-    .await;
+    // A review of `visit` posted from its own row's form, as a browser without script would.
+    let review = |visit: uuid::Uuid, state_: &'static str, comment: &'static str| {
+        let (state, township1, path) = (&state, &township1, &path);
+        async move {
+            plain_post(
+                state,
+                township1,
+                path,
+                "/api/visits/review",
+                &[
+                    ("_row", &visit.to_string()),
+                    ("visit_id", &visit.to_string()),
+                    ("state", state_),
+                    ("comment", comment),
+                ],
+            )
+            .await
+        }
+    };
+    let r = review(second, "has_issues", "   ").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let anchor = format!("f-visits-review-{second}");
     assert_eq!(
@@ -314,19 +321,7 @@ async fn a_refused_row_form_comes_back_as_typed_at_its_own_row_without_javascrip
     );
 
     // Text typed into a field comes back as text, never as markup.
-    let r = plain_post(
-        &state,
-        &township1,
-        &path,
-        "/api/visits/review",
-        &[
-            ("_row", &first.to_string()),
-            ("visit_id", &first.to_string()),
-            ("state", "no_such_state"),
-            ("comment", typed),
-        ],
-    )
-    .await;
+    let r = review(first, "no_such_state", typed).await;
     let cookie = format!("{township1}; {}", outcome_cookie(&r));
     let shown = page(&state, Some(&cookie), &path).await;
     let refused = form_with_id(&shown.body, &format!("f-visits-review-{first}"));
