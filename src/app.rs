@@ -33,11 +33,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet id="leptos" options=options.clone()/>
                 <AutoReload options=options.clone()/>
                 {if page_has_islands() {
-                    Either::Left(view! {
-                        <HydrationScripts options islands=true/>
-                        // The receipt's QR code, drawn offline at the visit's end.
-                        <script src="/qr.js" defer nonce=leptos::nonce::use_nonce()></script>
-                    })
+                    // The receipt's QR code (`/qr.js`) is loaded by the app when
+                    // a visit is signed, not with the page.
+                    Either::Left(view! { <HydrationScripts options islands=true/> })
                 } else {
                     Either::Right(view! { <script src="/office.js" defer nonce=leptos::nonce::use_nonce()></script> })
                 }}

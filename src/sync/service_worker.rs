@@ -24,7 +24,7 @@ const WORKER_JS: &str = include_str!("../../public/sw.js");
 pub const OFFLINE_PAGES: [&str; 1] = ["/field"];
 
 const STATIC_FILES: [&str; 5] = [
-    "/qr.js",
+    crate::receipts::QR_SCRIPT,
     "/manifest.webmanifest",
     "/favicon.svg",
     "/icon-192.png",

@@ -10,8 +10,8 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, Position
 use crate::visits::{Location, MAX_PHOTO_BYTES};
 
 /// The QR code of the household's receipt link (an SVG `data:` URL) and
-/// the link, drawn by `/qr.js` (loaded with the field app and precached by
-/// the service worker, so it draws offline too); `None` if it is missing.
+/// the link, drawn by [`QR_SCRIPT`](crate::receipts::QR_SCRIPT) (see
+/// [`load_qr_drawer`]); `None` if it is missing.
 pub fn receipt_qr(code: &str) -> Option<(String, String)> {
     let window = web_sys::window()?;
     let origin = window.location().origin().ok()?;
@@ -25,6 +25,26 @@ pub fn receipt_qr(code: &str) -> Option<(String, String)> {
         .ok()?
         .as_string()?;
     (!url.is_empty()).then_some((url, link))
+}
+
+/// Loads the receipt's QR drawer when a visit opens, minutes before it is
+/// signed: it is not part of `/field`'s first load, and the service worker
+/// has it precached, so it loads offline too.
+pub fn load_qr_drawer() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let selector = format!("script[src=\"{}\"]", crate::receipts::QR_SCRIPT);
+    if document.query_selector(&selector).ok().flatten().is_some() {
+        return;
+    }
+    if let (Ok(script), Some(root)) = (
+        document.create_element("script"),
+        document.document_element(),
+    ) {
+        let _ = script.set_attribute("src", crate::receipts::QR_SCRIPT);
+        let _ = root.append_child(&script);
+    }
 }
 
 /// Asks for the position once. A refusal is an answer, not an error: it

@@ -27,6 +27,7 @@ use crate::visits::{
 #[component]
 pub fn VisitScreen(visit: Uuid, signing: bool) -> impl IntoView {
     let field = expect_context::<Field>();
+    Effect::new(|_| device::load_qr_drawer());
     let found = field
         .drafts
         .with_untracked(|d| d.iter().find(|d| d.id == visit).cloned());
