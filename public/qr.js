@@ -6,6 +6,7 @@
 // choosing the best one only helps poor scanners a little).
 //
 // window.daohuQr(text) → an SVG `data:` URL, or "" if the text is too long.
+// Once loaded, it also draws every `<img data-qr-text>` still without a src.
 (function () {
   "use strict";
 
@@ -169,4 +170,13 @@
       `<rect width="${side}" height="${side}" fill="#fff"/><path d="${path}" fill="#000"/></svg>`;
     return "data:image/svg+xml;base64," + btoa(svg);
   };
+
+  // A receipt card drawn before this script arrived (a signed visit
+  // reopened after a reload) left its image without a picture.
+  if (typeof document !== "undefined") {
+    for (const img of document.querySelectorAll("img[data-qr-text]:not([src])")) {
+      const url = window.daohuQr(img.dataset.qrText);
+      if (url) img.src = url;
+    }
+  }
 })();

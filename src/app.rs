@@ -34,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 {if page_has_islands() {
                     // The receipt's QR code (`/qr.js`) is loaded by the app when
-                    // a visit is signed, not with the page.
+                    // a visit opens, not with the page.
                     Either::Left(view! { <HydrationScripts options islands=true/> })
                 } else {
                     Either::Right(view! { <script src="/office.js" defer nonce=leptos::nonce::use_nonce()></script> })

@@ -689,7 +689,7 @@ pub mod zh {
     /// How much of the roster has come: `已收到 120 KB，共 480 KB`.
     pub fn downloaded_bytes(received: u64, total: Option<u64>) -> String {
         match total {
-            Some(total) => format!("已收到 {}，共 {}", size(received), size(total)),
+            Some(total) => format!("已收到 {}，共 {}", size(received.min(total)), size(total)),
             None => format!("已收到 {}", size(received)),
         }
     }

@@ -606,7 +606,7 @@ if (process.env.UPDATE_README !== '0') {
       '',
       `Measured ${measuredOn} by \`scripts/lighthouse.sh\`: Lighthouse ${lighthouseVersion}, mobile (simulated Slow 4G, 4× CPU), ` +
         `median of ${RUNS} runs per page, ${chromiumVersion}. First load: bodies as sent with \`Accept-Encoding: br\`, KB = 1,000 B.` +
-        (sw ? ` The service worker's install on the first visit to \`/field\` adds ${fmtKB(sw.totalBytes)} KB (\`/sw.js\`, the shell, manifest and icons; \`public/sw.js\` takes the bundle's hashed files from the HTTP cache).` : ''),
+        (sw ? ` The service worker's install on the first visit to \`/field\` adds ${fmtKB(sw.totalBytes)} KB (\`/sw.js\`, the shell, \`/qr.js\`, manifest and icons; \`public/sw.js\` takes the bundle's hashed files from the HTTP cache).` : ''),
       end,
     ].join('\n');
     await writeFile(readmePath, readme.slice(0, from) + block + readme.slice(to + end.length));

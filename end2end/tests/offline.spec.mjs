@@ -112,6 +112,12 @@ describe('offline visit', () => {
     await page.reload();
     await fieldReady(page);
     assert.equal((await byTestId(page, 'receipt').textContent()).trim(), receipt);
+    // Reopened at once on the signed card: the QR drawer arrives after the
+    // card is drawn, and draws it then.
+    await eventually(async () => /^data:image\/svg\+xml;base64,/.test((await byTestId(page, 'receipt-qr').getAttribute('src')) ?? ''), {
+      message: 'the QR code drawn on the reopened signed card',
+    });
+    assert.ok(await byTestId(page, 'receipt-qr').evaluate((img) => img.complete && img.naturalWidth > 0));
     await byTestId(page, 'finish').click();
     await page.waitForURL((u) => u.search.startsWith('?h='));
     await eventually(async () => (await pendingCount(page)) === 1, { message: 'one visit pending' });

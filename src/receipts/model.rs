@@ -6,7 +6,7 @@ use crate::visits::PaymentStatus;
 /// Where a household checks its receipt; a QR code adds `?c=<code>`.
 pub const RECEIPT_PATH: &str = "/r";
 /// What draws a receipt's QR code on the phone (`public/qr.js`): loaded by
-/// the field app when a visit is signed, precached by the service worker.
+/// the field app when a visit opens, precached by the service worker.
 pub const QR_SCRIPT: &str = "/qr.js";
 
 /// The link a receipt's QR code holds (relative to the site).

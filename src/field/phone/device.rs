@@ -9,34 +9,44 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, Position
 
 use crate::visits::{Location, MAX_PHOTO_BYTES};
 
-/// The QR code of the household's receipt link (an SVG `data:` URL) and
-/// the link, drawn by [`QR_SCRIPT`](crate::receipts::QR_SCRIPT) (see
-/// [`load_qr_drawer`]); `None` if it is missing.
-pub fn receipt_qr(code: &str) -> Option<(String, String)> {
+/// The household's receipt link, and its QR code (an SVG `data:` URL)
+/// when [`QR_SCRIPT`](crate::receipts::QR_SCRIPT) is there to draw it (see
+/// [`load_qr_drawer`]; drawn by the script itself once it arrives if not).
+pub fn receipt_qr(code: &str) -> Option<(Option<String>, String)> {
     let window = web_sys::window()?;
     let origin = window.location().origin().ok()?;
     let link = format!("{origin}{}", crate::receipts::receipt_href(code));
-    let draw: Function = Reflect::get(&window, &"daohuQr".into())
+    let url = qr_drawer(&window)
+        .and_then(|draw| draw.call1(&JsValue::NULL, &JsValue::from_str(&link)).ok())
+        .and_then(|url| url.as_string())
+        .filter(|url| !url.is_empty());
+    Some((url, link))
+}
+
+fn qr_drawer(window: &web_sys::Window) -> Option<Function> {
+    Reflect::get(window, &"daohuQr".into())
         .ok()?
         .dyn_into()
-        .ok()?;
-    let url = draw
-        .call1(&JsValue::NULL, &JsValue::from_str(&link))
-        .ok()?
-        .as_string()?;
-    (!url.is_empty()).then_some((url, link))
+        .ok()
 }
 
 /// Loads the receipt's QR drawer when a visit opens, minutes before it is
 /// signed: it is not part of `/field`'s first load, and the service worker
-/// has it precached, so it loads offline too.
+/// has it precached, so it loads offline too. A load that failed (the
+/// drawer still missing) is tried again by the next visit.
 pub fn load_qr_drawer() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+    let Some(window) = web_sys::window() else {
         return;
     };
-    let selector = format!("script[src=\"{}\"]", crate::receipts::QR_SCRIPT);
-    if document.query_selector(&selector).ok().flatten().is_some() {
+    let Some(document) = window.document() else {
         return;
+    };
+    if qr_drawer(&window).is_some() {
+        return;
+    }
+    let selector = format!("script[src=\"{}\"]", crate::receipts::QR_SCRIPT);
+    if let Ok(Some(earlier)) = document.query_selector(&selector) {
+        earlier.remove();
     }
     if let (Ok(script), Some(root)) = (
         document.create_element("script"),

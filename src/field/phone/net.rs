@@ -81,16 +81,17 @@ pub async fn download(
         .get_reader()
         .dyn_into()
         .map_err(|_| NetError::Offline)?;
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(64 << 20) as usize);
+    // What the header claims is reserved only up to a few MB: wasm memory
+    // never shrinks.
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(4 << 20) as usize);
     progress(0, total);
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
             .map_err(|_| NetError::Offline)?;
         let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
-            .map(|d| d.is_truthy())
-            .unwrap_or(true);
-        if done {
+            .map_err(|_| NetError::Offline)?;
+        if done.is_truthy() {
             break;
         }
         let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))
@@ -101,10 +102,12 @@ pub async fn download(
         value.copy_to(&mut bytes[at..]);
         progress(bytes.len() as u64, total);
     }
-    String::from_utf8(bytes).map_err(|_| NetError::Refused {
-        status,
-        message: "下载的数据不完整".to_owned(),
-    })
+    // A connection that closed early ends the stream like a whole body
+    // would: short of the length the server said, it was cut.
+    if total.is_some_and(|t| t != bytes.len() as u64) {
+        return Err(NetError::Offline);
+    }
+    String::from_utf8(bytes).map_err(|_| NetError::Offline)
 }
 
 async fn fetch(method: &str, url: &str, body: Option<(&str, &str)>) -> Result<Response, NetError> {

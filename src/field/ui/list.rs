@@ -201,13 +201,14 @@ fn DownloadLine() -> impl IntoView {
                 };
                 let fetching = d.step == DownloadStep::Fetching;
                 let (received, total) = (d.received, d.total);
+                // The amounts change with every chunk: outside the live
+                // region, so a screen reader announces the step, not each chunk.
                 view! {
-                    <p class="download-progress" role="status" data-testid="download-progress">
-                        {what}
-                        <span class="download-amount" data-testid="download-amount">
-                            {fetching.then(|| zh::downloaded_bytes(received, total))}
-                            {zh::seconds_so_far(d.seconds)}
-                        </span>
+                    <p class="download-progress" role="status" data-testid="download-progress">{what}</p>
+                    <p class="download-progress download-amount" data-testid="download-amount">
+                        {(fetching && (received > 0 || total.is_some()))
+                            .then(|| zh::downloaded_bytes(received, total))}
+                        {zh::seconds_so_far(d.seconds)}
                     </p>
                     {(fetching && total.is_some()).then(|| view! {
                         <progress class="download-bar" aria-label=zh::DOWNLOAD_PROGRESS
