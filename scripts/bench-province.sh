@@ -42,6 +42,13 @@ psql -qAt "$DATABASE_URL" -c "select 'households', count(*) from households" \
   -c "select 'entitlements', count(*) from entitlements" -c "select 'visits', count(*) from visits" \
   -c "select 'database size', pg_size_pretty(pg_database_size(current_database()))"
 
+# The machine's PostgreSQL runs without autovacuum; a real server would
+# have analysed 10 million fresh rows by now (without statistics the
+# recomputation below ran > 13 min instead of the 34 s it took without visits).
+start=$(date +%s)
+psql -q "$DATABASE_URL" -c "VACUUM ANALYZE"
+echo "VACUUM ANALYZE after the load: $(($(date +%s) - start)) s"
+
 start=$(date +%s)
 "$bin" recompute-income | tail -1
 echo "income accounts of the province recomputed in $(($(date +%s) - start)) s"
