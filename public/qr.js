@@ -6,7 +6,8 @@
 // choosing the best one only helps poor scanners a little).
 //
 // window.daohuQr(text) → an SVG `data:` URL, or "" if the text is too long.
-// Once loaded, it also draws every `<img data-qr-text>` still without a src.
+// Once loaded, it also draws every `<img class=receipt-qr data-link>` still
+// without a src.
 (function () {
   "use strict";
 
@@ -174,8 +175,8 @@
   // A receipt card drawn before this script arrived (a signed visit
   // reopened after a reload) left its image without a picture.
   if (typeof document !== "undefined") {
-    for (const img of document.querySelectorAll("img[data-qr-text]:not([src])")) {
-      const url = window.daohuQr(img.dataset.qrText);
+    for (const img of document.querySelectorAll("img.receipt-qr[data-link]:not([src])")) {
+      const url = window.daohuQr(img.dataset.link);
       if (url) img.src = url;
     }
   }

@@ -210,9 +210,9 @@ fn DownloadLine() -> impl IntoView {
                             .then(|| zh::downloaded_bytes(received, total))}
                         {zh::seconds_so_far(d.seconds)}
                     </p>
-                    {(fetching && total.is_some()).then(|| view! {
+                    {total.filter(|_| fetching).map(|total| view! {
                         <progress class="download-bar" aria-label=zh::DOWNLOAD_PROGRESS
-                            max=total.unwrap_or(1).max(1) value=received.min(total.unwrap_or(0))></progress>
+                            max=total.max(1) value=received.min(total)></progress>
                     })}
                 }
             }))}

@@ -758,7 +758,7 @@ fn SignStep(draft: RwSignal<VisitDraft>, household: Arc<RosterHousehold>) -> imp
                         .flatten()
                         .map(|(url, link)| view! {
                             <img class="receipt-qr" src=url alt=zh::RECEIPT_QR width="180" height="180"
-                                data-testid="receipt-qr" data-link=link.clone() data-qr-text=link/>
+                                data-testid="receipt-qr" data-link=link/>
                         })}
                     <p class="line-meta">{zh::RECEIPT_HINT}</p>
                     <button type="button" class="btn btn-primary btn-block" data-testid="finish" on:click=finish.clone()>
